@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
@@ -29,7 +30,7 @@ from .x12.stream import Transaction
 __all__ = ["Party", "ServiceDate", "ServiceLine", "Claim", "read_claims", "parse_amount", "parse_date"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Party:
     """An NM1 entity: who it is and its identifier (NM109, e.g. an NPI or member id)."""
 
@@ -44,7 +45,7 @@ class Party:
         return ", ".join(part for part in (self.last_name, self.first_name) if part)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ServiceDate:
     """DTP*472: ``D8`` (one date) or ``RD8`` (a range)."""
 
@@ -162,7 +163,13 @@ class Claim:
         return (who.id or who.name) if who else "", self.payer_id
 
 
+@lru_cache(maxsize=8192)
 def parse_amount(raw: str) -> Decimal | None:
+    """An X12 decimal (R type) as Decimal, or None when empty or not a number.
+
+    Cached: a claim file repeats the same few charges, units and dates thousands of times,
+    and Decimal/date objects are immutable, so sharing them is safe.
+    """
     if not raw:
         return None
     try:
@@ -172,7 +179,9 @@ def parse_amount(raw: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@lru_cache(maxsize=8192)
 def parse_date(raw: str) -> date | None:
+    """CCYYMMDD as a date, or None when it is not a real date."""
     if len(raw) != 8 or not raw.isdigit():
         return None
     try:
@@ -189,6 +198,9 @@ def _service_date(qualifier: str, raw: str) -> ServiceDate:
     return ServiceDate(qualifier, raw, day, day)
 
 
+_service_date = lru_cache(maxsize=8192)(_service_date)
+
+
 def _party(elements: list[str]) -> Party:
     get = elements.__getitem__
     n = len(elements)
@@ -201,15 +213,42 @@ def _party(elements: list[str]) -> Party:
     )
 
 
-_INTERESTING = frozenset({"HL", "NM1", "PRV", "SBR", "CLM", "REF", "NTE", "LX", "SV1", "DTP", "SVD"})
+# Dispatch on the first three bytes of a segment: the ids a claim view needs. Two-letter ids
+# carry the element separator as their third byte (see _dispatch_table).
+_HL, _NM1, _PRV, _SBR, _CLM, _REF, _NTE, _LX, _SV1, _DTP, _SVD = range(11)
+_VIEW_ENTITY_BYTES = frozenset({b"85", b"IL", b"PR", b"QC", b"82"})
+
+
+def _element(text: bytes, el: bytes, index: int) -> str:
+    parts = text.split(el, index + 1)
+    return parts[index].decode("latin-1") if index < len(parts) else ""
+
+
+def _dispatch_table(el: bytes) -> dict[bytes, int]:
+    return {
+        b"HL" + el: _HL,
+        b"NM1": _NM1,
+        b"PRV": _PRV,
+        b"SBR": _SBR,
+        b"CLM": _CLM,
+        b"REF": _REF,
+        b"NTE": _NTE,
+        b"LX" + el: _LX,
+        b"SV1": _SV1,
+        b"DTP": _DTP,
+        b"SVD": _SVD,
+    }
 
 
 def read_claims(transaction: Transaction) -> list[Claim]:
     """The claims of an 837P transaction, in file order."""
     texts = transaction.texts
     delims = transaction.delimiters
-    el = delims.element
+    el = delims.element.decode("latin-1")
     component = delims.component.decode("latin-1")
+    el_bytes = delims.element
+    dispatch = _dispatch_table(el_bytes).get
+    dtp_472 = b"472" + el_bytes
     claims: list[Claim] = []
     claim: Claim | None = None
     line: ServiceLine | None = None
@@ -250,33 +289,99 @@ def read_claims(transaction: Transaction) -> list[Claim]:
         claim = None
 
     for i, text in enumerate(texts):
-        seg_id = text.partition(el)[0].decode("latin-1")
-        if seg_id not in _INTERESTING:
+        kind = dispatch(text[:3])
+        if kind is None:
             continue
-        e = text.decode("latin-1").split(el.decode("latin-1"))
-        if seg_id == "HL":
-            close_claim(i)
-            level = e[3] if len(e) > 3 else ""
+        if kind == _NM1:
+            # Entity ids in an 837P are two characters; most NM1s (submitter, receiver,
+            # referring, service facility, other payers) are skipped without a split.
+            entity_bytes = text[4:6]
+            last_entity = entity_bytes.decode("latin-1")
+            if entity_bytes not in _VIEW_ENTITY_BYTES:
+                continue
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            entity = last_entity
+            if claim is None:
+                if entity == "85":
+                    billing = _party(e)
+                elif entity == "IL":
+                    subscriber = _party(e)
+                elif entity == "PR":
+                    payer = _party(e)
+                elif entity == "QC":
+                    patient = _party(e)
+            elif entity == "82" and not in_2320:
+                npi = e[9] if n > 9 else ""
+                if line is not None:
+                    line.line_rendering_npi = npi
+                else:
+                    claim.claim_rendering_npi = npi
+        elif kind == _REF:
+            if claim is None:
+                continue
+            qualifier = text[4:6]
+            if line is not None:
+                if qualifier == b"6R":
+                    line.control_number = _element(text, el_bytes, 2)
+                    line.ref_6r_index = i
+            elif qualifier == b"F8" and not in_2320:
+                claim.payer_claim_number = _element(text, el_bytes, 2)
+                claim.ref_f8_index = i
+        elif kind == _DTP:
+            if line is not None and text[4:8] == dtp_472:
+                e = text.decode("latin-1").split(el)
+                if len(e) > 3:
+                    line.service_date = _service_date(e[2], e[3])
+                    line.dtp_index = i
+        elif kind == _LX:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            if claim is None:
+                continue
+            close_line(i)
+            in_2320 = False
             last_entity = ""
-            if level == "20":
-                billing, billing_taxonomy, billing_hl = None, "", i
-            elif level == "22":
-                subscriber, subscriber_hl, patient, patient_hl, payer, filing = None, i, None, None, None, ""
-            elif level == "23":
-                patient, patient_hl = None, i
-        elif seg_id == "CLM":
+            raw = e[1] if n > 1 else ""
+            line = ServiceLine(index=i, lx=int(raw) if raw.isdigit() else None, lx_raw=raw)
+            claim.lines.append(line)
+        elif kind == _SV1:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            if line is None:
+                continue
+            composite = e[1].split(component) if n > 1 else []
+            c = len(composite)
+            line.sv1_index = i
+            line.qualifier = composite[0] if c else ""
+            line.procedure = composite[1] if c > 1 else ""
+            line.modifiers = tuple(m for m in composite[2:6] if m)
+            line.description = composite[6] if c > 6 else ""
+            line.charge_raw = charge = e[2] if n > 2 else ""
+            line.charge = parse_amount(charge)
+            line.unit_basis = e[3] if n > 3 else ""
+            line.units_raw = units = e[4] if n > 4 else ""
+            line.units = parse_amount(units)
+            line.place_of_service = e[5] if n > 5 else ""
+            line.diagnosis_pointers = tuple(p for p in e[7].split(component) if p) if n > 7 else ()
+        elif kind == _CLM:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
             close_claim(i)
             in_2320 = False
             last_entity = ""
-            composite = e[5].split(component) if len(e) > 5 else []
+            composite = e[5].split(component) if n > 5 else []
+            c = len(composite)
+            charge = e[2] if n > 2 else ""
             claim = Claim(
                 transaction=transaction,
                 index=i,
-                claim_id=e[1] if len(e) > 1 else "",
-                charge_raw=e[2] if len(e) > 2 else "",
-                place_of_service=composite[0] if composite else "",
-                facility_qualifier=composite[1] if len(composite) > 1 else "",
-                frequency_code=composite[2] if len(composite) > 2 else "",
+                claim_id=e[1] if n > 1 else "",
+                charge=parse_amount(charge),
+                charge_raw=charge,
+                place_of_service=composite[0] if c else "",
+                facility_qualifier=composite[1] if c > 1 else "",
+                frequency_code=composite[2] if c > 2 else "",
                 payer=payer,
                 filing_indicator=filing,
                 subscriber=subscriber,
@@ -287,26 +392,22 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 subscriber_hl_index=subscriber_hl,
                 patient_hl_index=patient_hl,
             )
-            claim.charge = parse_amount(claim.charge_raw)
-        elif seg_id == "NM1":
-            party = _party(e)
-            last_entity = party.entity
-            if claim is None:
-                if party.entity == "85":
-                    billing = party
-                elif party.entity == "IL":
-                    subscriber = party
-                elif party.entity == "PR":
-                    payer = party
-                elif party.entity == "QC":
-                    patient = party
-            elif party.entity == "82" and not in_2320:
-                if line is not None:
-                    line.line_rendering_npi = party.id
-                else:
-                    claim.claim_rendering_npi = party.id
-        elif seg_id == "PRV":
-            taxonomy = e[3] if len(e) > 3 else ""
+        elif kind == _HL:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            close_claim(i)
+            level = e[3] if n > 3 else ""
+            last_entity = ""
+            if level == "20":
+                billing, billing_taxonomy, billing_hl = None, "", i
+            elif level == "22":
+                subscriber, subscriber_hl, patient, patient_hl, payer, filing = None, i, None, None, None, ""
+            elif level == "23":
+                patient, patient_hl = None, i
+        elif kind == _PRV:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            taxonomy = e[3] if n > 3 else ""
             if claim is None and level == "20":
                 billing_taxonomy = taxonomy
             elif claim is not None and last_entity == "82" and not in_2320:
@@ -314,58 +415,29 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                     line.line_rendering_taxonomy = taxonomy
                 else:
                     claim.claim_rendering_taxonomy = taxonomy
-        elif seg_id == "SBR":
+        elif kind == _SBR:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
             if claim is None:
-                filing = e[9] if len(e) > 9 else ""
+                filing = e[9] if n > 9 else ""
             else:
                 in_2320 = True
                 claim.has_cob = True
-        elif claim is None:
-            continue
-        elif seg_id == "LX":
-            close_line(i)
-            in_2320 = False
-            last_entity = ""
-            raw = e[1] if len(e) > 1 else ""
-            line = ServiceLine(index=i, lx=int(raw) if raw.isdigit() else None, lx_raw=raw)
-            claim.lines.append(line)
-        elif seg_id == "SV1" and line is not None:
-            composite = e[1].split(component) if len(e) > 1 else []
-            line.sv1_index = i
-            line.qualifier = composite[0] if composite else ""
-            line.procedure = composite[1] if len(composite) > 1 else ""
-            line.modifiers = tuple(m for m in composite[2:6] if m)
-            line.description = composite[6] if len(composite) > 6 else ""
-            line.charge_raw = e[2] if len(e) > 2 else ""
-            line.charge = parse_amount(line.charge_raw)
-            line.unit_basis = e[3] if len(e) > 3 else ""
-            line.units_raw = e[4] if len(e) > 4 else ""
-            line.units = parse_amount(line.units_raw)
-            line.place_of_service = e[5] if len(e) > 5 else ""
-            line.diagnosis_pointers = tuple(p for p in e[7].split(component) if p) if len(e) > 7 else ()
-        elif seg_id == "DTP":
-            if line is not None and len(e) > 3 and e[1] == "472":
-                line.service_date = _service_date(e[2], e[3])
-                line.dtp_index = i
-        elif seg_id == "REF":
-            qualifier = e[1] if len(e) > 1 else ""
-            if line is not None:
-                if qualifier == "6R":
-                    line.control_number = e[2] if len(e) > 2 else ""
-                    line.ref_6r_index = i
-            elif qualifier == "F8" and not in_2320:
-                claim.payer_claim_number = e[2] if len(e) > 2 else ""
-                claim.ref_f8_index = i
-        elif seg_id == "NTE":
-            note = e[2] if len(e) > 2 else ""
+        elif kind == _NTE:
+            e = text.decode("latin-1").split(el)
+            n = len(e)
+            if claim is None:
+                continue
+            note = e[2] if n > 2 else ""
             if line is not None:
                 line.notes.append(note)
                 line.note_indexes.append(i)
             else:
                 claim.notes.append(note)
-        elif seg_id == "SVD":
-            claim.has_cob = True
-            if line is not None:
-                line.has_cob = True
+        elif kind == _SVD:
+            if claim is not None:
+                claim.has_cob = True
+                if line is not None:
+                    line.has_cob = True
     close_claim(len(texts) - 1)
     return claims
