@@ -1,0 +1,454 @@
+"""Where treatment minutes come from, as pure functions.
+
+Theory of operation
+-------------------
+An 837P carries units, not minutes (reference §5): the minutes behind a timed therapy
+line live in the EMR. This module reads them from the three places they can be found
+and says which one to believe. It takes text and values and returns values; opening
+files is the CLI's job.
+
+Sources, strongest first (:data:`MINUTES_PRECEDENCE`):
+
+1. ``sidecar``: a CSV exported from the EMR (:func:`parse_minutes_csv`). It is the
+   record of care, keyed by the claim's CLM01 and the line's LX01, and it alone can
+   record timed services that were performed but not billed, whose minutes still
+   count toward the day's CMS total.
+2. ``note``: a 2400 ``NTE`` such as ``MIN 38`` (:func:`minutes_from_note`). Some
+   companion guides ask for it, but it is free text typed at billing time.
+3. ``mj``: ``SV103 = MJ`` puts minutes in SV104 (:func:`minutes_from_mj`). That basis
+   is for anesthesia, so rule U107 flags it; the number is still the best evidence
+   when nothing else is given.
+
+:func:`line_minutes` applies that order to one line.
+
+Problems in the sidecar are values (:class:`MinutesProblem`), never exceptions and never
+silently skipped: a row with a problem is left out of the table and its problem says so.
+
+Sidecar format
+--------------
+Header ``claim_id,line,minutes`` plus optional ``procedure``, ``service_date``
+(CCYYMMDD) and ``time_block``; names match case-insensitively, in any order, and a
+UTF-8 byte-order mark is ignored. Example (synthetic)::
+
+    claim_id,line,minutes,procedure,service_date,time_block
+    PCN1001,1,38,97110,20260105,0900-0945
+    PCN1001,2,23,97140,20260105,0900-0945
+    PCN1001,,8,97035,20260105,0900-0945
+
+The last row has no ``line``: 97035 was performed for 8 minutes and not billed.
+Blank lines (and rows of only empty cells, as spreadsheets pad) are not records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+__all__ = [
+    "MinutesProblem",
+    "MinutesRow",
+    "UnbilledService",
+    "MinutesTable",
+    "MinutesSource",
+    "MINUTES_PRECEDENCE",
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "DEFAULT_NOTE_PATTERN",
+    "parse_minutes_csv",
+    "minutes_from_note",
+    "minutes_from_mj",
+    "line_minutes",
+]
+
+REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
+OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block")
+_KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_NEGATIVE_WHOLE_NUMBER = re.compile(r"-[0-9]+")
+_CCYYMMDD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesProblem:
+    """Something wrong in a minutes source, pointing at the CSV line it came from."""
+
+    #: 1-based line number in the CSV, the header being line 1.
+    row: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesRow:
+    """One accepted sidecar row."""
+
+    #: 1-based CSV line number, the header being line 1.
+    row: int
+    #: CLM01 of the claim, as written (case kept; CLM01 is matched exactly).
+    claim_id: str
+    #: LX01 of the billed line; ``None`` for a service performed but not billed.
+    line: int | None
+    minutes: int
+    #: Upper-cased procedure code, when given.
+    procedure: str | None
+    #: CCYYMMDD, when given.
+    service_date: str | None
+    #: Free text naming the session (e.g. ``0900-0945``), when given.
+    time_block: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnbilledService:
+    """A timed service performed but not billed; its minutes count toward the day."""
+
+    procedure: str
+    service_date: str
+    minutes: int
+    time_block: str | None
+    #: CSV line it came from, for messages.
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesTable:
+    """The minutes of one sidecar file, looked up by claim and line.
+
+    Built by :func:`parse_minutes_csv`; rows with problems are not in ``rows``, their
+    problems are in ``problems``. Where two rows name the same (claim, line) only the
+    first is kept (the parser reports the second).
+    """
+
+    #: Where the text came from (a file name), for messages.
+    source: str
+    #: Accepted rows, in file order.
+    rows: tuple[MinutesRow, ...]
+    problems: tuple[MinutesProblem, ...] = ()
+    _billed: dict[tuple[str, int], MinutesRow] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        billed: dict[tuple[str, int], MinutesRow] = {}
+        for row in self.rows:
+            if row.line is not None:
+                billed.setdefault((row.claim_id, row.line), row)
+        object.__setattr__(self, "_billed", billed)
+
+    def row_for(self, claim_id: str, lx: int) -> MinutesRow | None:
+        """The row for line ``lx`` (LX01) of claim ``claim_id`` (CLM01), if any."""
+        return self._billed.get((claim_id, lx))
+
+    def minutes_for(self, claim_id: str, lx: int) -> int | None:
+        """Minutes recorded for one billed line, or ``None`` when the sidecar has none."""
+        row = self.row_for(claim_id, lx)
+        return None if row is None else row.minutes
+
+    def time_block_for(self, claim_id: str, lx: int) -> str | None:
+        """The time block recorded for one billed line, if any."""
+        row = self.row_for(claim_id, lx)
+        return None if row is None else row.time_block
+
+    def unbilled_for(self, claim_id: str) -> tuple[UnbilledService, ...]:
+        """Timed services performed for this claim's patient but not billed, in file order."""
+        return tuple(
+            UnbilledService(
+                procedure=row.procedure or "",
+                service_date=row.service_date or "",
+                minutes=row.minutes,
+                time_block=row.time_block,
+                row=row.row,
+            )
+            for row in self.rows
+            if row.claim_id == claim_id and row.line is None
+        )
+
+    def unknown_references(self, known: Mapping[str, set[int]]) -> list[MinutesProblem]:
+        """Rows naming a claim, or a line of a claim, that the claim file does not have.
+
+        Args:
+            known: CLM01 → the LX01 numbers of that claim, as read from the 837P.
+
+        An unbilled row needs only its claim to exist. One problem per row, in file order.
+        """
+        problems = []
+        for row in self.rows:
+            lines = known.get(row.claim_id)
+            if lines is None:
+                problems.append(
+                    MinutesProblem(row.row, f"claim {row.claim_id!r} is not in the claim file")
+                )
+            elif row.line is not None and row.line not in lines:
+                problems.append(
+                    MinutesProblem(row.row, f"claim {row.claim_id!r} has no line {row.line} (LX*{row.line})")
+                )
+        return problems
+
+
+def parse_minutes_csv(text: str, source: str) -> MinutesTable:
+    """Read a sidecar minutes CSV exported from an EMR.
+
+    Args:
+        text: the whole file, decoded. A leading byte-order mark is ignored.
+        source: a name for the text (usually the file name); kept on the table.
+
+    Returns:
+        A :class:`MinutesTable`. Every problem is in ``table.problems``, ordered by row:
+        an unknown, empty or repeated column name (the other columns are still read), a
+        missing required column (then no row is read), a row with the wrong number of
+        fields, an empty ``claim_id``, a ``line`` that is not a positive whole number,
+        missing/non-numeric/negative ``minutes``, a ``service_date`` that is not a real
+        CCYYMMDD date, an unbilled row without ``procedure`` or ``service_date``, a
+        second row for the same (claim_id, line), and text the csv module cannot read
+        (reading stops there). A row with any problem is left out.
+    """
+    records = _records(text.removeprefix("\ufeff"))
+    header = next(records, None)
+    if header is None:
+        return MinutesTable(
+            source, (), (MinutesProblem(1, f"no header; expected columns {', '.join(REQUIRED_COLUMNS)}"),)
+        )
+    if isinstance(header, MinutesProblem):
+        return MinutesTable(source, (), (header,))
+    header_row, header_cells = header
+    columns, problems = _read_header(header_row, header_cells)
+    if not all(name in columns for name in REQUIRED_COLUMNS):
+        # Without claim_id, line and minutes no row can be placed; the header problems say why.
+        return MinutesTable(source, (), tuple(problems))
+
+    rows: list[MinutesRow] = []
+    first_row_of: dict[tuple[str, int], int] = {}
+    for record in records:
+        if isinstance(record, MinutesProblem):
+            problems.append(record)
+            break
+        row_number, cells = record
+        if len(cells) != len(header_cells):
+            problems.append(
+                MinutesProblem(row_number, f"expected {len(header_cells)} fields, found {len(cells)}")
+            )
+            continue
+        values = {name: cells[index].strip() for name, index in columns.items()}
+        row, row_problems = _read_row(row_number, values)
+        problems.extend(row_problems)
+        if row is None:
+            continue
+        if row.line is not None:
+            key = (row.claim_id, row.line)
+            if key in first_row_of:
+                problems.append(
+                    MinutesProblem(
+                        row_number,
+                        f"claim {row.claim_id!r} line {row.line} already has minutes on row "
+                        f"{first_row_of[key]}; this row is ignored",
+                    )
+                )
+                continue
+            first_row_of[key] = row_number
+        rows.append(row)
+    return MinutesTable(source, tuple(rows), tuple(problems))
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]] | MinutesProblem]:
+    """Yield (first CSV line number, cells) for each record that is not blank.
+
+    Input the csv module cannot read (an unclosed quote, text after a closing quote, a
+    huge field) ends the records with one problem: where that record ends is unknown, so
+    nothing after it can be trusted.
+    """
+    # newline="" lets csv see \r\n and bare \r itself, as the csv docs require; strict
+    # turns an unclosed quote into an error instead of a field that eats the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines_read = 0
+    while True:
+        first_line = lines_read + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield MinutesProblem(first_line, f"unreadable CSV ({error}); no row from here on is read")
+            return
+        lines_read = reader.line_num
+        if any(cell.strip() for cell in cells):
+            yield first_line, cells
+
+
+def _read_header(row: int, cells: list[str]) -> tuple[dict[str, int], list[MinutesProblem]]:
+    columns: dict[str, int] = {}
+    problems: list[MinutesProblem] = []
+    for index, cell in enumerate(cells):
+        name = cell.strip().lower()
+        if not name:
+            problems.append(MinutesProblem(row, f"column {index + 1} has no name"))
+        elif name not in _KNOWN_COLUMNS:
+            problems.append(
+                MinutesProblem(row, f"unknown column {cell.strip()!r}; known: {', '.join(_KNOWN_COLUMNS)}")
+            )
+        elif name in columns:
+            problems.append(MinutesProblem(row, f"column {name!r} appears twice"))
+        else:
+            columns[name] = index
+    for name in REQUIRED_COLUMNS:
+        if name not in columns:
+            problems.append(MinutesProblem(row, f"missing required column {name!r}"))
+    return columns, problems
+
+
+def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list[MinutesProblem]]:
+    problems: list[MinutesProblem] = []
+
+    def problem(message: str) -> None:
+        problems.append(MinutesProblem(row, message))
+
+    claim_id = values["claim_id"]
+    if not claim_id:
+        problem("claim_id is empty")
+
+    line: int | None = None
+    if values["line"]:
+        if _WHOLE_NUMBER.fullmatch(values["line"]) and int(values["line"]) > 0:
+            line = int(values["line"])
+        else:
+            problem(f"line must be a positive whole number (LX01), got {values['line']!r}")
+
+    minutes = 0
+    if not values["minutes"]:
+        problem("minutes is empty")
+    elif _WHOLE_NUMBER.fullmatch(values["minutes"]):
+        minutes = int(values["minutes"])
+    elif _NEGATIVE_WHOLE_NUMBER.fullmatch(values["minutes"]):
+        problem(f"minutes must not be negative, got {values['minutes']!r}")
+    else:
+        problem(f"minutes must be a whole number, got {values['minutes']!r}")
+
+    procedure = values.get("procedure", "").upper() or None
+    service_date = values.get("service_date", "") or None
+    if service_date is not None and not _is_ccyymmdd(service_date):
+        problem(f"service_date must be a real date written CCYYMMDD, got {service_date!r}")
+    time_block = values.get("time_block", "") or None
+
+    if not values["line"]:
+        # A row without a line stands for a service nobody billed; without its code and
+        # date the engine cannot place its minutes in a day's total.
+        if procedure is None:
+            problem("a row without a line (an unbilled service) needs a procedure")
+        if service_date is None:
+            problem("a row without a line (an unbilled service) needs a service_date")
+
+    if problems:
+        return None, problems
+    return MinutesRow(row, claim_id, line, minutes, procedure, service_date, time_block), []
+
+
+def _is_ccyymmdd(text: str) -> bool:
+    match = _CCYYMMDD.fullmatch(text)
+    if match is None:
+        return False
+    try:
+        date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return False
+    return True
+
+
+#: Minutes in a 2400 NTE line note. Case-insensitive; the number is the named group
+#: ``minutes``. It reads a number after MIN/MINS/MINUTE/MINUTES (optionally followed by
+#: ``:``, ``=``, ``-`` or ``#``), as in ``MIN 38``, ``MINUTES:38``, ``TIMED MINUTES 38``,
+#: or a number before them, as in ``38 MIN`` and ``38MIN``. ``\b`` keeps ``ADMIN`` and
+#: ``MINIMAL`` out; ``MIN ASSIST`` has no number and does not match. Pass another
+#: pattern (a payer's companion-guide format) to :func:`minutes_from_note`.
+DEFAULT_NOTE_PATTERN = re.compile(
+    r"""
+    (?:
+        \bMIN(?:UTE)?S?\b \s* [:=#-]? \s*          # MIN 38, MINUTES:38, TIMED MINUTES 38
+      | \b(?=[0-9]{1,4} \s* MIN(?:UTE)?S?\b)       # 38 MIN: look ahead, then take the number
+    )
+    (?P<minutes>[0-9]{1,4})(?![0-9])              # not \b: 38MIN has no boundary after 38
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_PATTERN) -> int | None:
+    """Minutes written in a line note (NTE02), or ``None``.
+
+    Every match of ``pattern`` is read. One value (however often repeated) is the answer.
+    No match, or two different values (``6 MIN WALK TEST, 38 MIN``; ``TIMED MIN 38
+    TOTAL MIN 53``), gives ``None``: a note that names two numbers is not evidence for
+    either.
+
+    Args:
+        text: the note text.
+        pattern: a compiled pattern, or a string compiled case-insensitively. Either must
+            have a named group ``minutes`` matching digits.
+
+    Raises:
+        ValueError: the pattern has no group named ``minutes`` (a configuration error).
+    """
+    compiled = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
+    if "minutes" not in compiled.groupindex:
+        raise ValueError(f"note pattern {compiled.pattern!r} has no named group 'minutes'")
+    found = {int(match.group("minutes")) for match in compiled.finditer(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def minutes_from_mj(unit_basis: str, quantity: str | Decimal) -> int | None:
+    """Minutes carried in SV104 when SV103 is ``MJ``, or ``None``.
+
+    ``MJ`` (minutes) is the anesthesia basis; therapy lines should bill ``UN`` units, and
+    rule U107 says so. When a line uses it anyway, SV104 is the only record of time.
+    Returns ``None`` for any other basis, and for a quantity that is not a non-negative
+    whole number (``61.5`` minutes is not something to round for the clinician).
+    """
+    if unit_basis.strip().upper() != "MJ":
+        return None
+    try:
+        value = Decimal(quantity.strip() if isinstance(quantity, str) else quantity)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+class MinutesSource(StrEnum):
+    """Where a line's minutes were found."""
+
+    SIDECAR = "sidecar"
+    NOTE = "note"
+    MJ = "mj"
+
+
+#: Strongest first: the EMR's record of care, then what billing staff wrote in the
+#: claim, then a misused unit basis.
+MINUTES_PRECEDENCE: tuple[MinutesSource, ...] = (
+    MinutesSource.SIDECAR,
+    MinutesSource.NOTE,
+    MinutesSource.MJ,
+)
+
+
+def line_minutes(
+    sidecar: int | None = None,
+    note: int | None = None,
+    mj: int | None = None,
+) -> tuple[int, MinutesSource] | None:
+    """The minutes to believe for one line and where they came from.
+
+    Pass what each source gave for the line (``MinutesTable.minutes_for``,
+    :func:`minutes_from_note`, :func:`minutes_from_mj`); ``None`` means it had nothing.
+    The first source in :data:`MINUTES_PRECEDENCE` with a value wins, even when it is 0.
+    Returns ``None`` when no source has minutes.
+    """
+    found = {MinutesSource.SIDECAR: sidecar, MinutesSource.NOTE: note, MinutesSource.MJ: mj}
+    for source in MINUTES_PRECEDENCE:
+        minutes = found[source]
+        if minutes is not None:
+            return minutes, source
+    return None
