@@ -1,0 +1,428 @@
+"""The user's TOML configuration: payer profiles, rule selection and severities.
+
+Format
+------
+Every key is optional; anything not listed here is an error, so a typo never silently does nothing::
+
+    # Rule selection, as in ruff: codes or code prefixes. Without ``select`` every rule is on.
+    select = ["U", "N", "M"]
+    ignore = ["M205"]             # e.g. silence modifier order everywhere
+
+    [severity]                    # rule code or prefix -> "error" | "warning" | "info"
+    M205 = "info"
+    N1 = "error"
+
+    [minutes]
+    # Regular expression for minutes written in claim notes (NTE); edi_rehab.minutes defines which
+    # named groups it reads. Only checked here for being a valid pattern.
+    note_pattern = '(?P<code>\\d{5})\\s*[=:]\\s*(?P<minutes>\\d+)\\s*min'
+
+    # A new profile: starts from "extends" (default: the shipped "default" profile).
+    [profiles.acme-ppo]
+    extends = "commercial-per-code"
+    payer_ids = ["60054", "ACME1"]          # 2010BB NM1*PR NM109
+    filing_indicators = []                  # 2000B SBR09, e.g. "CI", "BL", "HM"
+    ncci_modifier = "XU"
+
+    # Changing a shipped profile: only the keys given change.
+    [profiles.medicaid]
+    unit_method = "per-code"                # this state's Medicaid manual says so
+    modifier_order = "none"                 # no order preference: the order rule stays silent
+
+Profile keys (same meaning as the attributes in ``maps/payers.xml``):
+
+============================  ===================================================================
+``extends``                   profile to start from (new profiles only; default ``"default"``)
+``payer_ids``                 list of NM109 payer ids this profile matches
+``filing_indicators``         list of SBR09 codes (two characters, e.g. ``"MB"``, ``"MC"``, ``"CI"``)
+``unit_method``               ``"cms"`` (total timed minutes) or ``"per-code"``
+``ncci_modifier``             ``"59"``, ``"XE"``, ``"XP"``, ``"XS"`` or ``"XU"``
+``modifier_order``            a policy in ``maps/modifiers.xml`` (``"conventional"``, ``"gp-first"``) or ``"none"``
+``wants_g0283``               true when the payer pays unattended e-stim as G0283, not 97014
+``replacement_frequency``     ``"7"`` (replacement claim with REF*F8) or ``"1"`` (send a new claim)
+``unit_grouping``             list drawn from ``"date"``, ``"discipline"``, ``"rendering-provider"``; must include ``"date"``
+============================  ===================================================================
+
+Matching: profiles from the config come before the shipped ones, and a payer-id match beats a
+filing-indicator match (see :func:`edi_rehab.mapdata.match_profile`). A shipped profile changed by the
+config keeps its place in that order as a config profile.
+
+Errors
+------
+:func:`parse_config` raises :class:`ConfigError` with the source name and one clear sentence; nothing
+else escapes it. Checks that need the maps (``extends`` and ``modifier_order`` names) run in
+:func:`effective_profiles` / :func:`resolve_profile` and raise the same error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .mapdata import (
+    NCCI_MODIFIERS,
+    NO_ORDER,
+    REPLACEMENT_FREQUENCIES,
+    UNIT_GROUPING_KEYS,
+    UNIT_METHODS,
+    Maps,
+    PayerProfile,
+    match_profile,
+)
+
+__all__ = [
+    "SEVERITIES",
+    "Config",
+    "ConfigError",
+    "ProfileSpec",
+    "effective_profiles",
+    "parse_config",
+    "resolve_profile",
+]
+
+SEVERITIES = ("error", "warning", "info")
+
+#: A rule code or prefix: letters then digits, e.g. "U", "M2", "M205".
+_RULE_CODE_RE = re.compile(r"^[A-Z]+[0-9]*$")
+_PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
+_FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
+
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "profiles")
+_MINUTES_KEYS = ("note_pattern",)
+_PROFILE_KEYS = (
+    "extends",
+    "payer_ids",
+    "filing_indicators",
+    "unit_method",
+    "ncci_modifier",
+    "modifier_order",
+    "wants_g0283",
+    "replacement_frequency",
+    "unit_grouping",
+)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``str()`` is ``"<source>: <message>"``, ready to print."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(source, message)
+        self.source = source
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSpec:
+    """One ``[profiles.<name>]`` table. ``None`` means "not given: inherit"."""
+
+    name: str
+    extends: str | None = None
+    payer_ids: tuple[str, ...] | None = None
+    filing_indicators: tuple[str, ...] | None = None
+    unit_method: str | None = None
+    ncci_modifier: str | None = None
+    #: a policy name, or "none"
+    modifier_order: str | None = None
+    wants_g0283: bool | None = None
+    replacement_frequency: str | None = None
+    unit_grouping: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Config:
+    """A parsed configuration file."""
+
+    source: str = "<defaults>"
+    #: in file order
+    profiles: tuple[ProfileSpec, ...] = ()
+    #: rule code or prefix -> "error" | "warning" | "info"
+    severity: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    note_pattern: str | None = None
+
+    def is_enabled(self, rule_code: str) -> bool:
+        """Whether a rule runs. With no ``select`` every rule is selected. The most specific
+        (longest) matching prefix decides between ``select`` and ``ignore``; on a tie, ignore wins."""
+        best_select = _longest_prefix(rule_code, self.select) if self.select else 0
+        if self.select and best_select < 0:
+            return False
+        best_ignore = _longest_prefix(rule_code, self.ignore)
+        return best_ignore < 0 or best_ignore < best_select
+
+    def severity_for(self, rule_code: str, default: str) -> str:
+        """The configured severity for a rule (longest matching code or prefix), else ``default``."""
+        best, best_len = default, -1
+        for prefix, level in self.severity.items():
+            if rule_code.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = level, len(prefix)
+        return best
+
+    def unknown_rule_codes(self, known: Iterable[str]) -> tuple[str, ...]:
+        """Codes or prefixes in select/ignore/severity that match no known rule code; the CLI
+        warns about them (this module does not know the registry)."""
+        known = tuple(known)
+        named = (*self.select, *self.ignore, *self.severity)
+        return tuple(dict.fromkeys(c for c in named if not any(k.startswith(c) for k in known)))
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
+    return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _unknown_key(source: str, where: str, key: str, allowed: tuple[str, ...]) -> ConfigError:
+    hint = ""
+    close = difflib.get_close_matches(key.replace("-", "_"), allowed, n=1)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    return ConfigError(source, f"unknown key {key!r} in {where} (allowed: {', '.join(allowed)}){hint}")
+
+
+def _str_list(source: str, where: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(source, f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _rule_codes(source: str, where: str, value: object) -> tuple[str, ...]:
+    codes = _str_list(source, where, value)
+    for code in codes:
+        if not _RULE_CODE_RE.match(code):
+            raise ConfigError(
+                source, f"{where}: {code!r} is not a rule code or prefix (upper-case letters then digits, e.g. 'M205' or 'U')"
+            )
+    return codes
+
+
+def _choice(source: str, where: str, value: object, allowed: tuple[str, ...]) -> str:
+    # TOML users write replacement_frequency = 7 as often as "7"; accept integers for digit choices.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(source, f"{where} must be one of {', '.join(repr(a) for a in allowed)}, not {value!r}")
+    return value
+
+
+def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
+    where = f"[profiles.{name}]"
+    if not _PROFILE_NAME_RE.match(name):
+        raise ConfigError(source, f"{where}: profile names use lower-case letters, digits, '-' and '_'")
+    if not isinstance(table, dict):
+        raise ConfigError(source, f"profiles.{name} must be a table")
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in _PROFILE_KEYS:
+            raise _unknown_key(source, where, key, _PROFILE_KEYS)
+        at = f"{where} {key}"
+        if key == "extends":
+            if not isinstance(value, str) or not _PROFILE_NAME_RE.match(value):
+                raise ConfigError(source, f"{at} must be a profile name")
+            values[key] = value
+        elif key == "payer_ids":
+            ids = _str_list(source, at, value)
+            for pid in ids:
+                if not _PAYER_ID_RE.match(pid.strip()):
+                    raise ConfigError(source, f"{at}: {pid!r} is not a payer id (letters, digits and '-', up to 80)")
+            values[key] = tuple(p.strip().upper() for p in ids)
+        elif key == "filing_indicators":
+            codes = tuple(c.strip().upper() for c in _str_list(source, at, value))
+            for code in codes:
+                if not _FILING_RE.match(code):
+                    raise ConfigError(source, f"{at}: {code!r} is not a two-character SBR09 code such as 'MB' or 'CI'")
+            values[key] = codes
+        elif key == "unit_method":
+            values[key] = _choice(source, at, value, UNIT_METHODS)
+        elif key == "ncci_modifier":
+            values[key] = _choice(source, at, value, NCCI_MODIFIERS)
+        elif key == "modifier_order":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(source, f"{at} must be a policy name or 'none'")
+            values[key] = value
+        elif key == "wants_g0283":
+            if not isinstance(value, bool):
+                raise ConfigError(source, f"{at} must be true or false")
+            values[key] = value
+        elif key == "replacement_frequency":
+            values[key] = _choice(source, at, value, REPLACEMENT_FREQUENCIES)
+        elif key == "unit_grouping":
+            keys = _str_list(source, at, value)
+            for k in keys:
+                _choice(source, at, k, UNIT_GROUPING_KEYS)
+            if "date" not in keys:
+                raise ConfigError(source, f"{at} must include 'date': minutes are counted per calendar day")
+            values[key] = tuple(dict.fromkeys(keys))
+    return ProfileSpec(name=name, **values)  # type: ignore[arg-type]
+
+
+def parse_config(text: str, source: str) -> Config:
+    """Parse configuration TOML (see the module docstring for the format).
+
+    Args:
+        text: the file's text.
+        source: a name for messages, normally the file path.
+
+    Raises:
+        ConfigError: invalid TOML, an unknown key, or a bad value.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, f"invalid TOML: {exc}") from None
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise _unknown_key(source, "the top level", key, _TOP_KEYS)
+
+    select = _rule_codes(source, "select", doc["select"]) if "select" in doc else ()
+    ignore = _rule_codes(source, "ignore", doc["ignore"]) if "ignore" in doc else ()
+
+    severity: dict[str, str] = {}
+    if "severity" in doc:
+        table = doc["severity"]
+        if not isinstance(table, dict):
+            raise ConfigError(source, "severity must be a table of rule code = \"error\" | \"warning\" | \"info\"")
+        for code, level in table.items():
+            _rule_codes(source, "[severity]", [code])
+            severity[code] = _choice(source, f"[severity] {code}", level, SEVERITIES)
+
+    note_pattern = None
+    if "minutes" in doc:
+        table = doc["minutes"]
+        if not isinstance(table, dict):
+            raise ConfigError(source, "minutes must be a table")
+        for key in table:
+            if key not in _MINUTES_KEYS:
+                raise _unknown_key(source, "[minutes]", key, _MINUTES_KEYS)
+        if "note_pattern" in table:
+            note_pattern = table["note_pattern"]
+            if not isinstance(note_pattern, str) or not note_pattern:
+                raise ConfigError(source, "[minutes] note_pattern must be a non-empty string")
+            try:
+                re.compile(note_pattern)
+            except re.error as exc:
+                raise ConfigError(source, f"[minutes] note_pattern is not a valid regular expression: {exc}") from None
+
+    profiles: list[ProfileSpec] = []
+    if "profiles" in doc:
+        table = doc["profiles"]
+        if not isinstance(table, dict):
+            raise ConfigError(source, "profiles must be a table of [profiles.<name>] tables")
+        profiles = [_parse_profile(source, name, sub) for name, sub in table.items()]
+
+    return Config(
+        source=source,
+        profiles=tuple(profiles),
+        severity=MappingProxyType(severity),
+        select=select,
+        ignore=ignore,
+        note_pattern=note_pattern,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles
+# --------------------------------------------------------------------------------------------
+
+
+def effective_profiles(maps: Maps, config: Config | None) -> tuple[PayerProfile, ...]:
+    """All payer profiles in match order: the config's (new or changed) first, then the shipped
+    ones it did not change.
+
+    Raises:
+        ConfigError: ``extends`` names an unknown profile, or ``modifier_order`` an unknown policy.
+    """
+    if config is None or not config.profiles:
+        return maps.profiles
+    shipped = {p.name: p for p in maps.profiles}
+    built: dict[str, PayerProfile] = {}
+    for spec in config.profiles:
+        where = f"[profiles.{spec.name}]"
+        if spec.name in shipped:
+            if spec.extends is not None and spec.extends != spec.name:
+                raise ConfigError(
+                    config.source, f"{where}: 'extends' is only for new profiles; {spec.name!r} is a shipped profile"
+                )
+            base = shipped[spec.name]
+        else:
+            parent = spec.extends or "default"
+            if parent in built:
+                base = built[parent]
+            elif parent in shipped:
+                base = shipped[parent]
+            else:
+                known = ", ".join(dict.fromkeys([*built, *shipped]))
+                raise ConfigError(config.source, f"{where}: extends unknown profile {parent!r} (known: {known})")
+        built[spec.name] = _apply(config.source, maps, base, spec)
+    rest = tuple(p for p in maps.profiles if p.name not in built)
+    return tuple(built.values()) + rest
+
+
+def _apply(source: str, maps: Maps, base: PayerProfile, spec: ProfileSpec) -> PayerProfile:
+    changes: dict[str, object] = {"name": spec.name, "origin": source}
+    if spec.name != base.name:
+        # A new profile inherits behaviour, not the parent's match criteria: extending "medicare"
+        # must not also capture every MB claim under the new name.
+        changes.update(payer_ids=(), filing_indicators=(), notes=(), sources=(), confidence="M")
+    for key in (
+        "payer_ids",
+        "filing_indicators",
+        "unit_method",
+        "ncci_modifier",
+        "wants_g0283",
+        "replacement_frequency",
+        "unit_grouping",
+    ):
+        value = getattr(spec, key)
+        if value is not None:
+            changes[key] = value
+    if spec.modifier_order is not None:
+        if spec.modifier_order == NO_ORDER:
+            changes["modifier_order"] = None
+        elif spec.modifier_order in maps.modifiers.policies:
+            changes["modifier_order"] = spec.modifier_order
+        else:
+            known = ", ".join([*maps.modifiers.policies, NO_ORDER])
+            raise ConfigError(
+                source, f"[profiles.{spec.name}] modifier_order {spec.modifier_order!r} is not a policy (known: {known})"
+            )
+    return dataclasses.replace(base, **changes)
+
+
+def resolve_profile(
+    maps: Maps,
+    config: Config | None,
+    payer_id: str | None,
+    filing_indicator: str | None,
+    override_unit_method: str | None = None,
+) -> PayerProfile:
+    """The payer profile for one claim.
+
+    Args:
+        maps: from :func:`edi_rehab.mapdata.load_maps`.
+        config: from :func:`parse_config`, or None for the shipped profiles only.
+        payer_id: 2010BB NM1*PR NM109.
+        filing_indicator: 2000B SBR09.
+        override_unit_method: a command-line ``--unit-method`` that beats every profile.
+
+    Raises:
+        ConfigError: the config names an unknown profile or policy, or ``override_unit_method`` is
+            not ``cms`` / ``per-code``.
+    """
+    profile = match_profile(effective_profiles(maps, config), payer_id, filing_indicator)
+    if override_unit_method is not None:
+        method = _choice("--unit-method", "the unit method", override_unit_method, UNIT_METHODS)
+        profile = dataclasses.replace(profile, unit_method=method)
+    return profile

@@ -1,0 +1,1003 @@
+"""Load and validate the rule data shipped in ``maps/`` (the ``edi_rehab.maps`` package).
+
+Theory of operation
+-------------------
+Code lists live in XML files under ``maps/``, one XSD each under ``maps/schema/``. Every file is
+parsed with a hardened lxml parser (no DTD, no entities, no network, no huge trees), validated against
+its schema, then checked for the things a schema cannot say (cross references, date order). Any
+failure raises :class:`MapError` naming the file and line: a broken map must stop the tool, because a
+silently missing NCCI pair or timed code would turn into wrong advice on real claims.
+
+The result is a :class:`Maps` bundle of frozen dataclasses with dictionary lookups. The package
+default is loaded once per process (``functools.lru_cache``), since a pre-commit hook calls
+:func:`load_maps` for every file it checks. The official CMS PTP and MUE files, parsed by
+:mod:`edi_rehab.cms_files`, are merged in through ``load_maps(extra_ptp=..., mue=...)``.
+
+Invariants
+----------
+1. This module reads only package data (``importlib.resources``) or a directory the caller names;
+   it never writes, never touches the network, never reads the CMS files itself.
+2. Codes are stored stripped and upper-case; lookups normalise their argument the same way.
+3. A PTP edit is active when ``effective <= dos < deletion`` (deletion exclusive). This is the
+   semantics most public loaders use and the reference's section 3.4 describes; it makes an edit
+   deleted on its own effective date (a retroactive deletion) never active. The reference (9.6)
+   flags inclusive-versus-exclusive as unverified against the CMS readme.
+4. Indicator-9 edits are kept (so history and matching can see them) but never fire.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pathlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from importlib.resources.abc import Traversable
+from types import MappingProxyType
+
+from lxml import etree
+
+__all__ = [
+    "MAP_FILES",
+    "AdjustmentGroup",
+    "Carc",
+    "CodeInfo",
+    "MapError",
+    "Maps",
+    "ModifierInfo",
+    "ModifierPolicy",
+    "MueEdit",
+    "ParsedMap",
+    "PayerProfile",
+    "Provenance",
+    "PtpEdit",
+    "Rarc",
+    "build_maps",
+    "load_maps",
+    "match_profile",
+    "normalize_code",
+    "parse_map",
+]
+
+#: The map files, in load order. Each has ``schema/<stem>.xsd``.
+MAP_FILES: tuple[str, ...] = (
+    "codes.xml",
+    "ncci-ptp.xml",
+    "modifiers.xml",
+    "payers.xml",
+    "carc.xml",
+    "rarc.xml",
+)
+
+UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous")
+UNIT_METHODS = ("cms", "per-code")
+NCCI_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+UNIT_GROUPING_KEYS = ("date", "discipline", "rendering-provider")
+REPLACEMENT_FREQUENCIES = ("7", "1")
+NO_ORDER = "none"
+
+
+class MapError(Exception):
+    """A map file is malformed, violates its schema, or contradicts another map.
+
+    Attributes:
+        file: the map's file name (``codes.xml``) or the name the caller gave to :func:`parse_map`.
+        line: 1-based line of the offending element, or ``None`` when no line applies.
+        message: what is wrong, in words meant for the person editing the file.
+    """
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        super().__init__(file, line, message)
+        self.file = file
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+# --------------------------------------------------------------------------------------------
+# Public data model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a map file's facts come from."""
+
+    file: str
+    version: str
+    date: date
+    #: source id -> citation, as listed in the file's ``<provenance>``
+    sources: Mapping[str, str]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """One procedure code from ``codes.xml``."""
+
+    code: str
+    #: ``timed15`` | ``timed-other`` | ``untimed`` | ``ambiguous``
+    unit_class: str
+    #: CMS therapy code list membership: ``always`` | ``sometimes`` | ``no``
+    therapy_list: str
+    #: discipline the code implies (``PT`` | ``OT`` | ``SLP``), or None when shared or not therapy
+    discipline: str | None
+    #: our own short label (never the CPT descriptor)
+    label: str
+    confidence: str
+    therapy_confidence: str
+    sources: tuple[str, ...] = ()
+    #: the code Medicare wants instead (97014 -> G0283)
+    medicare_replacement: str | None = None
+    #: primary code(s) an add-on code needs on the same date
+    addon_to: tuple[str, ...] = ()
+    #: first date of service on which the code is no longer valid
+    deleted: date | None = None
+    replaced_by: tuple[str, ...] = ()
+    #: for ``timed-other`` codes, the time increment in words
+    time_basis: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_timed15(self) -> bool:
+        return self.unit_class == "timed15"
+
+    @property
+    def always_therapy(self) -> bool:
+        """True when every line needs GP, GO or GN (CMS "always therapy")."""
+        return self.therapy_list == "always"
+
+    def valid_on(self, dos: date) -> bool:
+        return self.deleted is None or dos < self.deleted
+
+
+@dataclass(frozen=True, slots=True)
+class PtpEdit:
+    """One NCCI procedure-to-procedure edit: ``column2`` is denied when billed with ``column1``.
+
+    ``effective``/``deletion`` bound the dates of service the edit covers; ``deletion`` is exclusive
+    (see the module docstring). ``modifier_indicator`` is ``"0"`` (no modifier bypasses it),
+    ``"1"`` (an NCCI-associated modifier may) or ``"9"`` (not applicable: never fires).
+    """
+
+    column1: str
+    column2: str
+    effective: date
+    deletion: date | None
+    modifier_indicator: str
+    rationale: str
+    #: where the edit came from: ``ncci-ptp.xml`` or the CMS file/member name
+    source: str
+    #: the CMS file's "in existence prior to 1996" mark
+    pre_1996: bool = False
+    #: confidence that the edit exists with this indicator / in this column order / on these dates;
+    #: "V" for rows read from an official CMS file
+    confidence: str = "V"
+    order_confidence: str = "V"
+    date_confidence: str = "V"
+    #: provenance source ids (map edits only)
+    evidence: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def active_on(self, dos: date) -> bool:
+        """Whether the edit is in force on ``dos``: effective <= dos < deletion."""
+        return self.effective <= dos and (self.deletion is None or dos < self.deletion)
+
+    def fires_on(self, dos: date) -> bool:
+        """Active and applicable: indicator-9 edits never fire."""
+        return self.modifier_indicator != "9" and self.active_on(dos)
+
+    @property
+    def modifier_allowed(self) -> bool:
+        return self.modifier_indicator == "1"
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """The two codes in sorted order: the key shared by both column orders."""
+        return _pair_key(self.column1, self.column2)
+
+
+@dataclass(frozen=True, slots=True)
+class MueEdit:
+    """A medically unlikely edit: at most ``value`` units of ``code`` per line (MAI 1) or per date
+    of service (MAI 2 policy, MAI 3 clinical)."""
+
+    code: str
+    value: int
+    adjudication_indicator: int
+    rationale: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierInfo:
+    """One modifier from ``modifiers.xml``."""
+
+    code: str
+    #: the class that order policies sort by (``pricing``, ``assistant``, ``ncci-distinct``, ...)
+    modifier_class: str
+    label: str
+    ncci_associated: bool
+    distinct_service: bool
+    #: ``PT`` | ``OT`` | ``SLP`` for GP/GO/GN
+    discipline: str | None
+    #: the discipline modifier an assistant modifier must travel with (CQ -> GP, CO -> GO)
+    requires: str | None
+    confidence: str
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModifierPolicy:
+    """Modifier classes, pairings and named order policies.
+
+    Ordering is a stable sort by the position of each modifier's class in the policy. Modifiers of
+    one class keep their relative order; a modifier that is unknown, or whose class the policy does
+    not list, sorts after every listed class and keeps its relative order among such modifiers. So
+    ``order(("GP", "59"), "conventional") == ("59", "GP")`` and an unknown ``"ZZ"`` always ends last.
+    """
+
+    modifiers: Mapping[str, ModifierInfo]
+    #: class name -> description
+    classes: Mapping[str, str]
+    #: policy name -> ordered class names
+    policies: Mapping[str, tuple[str, ...]]
+    #: modifiers that may bypass an indicator-1 PTP edit (anatomic, global, 27, 59, 91, X{EPSU})
+    ncci_associated: frozenset[str]
+    #: the distinct-procedural-service set {59, XE, XS, XP, XU}
+    distinct_service: frozenset[str]
+
+    def info(self, modifier: str) -> ModifierInfo | None:
+        return self.modifiers.get(modifier.strip().upper())
+
+    def class_of(self, modifier: str) -> str | None:
+        info = self.info(modifier)
+        return info.modifier_class if info else None
+
+    def discipline_of(self, modifier: str) -> str | None:
+        """``PT``/``OT``/``SLP`` for GP/GO/GN, else None."""
+        info = self.info(modifier)
+        return info.discipline if info else None
+
+    def disciplines(self, modifiers: Iterable[str]) -> tuple[str, ...]:
+        """The disciplines the given modifiers claim, in modifier order (duplicates kept)."""
+        return tuple(d for d in (self.discipline_of(m) for m in modifiers) if d)
+
+    def required_with(self, modifier: str) -> str | None:
+        """The discipline modifier an assistant modifier needs: ``CQ`` -> ``GP``, ``CO`` -> ``GO``."""
+        info = self.info(modifier)
+        return info.requires if info else None
+
+    def is_ncci_associated(self, modifier: str) -> bool:
+        return modifier.strip().upper() in self.ncci_associated
+
+    def is_distinct_service(self, modifier: str) -> bool:
+        return modifier.strip().upper() in self.distinct_service
+
+    def order(self, modifiers: Iterable[str], policy_name: str | None) -> tuple[str, ...]:
+        """Return ``modifiers`` in the order ``policy_name`` prefers (strings returned unchanged).
+
+        ``None`` or ``"none"`` means no preference: the input order is returned.
+
+        Raises:
+            KeyError: ``policy_name`` is not a policy in ``modifiers.xml``. Names that come from
+                payers.xml or a config file are validated when those are loaded.
+        """
+        mods = tuple(modifiers)
+        if policy_name is None or policy_name == NO_ORDER:
+            return mods
+        try:
+            classes = self.policies[policy_name]
+        except KeyError:
+            raise KeyError(f"unknown modifier order policy {policy_name!r}") from None
+        rank = {cls: i for i, cls in enumerate(classes)}
+        last = len(classes)
+        # sorted() is stable, so equal ranks keep their input order.
+        return tuple(sorted(mods, key=lambda m: rank.get(self.class_of(m) or "", last)))
+
+
+@dataclass(frozen=True, slots=True)
+class PayerProfile:
+    """How a payer changes the checks. Field meanings are documented in ``maps/payers.xml``."""
+
+    name: str
+    #: ``cms`` (total timed minutes) | ``per-code``
+    unit_method: str = "cms"
+    #: distinct-service modifier to suggest: ``59`` | ``XE`` | ``XP`` | ``XS`` | ``XU``
+    ncci_modifier: str = "59"
+    #: order policy name, or None when the payer has no preference (the order rule stays silent)
+    modifier_order: str | None = "conventional"
+    wants_g0283: bool = False
+    #: CLM05-3 for a corrected claim: ``7`` (replacement) or ``1`` (new claim)
+    replacement_frequency: str = "7"
+    #: what minutes are pooled over for the unit cap
+    unit_grouping: tuple[str, ...] = ("date", "discipline")
+    #: 2010BB NM1*PR NM109 values this profile matches (upper-case)
+    payer_ids: tuple[str, ...] = ()
+    #: 2000B SBR09 claim filing indicator codes this profile matches
+    filing_indicators: tuple[str, ...] = ()
+    confidence: str = "M"
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: ``payers.xml`` or the config file that defined or changed the profile
+    origin: str = "payers.xml"
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentGroup:
+    """A CAS01 claim adjustment group code (CO, OA, PI, PR; CR only in 4010)."""
+
+    code: str
+    description: str
+    valid_5010: bool
+    confidence: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Carc:
+    """A claim adjustment reason code; ``description`` is our own paraphrase."""
+
+    code: str
+    category: str
+    description: str
+    therapy_note: str | None
+    #: the reference's section 7 letters: U, N, G, D, A, $
+    tags: tuple[str, ...]
+    confidence: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rarc:
+    """A remittance advice remark code; ``alert`` remarks are informational only."""
+
+    code: str
+    category: str
+    description: str
+    therapy_note: str | None
+    tags: tuple[str, ...]
+    confidence: str
+    sources: tuple[str, ...] = ()
+    alert: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ParsedMap:
+    """One validated map file: its provenance and its typed content.
+
+    ``content`` is ``Mapping[str, CodeInfo]`` (codes.xml), ``tuple[PtpEdit, ...]`` (ncci-ptp.xml),
+    :class:`ModifierPolicy` (modifiers.xml), ``tuple[PayerProfile, ...]`` (payers.xml),
+    ``tuple[Mapping[str, AdjustmentGroup], Mapping[str, Carc]]`` (carc.xml) or
+    ``Mapping[str, Rarc]`` (rarc.xml). ``lines`` maps entry keys to source lines so that checks
+    across files can still point at a line.
+    """
+
+    name: str
+    provenance: Provenance
+    content: object
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# The bundle
+# --------------------------------------------------------------------------------------------
+
+
+def normalize_code(code: str) -> str:
+    """Strip and upper-case a procedure code or modifier the way the maps store them."""
+    return code.strip().upper()
+
+
+def _pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def match_profile(
+    profiles: Sequence[PayerProfile], payer_id: str | None, filing_indicator: str | None
+) -> PayerProfile:
+    """Pick the profile for a claim.
+
+    A profile listing the payer id (NM109) wins over one listing the filing indicator (SBR09);
+    within one level the first in ``profiles`` wins; otherwise the profile named ``default``.
+
+    Raises:
+        LookupError: no profile matched and there is no ``default`` (load_maps guarantees one).
+    """
+    pid = payer_id.strip().upper() if payer_id else ""
+    fil = filing_indicator.strip().upper() if filing_indicator else ""
+    if pid:
+        for profile in profiles:
+            if pid in profile.payer_ids:
+                return profile
+    if fil:
+        for profile in profiles:
+            if fil in profile.filing_indicators:
+                return profile
+    for profile in profiles:
+        if profile.name == "default":
+            return profile
+    raise LookupError("no payer profile matched and no 'default' profile exists")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Maps:
+    """All map data with fast lookups. Build it with :func:`load_maps` or :func:`build_maps`."""
+
+    codes: Mapping[str, CodeInfo]
+    ptp_edits: tuple[PtpEdit, ...]
+    modifiers: ModifierPolicy
+    #: in match order (see :func:`match_profile`)
+    profiles: tuple[PayerProfile, ...]
+    groups: Mapping[str, AdjustmentGroup]
+    carcs: Mapping[str, Carc]
+    rarcs: Mapping[str, Rarc]
+    mue_edits: Mapping[str, MueEdit]
+    provenance: Mapping[str, Provenance]
+    _ptp_by_pair: Mapping[tuple[str, str], tuple[PtpEdit, ...]]
+    _ptp_by_code: Mapping[str, tuple[PtpEdit, ...]]
+
+    # -- codes -----------------------------------------------------------------------------
+    def code(self, code: str) -> CodeInfo | None:
+        return self.codes.get(normalize_code(code))
+
+    def codes_in_class(self, unit_class: str) -> frozenset[str]:
+        return frozenset(c for c, info in self.codes.items() if info.unit_class == unit_class)
+
+    @property
+    def all_codes(self) -> frozenset[str]:
+        """Every code in codes.xml: the ``keep_codes`` filter for the CMS PTP and MUE files."""
+        return frozenset(self.codes)
+
+    # -- NCCI ------------------------------------------------------------------------------
+    def ptp_pairs_between(
+        self, code_a: str, code_b: str, dos: date | None = None, *, include_inapplicable: bool = False
+    ) -> list[PtpEdit]:
+        """Edits between two codes, in either column order, sorted by effective date.
+
+        With ``dos``: only edits active on that date, and indicator-9 edits only when
+        ``include_inapplicable``. Without ``dos``: the whole history for the pair.
+        """
+        edits = self._ptp_by_pair.get(_pair_key(normalize_code(code_a), normalize_code(code_b)), ())
+        return _filter_ptp(edits, dos, include_inapplicable)
+
+    def ptp_edits_for(
+        self, code: str, dos: date | None = None, *, include_inapplicable: bool = False
+    ) -> list[PtpEdit]:
+        """Edits in which ``code`` is column 1 or column 2 (same date filtering as above)."""
+        return _filter_ptp(self._ptp_by_code.get(normalize_code(code), ()), dos, include_inapplicable)
+
+    def mue(self, code: str) -> MueEdit | None:
+        return self.mue_edits.get(normalize_code(code))
+
+    # -- payers ----------------------------------------------------------------------------
+    def profile(self, name: str) -> PayerProfile | None:
+        for p in self.profiles:
+            if p.name == name:
+                return p
+        return None
+
+    def profile_for(self, payer_id: str | None, filing_indicator: str | None) -> PayerProfile:
+        """The map profile for a claim; :func:`edi_rehab.config.resolve_profile` adds config."""
+        return match_profile(self.profiles, payer_id, filing_indicator)
+
+    # -- remittance codes ------------------------------------------------------------------
+    def group(self, code: str) -> AdjustmentGroup | None:
+        return self.groups.get(normalize_code(code))
+
+    def carc(self, code: str) -> Carc | None:
+        return self.carcs.get(normalize_code(code))
+
+    def rarc(self, code: str) -> Rarc | None:
+        return self.rarcs.get(normalize_code(code))
+
+    # -- merging the official CMS files ----------------------------------------------------
+    def with_cms(
+        self,
+        extra_ptp: Iterable[PtpEdit] = (),
+        mue: Mapping[str, MueEdit] | None = None,
+        *,
+        ptp_authoritative: bool = False,
+    ) -> Maps:
+        """A copy with CMS PTP edits and MUEs merged in.
+
+        For every code pair the CMS edits mention (either column order), the map's own edits for
+        that pair are dropped: the official file wins where it speaks. Map pairs it does not
+        mention are kept, unless ``ptp_authoritative`` says the file is complete for these codes,
+        in which case only its edits remain. MUEs given here replace any earlier value per code.
+        """
+        extra = tuple(extra_ptp)
+        if ptp_authoritative:
+            kept: tuple[PtpEdit, ...] = ()
+        else:
+            covered = {e.pair for e in extra}
+            kept = tuple(e for e in self.ptp_edits if e.pair not in covered)
+        merged_mue = dict(self.mue_edits)
+        if mue:
+            merged_mue.update({normalize_code(k): v for k, v in mue.items()})
+        return _assemble(
+            codes=self.codes,
+            ptp_edits=kept + extra,
+            modifiers=self.modifiers,
+            profiles=self.profiles,
+            groups=self.groups,
+            carcs=self.carcs,
+            rarcs=self.rarcs,
+            mue_edits=merged_mue,
+            provenance=self.provenance,
+        )
+
+
+def _filter_ptp(edits: Iterable[PtpEdit], dos: date | None, include_inapplicable: bool) -> list[PtpEdit]:
+    if dos is None:
+        return list(edits)
+    if include_inapplicable:
+        return [e for e in edits if e.active_on(dos)]
+    return [e for e in edits if e.fires_on(dos)]
+
+
+def _assemble(
+    *,
+    codes: Mapping[str, CodeInfo],
+    ptp_edits: tuple[PtpEdit, ...],
+    modifiers: ModifierPolicy,
+    profiles: tuple[PayerProfile, ...],
+    groups: Mapping[str, AdjustmentGroup],
+    carcs: Mapping[str, Carc],
+    rarcs: Mapping[str, Rarc],
+    mue_edits: Mapping[str, MueEdit],
+    provenance: Mapping[str, Provenance],
+) -> Maps:
+    by_pair: dict[tuple[str, str], list[PtpEdit]] = {}
+    by_code: dict[str, list[PtpEdit]] = {}
+    for edit in ptp_edits:
+        by_pair.setdefault(edit.pair, []).append(edit)
+        by_code.setdefault(edit.column1, []).append(edit)
+        if edit.column2 != edit.column1:
+            by_code.setdefault(edit.column2, []).append(edit)
+
+    def sort(groups_: dict) -> Mapping:
+        return MappingProxyType(
+            {k: tuple(sorted(v, key=lambda e: (e.effective, e.column1, e.column2))) for k, v in groups_.items()}
+        )
+
+    return Maps(
+        codes=MappingProxyType(dict(codes)),
+        ptp_edits=tuple(ptp_edits),
+        modifiers=modifiers,
+        profiles=tuple(profiles),
+        groups=MappingProxyType(dict(groups)),
+        carcs=MappingProxyType(dict(carcs)),
+        rarcs=MappingProxyType(dict(rarcs)),
+        mue_edits=MappingProxyType(dict(mue_edits)),
+        provenance=MappingProxyType(dict(provenance)),
+        _ptp_by_pair=sort(by_pair),
+        _ptp_by_code=sort(by_code),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _package_dir() -> Traversable:
+    return resources.files("edi_rehab.maps")
+
+
+def _hardened_parser() -> etree.XMLParser:
+    # Map files are data a user may replace: refuse everything that lets XML reach outside itself
+    # or blow up in memory (external entities, DTD loading, network, huge trees).
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def _parse_xml(name: str, data: bytes) -> etree._Element:
+    try:
+        root = etree.fromstring(data, _hardened_parser(), base_url=name)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        raise MapError(name, line, f"not well-formed XML: {exc.msg}") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype:
+        # No map needs a DTD; an internal subset is the usual carrier of entity tricks.
+        at = data.find(b"<!DOCTYPE")
+        line = data[:at].count(b"\n") + 1 if at >= 0 else 1
+        raise MapError(name, line, "DOCTYPE declarations are not allowed in map files")
+    return root
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(stem: str) -> etree.XMLSchema:
+    # Always the package's own schemas, even for maps loaded from another directory: the Python
+    # builders below rely on exactly these constraints.
+    data = _package_dir().joinpath("schema", f"{stem}.xsd").read_bytes()
+    return etree.XMLSchema(etree.fromstring(data, _hardened_parser()))
+
+
+def _validate(name: str, stem: str, root: etree._Element) -> None:
+    schema = _schema(stem)
+    if schema.validate(root):
+        return
+    errors = list(schema.error_log)
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more schema errors)" if len(errors) > 1 else ""
+    raise MapError(name, first.line or None, f"schema violation: {first.message}{more}")
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    return " ".join(el.text.split())
+
+
+def _texts(parent: etree._Element, tag: str) -> tuple[str, ...]:
+    return tuple(t for t in (_text(c) for c in parent.iterchildren(tag)) if t)
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split()) if value else ()
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip() in ("true", "1")
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value.strip()) if value else None
+
+
+def _provenance(name: str, root: etree._Element) -> Provenance:
+    prov = root.find("provenance")
+    assert prov is not None  # the schema requires it
+    sources = {s.get("id"): _text(s) or "" for s in prov.iterchildren("source")}
+    return Provenance(
+        file=name,
+        version=prov.get("version"),
+        date=date.fromisoformat(prov.get("date")),
+        sources=MappingProxyType(sources),
+        notes=_texts(prov, "note"),
+    )
+
+
+def _check_source_refs(name: str, root: etree._Element, provenance: Provenance) -> None:
+    # The schemas type @source as xs:IDREFS, but libxml2 does not check IDREFS during XSD
+    # validation, so a typo in a source id would pass silently without this.
+    for el in root.iter():
+        refs = el.get("source")
+        if refs is None or el.tag == "provenance":
+            continue
+        unknown = [r for r in refs.split() if r not in provenance.sources]
+        if unknown:
+            raise MapError(
+                name,
+                el.sourceline,
+                f"source id(s) {', '.join(unknown)} not listed in <provenance> (known: {', '.join(provenance.sources)})",
+            )
+
+
+def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    codes: dict[str, CodeInfo] = {}
+    lines: dict[str, int] = {}
+    for el in root.iterchildren("code"):
+        code = el.get("value")
+        unit_class = el.get("class")
+        time_basis = _text(el.find("time-basis"))
+        if unit_class == "timed-other" and not time_basis:
+            # Without the increment a units check cannot do anything useful with the code.
+            raise MapError(name, el.sourceline, f"{code}: timed-other codes need a <time-basis>")
+        codes[code] = CodeInfo(
+            code=code,
+            unit_class=unit_class,
+            therapy_list=el.get("therapy"),
+            discipline=el.get("discipline"),
+            label=_text(el.find("label")) or "",
+            confidence=el.get("confidence"),
+            therapy_confidence=el.get("therapy-confidence"),
+            sources=_ids(el.get("source")),
+            medicare_replacement=el.get("medicare-replacement"),
+            addon_to=_ids(el.get("addon-to")),
+            deleted=_date(el.get("deleted")),
+            replaced_by=_ids(el.get("replaced-by")),
+            time_basis=time_basis,
+            notes=_texts(el, "note"),
+        )
+        lines[code] = el.sourceline
+    for info in codes.values():
+        for ref in (*info.addon_to, *info.replaced_by, *filter(None, [info.medicare_replacement])):
+            if ref not in codes:
+                raise MapError(name, lines[info.code], f"{info.code} refers to {ref}, which is not in {name}")
+    return MappingProxyType(codes), lines
+
+
+def _parse_ptp(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    edits: list[PtpEdit] = []
+    for el in root.iterchildren("edit"):
+        effective = _date(el.get("effective"))
+        deletion = _date(el.get("deletion"))
+        assert effective is not None
+        if deletion is not None and deletion < effective:
+            raise MapError(
+                name, el.sourceline, f"{el.get('column1')}/{el.get('column2')}: deletion {deletion} before effective {effective}"
+            )
+        if el.get("column1") == el.get("column2"):
+            raise MapError(name, el.sourceline, f"{el.get('column1')}: an edit needs two different codes")
+        edits.append(
+            PtpEdit(
+                column1=el.get("column1"),
+                column2=el.get("column2"),
+                effective=effective,
+                deletion=deletion,
+                modifier_indicator=el.get("modifier-indicator"),
+                rationale=_text(el.find("rationale")) or "",
+                source=name,
+                pre_1996=_bool(el.get("pre-1996")),
+                confidence=el.get("confidence"),
+                order_confidence=el.get("order-confidence"),
+                date_confidence=el.get("date-confidence"),
+                evidence=_ids(el.get("source")),
+                notes=_texts(el, "note"),
+            )
+        )
+    return tuple(edits), {}
+
+
+def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    classes = {el.get("name"): _text(el) or "" for el in root.iterchildren("class")}
+    mods: dict[str, ModifierInfo] = {}
+    for el in root.iterchildren("modifier"):
+        code, cls, disc = el.get("code"), el.get("class"), el.get("discipline")
+        if (cls == "discipline") != (disc is not None):
+            raise MapError(name, el.sourceline, f"{code}: a discipline attribute goes on, and only on, class 'discipline'")
+        distinct = _bool(el.get("distinct-service"))
+        ncci = _bool(el.get("ncci-associated"))
+        if distinct and not ncci:
+            raise MapError(name, el.sourceline, f"{code}: a distinct-service modifier must also be ncci-associated")
+        mods[code] = ModifierInfo(
+            code=code,
+            modifier_class=cls,
+            label=_text(el.find("label")) or "",
+            ncci_associated=ncci,
+            distinct_service=distinct,
+            discipline=disc,
+            requires=el.get("requires"),
+            confidence=el.get("confidence"),
+            sources=_ids(el.get("source")),
+            notes=_texts(el, "note"),
+        )
+    lines: dict[str, int] = {}
+    for el in root.iterchildren("modifier"):
+        req = el.get("requires")
+        if req and mods[req].modifier_class != "discipline":
+            raise MapError(name, el.sourceline, f"{el.get('code')}: requires {req}, which is not a discipline modifier")
+    policies: dict[str, tuple[str, ...]] = {}
+    for el in root.iterchildren("policy"):
+        order = tuple(el.get("order").split())
+        unknown = [c for c in order if c not in classes]
+        if unknown:
+            raise MapError(name, el.sourceline, f"policy {el.get('name')!r} names unknown classes: {', '.join(unknown)}")
+        if len(set(order)) != len(order):
+            raise MapError(name, el.sourceline, f"policy {el.get('name')!r} lists a class twice")
+        if el.get("name") == NO_ORDER:
+            raise MapError(name, el.sourceline, f"{NO_ORDER!r} is reserved for 'no order preference'")
+        policies[el.get("name")] = order
+        lines[el.get("name")] = el.sourceline
+    policy = ModifierPolicy(
+        modifiers=MappingProxyType(mods),
+        classes=MappingProxyType(classes),
+        policies=MappingProxyType(policies),
+        ncci_associated=frozenset(c for c, m in mods.items() if m.ncci_associated),
+        distinct_service=frozenset(c for c, m in mods.items() if m.distinct_service),
+    )
+    return policy, lines
+
+
+def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    profiles: list[PayerProfile] = []
+    lines: dict[str, int] = {}
+    for el in root.iterchildren("profile"):
+        match = el.find("match")
+        order = el.get("modifier-order")
+        grouping = tuple(el.get("unit-grouping", "date discipline").split())
+        if "date" not in grouping:
+            # Both unit methods count minutes per calendar day (Pub. 100-04 Ch. 5 20.2).
+            raise MapError(name, el.sourceline, f"profile {el.get('name')!r}: unit-grouping must include 'date'")
+        profiles.append(
+            PayerProfile(
+                name=el.get("name"),
+                unit_method=el.get("unit-method"),
+                ncci_modifier=el.get("ncci-modifier"),
+                modifier_order=None if order == NO_ORDER else order,
+                wants_g0283=_bool(el.get("wants-g0283")),
+                replacement_frequency=el.get("replacement-frequency", "7"),
+                unit_grouping=grouping,
+                payer_ids=tuple(p.upper() for p in _texts(match, "payer-id")),
+                filing_indicators=_texts(match, "filing-indicator"),
+                confidence=el.get("confidence"),
+                sources=_ids(el.get("source")),
+                notes=_texts(el, "note"),
+                origin=name,
+            )
+        )
+        lines[el.get("name")] = el.sourceline
+    if not any(p.name == "default" for p in profiles):
+        raise MapError(name, root.sourceline, "a profile named 'default' is required")
+    return tuple(profiles), lines
+
+
+def _reason_fields(el: etree._Element) -> dict:
+    return dict(
+        code=el.get("code"),
+        category=el.get("category"),
+        description=_text(el.find("description")) or "",
+        therapy_note=_text(el.find("therapy")),
+        tags=_ids(el.get("tags")),
+        confidence=el.get("confidence"),
+        sources=_ids(el.get("source")),
+    )
+
+
+def _parse_carc(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    groups = {
+        el.get("code"): AdjustmentGroup(
+            code=el.get("code"),
+            description=_text(el.find("description")) or "",
+            valid_5010=_bool(el.get("valid-5010"), default=True),
+            confidence=el.get("confidence"),
+            sources=_ids(el.get("source")),
+        )
+        for el in root.iterchildren("group")
+    }
+    missing = {"CO", "OA", "PI", "PR"} - groups.keys()
+    if missing:
+        raise MapError(name, root.sourceline, f"group codes missing: {', '.join(sorted(missing))}")
+    carcs = {el.get("code"): Carc(**_reason_fields(el)) for el in root.iterchildren("carc")}
+    return (MappingProxyType(groups), MappingProxyType(carcs)), {}
+
+
+def _parse_rarc(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    rarcs = {
+        el.get("code"): Rarc(**_reason_fields(el), alert=_bool(el.get("alert")))
+        for el in root.iterchildren("rarc")
+    }
+    return MappingProxyType(rarcs), {}
+
+
+_BUILDERS = {
+    "codes": _parse_codes,
+    "ncci-ptp": _parse_ptp,
+    "modifiers": _parse_modifiers,
+    "payers": _parse_payers,
+    "carc": _parse_carc,
+    "rarc": _parse_rarc,
+}
+
+
+def parse_map(name: str, data: bytes) -> ParsedMap:
+    """Parse and validate one map file from bytes.
+
+    Args:
+        name: the map's file name (``codes.xml`` ...); a path is accepted and its last part used to
+            pick the schema, while error messages show ``name`` as given.
+        data: the file's bytes.
+
+    Raises:
+        MapError: unknown map name, malformed XML, a schema violation, or a broken reference.
+    """
+    stem = pathlib.PurePosixPath(name.replace("\\", "/")).stem
+    if stem not in _BUILDERS:
+        raise MapError(name, None, f"unknown map file; expected one of {', '.join(MAP_FILES)}")
+    root = _parse_xml(name, data)
+    _validate(name, stem, root)
+    provenance = _provenance(name, root)
+    _check_source_refs(name, root, provenance)
+    content, lines = _BUILDERS[stem](name, root)
+    return ParsedMap(name=name, provenance=provenance, content=content, lines=MappingProxyType(lines))
+
+
+def build_maps(
+    files: Mapping[str, bytes],
+    *,
+    extra_ptp: Iterable[PtpEdit] = (),
+    mue: Mapping[str, MueEdit] | None = None,
+    ptp_authoritative: bool = False,
+) -> Maps:
+    """Build :class:`Maps` from the bytes of all six map files (keys are the names in MAP_FILES).
+
+    Raises:
+        MapError: a file is missing or broken, or files contradict each other (a payer profile
+            naming an order policy that modifiers.xml does not define).
+    """
+    missing = [n for n in MAP_FILES if n not in files]
+    if missing:
+        raise MapError(missing[0], None, "map file missing")
+    parsed = {n: parse_map(n, files[n]) for n in MAP_FILES}
+    modifiers: ModifierPolicy = parsed["modifiers.xml"].content  # type: ignore[assignment]
+    payers = parsed["payers.xml"]
+    for profile in payers.content:  # type: ignore[attr-defined]
+        if profile.modifier_order is not None and profile.modifier_order not in modifiers.policies:
+            raise MapError(
+                "payers.xml",
+                payers.lines.get(profile.name),
+                f"profile {profile.name!r}: modifier-order {profile.modifier_order!r} is not a policy in "
+                f"modifiers.xml (known: {', '.join(modifiers.policies)}, or 'none')",
+            )
+    groups, carcs = parsed["carc.xml"].content  # type: ignore[misc]
+    maps = _assemble(
+        codes=parsed["codes.xml"].content,  # type: ignore[arg-type]
+        ptp_edits=parsed["ncci-ptp.xml"].content,  # type: ignore[arg-type]
+        modifiers=modifiers,
+        profiles=payers.content,  # type: ignore[arg-type]
+        groups=groups,
+        carcs=carcs,
+        rarcs=parsed["rarc.xml"].content,  # type: ignore[arg-type]
+        mue_edits={},
+        provenance={n: p.provenance for n, p in parsed.items()},
+    )
+    extra = tuple(extra_ptp)
+    if extra or mue or ptp_authoritative:
+        maps = maps.with_cms(extra, mue, ptp_authoritative=ptp_authoritative)
+    return maps
+
+
+def _read_dir(directory: Traversable) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for name in MAP_FILES:
+        entry = directory.joinpath(name)
+        if not entry.is_file():
+            raise MapError(name, None, f"map file missing from {directory}")
+        files[name] = entry.read_bytes()
+    return files
+
+
+@functools.lru_cache(maxsize=1)
+def _default_maps() -> Maps:
+    return build_maps(_read_dir(_package_dir()))
+
+
+def load_maps(
+    *,
+    extra_ptp: Iterable[PtpEdit] = (),
+    mue: Mapping[str, MueEdit] | None = None,
+    maps_dir: str | os.PathLike[str] | Traversable | None = None,
+    ptp_authoritative: bool = False,
+) -> Maps:
+    """Load the maps, optionally merged with official CMS PTP edits and MUEs.
+
+    The shipped maps are parsed once per process and cached; merging CMS data makes a new
+    :class:`Maps` from the cached one without re-parsing XML.
+
+    Args:
+        extra_ptp: edits from :func:`edi_rehab.cms_files.parse_ptp_file` (or its cache).
+        mue: MUEs from :func:`edi_rehab.cms_files.parse_mue_file` (or its cache).
+        maps_dir: read the six XML files from this directory instead of the package (not cached;
+            validated against the package's schemas).
+        ptp_authoritative: drop every map PTP edit and keep only ``extra_ptp`` (use with a full
+            quarterly file; see :meth:`Maps.with_cms`).
+
+    Raises:
+        MapError: a map file is missing, malformed or inconsistent.
+    """
+    if maps_dir is None:
+        base = _default_maps()
+    else:
+        directory = maps_dir if isinstance(maps_dir, Traversable) else pathlib.Path(maps_dir)
+        base = build_maps(_read_dir(directory))
+    extra = tuple(extra_ptp)
+    if not extra and not mue and not ptp_authoritative:
+        return base
+    return base.with_cms(extra, mue, ptp_authoritative=ptp_authoritative)

@@ -1,0 +1,164 @@
+"""TOML configuration: parsing, clear errors, rule selection and payer profile resolution."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from edi_rehab import config as config_module
+from edi_rehab.config import Config, ConfigError, effective_profiles, parse_config, resolve_profile
+from edi_rehab.mapdata import load_maps
+
+
+@pytest.fixture(scope="module")
+def maps():
+    return load_maps()
+
+
+def docstring_example() -> str:
+    """The example TOML in config.py's module docstring (the indented block after 'Format')."""
+    doc = config_module.__doc__
+    block = doc.split("::\n\n", 1)[1].split("\nProfile keys", 1)[0]
+    return "\n".join(line[4:] for line in block.splitlines())
+
+
+def test_docstring_example_parses_and_resolves(maps):
+    cfg = parse_config(docstring_example(), "edi-rehab.toml")
+    assert cfg.select == ("U", "N", "M") and cfg.ignore == ("M205",)
+    assert dict(cfg.severity) == {"M205": "info", "N1": "error"}
+    assert re.search(cfg.note_pattern, "97110 = 23 min").group("minutes") == "23"
+    acme = resolve_profile(maps, cfg, "60054", "CI")
+    assert (acme.name, acme.unit_method, acme.ncci_modifier) == ("acme-ppo", "per-code", "XU")
+    medicaid = resolve_profile(maps, cfg, None, "MC")
+    assert (medicaid.name, medicaid.unit_method, medicaid.modifier_order) == ("medicaid", "per-code", None)
+    assert medicaid.origin == "edi-rehab.toml"
+
+
+def test_empty_config_is_the_shipped_behaviour(maps):
+    cfg = parse_config("", "empty.toml")
+    assert cfg.profiles == () and cfg.select == () and cfg.note_pattern is None
+    assert effective_profiles(maps, cfg) == maps.profiles
+    assert resolve_profile(maps, None, None, "MB") is maps.profile("medicare")
+
+
+ERROR_CASES = [
+    # toml, message fragment
+    ("select = [", "invalid TOML"),
+    ("selct = ['U']", "did you mean 'select'"),
+    ("select = 'U'", "list of strings"),
+    ("select = ['u101']", "not a rule code"),
+    ("ignore = ['M-205']", "not a rule code"),
+    ("[severity]\nM205 = 'fatal'", "'error', 'warning', 'info'"),
+    ("severity = 3", "severity must be a table"),
+    ("[minutes]\nnote_pattern = '(unclosed'", "not a valid regular expression"),
+    ("[minutes]\npattern = 'x'", "unknown key 'pattern' in [minutes]"),
+    ("[profiles.acme]\nunit-method = 'cms'", "did you mean 'unit_method'"),
+    ("[profiles.acme]\nunit_method = 'rule-of-8s'", "'cms', 'per-code'"),
+    ("[profiles.acme]\nncci_modifier = 'XX'", "ncci_modifier must be one of"),
+    ("[profiles.acme]\nwants_g0283 = 'yes'", "true or false"),
+    ("[profiles.acme]\nreplacement_frequency = 8", "'7', '1'"),
+    ("[profiles.acme]\nunit_grouping = ['discipline']", "must include 'date'"),
+    ("[profiles.acme]\nunit_grouping = ['date', 'week']", "unit_grouping must be one of"),
+    ("[profiles.acme]\nfiling_indicators = ['Medicare']", "two-character SBR09"),
+    ("[profiles.acme]\npayer_ids = ['has space']", "not a payer id"),
+    ("[profiles.Acme]\nunit_method = 'cms'", "lower-case"),
+    ("profiles = 1", "profiles must be a table"),
+]
+
+
+@pytest.mark.parametrize("text,fragment", ERROR_CASES, ids=[c[1] for c in ERROR_CASES])
+def test_config_errors(text, fragment):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "bad.toml")
+    assert err.value.source == "bad.toml"
+    assert fragment in err.value.message
+    assert str(err.value).startswith("bad.toml: ")
+
+
+PROFILE_ERRORS = [
+    ("[profiles.acme]\nextends = 'nonesuch'", "extends unknown profile 'nonesuch'"),
+    ("[profiles.acme]\nmodifier_order = 'alphabetical'", "modifier_order 'alphabetical' is not a policy"),
+    ("[profiles.medicare]\nextends = 'default'", "only for new profiles"),
+]
+
+
+@pytest.mark.parametrize("text,fragment", PROFILE_ERRORS, ids=[c[1] for c in PROFILE_ERRORS])
+def test_profile_errors_need_the_maps(maps, text, fragment):
+    cfg = parse_config(text, "bad.toml")  # syntactically fine
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        resolve_profile(maps, cfg, None, None)
+
+
+RESOLVE_CASES = [
+    # config, payer id, filing indicator, expected (name, unit_method, ncci_modifier, modifier_order, wants_g0283)
+    ("", None, "MB", ("medicare", "cms", "59", "conventional", True)),
+    ("", "ANY", "CI", ("default", "cms", "59", "conventional", False)),
+    ("[profiles.medicare]\nncci_modifier = 'XU'", None, "MA", ("medicare", "cms", "XU", "conventional", True)),
+    # new profiles inherit behaviour from "extends" but not its match criteria
+    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "05102", "CI", ("mac-j5", "cms", "59", "conventional", True)),
+    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "99999", "MB", ("medicare", "cms", "59", "conventional", True)),
+    # a payer-id match beats a filing-indicator match, even from a shipped profile
+    ("[profiles.acme]\npayer_ids = ['acme1']\n[profiles.medicare]\nfiling_indicators = ['MB', 'MA', 'CI']", "ACME1", "CI",
+     ("acme", "cms", "59", "conventional", False)),
+    ("[profiles.comm]\nextends = 'commercial-per-code'\nfiling_indicators = ['ci', 'BL', 'HM']", None, "HM",
+     ("comm", "per-code", "59", "conventional", False)),
+    ("[profiles.gp]\nmodifier_order = 'gp-first'\nfiling_indicators = ['BL']", None, "BL", ("gp", "cms", "59", "gp-first", False)),
+    ("[profiles.quiet]\nmodifier_order = 'none'\nfiling_indicators = ['BL']", None, "BL", ("quiet", "cms", "59", None, False)),
+    # a config profile extending another config profile defined before it
+    ("[profiles.a]\nunit_method = 'per-code'\n[profiles.b]\nextends = 'a'\npayer_ids = ['B1']", "B1", None, ("b", "per-code", "59", "conventional", False)),
+    ("[profiles.default]\nunit_method = 'per-code'", None, "CI", ("default", "per-code", "59", "conventional", False)),
+]
+
+
+@pytest.mark.parametrize("text,payer_id,filing,expected", RESOLVE_CASES, ids=range(len(RESOLVE_CASES)))
+def test_resolve_profile(maps, text, payer_id, filing, expected):
+    p = resolve_profile(maps, parse_config(text, "c.toml"), payer_id, filing)
+    assert (p.name, p.unit_method, p.ncci_modifier, p.modifier_order, p.wants_g0283) == expected
+
+
+def test_override_unit_method(maps):
+    assert resolve_profile(maps, None, None, "MB", override_unit_method="per-code").unit_method == "per-code"
+    assert maps.profile("medicare").unit_method == "cms"  # the map is untouched
+    with pytest.raises(ConfigError) as err:
+        resolve_profile(maps, None, None, "MB", override_unit_method="total")
+    assert err.value.source == "--unit-method"
+
+
+def test_other_profile_fields(maps):
+    cfg = parse_config(
+        "[profiles.newclaim]\npayer_ids = ['X1']\nreplacement_frequency = 1\nunit_grouping = ['date', 'rendering-provider', 'date']\nwants_g0283 = true",
+        "c.toml",
+    )
+    p = resolve_profile(maps, cfg, "x1", None)
+    assert (p.replacement_frequency, p.unit_grouping, p.wants_g0283) == ("1", ("date", "rendering-provider"), True)
+    assert p.payer_ids == ("X1",) and p.filing_indicators == ()
+
+
+SELECT_CASES = [
+    # select, ignore, code, enabled
+    ((), (), "U101", True),
+    ((), ("U",), "U101", False),
+    ((), ("U1",), "U201", True),
+    (("U",), (), "N101", False),
+    (("U",), ("U101",), "U101", False),
+    (("U101",), ("U",), "U101", True),  # the more specific select wins
+    (("U1",), ("U1",), "U101", False),  # tie: ignore wins
+    (("U", "N"), ("N2",), "N201", False),
+    (("U", "N"), ("N2",), "N101", True),
+]
+
+
+@pytest.mark.parametrize("select,ignore,code,enabled", SELECT_CASES, ids=range(len(SELECT_CASES)))
+def test_is_enabled(select, ignore, code, enabled):
+    assert Config(select=select, ignore=ignore).is_enabled(code) is enabled
+
+
+def test_severity_for_longest_prefix():
+    cfg = parse_config("[severity]\nM = 'warning'\nM205 = 'info'\nU1 = 'error'", "c.toml")
+    assert [cfg.severity_for(c, "error") for c in ("M205", "M101", "U101", "N101")] == ["info", "warning", "error", "error"]
+
+
+def test_unknown_rule_codes_are_reported_not_fatal():
+    cfg = parse_config("select = ['U', 'Q9']\n[severity]\nZ1 = 'info'", "c.toml")
+    assert cfg.unknown_rule_codes(["U101", "M205"]) == ("Q9", "Z1")

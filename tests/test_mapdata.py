@@ -1,0 +1,544 @@
+"""maps/ loads, validates and answers lookups; broken maps fail loudly with file and line."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date
+from importlib import resources
+
+import pytest
+
+from edi_rehab import mapdata
+from edi_rehab.mapdata import MAP_FILES, MapError, MueEdit, PtpEdit, build_maps, load_maps, parse_map
+
+
+@pytest.fixture(scope="module")
+def maps() -> mapdata.Maps:
+    return load_maps()
+
+
+def shipped_bytes() -> dict[str, bytes]:
+    root = resources.files("edi_rehab.maps")
+    return {name: root.joinpath(name).read_bytes() for name in MAP_FILES}
+
+
+def replace_once(data: bytes, old: str, new: str) -> bytes:
+    assert data.count(old.encode()) >= 1, old
+    return data.replace(old.encode(), new.encode(), 1)
+
+
+def line_of(data: bytes, needle: str) -> int:
+    """1-based line of the first occurrence of ``needle``."""
+    return data[: data.index(needle.encode())].count(b"\n") + 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------------
+
+
+def test_every_map_has_a_schema_and_provenance(maps):
+    root = resources.files("edi_rehab.maps")
+    for name in MAP_FILES:
+        assert root.joinpath("schema", name.replace(".xml", ".xsd")).is_file(), name
+        prov = maps.provenance[name]
+        assert prov.version and prov.date >= date(2026, 1, 1)
+        assert prov.sources, name
+    assert root.joinpath("PROVENANCE.md").is_file()
+
+
+def test_default_load_is_cached():
+    assert load_maps() is load_maps()
+
+
+def test_cold_load_is_fast():
+    files = shipped_bytes()
+    mapdata._schema.cache_clear()
+    start = time.perf_counter()
+    build_maps(files)
+    assert time.perf_counter() - start < 0.1
+
+
+def test_maps_dir_loads_a_copy(tmp_path):
+    src = resources.files("edi_rehab.maps")
+    for name in MAP_FILES:
+        (tmp_path / name).write_bytes(src.joinpath(name).read_bytes())
+    maps = load_maps(maps_dir=tmp_path)
+    assert maps is not load_maps()
+    assert maps.code("97110").unit_class == "timed15"
+
+
+def test_maps_dir_missing_file_is_a_map_error(tmp_path):
+    with pytest.raises(MapError) as err:
+        load_maps(maps_dir=tmp_path)
+    assert err.value.file == "codes.xml"
+
+
+# ------------------------------------------------------------------------------------------------
+# codes.xml
+# ------------------------------------------------------------------------------------------------
+
+CODE_CASES = [
+    # code, class, therapy list, discipline
+    ("97110", "timed15", "always", None),
+    ("97140", "timed15", "always", None),
+    ("97530", "timed15", "always", None),
+    ("97033", "timed15", "always", None),  # one site says untimed; descriptor says 15 min
+    ("97545", "timed-other", "always", None),
+    ("97546", "timed-other", "always", None),
+    ("96125", "timed-other", "sometimes", None),
+    ("92605", "timed-other", "always", "SLP"),
+    ("92618", "timed-other", "always", "SLP"),
+    ("92607", "timed-other", "always", "SLP"),
+    ("92608", "timed-other", "always", "SLP"),
+    ("92626", "timed-other", "sometimes", None),
+    ("92627", "timed-other", "sometimes", None),
+    ("98980", "timed-other", "sometimes", None),
+    ("98981", "timed-other", "sometimes", None),
+    ("97161", "untimed", "always", "PT"),
+    ("97163", "untimed", "always", "PT"),
+    ("97164", "untimed", "always", "PT"),
+    ("97165", "untimed", "always", "OT"),
+    ("97168", "untimed", "always", "OT"),
+    ("97169", "untimed", "no", None),
+    ("97172", "untimed", "no", None),
+    ("97150", "untimed", "always", None),  # expressmbs calls it timed; it is not
+    ("97010", "untimed", "always", None),
+    ("97014", "untimed", "always", None),
+    ("G0283", "untimed", "always", None),
+    ("92507", "untimed", "always", "SLP"),
+    ("92508", "untimed", "always", "SLP"),
+    ("92526", "untimed", "always", "SLP"),
+    ("92521", "untimed", "always", "SLP"),
+    ("92524", "untimed", "always", "SLP"),
+    ("92610", "untimed", "always", "SLP"),
+    ("97039", "ambiguous", "always", None),
+    ("97139", "ambiguous", "always", None),
+]
+
+
+@pytest.mark.parametrize("code,unit_class,therapy,discipline", CODE_CASES, ids=[c[0] for c in CODE_CASES])
+def test_code_classification(maps, code, unit_class, therapy, discipline):
+    info = maps.code(code)
+    assert info is not None
+    assert (info.unit_class, info.therapy_list, info.discipline) == (unit_class, therapy, discipline)
+    assert info.always_therapy == (therapy == "always")
+
+
+def test_reference_code_lists_are_complete(maps):
+    timed15 = "97032 97033 97034 97035 97036 97110 97112 97113 97116 97124 97140 97129 97130 97530 97533 97535 97537 97542 97750 97755 97760 97761 97763"
+    untimed = "97161 97162 97163 97164 97165 97166 97167 97168 97169 97170 97171 97172 97010 97012 97014 97016 97018 97022 97024 97026 97028 97150 G0283 92507 92508 92526 92521 92522 92523 92524 92610"
+    assert set(timed15.split()) <= maps.codes_in_class("timed15")
+    assert set(untimed.split()) <= maps.codes_in_class("untimed")
+    assert maps.codes_in_class("ambiguous") == {"97039", "97139"}
+
+
+def test_code_lookup_normalises_and_misses(maps):
+    assert maps.code(" g0283 ").code == "G0283"
+    assert maps.code("99213") is None
+
+
+def test_medicare_replacement_and_addons(maps):
+    assert maps.code("97014").medicare_replacement == "G0283"
+    assert maps.code("97110").medicare_replacement is None
+    assert maps.code("97130").addon_to == ("97129",)
+    assert maps.code("92618").addon_to == ("92605",)
+    for info in maps.codes.values():
+        if info.unit_class == "timed-other":
+            assert info.time_basis, info.code
+
+
+def test_deleted_codes(maps):
+    old = maps.code("92506")
+    assert old.deleted == date(2014, 1, 1)
+    assert old.replaced_by == ("92521", "92522", "92523", "92524")
+    assert old.valid_on(date(2013, 12, 31)) and not old.valid_on(date(2014, 1, 1))
+    assert maps.code("97110").valid_on(date(2030, 1, 1))
+
+
+def test_labels_are_short_own_words(maps):
+    # A guard against pasting CPT descriptors: ours are one short phrase.
+    for info in maps.codes.values():
+        assert 3 <= len(info.label) <= 90, info.code
+
+
+# ------------------------------------------------------------------------------------------------
+# ncci-ptp.xml
+# ------------------------------------------------------------------------------------------------
+
+
+def test_97140_97530_regression(maps):
+    """Reference 3.2 / 9.1: 97140 is column 1, 97530 column 2, modifier allowed, from 2020-01-01."""
+    for a, b in (("97140", "97530"), ("97530", "97140")):
+        (edit,) = maps.ptp_pairs_between(a, b, date(2024, 6, 1))
+        assert (edit.column1, edit.column2, edit.modifier_indicator) == ("97140", "97530", "1")
+        assert edit.effective == date(2020, 1, 1) and edit.deletion is None
+        assert edit.modifier_allowed
+    assert maps.ptp_pairs_between("97140", "97530", date(2019, 12, 31)) == []
+
+
+PAIR_CASES = [
+    # column1, column2, indicator, a DOS on which it fires
+    ("97161", "97140", "1", date(2024, 1, 2)),
+    ("97162", "97140", "1", date(2024, 1, 2)),
+    ("97163", "97140", "1", date(2024, 1, 2)),
+    ("97112", "97164", "1", date(2024, 1, 2)),
+    ("97530", "97164", "1", date(2024, 1, 2)),
+    ("97535", "97164", "1", date(2024, 1, 2)),
+    ("97012", "97140", "1", date(2024, 1, 2)),
+    ("97530", "97116", "1", date(2024, 1, 2)),
+    ("97110", "97150", "1", date(2024, 1, 2)),
+    ("97161", "97530", "0", date(2020, 2, 1)),
+    ("97167", "97150", "0", date(2020, 2, 1)),
+]
+
+
+@pytest.mark.parametrize("col1,col2,indicator,dos", PAIR_CASES, ids=[f"{c[0]}-{c[1]}" for c in PAIR_CASES])
+def test_reference_pairs(maps, col1, col2, indicator, dos):
+    edits = maps.ptp_pairs_between(col2, col1, dos)
+    assert [(e.column1, e.column2, e.modifier_indicator) for e in edits] == [(col1, col2, indicator)]
+
+
+def test_deleted_2020_evaluation_edits(maps):
+    """Indicator-0 eval/97530 edits of January 2020, deleted April 2020 (reference 3.3, 9.4)."""
+    (edit,) = maps.ptp_pairs_between("97161", "97530")
+    assert edit.modifier_indicator == "0"
+    assert (edit.effective, edit.deletion) == (date(2020, 1, 1), date(2020, 4, 1))
+    assert maps.ptp_pairs_between("97161", "97530", date(2020, 3, 31)) == [edit]
+    assert maps.ptp_pairs_between("97161", "97530", date(2020, 4, 1)) == []
+    assert maps.ptp_pairs_between("97161", "97530", date(2025, 1, 1)) == []
+
+
+def test_unverified_column_orders_are_marked(maps):
+    by_pair = {(e.column1, e.column2): e for e in maps.ptp_edits}
+    for pair in [("97530", "97116"), ("97110", "97150"), ("97161", "97140"), ("97150", "97164")]:
+        assert by_pair[pair].order_confidence == "M", pair
+    for edit in maps.ptp_edits:
+        assert edit.source == "ncci-ptp.xml"
+        assert {edit.confidence, edit.order_confidence, edit.date_confidence} <= {"V", "S", "M", "D"}
+        assert edit.evidence and edit.rationale
+
+
+ACTIVE_CASES = [
+    # effective, deletion, indicator, dos, active_on, fires_on
+    ("2020-01-01", None, "1", "2019-12-31", False, False),
+    ("2020-01-01", None, "1", "2020-01-01", True, True),
+    ("2020-01-01", "2020-04-01", "0", "2020-03-31", True, True),
+    ("2020-01-01", "2020-04-01", "0", "2020-04-01", False, False),  # deletion is exclusive
+    ("2020-01-01", "2020-01-01", "9", "2020-01-01", False, False),  # retroactive deletion: never active
+    ("2020-01-01", None, "9", "2024-01-01", True, False),  # indicator 9 never fires
+]
+
+
+@pytest.mark.parametrize("eff,dele,ind,dos,active,fires", ACTIVE_CASES)
+def test_active_on_semantics(eff, dele, ind, dos, active, fires):
+    edit = PtpEdit(
+        "97140",
+        "97530",
+        date.fromisoformat(eff),
+        date.fromisoformat(dele) if dele else None,
+        ind,
+        "test",
+        "test",
+    )
+    assert edit.active_on(date.fromisoformat(dos)) is active
+    assert edit.fires_on(date.fromisoformat(dos)) is fires
+
+
+def test_ptp_edits_for_code(maps):
+    edits = maps.ptp_edits_for("97164", date(2024, 1, 1))
+    assert {e.column1 for e in edits} == {"97112", "97530", "97535", "97150"}
+    assert all(e.column2 == "97164" for e in edits)
+
+
+def test_indicator_9_only_on_request():
+    maps = load_maps(extra_ptp=[PtpEdit("97110", "97124", date(2020, 1, 1), None, "9", "r", "f.txt")])
+    assert maps.ptp_pairs_between("97110", "97124", date(2024, 1, 1)) == []
+    assert len(maps.ptp_pairs_between("97110", "97124", date(2024, 1, 1), include_inapplicable=True)) == 1
+
+
+def test_cms_edits_supersede_map_pairs():
+    official = PtpEdit("97530", "97140", date(2021, 1, 1), None, "1", "CMS row", "ccipra-f1.txt")
+    maps = load_maps(extra_ptp=[official])
+    assert maps.ptp_pairs_between("97140", "97530") == [official]
+    # pairs the file does not mention stay
+    assert maps.ptp_pairs_between("97012", "97140")
+    only = load_maps(extra_ptp=[official], ptp_authoritative=True)
+    assert only.ptp_edits == (official,)
+    # the cached default is untouched
+    assert load_maps().ptp_pairs_between("97140", "97530")[0].source == "ncci-ptp.xml"
+
+
+def test_mue_merge():
+    edit = MueEdit("97110", 8, 3, "Clinical: Data", "mue.csv")
+    maps = load_maps(mue={"97110": edit})
+    assert maps.mue("97110") == edit
+    assert maps.mue("97140") is None
+    assert load_maps().mue("97110") is None
+
+
+# ------------------------------------------------------------------------------------------------
+# modifiers.xml
+# ------------------------------------------------------------------------------------------------
+
+ORDER_CASES = [
+    # policy, input, expected
+    ("conventional", ("GP", "59"), ("59", "GP")),
+    ("conventional", ("59", "GP"), ("59", "GP")),
+    ("conventional", ("KX", "GP", "CQ"), ("CQ", "GP", "KX")),
+    ("conventional", ("RT", "GA", "KX", "GP", "XU", "CQ", "52"), ("52", "CQ", "XU", "GP", "KX", "GA", "RT")),
+    ("conventional", ("ZZ", "GP", "59"), ("59", "GP", "ZZ")),  # unknown goes last
+    ("conventional", ("ZZ", "GP", "YY", "59"), ("59", "GP", "ZZ", "YY")),  # unknowns keep their order
+    ("conventional", ("RT", "LT"), ("RT", "LT")),  # same class keeps its order
+    ("conventional", ("gp", "59"), ("59", "gp")),  # strings returned as given
+    ("conventional", ("25", "GP", "59"), ("59", "25", "GP")),  # payment after 59 (CCO)
+    ("gp-first", ("59", "GP"), ("GP", "59")),
+    ("gp-first", ("CQ", "KX", "GP"), ("GP", "CQ", "KX")),
+    (None, ("GP", "59"), ("GP", "59")),
+    ("none", ("KX", "GP"), ("KX", "GP")),
+    ("conventional", (), ()),
+]
+
+
+@pytest.mark.parametrize("policy,mods,expected", ORDER_CASES, ids=[f"{c[0]}:{':'.join(c[1])}" for c in ORDER_CASES])
+def test_modifier_order(maps, policy, mods, expected):
+    assert maps.modifiers.order(mods, policy) == expected
+
+
+def test_97530_59_gp_reads_conventionally(maps):
+    assert ":".join(("HC", "97530", *maps.modifiers.order(["GP", "59"], "conventional"))) == "HC:97530:59:GP"
+
+
+def test_unknown_policy_is_a_key_error(maps):
+    with pytest.raises(KeyError, match="no-such"):
+        maps.modifiers.order(["GP"], "no-such")
+
+
+def test_modifier_facts(maps):
+    mods = maps.modifiers
+    assert {m: mods.discipline_of(m) for m in ("GP", "GO", "GN", "59")} == {"GP": "PT", "GO": "OT", "GN": "SLP", "59": None}
+    assert (mods.required_with("CQ"), mods.required_with("CO"), mods.required_with("GP")) == ("GP", "GO", None)
+    assert mods.distinct_service == {"59", "XE", "XS", "XP", "XU"}
+    anatomic = "E1 E2 E3 E4 FA F1 F2 F3 F4 F5 F6 F7 F8 F9 TA T1 T2 T3 T4 T5 T6 T7 T8 T9 LT RT LC LD RC LM RI".split()
+    expected = {*anatomic, "24", "25", "57", "58", "78", "79", "27", "59", "91", "XE", "XS", "XP", "XU"}
+    assert mods.ncci_associated == expected
+    assert mods.is_ncci_associated("xu") and not mods.is_ncci_associated("GP")
+    assert mods.disciplines(["59", "GP", "GO"]) == ("PT", "OT")
+    assert [mods.class_of(m) for m in ("22", "CQ", "XU", "GN", "KX", "GZ", "RT", "ZZ")] == [
+        "pricing", "assistant", "ncci-distinct", "discipline", "threshold", "liability", "anatomic", None,
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# payers.xml
+# ------------------------------------------------------------------------------------------------
+
+PROFILE_CASES = [
+    # payer id, filing indicator, expected profile
+    (None, "MB", "medicare"),
+    (None, "MA", "medicare"),
+    ("", " mb ", "medicare"),
+    (None, "MC", "medicaid"),
+    (None, "CI", "default"),
+    (None, "BL", "default"),
+    ("12345", None, "default"),
+    (None, None, "default"),
+]
+
+
+@pytest.mark.parametrize("payer_id,filing,expected", PROFILE_CASES)
+def test_profile_for(maps, payer_id, filing, expected):
+    assert maps.profile_for(payer_id, filing).name == expected
+
+
+def test_shipped_profiles(maps):
+    default, medicare, medicaid, per_code = (maps.profile(n) for n in ("default", "medicare", "medicaid", "commercial-per-code"))
+    assert (default.unit_method, default.ncci_modifier, default.modifier_order) == ("cms", "59", "conventional")
+    assert (default.replacement_frequency, default.unit_grouping) == ("7", ("date", "discipline"))
+    assert medicare.wants_g0283 and medicare.unit_method == "cms"
+    assert not default.wants_g0283
+    assert medicaid.unit_method == "cms" and any("1.6" in n and "9.2" in n for n in medicaid.notes)
+    assert per_code.unit_method == "per-code" and not per_code.payer_ids and not per_code.filing_indicators
+    assert maps.profile("nope") is None
+
+
+def test_payer_id_beats_filing_indicator():
+    profiles = (
+        mapdata.PayerProfile(name="by-filing", filing_indicators=("CI",)),
+        mapdata.PayerProfile(name="by-id", payer_ids=("ACME1",)),
+        mapdata.PayerProfile(name="default"),
+    )
+    assert mapdata.match_profile(profiles, "acme1", "CI").name == "by-id"
+    assert mapdata.match_profile(profiles, "other", "CI").name == "by-filing"
+    with pytest.raises(LookupError):
+        mapdata.match_profile(profiles[:1], None, None)
+
+
+# ------------------------------------------------------------------------------------------------
+# carc.xml / rarc.xml
+# ------------------------------------------------------------------------------------------------
+
+REQUIRED_CARCS = "1 2 3 4 5 16 18 22 23 27 29 31 45 50 96 97 109 119 125 129 146 150 151 167 170 181 182 185 197 198 204 222 226 227 234 236 242 253 273 B7 B15 B16".split()
+REQUIRED_RARCS = "N20 M80 M15 M86 N130 N362 N640 MA130 N115 N211 N657 M62 N822 N823 N519 M53 N123 M127 N29 N102 MA01 MA02 N386 M25 N56".split()
+CATEGORIES = {
+    "units", "ncci-bundling", "modifier", "medical-necessity", "authorization", "benefit-limit", "duplicate",
+    "eligibility", "timely-filing", "patient-responsibility", "contractual", "reversal", "other",
+}
+
+
+def test_required_remittance_codes_present(maps):
+    assert [c for c in REQUIRED_CARCS if maps.carc(c) is None] == []
+    assert [c for c in REQUIRED_RARCS if maps.rarc(c) is None] == []
+    for entry in (*maps.carcs.values(), *maps.rarcs.values()):
+        assert entry.category in CATEGORIES
+        assert 5 <= len(entry.description) <= 220, entry.code
+
+
+CATEGORY_CASES = [
+    ("carc", "97", "ncci-bundling"),
+    ("carc", "236", "ncci-bundling"),
+    ("carc", "151", "units"),
+    ("carc", "4", "modifier"),
+    ("carc", "119", "benefit-limit"),
+    ("carc", "197", "authorization"),
+    ("carc", "18", "duplicate"),
+    ("carc", "29", "timely-filing"),
+    ("carc", "1", "patient-responsibility"),
+    ("carc", "45", "contractual"),
+    ("rarc", "N362", "units"),
+    ("rarc", "N822", "modifier"),
+    ("rarc", "N20", "ncci-bundling"),
+    ("rarc", "N115", "medical-necessity"),
+]
+
+
+@pytest.mark.parametrize("kind,code,category", CATEGORY_CASES, ids=[f"{c[0]}-{c[1]}" for c in CATEGORY_CASES])
+def test_categories(maps, kind, code, category):
+    entry = maps.carc(code) if kind == "carc" else maps.rarc(code)
+    assert entry.category == category
+
+
+def test_groups_and_alerts(maps):
+    assert {g for g, info in maps.groups.items() if info.valid_5010} == {"CO", "OA", "PI", "PR"}
+    assert maps.group("CR").valid_5010 is False
+    assert maps.rarc("N211").alert and maps.rarc("N123").alert and not maps.rarc("N362").alert
+    assert "KX" in maps.carc("119").therapy_note
+
+
+# ------------------------------------------------------------------------------------------------
+# Broken maps
+# ------------------------------------------------------------------------------------------------
+
+
+def test_malformed_xml_names_file_and_line():
+    data = b'<?xml version="1.0"?>\n<codes>\n  <provenance version="1" date="2026-01-01">\n  </oops>\n</codes>\n'
+    with pytest.raises(MapError) as err:
+        parse_map("codes.xml", data)
+    assert (err.value.file, err.value.line) == ("codes.xml", 4)
+    assert "not well-formed" in err.value.message
+    assert str(err.value).startswith("codes.xml:4: ")
+
+
+def test_schema_violation_names_the_element_line():
+    data = shipped_bytes()["codes.xml"]
+    broken = replace_once(data, 'value="97110" class="timed15"', 'value="97110" class="timed16"')
+    with pytest.raises(MapError) as err:
+        parse_map("codes.xml", broken)
+    assert err.value.line == line_of(broken, 'value="97110"')
+    assert "schema violation" in err.value.message and "timed16" in err.value.message
+
+
+def test_unknown_source_id_is_rejected():
+    data = shipped_bytes()["ncci-ptp.xml"]
+    broken = replace_once(data, 'source="cms-mod59 ref"', 'source="cms-mod59 nowhere"')
+    with pytest.raises(MapError) as err:
+        parse_map("ncci-ptp.xml", broken)
+    assert "nowhere" in err.value.message
+    start = line_of(broken, 'column1="97140" column2="97530"')
+    assert start <= err.value.line <= start + 1
+
+
+def test_duplicate_code_is_rejected():
+    data = shipped_bytes()["codes.xml"]
+    broken = replace_once(data, 'value="97112"', 'value="97110"')
+    with pytest.raises(MapError, match="schema violation"):
+        parse_map("codes.xml", broken)
+
+
+HOSTILE_XML = [
+    b'<?xml version="1.0"?>\n<!DOCTYPE codes [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<codes>&x;</codes>\n',
+    b'<?xml version="1.0"?>\n<!DOCTYPE codes [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<codes>&b;</codes>\n',
+    b'<?xml version="1.0"?>\n<!DOCTYPE codes SYSTEM "http://example.invalid/codes.dtd">\n<codes/>\n',
+]
+
+
+@pytest.mark.parametrize("data", HOSTILE_XML, ids=["external-entity", "entity-expansion", "external-dtd"])
+def test_entities_and_doctype_are_refused(data):
+    with pytest.raises(MapError) as err:
+        parse_map("codes.xml", data)
+    assert (err.value.file, err.value.line) == ("codes.xml", 2)
+    assert "DOCTYPE" in err.value.message
+
+
+@pytest.mark.parametrize("data", [b"", b"<codes>", b"\xff\xfe<"], ids=["empty", "truncated", "garbage"])
+def test_not_xml_at_all(data):
+    with pytest.raises(MapError, match="not well-formed"):
+        parse_map("codes.xml", data)
+
+
+SEMANTIC_CASES = [
+    # file, old, new, message fragment
+    ("ncci-ptp.xml", 'effective="2022-01-01" modifier-indicator', 'effective="2022-01-01" deletion="2021-01-01" modifier-indicator', "before effective"),
+    ("ncci-ptp.xml", 'column1="97140" column2="97530"', 'column1="97530" column2="97530"', "two different codes"),
+    ("codes.xml", 'addon-to="97129"', 'addon-to="97128"', "97128"),
+    ("codes.xml", "<time-basis>first 2 hours</time-basis>", "", "time-basis"),
+    ("modifiers.xml", 'order="discipline pricing', 'order="discipline bogus pricing', "bogus"),
+    ("modifiers.xml", 'requires="GP"', 'requires="KX"', "not a discipline modifier"),
+    ("modifiers.xml", 'code="GP" class="discipline"', 'code="GP" class="threshold"', "discipline"),
+    ("payers.xml", 'profile name="default"', 'profile name="fallback"', "'default' is required"),
+    ("payers.xml", 'unit-grouping="date discipline" confidence="S" source="ref cms-ch5"', 'unit-grouping="discipline" confidence="S" source="ref cms-ch5"', "must include 'date'"),
+    ("carc.xml", '<group code="PI"', '<group code="PX"', "PI"),
+]
+
+
+@pytest.mark.parametrize("name,old,new,fragment", SEMANTIC_CASES, ids=[f"{c[0]}:{c[3]}" for c in SEMANTIC_CASES])
+def test_semantic_errors(name, old, new, fragment):
+    broken = replace_once(shipped_bytes()[name], old, new)
+    with pytest.raises(MapError) as err:
+        parse_map(name, broken)
+    assert err.value.file == name
+    assert fragment in err.value.message
+    assert err.value.line is not None
+
+
+def test_profile_naming_an_unknown_policy_fails_across_files():
+    files = shipped_bytes()
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="pt-last" wants-g0283="true"')
+    with pytest.raises(MapError) as err:
+        build_maps(files)
+    assert err.value.file == "payers.xml"
+    assert "pt-last" in err.value.message
+    # libxml2 reports the line where a multi-line start tag ends
+    start = line_of(files["payers.xml"], 'profile name="medicare"')
+    assert start <= err.value.line <= start + 1
+
+
+def test_modifier_order_none_means_no_preference():
+    files = shipped_bytes()
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="none" wants-g0283="true"')
+    maps = build_maps(files)
+    assert maps.profile("medicare").modifier_order is None
+
+
+def test_unknown_map_name_and_wrong_root():
+    with pytest.raises(MapError, match="unknown map file"):
+        parse_map("things.xml", b"<things/>")
+    with pytest.raises(MapError, match="schema violation"):
+        parse_map("payers.xml", shipped_bytes()["codes.xml"])
+
+
+def test_shipped_maps_copy_survives_shutil(tmp_path):
+    # maps_dir also accepts a str path
+    shutil.copytree(str(resources.files("edi_rehab.maps")), tmp_path / "m", ignore=shutil.ignore_patterns("__pycache__"))
+    assert load_maps(maps_dir=str(tmp_path / "m")).profile("medicare").wants_g0283
