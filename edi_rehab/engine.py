@@ -1,0 +1,512 @@
+"""Run the rules over a stream of X12 events: one transaction at a time, memory flat.
+
+Theory of operation
+-------------------
+:class:`Checker` holds what does not change during a run: the maps, the configuration
+(payer profiles, select/ignore, severity overrides, the NTE minutes pattern), the minutes
+table, and the plan (which rules run, at which severity). :meth:`Checker.check_events`
+takes the reader's events and yields one :class:`EventResult` per event, so a caller never
+holds more than one transaction:
+
+* envelope events (ISA, GS, GE, IEA, end of input): their tolerated-input warnings
+  (X001, X003, X004);
+* a transaction: :func:`~edi_rehab.claims.read_claims`, then for each claim a
+  :class:`~edi_rehab.rules.base.ClaimContext` (payer profile, unit method, line views with
+  minutes, unit groups), then the line, group and claim rules, then the encounter (NCCI)
+  rules over the claims of the whole transaction. Its result carries one
+  :class:`ClaimResult` per claim (the Claim view, its profile and its findings), which is
+  what ``fix`` and ``split`` work from.
+
+Decisions (documented here because they are behaviour):
+
+1. **Unit groups.** A claim's 15-minute timed lines are grouped by the profile's
+   ``unit_grouping``: date of service always, discipline (GP/GO/GN; a line without one
+   falls back to its code's discipline, else "none") and optionally rendering provider.
+   PT and OT minutes are never pooled under the shipped profiles. Lines billed over a
+   date range, or without a date, stay out of every group (U105, X002 say why).
+2. **Minutes.** For each timed line the first source with a value wins: the minutes CSV
+   row for (CLM01, LX01), then the line's NTE notes (the configured pattern; two
+   different numbers in a line's notes count as none), then SV104 when SV103 is MJ.
+   A CSV row without ``line`` is a timed service performed but not billed: its minutes
+   join the group of its date (and of its code's discipline, or of the one discipline
+   billed that date); when the claim has timed lines of several disciplines that date
+   and the code names none, the row is reported (U109) rather than guessed. Unbilled
+   rows of untimed codes are ignored: untimed minutes never count (§1.4).
+3. **Minutes problems are findings**, never dropped: CSV problems are U109 and rows that
+   name a claim or line not in the checked files are U110. Those about a claim that is in
+   the file sit on its CLM; the rest (bad rows, unknown claims) come from
+   :meth:`Checker.minutes_findings`, called once after every file of a run, with segment
+   0 and the CSV row in ``details["row"]``.
+4. **NCCI scope.** Pairs and date-of-service MUEs are evaluated over an *encounter*: the
+   same patient (the claim's patient, else subscriber, plus its payer), the same rendering
+   provider (2420A, else 2310B, else billing) and the same date of service, across all the
+   claims of **one transaction set**. Claims in other transaction sets or files are not
+   compared, which keeps memory flat; N304 says so in its doc.
+5. **Select, ignore, severity** follow :class:`~edi_rehab.config.Config`: codes or
+   prefixes, the longest match wins, ignore wins a tie. ``select``/``ignore`` given to the
+   checker (the command line) replace the config's select and extend its ignore.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .claims import Claim, parse_date, read_claims
+from .config import Config, ConfigError, effective_profiles
+from .findings import Finding, Fix, Severity
+from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
+from .minutes import (
+    DEFAULT_NOTE_PATTERN,
+    MinutesProblem,
+    MinutesRow,
+    MinutesTable,
+    UnbilledService,
+    line_minutes,
+    minutes_from_mj,
+    minutes_from_note,
+    parse_minutes_csv,
+)
+from .rules import registry
+from .rules.base import (
+    DISCIPLINE_LABELS,
+    ClaimContext,
+    Encounter,
+    Hit,
+    LineView,
+    Rule,
+    Scope,
+    TransactionContext,
+    UnitGroup,
+)
+from .units import METHODS
+from .x12.document import iter_events
+from .x12.errors import ReadWarning
+from .x12.stream import Event, Transaction
+
+__all__ = ["Checker", "CheckUsageError", "ClaimResult", "EventResult", "check", "parse_codes"]
+
+
+class CheckUsageError(ValueError):
+    """Options that make no sense (an unknown rule code, an unknown unit method)."""
+
+
+@dataclass(slots=True)
+class ClaimResult:
+    """One claim's findings, with the view and profile they were computed from."""
+
+    claim: Claim
+    profile: PayerProfile
+    #: ``cms`` or ``per-code``: the profile's method, or the run's override
+    unit_method: str
+    #: in segment order
+    findings: list[Finding]
+    #: the rules' view of the claim (line views with minutes, unit groups)
+    context: ClaimContext = field(repr=False)
+
+
+@dataclass(slots=True)
+class EventResult:
+    """What the rules found in one reader event."""
+
+    event: Event
+    #: every finding of the event in segment order, the claims' included
+    findings: list[Finding]
+    #: 837P transactions only: one entry per claim, in file order
+    claims: list[ClaimResult] = field(default_factory=list)
+
+    @property
+    def transaction_findings(self) -> list[Finding]:
+        """Findings about the transaction set itself (no claim): envelope counts and the like."""
+        return [f for f in self.findings if f.claim_id is None]
+
+
+def parse_codes(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Rule codes or prefixes from ``"U1,M205"`` or ``["U1", "M205"]``, upper-cased."""
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    codes: list[str] = []
+    for value in values:
+        codes.extend(part.strip().upper() for part in value.split(",") if part.strip())
+    return tuple(codes)
+
+
+def _whole(value: Decimal | None) -> int | None:
+    if value is None or value < 0 or value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+class Checker:
+    """Runs the registered rules; see the module docstring.
+
+    Args:
+        maps: the rule data (default: the shipped maps, cached per process).
+        config: a parsed configuration (profiles, select/ignore, severities, note pattern).
+        minutes: the minutes CSV, parsed (:func:`edi_rehab.minutes.parse_minutes_csv`).
+        unit_method: ``cms`` or ``per-code`` for every claim, beating the payer profiles.
+        select: rule codes or prefixes to run, replacing the config's ``select``.
+        ignore: rule codes or prefixes to skip, added to the config's ``ignore``.
+
+    Raises:
+        CheckUsageError: an unknown rule code or prefix, or an unknown unit method.
+        ConfigError: the config names an unknown profile or order policy, or its note
+            pattern has no ``minutes`` group.
+    """
+
+    def __init__(
+        self,
+        *,
+        maps: Maps | None = None,
+        config: Config | None = None,
+        minutes: MinutesTable | None = None,
+        unit_method: str | None = None,
+        select: str | Iterable[str] | None = None,
+        ignore: str | Iterable[str] | None = None,
+    ) -> None:
+        self.maps = maps if maps is not None else load_maps()
+        config = config if config is not None else Config()
+        selected, ignored = parse_codes(select), parse_codes(ignore)
+        for code in (*selected, *ignored):
+            if not registry.matching(code):
+                raise CheckUsageError(f"unknown rule code or prefix {code!r} (see `edi-rehab rules`)")
+        if selected:
+            config = dataclasses.replace(config, select=selected)
+        if ignored:
+            config = dataclasses.replace(config, ignore=(*config.ignore, *ignored))
+        self.config = config
+        if unit_method is not None and unit_method not in METHODS:
+            raise CheckUsageError(f"unknown unit method {unit_method!r}; expected one of {', '.join(METHODS)}")
+        self.unit_method = unit_method
+        self.profiles = effective_profiles(self.maps, config)
+        self.note_pattern = (
+            re.compile(config.note_pattern, re.IGNORECASE) if config.note_pattern else DEFAULT_NOTE_PATTERN
+        )
+        if "minutes" not in self.note_pattern.groupindex:
+            raise ConfigError(config.source, "[minutes] note_pattern needs a named group 'minutes', e.g. (?P<minutes>\\d+)")
+        self.minutes = minutes
+
+        #: scope -> [(rule, severity)] for the enabled rules, in registry order
+        self.plan: dict[Scope, list[tuple[Rule, Severity]]] = {scope: [] for scope in Scope}
+        for rule in registry.RULES:
+            if config.is_enabled(rule.code):
+                severity = Severity(config.severity_for(rule.code, rule.severity.value))
+                self.plan[rule.scope].append((rule, severity))
+        self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
+
+        modifiers = self.maps.modifiers.modifiers
+        self._discipline_of = {code: info.discipline for code, info in modifiers.items() if info.discipline}
+        self._assistants = frozenset(code for code, info in modifiers.items() if info.requires)
+        self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
+        self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
+
+        # minutes indexes, built once: billed rows by claim, unbilled rows by claim
+        self._rows_by_claim: dict[str, list[MinutesRow]] = {}
+        self._unbilled_by_claim: dict[str, list[UnbilledService]] = {}
+        self._seen_claims: set[str] = set()
+        if minutes is not None:
+            for row in minutes.rows:
+                if row.line is None:
+                    self._unbilled_by_claim.setdefault(row.claim_id, []).append(
+                        UnbilledService(row.procedure or "", row.service_date or "", row.minutes, row.time_block, row.row)
+                    )
+                else:
+                    self._rows_by_claim.setdefault(row.claim_id, []).append(row)
+
+    # -- public -------------------------------------------------------------------------------
+    def check_events(self, events: Iterable[Event]) -> Iterator[EventResult]:
+        """One :class:`EventResult` per event, as the events come (streaming)."""
+        for event in events:
+            yield self.check_event(event)
+
+    def check_event(self, event: Event) -> EventResult:
+        if isinstance(event, Transaction):
+            return self._transaction(event)
+        return EventResult(event, self._warning_findings(event.warnings))
+
+    def minutes_findings(self) -> list[Finding]:
+        """U109 for the CSV's own problems and U110 for rows naming claims no checked file
+        had. Call once, after every file of the run; segment 0, row in ``details``."""
+        table = self.minutes
+        if table is None:
+            return []
+        findings = [f for p in table.problems for f in self._minutes_hits("U109", p, None)]
+        for row in table.rows:
+            if row.claim_id not in self._seen_claims:
+                problem = MinutesProblem(row.row, f"claim {row.claim_id!r} is not in the checked claim file(s)")
+                findings.extend(self._minutes_hits("U110", problem, None))
+        findings.sort(key=lambda f: (f.details.get("row", 0), f.code))
+        return findings
+
+    def profile_for(self, claim: Claim) -> PayerProfile:
+        key = (claim.payer_id, claim.filing_indicator)
+        profile = self._profile_cache.get(key)
+        if profile is None:
+            profile = match_profile(self.profiles, claim.payer_id, claim.filing_indicator)
+            self._profile_cache[key] = profile
+        return profile
+
+    # -- events -------------------------------------------------------------------------------
+    def _warning_findings(self, warnings: Iterable[ReadWarning]) -> list[Finding]:
+        findings = []
+        for warning in warnings:
+            for rule, severity in self.plan[Scope.WARNING]:
+                findings.extend(self._finding(rule, severity, hit) for hit in rule.check(warning))
+        return findings
+
+    def _transaction(self, tx: Transaction) -> EventResult:
+        loose = self._warning_findings(tx.warnings)
+        tctx = TransactionContext(tx, [])
+        for rule, severity in self.plan[Scope.TRANSACTION]:
+            loose.extend(self._finding(rule, severity, hit) for hit in rule.check(tctx))
+        if tx.set_id != "837" or not tx.version.startswith("005010X222"):
+            loose.sort(key=_order)
+            return EventResult(tx, loose)
+
+        contexts = [self._claim_context(claim) for claim in read_claims(tx)]
+        tctx.claims = contexts
+        per_claim: dict[int, list[Finding]] = {id(cc): [] for cc in contexts}
+
+        def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> None:
+            for hit in hits:
+                finding = self._finding(rule, severity, hit)
+                owner = hit.at.claim if isinstance(hit.at, LineView) else hit.at
+                (per_claim[id(owner)] if owner is not None else loose).append(finding)
+
+        line_rules = self.plan[Scope.LINE]
+        group_rules = self.plan[Scope.GROUP]
+        claim_rules = self.plan[Scope.CLAIM]
+        for cc in contexts:
+            for lv in cc.lines:
+                for rule, severity in line_rules:
+                    emit(rule, severity, rule.check(lv))
+            for group in cc.groups:
+                for rule, severity in group_rules:
+                    emit(rule, severity, rule.check(group))
+            for rule, severity in claim_rules:
+                emit(rule, severity, rule.check(cc))
+            self._claim_minutes_findings(cc, per_claim[id(cc)])
+
+        encounter_rules = self.plan[Scope.ENCOUNTER]
+        if encounter_rules:
+            mue = bool(self.maps.mue_edits)
+            for encounter in self._encounters(contexts):
+                if len(encounter.lines) < 2 and not mue and not encounter.lines[0].distinct_modifiers:
+                    continue  # every encounter rule needs a partner, a 59/X or an MUE
+                for rule, severity in encounter_rules:
+                    emit(rule, severity, rule.check(encounter))
+
+        claims = []
+        everything = loose
+        for cc in contexts:
+            findings = per_claim[id(cc)]
+            findings.sort(key=_order)
+            claims.append(ClaimResult(cc.claim, cc.profile, cc.unit_method, findings, cc))
+            everything.extend(findings)
+        everything.sort(key=_order)
+        return EventResult(tx, everything, claims)
+
+    # -- building the rules' view ------------------------------------------------------------
+    def _claim_context(self, claim: Claim) -> ClaimContext:
+        profile = self.profile_for(claim)
+        method = self.unit_method or profile.unit_method
+        maps = self.maps
+        cc = ClaimContext(claim, profile, method, maps, self.minutes)
+        codes = maps.codes
+        discipline_of = self._discipline_of
+        assistants = self._assistants
+        ptp_codes = self._ptp_codes
+        table = self.minutes
+        claim_id = claim.claim_id
+        if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
+            self._seen_claims.add(claim_id)
+        for line in claim.lines:
+            procedure = line.procedure.strip().upper()
+            info = codes.get(procedure)
+            modifiers = tuple(m.strip().upper() for m in line.modifiers)
+            disciplines = tuple(discipline_of[m] for m in modifiers if m in discipline_of)
+            assistant = next((m for m in modifiers if m in assistants), "")
+            npi = line.line_rendering_npi or claim.rendering_npi
+            lv = LineView(line, cc, info, modifiers, disciplines, assistant, _whole(line.units), npi)
+            lv.has_ptp_edits = procedure in ptp_codes
+            sidecar = None
+            if table is not None and line.lx is not None:
+                row = table.row_for(claim_id, line.lx)
+                if row is not None:
+                    sidecar = row.minutes
+                    lv.time_block = row.time_block
+            if info is not None and info.unit_class == "timed15":
+                note = self._note_minutes(line.notes) if line.notes else None
+                mj = minutes_from_mj(line.unit_basis, line.units_raw) if lv.basis == "MJ" else None
+                found = line_minutes(sidecar, note, mj)
+                if found is not None:
+                    lv.minutes, lv.minutes_source = found[0], found[1].value
+            cc.lines.append(lv)
+            cc.disciplines.update(disciplines)
+        cc.groups = self._unit_groups(cc)
+        return cc
+
+    def _note_minutes(self, notes: list[str]) -> int | None:
+        found = {m for m in (minutes_from_note(note, self.note_pattern) for note in notes) if m is not None}
+        return found.pop() if len(found) == 1 else None
+
+    def _unit_groups(self, cc: ClaimContext) -> list[UnitGroup]:
+        grouping = cc.profile.unit_grouping
+        by_discipline = "discipline" in grouping
+        by_provider = "rendering-provider" in grouping
+        groups: dict[tuple, UnitGroup] = {}
+        for lv in cc.lines:
+            if not lv.is_timed15 or lv.dos is None or lv.line.service_date.is_range:
+                continue
+            key = (lv.dos, lv.discipline if by_discipline else None, lv.npi if by_provider else None)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = UnitGroup(cc, key, lv.dos, key[1], key[2])
+            group.lines.append(lv)
+        for service in self._unbilled_by_claim.get(cc.claim_id, ()):
+            self._place_unbilled(cc, groups, service, by_discipline, by_provider)
+        return list(groups.values())
+
+    def _place_unbilled(
+        self, cc: ClaimContext, groups: dict, service: UnbilledService, by_discipline: bool, by_provider: bool
+    ) -> None:
+        info = self.maps.codes.get(service.procedure)
+        if info is None or info.unit_class != "timed15":
+            return  # untimed minutes never count toward the timed total (reference 1.4)
+        dos = parse_date(service.service_date)
+        candidates = [
+            g
+            for g in groups.values()
+            if g.dos == dos and (not by_discipline or not info.discipline or g.discipline == info.discipline)
+        ]
+        if len(candidates) == 1:
+            candidates[0].unbilled.append(service)
+            return
+        if candidates:
+            kinds = sorted({DISCIPLINE_LABELS.get(g.discipline or "", g.discipline or "") for g in candidates})
+            cc.placement_problems.append(
+                (
+                    service.row,
+                    f"the unbilled {service.procedure} row cannot be placed: claim {cc.claim_id!r} has timed lines "
+                    f"of {' and '.join(kinds)} on that date and the row does not say which it belongs to",
+                )
+            )
+            return
+        discipline = None
+        if by_discipline:
+            discipline = info.discipline or (next(iter(cc.disciplines)) if len(cc.disciplines) == 1 else "")
+        npi = cc.claim.rendering_npi if by_provider else None
+        key = (dos, discipline, npi)
+        group = groups[key] = UnitGroup(cc, key, dos, discipline, npi)
+        group.unbilled.append(service)
+
+    def _claim_minutes_findings(self, cc: ClaimContext, sink: list[Finding]) -> None:
+        for row, message in cc.placement_problems:
+            sink.extend(self._minutes_hits("U109", MinutesProblem(row, message), cc))
+        rows = self._rows_by_claim.get(cc.claim_id)
+        if not rows:
+            return
+        numbers = {lv.lx for lv in cc.lines}
+        for row in rows:
+            if row.line not in numbers:
+                problem = MinutesProblem(row.row, f"claim {cc.claim_id!r} has no line {row.line} (LX*{row.line})")
+                sink.extend(self._minutes_hits("U110", problem, cc))
+
+    def _minutes_hits(self, code: str, problem: MinutesProblem, cc: ClaimContext | None) -> list[Finding]:
+        planned = self._minutes_rules.get(code)
+        if planned is None or self.minutes is None:
+            return []
+        rule, severity = planned
+        findings = []
+        for hit in rule.check(problem):
+            hit.at = cc
+            hit.details = {**hit.details, "row": problem.row, "source": self.minutes.source}
+            findings.append(self._finding(rule, severity, hit))
+        return findings
+
+    def _encounters(self, contexts: list[ClaimContext]) -> Iterator[Encounter]:
+        by_key: dict[tuple, list[LineView]] = {}
+        for cc in contexts:
+            patient = cc.claim.patient_key
+            for lv in cc.lines:
+                if lv.dos is None or not lv.procedure or lv.line.service_date.is_range:
+                    continue
+                by_key.setdefault((patient, lv.npi, lv.dos), []).append(lv)
+        maps = self.maps
+        for (_, _, dos), lines in by_key.items():
+            yield Encounter(dos, lines, maps)
+
+    # -- findings -----------------------------------------------------------------------------
+    def _finding(self, rule: Rule, severity: Severity, hit: Hit) -> Finding:
+        fix = None
+        if rule.fix is not None and hit.fixable:
+            fix = Fix(rule.fix, hit.fix or rule.summary, requires_explicit_selection=rule.fix_needs_selection)
+        at = hit.at
+        if isinstance(at, LineView):
+            return Finding(
+                rule.code, severity, hit.message, at.segment, at.claim.claim_id, at.lx, at.procedure or None, fix, hit.details
+            )
+        if isinstance(at, ClaimContext):
+            return Finding(rule.code, severity, hit.message, at.segment, at.claim_id, None, None, fix, hit.details)
+        return Finding(rule.code, severity, hit.message, hit.segment, None, None, None, fix, hit.details)
+
+
+def _order(finding: Finding) -> tuple[int, str]:
+    return (finding.segment, finding.code)
+
+
+def check(
+    data: bytes,
+    *,
+    minutes: MinutesTable | str | bytes | None = None,
+    unit_method: str | None = None,
+    config: Config | str | None = None,
+    ncci: Iterable[PtpEdit] | bytes | None = None,
+    mue: Mapping[str, MueEdit] | bytes | None = None,
+    select: str | Iterable[str] | None = None,
+    ignore: str | Iterable[str] | None = None,
+) -> list[Finding]:
+    """Check an 837P file held in memory and return its findings in segment order.
+
+    Args:
+        data: the file's bytes.
+        minutes: a parsed :class:`~edi_rehab.minutes.MinutesTable`, or the CSV's text/bytes.
+        unit_method: ``"cms"`` or ``"per-code"`` for every claim (default: per payer profile).
+        config: a parsed :class:`~edi_rehab.config.Config` or TOML text.
+        ncci: extra PTP edits: parsed :class:`~edi_rehab.mapdata.PtpEdit` values or the bytes
+            of an official CMS practitioner PTP file (.txt or .zip).
+        mue: MUEs: a ``code -> MueEdit`` mapping or the bytes of a CMS practitioner MUE file.
+        select, ignore: rule codes or prefixes (``"U1,M205"`` or a list).
+
+    Findings about the minutes CSV itself (U109/U110 not tied to a claim) come last, with
+    segment 0 and the CSV row in ``details["row"]``.
+
+    Raises:
+        X12ReadError: the data cannot be read as X12.
+        ConfigError, MapError, CheckUsageError: unusable options.
+    """
+    from .cms_files import parse_mue_file, parse_ptp_file
+    from .config import parse_config
+
+    maps = load_maps()
+    if isinstance(ncci, (bytes, bytearray)):
+        ncci = parse_ptp_file("<ncci>", bytes(ncci), maps.all_codes).edits
+    if isinstance(mue, (bytes, bytearray)):
+        mue = parse_mue_file("<mue>", bytes(mue), maps.all_codes)
+    if ncci or mue:
+        maps = load_maps(extra_ptp=ncci or (), mue=mue)
+    if isinstance(config, str):
+        config = parse_config(config, "<config>")
+    if isinstance(minutes, bytes):
+        minutes = minutes.decode("utf-8-sig")
+    if isinstance(minutes, str):
+        minutes = parse_minutes_csv(minutes, "<minutes>")
+    checker = Checker(maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore)
+    findings = [f for result in checker.check_events(iter_events([bytes(data)])) for f in result.findings]
+    return findings + checker.minutes_findings()
+

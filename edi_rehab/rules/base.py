@@ -1,0 +1,399 @@
+"""What a rule is, and the read-only views the engine hands to rules.
+
+Theory of operation
+-------------------
+A rule is one small function plus a row in :mod:`edi_rehab.rules.registry`. The function
+looks at one *scope* and yields :class:`Hit` values: what is wrong, where, and the facts a
+fixer needs. It never builds a :class:`~edi_rehab.findings.Finding` itself; the engine does
+that, applying the rule's code, its (possibly overridden) severity and its fix
+applicability. So a rule cannot get its own code or severity wrong, and ``fix`` can call
+the same function to recompute a hit.
+
+Scopes, from small to large (the engine runs each enabled rule once per unit of its scope):
+
+* ``LINE``: one service line, ``check(line: LineView) -> Iterable[Hit]``.
+* ``GROUP``: one unit group of a claim: its 15-minute timed lines on one date (and, per
+  the payer profile, one discipline and/or rendering provider), with the minutes behind
+  them. ``check(group: UnitGroup) -> Iterable[Hit]``.
+* ``CLAIM``: one claim (2300 loop), ``check(claim: ClaimContext) -> Iterable[Hit]``.
+* ``ENCOUNTER``: the lines of one patient, one rendering provider and one date of service,
+  across the claims of one transaction; the NCCI scope. ``check(encounter: Encounter)``.
+* ``WARNING``: one tolerated-input :class:`~edi_rehab.x12.errors.ReadWarning` from the
+  reader, ``check(warning: ReadWarning) -> Iterable[Hit]``.
+* ``TRANSACTION``: one transaction set, ``check(tx: TransactionContext)``.
+* ``MINUTES``: one problem with the minutes CSV, ``check(problem: MinutesProblem)``; the
+  engine places the hit (on the claim it concerns, or under the CSV's name with its row).
+
+Every doc is the rule's documentation page (``edi-rehab rule CODE``). It must have the
+sections ``What it does``, ``Why is this bad?``, ``Source`` (a section of the reference
+with its confidence tag) and ``Fix safety``; ``tests/test_registry.py`` enforces that.
+No message may carry patient data: claim ids, line numbers, codes and counts only.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ..findings import Applicability, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..claims import Claim, ServiceLine
+    from ..mapdata import CodeInfo, Maps, PayerProfile
+    from ..minutes import MinutesTable, UnbilledService
+    from ..units import UnitAssessment
+    from ..x12.stream import Transaction
+
+__all__ = [
+    "Scope",
+    "Rule",
+    "Hit",
+    "LineView",
+    "UnitGroup",
+    "ClaimContext",
+    "Encounter",
+    "TransactionContext",
+    "DOC_SECTIONS",
+    "DISCIPLINE_LABELS",
+]
+
+#: Sections every rule doc must have, in this order.
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Source", "Fix safety")
+
+#: How a discipline is named in messages.
+DISCIPLINE_LABELS = {"PT": "GP", "OT": "GO", "SLP": "GN", "": "no GP/GO/GN"}
+
+
+class Scope(str, Enum):
+    LINE = "line"
+    GROUP = "group"
+    CLAIM = "claim"
+    ENCOUNTER = "encounter"
+    WARNING = "warning"
+    TRANSACTION = "transaction"
+    MINUTES = "minutes"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: its public code, a kebab-case name, a default severity and its check.
+
+    ``doc`` defaults to the check function's docstring; ``summary`` is its first line.
+    ``fix`` is the applicability of the fix this rule's hits carry, or None when the rule
+    has no fix. ``fix_needs_selection`` marks fixes that raise what is billed: they apply
+    only when the code is selected explicitly.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    scope: Scope
+    check: Callable[[Any], Iterable[Hit]]
+    fix: Applicability | None = None
+    fix_needs_selection: bool = False
+    #: ``"minutes"`` (silent without minutes), ``"mue"`` (silent without an MUE file)
+    needs: frozenset[str] = frozenset()
+    doc: str = ""
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        doc = self.doc or inspect.cleandoc(self.check.__doc__ or "")
+        object.__setattr__(self, "doc", doc)
+        if not self.summary:
+            object.__setattr__(self, "summary", doc.split("\n", 1)[0].strip().rstrip("."))
+
+    def section(self, title: str) -> str:
+        """The text of one ``## title`` section of the doc ('' when absent)."""
+        marker = f"## {title}\n"
+        start = self.doc.find(marker)
+        if start < 0:
+            return ""
+        start += len(marker)
+        end = self.doc.find("\n## ", start)
+        return self.doc[start : None if end < 0 else end].strip()
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "scope": self.scope.value,
+            "summary": self.summary,
+            "fix": self.fix.value if self.fix else None,
+            "source": self.section("Source"),
+            "doc": self.doc,
+        }
+
+
+@dataclass(slots=True)
+class Hit:
+    """What a rule found. The engine turns it into a Finding.
+
+    ``at`` says where: a :class:`LineView` (the finding points at its SV1), a
+    :class:`ClaimContext` (at its CLM), or None with ``segment`` set (envelope findings).
+    ``fix`` overrides the rule's default fix description; ``fixable=False`` says this hit
+    has no fix even though the rule can have one (no evidence, no room for a modifier).
+    ``details`` is for machines (the fixer): never patient data.
+    """
+
+    message: str
+    at: LineView | ClaimContext | None = None
+    segment: int = 0
+    details: dict = field(default_factory=dict)
+    fix: str = ""
+    fixable: bool = True
+
+
+class LineView:
+    """One service line as the rules see it: the claim view's line plus what the maps,
+    the modifiers and the minutes sources say about it. Built once per line by the engine."""
+
+    __slots__ = (
+        "line",
+        "claim",
+        "lx",
+        "procedure",
+        "modifiers",
+        "info",
+        "unit_class",
+        "disciplines",
+        "discipline",
+        "assistant",
+        "units",
+        "basis",
+        "minutes",
+        "minutes_source",
+        "time_block",
+        "npi",
+        "dos",
+        "segment",
+        "has_ptp_edits",
+    )
+
+    def __init__(
+        self,
+        line: ServiceLine,
+        claim: ClaimContext,
+        info: CodeInfo | None,
+        modifiers: tuple[str, ...],
+        disciplines: tuple[str, ...],
+        assistant: str,
+        units: int | None,
+        npi: str,
+    ) -> None:
+        self.line = line
+        self.claim = claim
+        self.lx = line.lx
+        self.procedure = line.procedure.strip().upper()
+        self.modifiers = modifiers
+        self.info = info
+        self.unit_class = info.unit_class if info is not None else None
+        #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
+        self.disciplines = disciplines
+        #: the discipline the line is grouped under: its only discipline modifier, else the
+        #: code's own discipline in codes.xml, else ''
+        distinct = set(disciplines)
+        if len(distinct) == 1:
+            self.discipline = disciplines[0]
+        else:
+            self.discipline = (info.discipline if info is not None else None) or ""
+        #: "CQ" or "CO" when an assistant modifier is on the line, else ""
+        self.assistant = assistant
+        #: SV104 as a whole number, or None when missing, fractional or negative
+        self.units = units
+        self.basis = line.unit_basis.strip().upper()
+        self.minutes: int | None = None
+        self.minutes_source: str | None = None
+        self.time_block: str | None = None
+        self.npi = npi
+        self.dos: date | None = line.service_date.start if line.service_date is not None else None
+        index = line.sv1_index if line.sv1_index is not None else line.index
+        self.segment = claim.claim.transaction.first_position + index
+        #: whether the code is in any PTP edit at all (set by the engine; skips pair lookups)
+        self.has_ptp_edits = False
+
+    @property
+    def service_key(self) -> str | tuple[str, str]:
+        """What the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
+        an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects."""
+        return (self.procedure, self.assistant) if self.assistant else self.procedure
+
+    @property
+    def is_timed15(self) -> bool:
+        return self.unit_class == "timed15"
+
+    @property
+    def label(self) -> str:
+        """``line 2 (97110)`` for messages."""
+        return f"line {self.lx_text} ({self.procedure})"
+
+    @property
+    def lx_text(self) -> str:
+        return str(self.lx) if self.lx is not None else (self.line.lx_raw or "?")
+
+    @property
+    def distinct_modifiers(self) -> tuple[str, ...]:
+        """The 59/X{EPSU} modifiers on the line."""
+        distinct = self.claim.maps.modifiers.distinct_service
+        return tuple(m for m in self.modifiers if m in distinct)
+
+    def __repr__(self) -> str:
+        return f"LineView({self.claim.claim_id} LX {self.lx_text} {self.procedure} {self.modifiers})"
+
+
+class UnitGroup:
+    """The 15-minute timed lines of one claim on one date (and one discipline and/or
+    rendering provider, per the profile's ``unit_grouping``), with their minutes.
+
+    The 8-minute rule judges a group as a whole (:attr:`assessment`), computed once and
+    shared by U101, U102 and U103.
+    """
+
+    __slots__ = ("claim", "key", "dos", "discipline", "npi", "lines", "unbilled", "__dict__")
+
+    def __init__(self, claim: ClaimContext, key: tuple, dos: date, discipline: str | None, npi: str | None) -> None:
+        self.claim = claim
+        self.key = key
+        self.dos = dos
+        #: the discipline when the profile groups by discipline, else None (pooled)
+        self.discipline = discipline
+        self.npi = npi
+        self.lines: list[LineView] = []
+        self.unbilled: list[UnbilledService] = []
+
+    @property
+    def method(self) -> str:
+        return self.claim.unit_method
+
+    @property
+    def missing_minutes(self) -> list[LineView]:
+        return [lv for lv in self.lines if lv.minutes is None]
+
+    @property
+    def has_minutes_source(self) -> bool:
+        """A minutes CSV was given, or some line of the group carries minutes (NTE, MJ)."""
+        return self.claim.minutes_given or any(lv.minutes is not None for lv in self.lines)
+
+    @property
+    def judgeable(self) -> bool:
+        """Every line has minutes and whole units billed in UN: the 8-minute rule can judge."""
+        return bool(self.lines) and all(
+            lv.minutes is not None and lv.units is not None and lv.basis == "UN" for lv in self.lines
+        )
+
+    @cached_property
+    def minutes_by_service(self) -> dict:
+        minutes: dict = {}
+        for lv in self.lines:
+            if lv.minutes is not None:
+                minutes[lv.service_key] = minutes.get(lv.service_key, 0) + lv.minutes
+        for service in self.unbilled:
+            minutes[service.procedure] = minutes.get(service.procedure, 0) + service.minutes
+        return minutes
+
+    @cached_property
+    def billed_by_service(self) -> dict:
+        billed: dict = {}
+        for lv in self.lines:
+            billed[lv.service_key] = billed.get(lv.service_key, 0) + (lv.units or 0)
+        return billed
+
+    @cached_property
+    def assessment(self) -> UnitAssessment | None:
+        """The 8-minute-rule verdict for the group, or None when it cannot be judged."""
+        if not self.judgeable:
+            return None
+        from ..units import assess
+
+        return assess(self.minutes_by_service, self.billed_by_service, self.method)  # type: ignore[arg-type]
+
+    def lines_of(self, service) -> list[LineView]:
+        return [lv for lv in self.lines if lv.service_key == service]
+
+    @property
+    def where(self) -> str:
+        """``lines 1, 2 (GP)`` for messages (no date: dates of service are PHI)."""
+        if not self.lines:
+            return "no billed line"
+        numbers = ", ".join(lv.lx_text for lv in self.lines)
+        word = "line" if len(self.lines) == 1 else "lines"
+        disc = f" ({DISCIPLINE_LABELS.get(self.discipline, self.discipline)})" if self.discipline is not None else ""
+        return f"{word} {numbers}{disc}"
+
+    @property
+    def first_line(self) -> LineView | None:
+        return self.lines[0] if self.lines else None
+
+    def __repr__(self) -> str:
+        return f"UnitGroup({self.claim.claim_id} {self.key} {[lv.lx for lv in self.lines]})"
+
+
+class ClaimContext:
+    """One claim with its payer profile, the views of its lines and its unit groups."""
+
+    __slots__ = (
+        "claim",
+        "claim_id",
+        "profile",
+        "unit_method",
+        "maps",
+        "minutes",
+        "minutes_given",
+        "lines",
+        "groups",
+        "segment",
+        "disciplines",
+        "placement_problems",
+    )
+
+    def __init__(
+        self,
+        claim: Claim,
+        profile: PayerProfile,
+        unit_method: str,
+        maps: Maps,
+        minutes: MinutesTable | None,
+    ) -> None:
+        self.claim = claim
+        self.claim_id = claim.claim_id
+        self.profile = profile
+        self.unit_method = unit_method
+        self.maps = maps
+        self.minutes = minutes
+        self.minutes_given = minutes is not None
+        self.lines: list[LineView] = []
+        self.groups: list[UnitGroup] = []
+        self.segment = claim.position()
+        #: the disciplines (PT/OT/SLP) the claim's lines claim with GP/GO/GN
+        self.disciplines: set[str] = set()
+        #: unbilled minutes rows the engine could not place in a group: (row, reason)
+        self.placement_problems: list[tuple[int, str]] = []
+
+    def lines_on(self, dos: date | None) -> list[LineView]:
+        return [lv for lv in self.lines if lv.dos == dos]
+
+    def __repr__(self) -> str:
+        return f"ClaimContext({self.claim_id})"
+
+
+@dataclass(slots=True)
+class Encounter:
+    """The lines of one patient with one rendering provider on one date of service, across
+    the claims of one transaction: where NCCI PTP edits and date-of-service MUEs apply."""
+
+    dos: date
+    lines: list[LineView]
+    maps: Maps
+    #: (edit, column-1 line, column-2 line), computed once by ``ncci_rules.active_pairs``
+    pairs: list | None = None
+
+
+@dataclass(slots=True)
+class TransactionContext:
+    transaction: Transaction
+    claims: list[ClaimContext]

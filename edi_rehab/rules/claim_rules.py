@@ -1,0 +1,278 @@
+"""Claim-level rules: charges, corrected claims, payer code choice, code validity, identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from .base import ClaimContext, Hit, LineView
+
+#: TR3 note on CLM01: at most 20 characters are returned on the 835 (reference §5 [M]).
+MAX_CLAIM_ID = 20
+#: TR3 note on REF*6R: at most 30 characters are returned (reference §5 [M]).
+MAX_LINE_CONTROL = 30
+
+
+# -- C401 ---------------------------------------------------------------------------------------
+def charge_mismatch(claim: ClaimContext) -> Iterator[Hit]:
+    """CLM02 (total claim charge) differs from the sum of the lines' SV102 charges.
+
+    ## What it does
+    Adds SV102 over the claim's service lines and compares it with CLM02 as numbers
+    (150 equals 150.00). Also fires when CLM02 or an SV102 is not a number.
+
+    ## Why is this bad?
+    The TR3 requires the claim total to balance to its lines; clearinghouses and payers
+    reject unbalanced claims at the front end (999 / 277CA) before any adjudication.
+
+    ## Source
+    Reference §5 (CLM02 "must balance to the sum of all SV102 line charges. Front-end
+    (999/277CA) rejections are common" [M TR3]).
+
+    ## Fix safety
+    Unsafe on its own: setting CLM02 to the sum assumes the lines are right and the total
+    is wrong (`details["expected"]`). After a fix that changes line charges, recounting
+    CLM02 is part of that fix.
+    """
+    bad = [lv for lv in claim.lines if lv.line.sv1_index is not None and lv.line.charge is None]
+    if claim.claim.charge is None:
+        yield Hit(
+            f"CLM02 {claim.claim.charge_raw or '(empty)'} is not an amount",
+            at=claim,
+            details={"found": claim.claim.charge_raw},
+            fixable=False,
+        )
+        return
+    if bad:
+        yield Hit(
+            f"SV102 of line {bad[0].lx_text} is not an amount, so CLM02 cannot be balanced",
+            at=bad[0],
+            details={"found": bad[0].line.charge_raw},
+            fixable=False,
+        )
+        return
+    total = sum((lv.line.charge for lv in claim.lines if lv.line.charge is not None), Decimal(0))
+    if total != claim.claim.charge:
+        yield Hit(
+            f"CLM02 is {claim.claim.charge_raw} but the service lines add up to {total}",
+            at=claim,
+            details={"found": claim.claim.charge_raw, "expected": str(total)},
+            fix=f"set CLM02 to {total}",
+        )
+
+
+# -- C402 ---------------------------------------------------------------------------------------
+def corrected_claim_without_f8(claim: ClaimContext) -> Iterator[Hit]:
+    """CLM05-3 is 7 (replacement) or 8 (void) but REF*F8 (payer claim control number) is missing.
+
+    ## What it does
+    Fires on a claim whose frequency code is 7 or 8 and that has no 2300 REF*F8.
+
+    ## Why is this bad?
+    A replacement or void must name the claim it replaces: the payer's claim control
+    number from the 835 CLP07. Without it the payer cannot find the original and rejects
+    the claim, or pays it as a duplicate.
+
+    ## Source
+    Reference §5 (REF*F8 "required when CLM05-03 indicates a replacement (7) or void (8)
+    of a previously adjudicated claim"; value = 835 CLP07 [M TR3, S OpenDental]).
+
+    ## Fix safety
+    No fix here: the number comes from the 835 (`edi-rehab match` can supply it).
+    """
+    frequency = claim.claim.frequency_code.strip()
+    if frequency in ("7", "8") and not claim.claim.payer_claim_number.strip():
+        kind = "replacement" if frequency == "7" else "void"
+        yield Hit(
+            f"claim frequency {frequency} ({kind}) needs REF*F8 with the payer's claim control number (835 CLP07)",
+            at=claim,
+            details={"frequency_code": frequency},
+        )
+
+
+# -- C403 ---------------------------------------------------------------------------------------
+def code_payer_replaces(line: LineView) -> Iterator[Hit]:
+    """97014 is billed to a payer whose profile wants G0283 (Medicare).
+
+    ## What it does
+    Fires on a line whose code has a Medicare replacement in `maps/codes.xml` (97014 →
+    G0283) when the claim's payer profile says `wants_g0283`.
+
+    ## Why is this bad?
+    Medicare does not pay 97014; unattended electrical stimulation is billed as G0283.
+    The line is denied (RARC N657 "should be billed with the appropriate code").
+
+    ## Source
+    Reference §2 (97014: "Medicare uses G0283 instead" [V WebPT]) and §7 (RARC N657 [M]).
+
+    ## Fix safety
+    No fix yet: changing the code changes the service billed and its fee.
+    """
+    info = line.info
+    if info is None or not info.medicare_replacement or not line.claim.profile.wants_g0283:
+        return
+    yield Hit(
+        f"{line.procedure} is billed to a payer (profile {line.claim.profile.name}) that wants "
+        f"{info.medicare_replacement} for this service",
+        at=line,
+        details={"replacement": info.medicare_replacement, "profile": line.claim.profile.name},
+    )
+
+
+# -- C404 ---------------------------------------------------------------------------------------
+def unlisted_code_without_description(line: LineView) -> Iterator[Hit]:
+    """An unlisted code (97039, 97139) has no SV101-07 description.
+
+    ## What it does
+    Fires on a line of an `ambiguous` code in `maps/codes.xml` whose SV101-07 is empty.
+    Such lines are kept out of the 8-minute rule either way.
+
+    ## Why is this bad?
+    The descriptor asks to "specify type and time if constant attendance"; payers cannot
+    price an unlisted service they cannot identify and deny it (CARC 16, RARC N822/M51).
+
+    ## Source
+    Reference §2 (ambiguous codes: "SV101-07 description is required" [V descriptor]) and
+    §5 (SV101-07 "Required for unlisted/NOC codes such as 97039 and 97139" [M TR3]).
+
+    ## Fix safety
+    No fix: the description must come from the record.
+    """
+    if line.unit_class == "ambiguous" and not line.line.description.strip():
+        yield Hit(
+            f"unlisted {line.procedure} needs a description of the service (and its time, if attended) in SV101-07",
+            at=line,
+        )
+
+
+# -- C405 ---------------------------------------------------------------------------------------
+def addon_without_primary(claim: ClaimContext) -> Iterator[Hit]:
+    """An add-on code is billed without its primary code (97130 without 97129).
+
+    ## What it does
+    Fires on a line of a code that `maps/codes.xml` marks as an add-on (`addon-to`) when
+    none of its primary codes is billed on the claim on the same date of service, or
+    anywhere on the claim for codes counted per calendar month (98981).
+
+    ## Why is this bad?
+    An add-on pays only with its primary; alone it is denied "requires a qualifying
+    service/procedure that was not received" (CARC B15).
+
+    ## Source
+    Reference §7 (CARC B15, "e.g. an add-on (97130) without its primary (97129)" [M]) and
+    §2 (97129/97130, 97545/97546, 92605/92618 pairs [M]/[V ASHA]).
+
+    ## Fix safety
+    No fix: the primary may have been billed under the wrong code or forgotten.
+    """
+    present: dict = {}
+    for lv in claim.lines:
+        present.setdefault(lv.procedure, set()).add(lv.dos)
+    for lv in claim.lines:
+        info = lv.info
+        if info is None or not info.addon_to:
+            continue
+        monthly = "month" in (info.time_basis or "")
+        if any(p in present and (monthly or lv.dos in present[p]) for p in info.addon_to):
+            continue
+        scope = "on the claim" if monthly else "on the same date"
+        yield Hit(
+            f"add-on {lv.procedure} is billed without its primary code ({' or '.join(info.addon_to)}) {scope}",
+            at=lv,
+            details={"primary": list(info.addon_to)},
+        )
+
+
+# -- C406 ---------------------------------------------------------------------------------------
+def deleted_code(line: LineView) -> Iterator[Hit]:
+    """A code is billed on a date of service after it was deleted (92506 after 2014, G0515 after 2020).
+
+    ## What it does
+    Fires on a line whose code has a deletion date in `maps/codes.xml` on or before the
+    line's date of service, and names the replacement codes.
+
+    ## Why is this bad?
+    A deleted code is not valid on the date of service; payers reject the line, and
+    the replacement codes are priced differently.
+
+    ## Source
+    Reference §2 (92521-92524 replaced 92506 on 1/1/2014 [V ASHA]; 97129/97130 replaced
+    97127 and G0515 in 2020 [M]) and §1.2 (§20.2.B revisions [M]).
+
+    ## Fix safety
+    No fix: the replacement depends on the service (92506 split into four codes).
+    """
+    info = line.info
+    if info is None or info.deleted is None or line.dos is None or info.valid_on(line.dos):
+        return
+    replaced = f"; use {' or '.join(info.replaced_by)}" if info.replaced_by else ""
+    yield Hit(
+        f"{line.procedure} was deleted on {info.deleted.isoformat()}, before this date of service{replaced}",
+        at=line,
+        details={"deleted": info.deleted.isoformat(), "replaced_by": list(info.replaced_by)},
+    )
+
+
+# -- C407 ---------------------------------------------------------------------------------------
+def claim_id_too_long(claim: ClaimContext) -> Iterator[Hit]:
+    """CLM01 (patient control number) is longer than 20 characters.
+
+    ## What it does
+    Fires when CLM01 has more than 20 characters.
+
+    ## Why is this bad?
+    Payers keep and return only the first 20 characters in the 835 CLP01, so remittances
+    no longer match their claims (and two claims that share a 20-character prefix collide).
+
+    ## Source
+    Reference §5 (CLM01 "At most 20 characters are submitted; characters beyond 20 need not
+    be stored or returned" [M TR3]) and §6 (matching CLP01 to CLM01).
+
+    ## Fix safety
+    No fix: the control number belongs to the practice-management system.
+    """
+    if len(claim.claim_id) > MAX_CLAIM_ID:
+        yield Hit(
+            f"CLM01 has {len(claim.claim_id)} characters; payers return only the first {MAX_CLAIM_ID}",
+            at=claim,
+            details={"length": len(claim.claim_id), "limit": MAX_CLAIM_ID},
+        )
+
+
+# -- C408 ---------------------------------------------------------------------------------------
+def line_control_number(claim: ClaimContext) -> Iterator[Hit]:
+    """A line's REF*6R (line item control number) is longer than 30 characters or repeats another line's.
+
+    ## What it does
+    Fires on a line whose REF*6R value has more than 30 characters, and on a line whose
+    REF*6R equals that of an earlier line of the same claim.
+
+    ## Why is this bad?
+    REF*6R is how an 835 service line is matched back to its 837 line; payers return only
+    30 characters, and a repeated value makes the match ambiguous.
+
+    ## Source
+    Reference §5 (REF*6R "at most 30 characters are submitted or returned" [M TR3]) and §6
+    ("always emit a unique REF*6R per line").
+
+    ## Fix safety
+    No fix: the value belongs to the practice-management system.
+    """
+    seen: dict[str, LineView] = {}
+    for lv in claim.lines:
+        value = lv.line.control_number
+        if not value:
+            continue
+        if len(value) > MAX_LINE_CONTROL:
+            yield Hit(
+                f"REF*6R of line {lv.lx_text} has {len(value)} characters; payers return only {MAX_LINE_CONTROL}",
+                at=lv,
+                details={"kind": "length", "length": len(value), "limit": MAX_LINE_CONTROL},
+            )
+        first = seen.setdefault(value, lv)
+        if first is not lv:
+            yield Hit(
+                f"REF*6R of line {lv.lx_text} repeats line {first.lx_text}'s; 835 lines cannot be matched to one of them",
+                at=lv,
+                details={"kind": "repeat", "first_line": first.lx},
+            )

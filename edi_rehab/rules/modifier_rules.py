@@ -1,0 +1,350 @@
+"""Modifier rules: discipline (GP/GO/GN), assistants (CQ/CO), 59/X{EPSU}, order and repeats.
+
+Which modifier is which comes from ``maps/modifiers.xml`` (classes, disciplines, the
+assistant pairing, the NCCI sets and the order policies); nothing here lists codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from ..mapdata import ModifierPolicy
+from .base import Encounter, Hit, LineView
+
+#: SV101-03 to SV101-06: an 837P line holds at most four modifiers.
+MAX_MODIFIERS = 4
+
+
+def _mods(modifiers) -> str:
+    return ", ".join(modifiers) if modifiers else "none"
+
+
+@lru_cache(maxsize=8)
+def _discipline_modifiers(policy: ModifierPolicy) -> dict[str, str]:
+    return {info.discipline: code for code, info in policy.modifiers.items() if info.discipline}
+
+
+def discipline_modifier(line: LineView, discipline: str) -> str | None:
+    """The modifier (GP/GO/GN) that claims ``discipline`` (PT/OT/SLP), from the maps."""
+    return _discipline_modifiers(line.claim.maps.modifiers).get(discipline)
+
+
+def inferred_discipline(line: LineView) -> str | None:
+    """The discipline a line without GP/GO/GN most likely belongs to: the code's own
+    discipline in codes.xml, else the one discipline every other line of the claim claims."""
+    if line.info is not None and line.info.discipline:
+        return line.info.discipline
+    claimed = line.claim.disciplines
+    return next(iter(claimed)) if len(claimed) == 1 else None
+
+
+def ordered(line: LineView, modifiers: tuple[str, ...]) -> tuple[str, ...]:
+    """``modifiers`` in the order the claim's payer profile prefers (as given when it has none)."""
+    return line.claim.maps.modifiers.order(modifiers, line.claim.profile.modifier_order)
+
+
+# -- M201 ---------------------------------------------------------------------------------------
+def missing_discipline_modifier(line: LineView) -> Iterator[Hit]:
+    """A therapy code has no GP, GO or GN modifier.
+
+    ## What it does
+    Fires on a line of an "always therapy" code in `maps/codes.xml` without GP, GO or GN,
+    and on a "sometimes therapy" code without one when another line of the claim carries
+    one (so the claim is billed under a therapy plan of care).
+
+    ## Why is this bad?
+    Medicare returns claims from therapy specialties as unprocessable when an applicable
+    code lacks a therapy modifier (RARC MA130), and the modifier is how the therapy
+    threshold (KX) amounts are tracked per discipline. Commercial payers deny with CARC 4
+    / RARC N822.
+
+    ## Source
+    Reference §4.1 (Pub. 100-04 Ch. 5 §20.1 as restated [S]; CMS Annual Therapy Code List
+    "always/sometimes therapy" [S]).
+
+    ## Fix safety
+    Unsafe: the fix adds the modifier of the discipline the code implies (an evaluation's
+    own discipline) or that every other line of the claim claims (`details["add"]`); it
+    changes how the line is paid, and a claim mixing disciplines gets no fix.
+    """
+    if line.info is None or line.disciplines:
+        return
+    therapy = line.info.therapy_list
+    if therapy != "always" and not (therapy == "sometimes" and line.claim.disciplines):
+        return
+    discipline = inferred_discipline(line)
+    modifier = discipline_modifier(line, discipline) if discipline else None
+    room = len(line.modifiers) < MAX_MODIFIERS
+    target = ordered(line, (*line.modifiers, modifier)) if modifier and room else None
+    yield Hit(
+        f"therapy code {line.procedure} has no discipline modifier (GP, GO or GN)",
+        at=line,
+        details={"add": modifier, "discipline": discipline, "target_modifiers": target},
+        fix=f"add {modifier}" if modifier else "",
+        fixable=target is not None,
+    )
+
+
+# -- M202 ---------------------------------------------------------------------------------------
+def several_discipline_modifiers(line: LineView) -> Iterator[Hit]:
+    """One line has more than one of GP, GO and GN.
+
+    ## What it does
+    Fires on a line carrying two different discipline modifiers (a repeated one is M206).
+
+    ## Why is this bad?
+    A service is delivered under one plan of care. Two disciplines on a line is an invalid
+    modifier combination (CARC 4, RARC N519) and breaks the per-discipline threshold.
+
+    ## Source
+    Reference §4.1 ("Exactly one discipline modifier per line" [M]; definitions [S]).
+
+    ## Fix safety
+    No fix: which discipline is right is a clinical fact.
+    """
+    distinct = tuple(dict.fromkeys(line.disciplines))
+    if len(distinct) > 1:
+        yield Hit(
+            f"{line.procedure} carries more than one discipline modifier ({_mods(line.modifiers)}); "
+            f"a line belongs to one plan of care",
+            at=line,
+            details={"disciplines": list(distinct)},
+        )
+
+
+# -- M203 ---------------------------------------------------------------------------------------
+def assistant_without_discipline(line: LineView) -> Iterator[Hit]:
+    """CQ without GP, or CO without GO.
+
+    ## What it does
+    Fires when an assistant modifier is on a line without the discipline modifier it must
+    travel with (`requires` in `maps/modifiers.xml`: CQ needs GP, CO needs GO). A CQ or CO
+    on a GN line is M207 instead.
+
+    ## Why is this bad?
+    CMS instructs to "report the CQ with the GP therapy modifier and the CO with the GO
+    therapy modifier". CQ with GO is an invalid combination (RARC N519); without the pair
+    the 85 percent assistant payment cannot be applied and the line is denied (CARC 4).
+
+    ## Source
+    Reference §4.3 (CMS "Billing Examples Using CQ/CO Modifiers" [V]; pairing [S]).
+
+    ## Fix safety
+    No fix: whether the assistant modifier or the discipline is wrong needs the record.
+    """
+    policy = line.claim.maps.modifiers
+    if "SLP" in line.disciplines:
+        return
+    for modifier in line.modifiers:
+        required = policy.required_with(modifier)
+        if required and required not in line.modifiers:
+            yield Hit(
+                f"{modifier} on {line.procedure} needs {required} on the same line (modifiers: {_mods(line.modifiers)})",
+                at=line,
+                details={"modifier": modifier, "requires": required},
+            )
+
+
+# -- M204 ---------------------------------------------------------------------------------------
+def modifier_59_with_x(line: LineView) -> Iterator[Hit]:
+    """59 and an X{EPSU} modifier are on the same line.
+
+    ## What it does
+    Fires when 59 and any of XE, XP, XS, XU are both on one line.
+
+    ## Why is this bad?
+    The X modifiers are subsets of 59 meant to replace it. "It is not appropriate to bill
+    both modifier 59 and a -X{EPSU} modifier on the same line"; payers reject the
+    combination (RARC N519).
+
+    ## Source
+    Reference §4.4 (Moda Health policy [V]; Noridian XU page [V]; CR 8863 [V]).
+
+    ## Fix safety
+    Unsafe: the fix drops 59 and keeps the more specific X modifier.
+    """
+    distinct = line.distinct_modifiers
+    if "59" in distinct and len(distinct) > 1:
+        target = tuple(m for m in line.modifiers if m != "59")
+        yield Hit(
+            f"{line.procedure} has both 59 and {', '.join(m for m in distinct if m != '59')}; use the X modifier alone",
+            at=line,
+            details={"drop": "59", "target_modifiers": target},
+            fix="drop 59",
+        )
+
+
+# -- M205 ---------------------------------------------------------------------------------------
+def modifier_order(line: LineView) -> Iterator[Hit]:
+    """Modifier order differs from the payer profile's order policy.
+
+    ## What it does
+    Sorts the line's modifiers by the class order of the payer profile's policy
+    (`modifier_order`; `conventional` by default: pricing, CQ/CO, 59/X{EPSU}, payment,
+    GP/GO/GN, KX, GA/GY/GZ, anatomic) and fires when the billed order differs. So 97530
+    with 59 and GP should read `HC:97530:59:GP`. A profile with `modifier_order = "none"`
+    silences it.
+
+    ## Why is this bad?
+    Some payers and clearinghouses price or edit on the first modifier position; others
+    reorder silently. No CMS instruction fixes this order, so it is a warning for payers
+    that ask for it, never an error.
+
+    ## Source
+    Reference §4.5 (CCO and AAPC sequencing [V]; chirocode "payer's policy is the
+    determining factor" [V]; recommendation) and §9.8.
+
+    ## Fix safety
+    Safe: reordering changes no billed meaning (`details["target_modifiers"]`).
+    """
+    policy = line.claim.profile.modifier_order
+    if policy is None or len(line.modifiers) < 2:
+        return
+    expected = ordered(line, line.modifiers)
+    if expected != line.modifiers:
+        yield Hit(
+            f"modifiers on {line.procedure} are {_mods(line.modifiers)}; the payer's order "
+            f"({policy}) is {_mods(expected)}",
+            at=line,
+            details={"policy": policy, "target_modifiers": expected},
+            fix=f"reorder to {_mods(expected)}",
+        )
+
+
+# -- M206 ---------------------------------------------------------------------------------------
+def duplicate_modifier(line: LineView) -> Iterator[Hit]:
+    """The same modifier appears twice on a line.
+
+    ## What it does
+    Fires when a modifier is repeated among SV101-03 to SV101-06.
+
+    ## Why is this bad?
+    A repeated modifier carries no meaning and takes one of the four positions; some
+    payers reject the line as an invalid modifier combination (RARC N519).
+
+    ## Source
+    Reference §5 (four modifier positions, SV101-03..06 [V map]) and §7 (RARC N519 [M]).
+
+    ## Fix safety
+    Safe: the fix keeps the first occurrence of each modifier.
+    """
+    unique = tuple(dict.fromkeys(line.modifiers))
+    if len(unique) != len(line.modifiers):
+        repeated = sorted({m for m in line.modifiers if line.modifiers.count(m) > 1})
+        yield Hit(
+            f"{line.procedure} repeats modifier {', '.join(repeated)} ({_mods(line.modifiers)})",
+            at=line,
+            details={"repeated": repeated, "target_modifiers": unique},
+            fix=f"keep {_mods(unique)}",
+        )
+
+
+# -- M207 ---------------------------------------------------------------------------------------
+def assistant_on_slp(line: LineView) -> Iterator[Hit]:
+    """CQ or CO is on a speech-language pathology (GN) line.
+
+    ## What it does
+    Fires when an assistant modifier (CQ, CO) is on a line that carries GN.
+
+    ## Why is this bad?
+    CQ and CO exist for physical and occupational therapy assistants only; there is no
+    SLP assistant modifier in Medicare. "CQ/CO with GN is an error" and is denied as an
+    invalid combination (CARC 4, RARC N519).
+
+    ## Source
+    Reference §4.3 (CMS CQ/CO definitions [V]; checker rule "CQ/CO with GN is an error").
+
+    ## Fix safety
+    No fix: either the assistant modifier or the discipline is wrong.
+    """
+    if "SLP" not in line.disciplines:
+        return
+    for modifier in line.modifiers:
+        if line.claim.maps.modifiers.required_with(modifier):
+            yield Hit(
+                f"{modifier} (therapy assistant) is on a speech-language pathology line "
+                f"({line.procedure}, {_mods(line.modifiers)})",
+                at=line,
+                details={"modifier": modifier},
+            )
+
+
+# -- M208 ---------------------------------------------------------------------------------------
+def distinct_modifier_repeats_code(encounter: Encounter) -> Iterator[Hit]:
+    """59 or an X modifier is used only to bill the same code again on the same date.
+
+    ## What it does
+    Fires on a line with 59/X{EPSU} when the same code is billed on another line for the
+    same patient, rendering provider and date, and the line has no NCCI PTP partner that
+    day (so the modifier can only be there to get the repeat paid).
+
+    ## Why is this bad?
+    59 marks a service distinct from a *different* procedure. A repeat of the same code is
+    one line with more units (timed codes), or 76 / anatomic modifiers where a procedure is
+    truly repeated; 59 there is modifier misuse and draws audits.
+
+    ## Source
+    Reference §4.4 (checker rule: "Flag 59 used only to repeat the same code; use 76 or
+    anatomic modifiers for that" [V Cahaba GBA Q&A]) and §3.1 ("should not be appended ...
+    solely to bypass an NCCI PTP edit" [V]).
+
+    ## Fix safety
+    No fix: merging the lines or choosing 76 needs the record.
+    """
+    from .ncci_rules import has_ptp_partner
+
+    for line in encounter.lines:
+        if not line.distinct_modifiers:
+            continue
+        repeats = [x for x in encounter.lines if x is not line and x.procedure == line.procedure]
+        if repeats and not has_ptp_partner(encounter, line):
+            yield Hit(
+                f"{', '.join(line.distinct_modifiers)} on {line.procedure} only repeats the code billed on "
+                f"{_where(line, repeats[0])}; it has no NCCI pair partner that day",
+                at=line,
+                details={"modifiers": list(line.distinct_modifiers), "repeats": _ref(repeats[0])},
+            )
+
+
+def _ref(line: LineView) -> dict:
+    return {"claim_id": line.claim.claim_id, "line": line.lx, "segment": line.segment}
+
+
+def _where(line: LineView, other: LineView) -> str:
+    if other.claim is line.claim:
+        return f"line {other.lx_text}"
+    return f"claim {other.claim.claim_id} line {other.lx_text}"
+
+
+# -- M209 ---------------------------------------------------------------------------------------
+def discipline_contradicts_code(line: LineView) -> Iterator[Hit]:
+    """The discipline modifier contradicts the code's own discipline (GO on a PT evaluation, GP on an SLP code).
+
+    ## What it does
+    Fires when a line has exactly one discipline modifier and the code belongs to one
+    discipline in `maps/codes.xml` (evaluations 97161-97168, SLP codes 92507, 92521 ...)
+    that differs from it.
+
+    ## Why is this bad?
+    "The discipline must match the plan of care": a PT evaluation billed under an OT plan
+    is denied (CARC 4) and counts toward the wrong therapy threshold.
+
+    ## Source
+    Reference §4.1 ("Exactly one discipline modifier per line [M]. The discipline must
+    match the plan of care") and §2 (evaluation and SLP code lists [V]).
+
+    ## Fix safety
+    No fix: the code or the modifier may be the wrong one. Some payers let an OT bill an
+    SLP-listed code (swallowing), which is why this is a warning.
+    """
+    if line.info is None or not line.info.discipline or len(set(line.disciplines)) != 1:
+        return
+    if line.disciplines[0] != line.info.discipline:
+        expected = discipline_modifier(line, line.info.discipline)
+        yield Hit(
+            f"{line.procedure} is a {line.info.discipline} code but carries the {line.disciplines[0]} "
+            f"modifier {discipline_modifier(line, line.disciplines[0])}; expected {expected}",
+            at=line,
+            details={"code_discipline": line.info.discipline, "line_discipline": line.disciplines[0]},
+        )

@@ -1,0 +1,337 @@
+"""NCCI rules: procedure-to-procedure pairs (N301-N304) and medically unlikely edits (N305).
+
+Scope: an :class:`~edi_rehab.rules.base.Encounter`, the lines of one patient (the claim's
+patient, else its subscriber, and its payer), one rendering provider (2420A, else 2310B,
+else the billing provider) and one date of service, across the claims of one transaction.
+Edits come from ``maps/ncci-ptp.xml`` merged with any official CMS files given with
+``--ncci-file``/``--mue-file``, and apply by date of service (effective <= DOS < deletion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..mapdata import PtpEdit
+from .base import Encounter, Hit, LineView
+from .modifier_rules import MAX_MODIFIERS, ordered
+
+
+def active_pairs(encounter: Encounter) -> list[tuple[PtpEdit, LineView, LineView]]:
+    """Every active, applicable PTP edit between two lines of the encounter, as
+    (edit, column-1 line, column-2 line). Indicator-9 edits never appear. Computed once."""
+    if encounter.pairs is not None:
+        return encounter.pairs
+    pairs: list[tuple[PtpEdit, LineView, LineView]] = []
+    lines = encounter.lines
+    maps = encounter.maps
+    for i, a in enumerate(lines):
+        if not a.has_ptp_edits:
+            continue
+        for b in lines[i + 1 :]:
+            if b.procedure == a.procedure or not b.has_ptp_edits:
+                continue
+            for edit in maps.ptp_pairs_between(a.procedure, b.procedure, encounter.dos):
+                if edit.column1 == a.procedure:
+                    pairs.append((edit, a, b))
+                else:
+                    pairs.append((edit, b, a))
+    encounter.pairs = pairs
+    return pairs
+
+
+def has_ptp_partner(encounter: Encounter, line: LineView) -> bool:
+    """Whether ``line`` is in an active PTP edit with another line of its encounter."""
+    return any(line is c1 or line is c2 for _, c1, c2 in active_pairs(encounter))
+
+
+def _ncci_modifiers(line: LineView) -> tuple[str, ...]:
+    ncci = line.claim.maps.modifiers.ncci_associated
+    return tuple(m for m in line.modifiers if m in ncci)
+
+
+def _anatomic(line: LineView) -> frozenset[str]:
+    policy = line.claim.maps.modifiers
+    return frozenset(m for m in line.modifiers if policy.class_of(m) == "anatomic")
+
+
+def bypassed(column1: LineView, column2: LineView) -> bool:
+    """Whether an NCCI-associated modifier on either line can bypass an indicator-1 edit.
+
+    Any non-anatomic NCCI-associated modifier (59, X{EPSU}, 24, 25 ...) on either line
+    bypasses. Anatomic modifiers bypass only when they name different sites: the same
+    RT on both lines is the same site, which is exactly what the edit is about.
+    """
+    anatomic1, anatomic2 = _anatomic(column1), _anatomic(column2)
+    for line, anatomic in ((column1, anatomic1), (column2, anatomic2)):
+        if any(m not in anatomic for m in _ncci_modifiers(line)):
+            return True
+    return bool(anatomic1 or anatomic2) and anatomic1 != anatomic2
+
+
+def ref(line: LineView) -> dict:
+    """Where a line is, for details: claim id, LX and SV1 position."""
+    return {"claim_id": line.claim.claim_id, "line": line.lx, "segment": line.segment}
+
+
+def where(line: LineView, other: LineView) -> str:
+    """How ``line``'s message names ``other``: ``line 2`` or ``claim X line 2``."""
+    if other.claim is line.claim:
+        return f"line {other.lx_text}"
+    return f"claim {other.claim.claim_id} line {other.lx_text}"
+
+
+def _edit_details(edit: PtpEdit) -> dict:
+    return {
+        "column1": edit.column1,
+        "column2": edit.column2,
+        "modifier_indicator": edit.modifier_indicator,
+        "effective": edit.effective.isoformat(),
+        "deletion": edit.deletion.isoformat() if edit.deletion else None,
+        "edit_source": edit.source,
+    }
+
+
+# -- N301 ---------------------------------------------------------------------------------------
+def ptp_pair_without_modifier(encounter: Encounter) -> Iterator[Hit]:
+    """A column-2 code of an indicator-1 NCCI pair is billed with its column-1 code, with no NCCI-associated modifier on either.
+
+    ## What it does
+    For each active PTP edit with modifier indicator 1 whose two codes are both billed for
+    the same patient, rendering provider and date (across the claims of one transaction),
+    fires on the column-2 line when neither line has an NCCI-associated modifier (59,
+    XE/XP/XS/XU, 24, 25, 27, 57, 58, 78, 79, 91, or anatomic modifiers naming different
+    sites). Example: 97530 beside 97140 without 59/XU.
+
+    ## Why is this bad?
+    "Only the Column One code is eligible for payment; the Column Two code is denied unless
+    a clinically appropriate NCCI-associated modifier is also reported" (CARC 97, 236;
+    RARC M80, N20).
+
+    ## Source
+    Reference §3.1 (PTP mechanics [V APTA], indicators [V texmed], modifier list [V]),
+    §3.2 (97140 column 1 / 97530 column 2, indicator 1 [V WebPT quoting CMS, M header]),
+    §3.3 (other therapy pairs), §3.4 (same provider, beneficiary and date; dates [M]).
+
+    ## Fix safety
+    Unsafe, and offered only with evidence: when the minutes CSV puts the two lines in
+    different `time_block`s, the fix adds the payer's preferred modifier (59 or XU, from
+    the profile's `ncci_modifier`) to the column-2 line. "Modifier 59 should not be used if
+    the two procedures are performed during the same time block."
+    """
+    seen = set()
+    for edit, c1, c2 in active_pairs(encounter):
+        if edit.modifier_indicator != "1" or bypassed(c1, c2):
+            continue
+        key = (id(c2), c1.procedure)
+        if key in seen:
+            continue
+        seen.add(key)
+        modifier = c2.claim.profile.ncci_modifier
+        evidence = c1.time_block is not None and c2.time_block is not None and c1.time_block != c2.time_block
+        room = len(c2.modifiers) < MAX_MODIFIERS
+        target = ordered(c2, (*c2.modifiers, modifier)) if room else None
+        yield Hit(
+            f"{c2.procedure} (column 2) is billed with {c1.procedure} (column 1, {where(c2, c1)}) on the same "
+            f"date for the same patient and rendering provider, with no NCCI-associated modifier; "
+            f"{c2.procedure} will be denied unless the services were distinct (e.g. {modifier} for "
+            f"separate time blocks)",
+            at=c2,
+            details={
+                **_edit_details(edit),
+                "partner": ref(c1),
+                "modifier": modifier,
+                "target_modifiers": target,
+                "evidence": {"time_blocks": [c1.time_block, c2.time_block]} if evidence else None,
+            },
+            fix=f"add {modifier} to {c2.procedure}: the minutes file puts the two services in distinct time blocks",
+            fixable=evidence and room,
+        )
+
+
+# -- N302 ---------------------------------------------------------------------------------------
+def ptp_pair_not_allowed(encounter: Encounter) -> Iterator[Hit]:
+    """Both codes of an NCCI pair with modifier indicator 0 are billed together on one date.
+
+    ## What it does
+    For each active PTP edit with modifier indicator 0 whose codes are both billed for the
+    same patient, rendering provider and date, fires on the column-2 line whatever the
+    modifiers (no modifier bypasses an indicator-0 edit).
+
+    ## Why is this bad?
+    "'0' means a modifier is not allowed and will not override an edit": the column-2
+    code is denied (CARC 97/236), and adding 59 only draws attention.
+
+    ## Source
+    Reference §3.1 (indicator 0 [V texmed]) and §3.3 (97530/97150 with evaluations:
+    indicator-0 edits of 1/1/2020, deleted April 2020 [S elitecme, V APTA]); §3.1 "never
+    suggest 59 for indicator-0 pairs".
+
+    ## Fix safety
+    No fix: one of the two services must come off the claim, which is a billing decision.
+    """
+    seen = set()
+    for edit, c1, c2 in active_pairs(encounter):
+        if edit.modifier_indicator != "0":
+            continue
+        key = (id(c2), c1.procedure)
+        if key in seen:
+            continue
+        seen.add(key)
+        note = f"; {', '.join(_ncci_modifiers(c2) + _ncci_modifiers(c1))} cannot bypass it" if (
+            _ncci_modifiers(c1) or _ncci_modifiers(c2)
+        ) else ""
+        yield Hit(
+            f"{c2.procedure} (column 2) cannot be billed with {c1.procedure} ({where(c2, c1)}) on the same date: "
+            f"the NCCI edit allows no modifier (indicator 0){note}",
+            at=c2,
+            details={**_edit_details(edit), "partner": ref(c1)},
+        )
+
+
+# -- N303 ---------------------------------------------------------------------------------------
+def ncci_modifier_on_column1(encounter: Encounter) -> Iterator[Hit]:
+    """The NCCI modifier sits only on the column-1 code, for example 59 on 97140 rather than on 97530.
+
+    ## What it does
+    For each active indicator-1 edit billed together, fires on the column-1 line when it
+    carries 59/X{EPSU} and the column-2 line carries no NCCI-associated modifier.
+
+    ## Why is this bad?
+    The edit denies the column-2 code, so that is where the modifier is read. Many
+    payers pay it on either code, others deny the column-2 code anyway; hence a warning.
+
+    ## Source
+    Reference §3.1 ("Recommend placing it on the column 2 code. If it is found only on the
+    column 1 code, warn ('payer-dependent')" [V AAPC; legacy CMS notes say either]), §3.2
+    (CMS Ex. 9: 59 on 97530) and §9.1.
+
+    ## Fix safety
+    Unsafe: the fix moves the modifier to the column-2 line, or adds it there when the
+    column-1 line needs it for another pair (`details["action"]`).
+    """
+    seen = set()
+    for edit, c1, c2 in active_pairs(encounter):
+        if edit.modifier_indicator != "1" or not c1.distinct_modifiers or _ncci_modifiers(c2):
+            continue
+        key = (id(c1), c2.procedure)
+        if key in seen:
+            continue
+        seen.add(key)
+        modifier = c1.distinct_modifiers[0]
+        needed_on_c1 = any(
+            other2 is c1 and e.modifier_indicator == "1" for e, _, other2 in active_pairs(encounter)
+        )
+        action = "add" if needed_on_c1 else "move"
+        room = len(c2.modifiers) < MAX_MODIFIERS
+        yield Hit(
+            f"{modifier} is on {c1.procedure} (column 1) but not on {c2.procedure} (column 2, {where(c1, c2)}); "
+            f"the edit denies the column-2 code, so the modifier belongs there",
+            at=c1,
+            details={
+                **_edit_details(edit),
+                "modifier": modifier,
+                "action": action,
+                "from": ref(c1),
+                "to": ref(c2),
+                "target_modifiers_to": ordered(c2, (*c2.modifiers, modifier)) if room else None,
+                "target_modifiers_from": tuple(m for m in c1.modifiers if m != modifier)
+                if action == "move"
+                else c1.modifiers,
+            },
+            fix=f"{action} {modifier} {'to' if action == 'move' else 'on'} {c2.procedure}",
+            fixable=room,
+        )
+
+
+# -- N304 ---------------------------------------------------------------------------------------
+def ncci_modifier_without_pair(encounter: Encounter) -> Iterator[Hit]:
+    """59/X{EPSU} is on a line that has no PTP partner that day.
+
+    ## What it does
+    Fires on a line with 59, XE, XP, XS or XU when no active PTP edit links its code with
+    another code billed for the same patient, rendering provider and date (in the same
+    transaction). A line whose code is billed again that day is M208 instead.
+
+    ## Why is this bad?
+    The modifier is probably needless; payers watch 59 usage closely and it may trigger a
+    review. It is only a warning: 59 "is not limited to NCCI pairs" (Cahaba), and a partner
+    billed in another transaction or on another claim file is not seen here.
+
+    ## Source
+    Reference §4.4 (checker rule: "Flag 59/X on a code that is in no active PTP pair with
+    another code on the same date ... make it a warning only" [V Cahaba]).
+
+    ## Fix safety
+    No fix: the partner may be on a claim this file does not hold.
+    """
+    for line in encounter.lines:
+        if not line.distinct_modifiers or has_ptp_partner(encounter, line):
+            continue
+        if any(x is not line and x.procedure == line.procedure for x in encounter.lines):
+            continue  # M208
+        yield Hit(
+            f"{', '.join(line.distinct_modifiers)} on {line.procedure}, but no code billed for this patient and "
+            f"provider that day forms an NCCI pair with it",
+            at=line,
+            details={"modifiers": list(line.distinct_modifiers)},
+        )
+
+
+# -- N305 ---------------------------------------------------------------------------------------
+def units_above_mue(encounter: Encounter) -> Iterator[Hit]:
+    """Units exceed the medically unlikely edit (MUE) for the code, per line or per day.
+
+    ## What it does
+    Only when an MUE file is loaded (`--mue-file`). For MUE adjudication indicator 1 (line
+    edit), fires on each line whose units exceed the value; for indicators 2 and 3 (date of
+    service edits), adds the code's units over the encounter (same patient, rendering
+    provider and date, across the transaction's claims) and fires on the last line that
+    pushes it over. Lines billed in MJ are left to U107.
+
+    ## Why is this bad?
+    Units above the MUE are denied (CARC 151, RARC N362); MAI 2 denials cannot be appealed
+    (RARC N211).
+
+    ## Source
+    Reference §3.5 (MUE file layout and MAI semantics [V Palmetto GBA, V loader doc]; values
+    not verified, load the current file).
+
+    ## Fix safety
+    No fix: cutting units changes what is billed and must follow the minutes (U101).
+    """
+    mue_edits = encounter.maps.mue_edits
+    if not mue_edits:
+        return
+    totals: dict[str, list[LineView]] = {}
+    for line in encounter.lines:
+        if line.units is None or line.basis == "MJ":
+            continue
+        mue = mue_edits.get(line.procedure)
+        if mue is None:
+            continue
+        if mue.adjudication_indicator == 1:
+            if line.units > mue.value:
+                yield Hit(
+                    f"{line.units} units of {line.procedure} on one line exceed its MUE of {mue.value} (line edit, MAI 1)",
+                    at=line,
+                    details={"mue": mue.value, "mai": 1, "units": line.units, "mue_source": mue.source},
+                )
+        else:
+            totals.setdefault(line.procedure, []).append(line)
+    for procedure, lines in totals.items():
+        mue = mue_edits[procedure]
+        total = sum(lv.units or 0 for lv in lines)
+        if total > mue.value:
+            kind = "policy" if mue.adjudication_indicator == 2 else "clinical"
+            yield Hit(
+                f"{total} units of {procedure} on one date exceed its MUE of {mue.value} (date-of-service "
+                f"{kind} edit, MAI {mue.adjudication_indicator})",
+                at=lines[-1],
+                details={
+                    "mue": mue.value,
+                    "mai": mue.adjudication_indicator,
+                    "units": total,
+                    "lines": [ref(lv) for lv in lines],
+                    "mue_source": mue.source,
+                },
+            )

@@ -1,0 +1,84 @@
+"""Every rule, in one explicit table. Rule codes are public interface: never reuse a code.
+
+Families: U units and minutes, M modifiers, N NCCI edits, C claim data, X envelope and
+structure. A new rule is one function in its family module and one row here.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..findings import Applicability, Severity
+from . import claim_rules as C
+from . import envelope_rules as X
+from . import modifier_rules as M
+from . import ncci_rules as N
+from . import unit_rules as U
+from .base import Rule, Scope
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+LINE, GROUP, CLAIM, ENC = Scope.LINE, Scope.GROUP, Scope.CLAIM, Scope.ENCOUNTER
+WARN, TX, MIN = Scope.WARNING, Scope.TRANSACTION, Scope.MINUTES
+MINUTES, MUE = frozenset({"minutes"}), frozenset({"mue"})
+
+# fmt: off
+RULES: tuple[Rule, ...] = (
+    # code    name                                 severity scope  check                                fix
+    Rule("U101", "units-exceed-minutes",             E, GROUP, U.units_exceed_minutes,            UNSAFE, needs=MINUTES),
+    Rule("U102", "units-below-minutes",              W, GROUP, U.units_below_minutes,             UNSAFE, fix_needs_selection=True, needs=MINUTES),
+    Rule("U103", "units-misallocated",               W, GROUP, U.units_misallocated,              UNSAFE, needs=MINUTES),
+    Rule("U104", "timed-line-without-minutes",       I, GROUP, U.timed_line_without_minutes,      needs=MINUTES),
+    Rule("U105", "timed-code-split-or-range",        W, CLAIM, U.timed_code_split_or_range),
+    Rule("U106", "units-look-like-minutes",          W, CLAIM, U.units_look_like_minutes),
+    Rule("U107", "minutes-basis-on-therapy-code",    E, LINE,  U.minutes_basis_on_therapy_code,   UNSAFE),
+    Rule("U108", "untimed-code-multiple-units",      W, CLAIM, U.untimed_code_multiple_units),
+    Rule("U109", "minutes-row-unusable",             W, MIN,   U.minutes_row_unusable,            needs=MINUTES),
+    Rule("U110", "minutes-row-unknown-reference",    W, MIN,   U.minutes_row_unknown_reference,   needs=MINUTES),
+    Rule("U111", "therapy-code-non-unit-basis",      E, LINE,  U.therapy_code_non_unit_basis),
+    Rule("U112", "units-not-positive-whole",         E, LINE,  U.units_not_positive_whole),
+    Rule("M201", "missing-discipline-modifier",      E, LINE,  M.missing_discipline_modifier,     UNSAFE),
+    Rule("M202", "several-discipline-modifiers",     E, LINE,  M.several_discipline_modifiers),
+    Rule("M203", "assistant-without-discipline",     E, LINE,  M.assistant_without_discipline),
+    Rule("M204", "modifier-59-with-x",               W, LINE,  M.modifier_59_with_x,              UNSAFE),
+    Rule("M205", "modifier-order",                   W, LINE,  M.modifier_order,                  SAFE),
+    Rule("M206", "duplicate-modifier",               W, LINE,  M.duplicate_modifier,              SAFE),
+    Rule("M207", "assistant-on-slp",                 E, LINE,  M.assistant_on_slp),
+    Rule("M208", "distinct-modifier-repeats-code",   W, ENC,   M.distinct_modifier_repeats_code),
+    Rule("M209", "discipline-contradicts-code",      W, LINE,  M.discipline_contradicts_code),
+    Rule("N301", "ptp-pair-without-modifier",        E, ENC,   N.ptp_pair_without_modifier,       UNSAFE),
+    Rule("N302", "ptp-pair-not-allowed",             E, ENC,   N.ptp_pair_not_allowed),
+    Rule("N303", "ncci-modifier-on-column-1",        W, ENC,   N.ncci_modifier_on_column1,        UNSAFE),
+    Rule("N304", "ncci-modifier-without-pair",       W, ENC,   N.ncci_modifier_without_pair),
+    Rule("N305", "units-above-mue",                  E, ENC,   N.units_above_mue,                 needs=MUE),
+    Rule("C401", "charge-mismatch",                  E, CLAIM, C.charge_mismatch,                 UNSAFE),
+    Rule("C402", "corrected-claim-without-f8",       E, CLAIM, C.corrected_claim_without_f8),
+    Rule("C403", "code-payer-replaces",              W, LINE,  C.code_payer_replaces),
+    Rule("C404", "unlisted-code-without-description", W, LINE, C.unlisted_code_without_description),
+    Rule("C405", "addon-without-primary",            E, CLAIM, C.addon_without_primary),
+    Rule("C406", "deleted-code",                     E, LINE,  C.deleted_code),
+    Rule("C407", "claim-id-too-long",                W, CLAIM, C.claim_id_too_long),
+    Rule("C408", "line-control-number",              W, CLAIM, C.line_control_number),
+    Rule("X001", "trailer-count-mismatch",           E, WARN,  X.trailer_count_mismatch,          SAFE),
+    Rule("X002", "line-without-service-date",        E, CLAIM, X.line_without_service_date),
+    Rule("X003", "tolerated-input",                  W, WARN,  X.tolerated_input),
+    Rule("X004", "control-number-mismatch",          E, WARN,  X.control_number_mismatch),
+    Rule("X005", "lx-out-of-sequence",               W, CLAIM, X.lx_out_of_sequence),
+    Rule("X006", "not-professional-claim",           W, TX,    X.not_professional_claim),
+)
+# fmt: on
+
+#: code -> Rule
+BY_CODE = MappingProxyType({rule.code: rule for rule in RULES})
+CODES: tuple[str, ...] = tuple(BY_CODE)
+
+
+def get(code: str) -> Rule | None:
+    """The rule with this code (case-insensitive), or None."""
+    return BY_CODE.get(code.strip().upper())
+
+
+def matching(prefix: str) -> tuple[Rule, ...]:
+    """Rules whose code starts with ``prefix`` (a code or a prefix such as ``U1`` or ``N``)."""
+    prefix = prefix.strip().upper()
+    return tuple(rule for rule in RULES if rule.code.startswith(prefix))
