@@ -11,6 +11,7 @@ The public API takes and returns values; nothing here touches files (see ``cli.p
 __version__ = "0.1.0"
 
 from .claims import Claim, ServiceLine, read_claims
+from .engine import check
 from .findings import Applicability, Edit, Finding, Fix, Severity
 from .remits import ClaimPayment, Remittance, ServicePayment, read_remittance
 from .x12 import Document, ReadWarning, X12ReadError, X12Stream, iter_events, parse
@@ -24,6 +25,7 @@ __all__ = [
     "ReadWarning",
     "X12ReadError",
     "read_claims",
+    "check",
     "Claim",
     "ServiceLine",
     "read_remittance",

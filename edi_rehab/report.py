@@ -38,7 +38,7 @@ class FileReport:
     ``error`` (a message) when the input turned out to be unreadable."""
 
     path: str
-    findings: Iterable[Finding]
+    findings: Iterable[Finding] = ()
     error: str | None = None
 
 

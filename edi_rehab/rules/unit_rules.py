@@ -42,7 +42,7 @@ def _services_text(group: UnitGroup, units: dict) -> str:
 
 
 def _allocation_text(allocation: dict) -> str:
-    return " ".join(f"{service_name(s)}×{u}" for s, u in allocation.items() if u) or "no units"
+    return ", ".join(f"{_plural(u, 'unit')} of {service_name(s)}" for s, u in allocation.items() if u) or "no units"
 
 
 def line_targets(group: UnitGroup, allocation: dict) -> list[dict]:
@@ -129,7 +129,7 @@ def units_exceed_minutes(group: UnitGroup) -> Iterator[Hit]:
 
     ## Example
     97110 for 33 minutes and 97140 for 7 minutes (CMS Ex. 3): 40 minutes allow 3 units.
-    Billing 97110×3 and 97140×1 fires U101.
+    Billing 3 units of 97110 and 1 of 97140 fires U101.
 
     ## Source
     Reference §1.2 (Pub. 100-04 Ch. 5 §20.2, unit chart and examples [V]), §1.3 (reference
@@ -247,7 +247,7 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
     assessment = group.assessment
     if assessment is None or "U103" not in assessment.verdicts:
         return
-    valid = " or ".join(_allocation_text(a) for a in assessment.allocations[:4])
+    valid = "; or ".join(_allocation_text(a) for a in assessment.allocations[:4])
     if len(assessment.allocations) > 4:
         valid += f" (and {len(assessment.allocations) - 4} more)"
     yield Hit(
@@ -358,7 +358,7 @@ def units_look_like_minutes(claim: ClaimContext) -> Iterator[Hit]:
     whose lines all have minutes that allow the total.
 
     ## Why is this bad?
-    The usual cause is minutes typed into the units field (97110 × 38). Payers deny the
+    The usual cause is minutes typed into the units field (97110 billed as 38 units). Payers deny the
     line or pay it as 38 units and recoup later (CARC 151, MUE edits).
 
     ## Source
