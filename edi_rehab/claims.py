@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
@@ -30,9 +31,12 @@ from .x12.stream import Transaction
 __all__ = ["Party", "ServiceDate", "ServiceLine", "Claim", "read_claims", "parse_amount", "parse_date"]
 
 
-@dataclass(slots=True, frozen=True)
-class Party:
-    """An NM1 entity: who it is and its identifier (NM109, e.g. an NPI or member id)."""
+class Party(NamedTuple):
+    """An NM1 entity: who it is and its identifier (NM109, e.g. an NPI or member id).
+
+    A named tuple: immutable (one Party is shared by every claim under a subscriber) and
+    cheap to build, which matters because a file has one or more per claim.
+    """
 
     entity: str
     last_name: str = ""
@@ -45,8 +49,7 @@ class Party:
         return ", ".join(part for part in (self.last_name, self.first_name) if part)
 
 
-@dataclass(slots=True, frozen=True)
-class ServiceDate:
+class ServiceDate(NamedTuple):
     """DTP*472: ``D8`` (one date) or ``RD8`` (a range)."""
 
     qualifier: str
@@ -83,8 +86,9 @@ class ServiceLine:
     dtp_index: int | None = None
     control_number: str = ""
     ref_6r_index: int | None = None
-    notes: list[str] = field(default_factory=list)
-    note_indexes: list[int] = field(default_factory=list)
+    #: NTE02 of each 2400 NTE, and the NTE segments' indexes (tuples: most lines have none).
+    notes: tuple[str, ...] = ()
+    note_indexes: tuple[int, ...] = ()
     #: 2420A rendering provider when the line has its own, else None.
     line_rendering_npi: str = ""
     line_rendering_taxonomy: str = ""
@@ -163,20 +167,30 @@ class Claim:
         return (who.id or who.name) if who else "", self.payer_id
 
 
-@lru_cache(maxsize=8192)
+#: Amounts already parsed, looked up inline on the hot path (cheaper than a call).
+_AMOUNTS: dict[str, Decimal] = {}
+
+
 def parse_amount(raw: str) -> Decimal | None:
     """An X12 decimal (R type) as Decimal, or None when empty or not a number.
 
     Cached: a claim file repeats the same few charges, units and dates thousands of times,
     and Decimal/date objects are immutable, so sharing them is safe.
     """
+    cached = _AMOUNTS.get(raw)
+    if cached is not None:
+        return cached
     if not raw:
         return None
     try:
         value = Decimal(raw)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite():
+        return None
+    if len(_AMOUNTS) < 16384:
+        _AMOUNTS[raw] = value
+    return value
 
 
 @lru_cache(maxsize=8192)
@@ -201,54 +215,66 @@ def _service_date(qualifier: str, raw: str) -> ServiceDate:
 _service_date = lru_cache(maxsize=8192)(_service_date)
 
 
-def _party(elements: list[str]) -> Party:
-    get = elements.__getitem__
-    n = len(elements)
-    return Party(
-        entity=elements[1] if n > 1 else "",
-        last_name=get(3) if n > 3 else "",
-        first_name=get(4) if n > 4 else "",
-        id_qualifier=get(8) if n > 8 else "",
-        id=get(9) if n > 9 else "",
-    )
+def _party(e: list[str]) -> Party:
+    n = len(e)
+    if n > 9:
+        return Party(e[1], e[3], e[4], e[8], e[9])
+    return Party(*(e[k] if k < n else "" for k in (1, 3, 4, 8, 9)))
 
 
-# Dispatch on the first three bytes of a segment: the ids a claim view needs. Two-letter ids
-# carry the element separator as their third byte (see _dispatch_table).
+# Dispatch on the first three characters of a segment: the ids a claim view needs. Two-letter
+# ids carry the element separator as their third character (see _dispatch_table).
 _HL, _NM1, _PRV, _SBR, _CLM, _REF, _NTE, _LX, _SV1, _DTP, _SVD = range(11)
-_VIEW_ENTITY_BYTES = frozenset({b"85", b"IL", b"PR", b"QC", b"82"})
+_VIEW_ENTITIES = frozenset({"85", "IL", "PR", "QC", "82"})
 
 
-def _element(text: bytes, el: bytes, index: int) -> str:
-    parts = text.split(el, index + 1)
-    return parts[index].decode("latin-1") if index < len(parts) else ""
-
-
-def _dispatch_table(el: bytes) -> dict[bytes, int]:
+def _dispatch_table(el: str) -> dict[str, int]:
     return {
-        b"HL" + el: _HL,
-        b"NM1": _NM1,
-        b"PRV": _PRV,
-        b"SBR": _SBR,
-        b"CLM": _CLM,
-        b"REF": _REF,
-        b"NTE": _NTE,
-        b"LX" + el: _LX,
-        b"SV1": _SV1,
-        b"DTP": _DTP,
-        b"SVD": _SVD,
+        "HL" + el: _HL,
+        "NM1": _NM1,
+        "PRV": _PRV,
+        "SBR": _SBR,
+        "CLM": _CLM,
+        "REF": _REF,
+        "NTE": _NTE,
+        "LX" + el: _LX,
+        "SV1": _SV1,
+        "DTP": _DTP,
+        "SVD": _SVD,
     }
 
 
+def _line_without_sv1(pending_lx: tuple[int, str], end_index: int) -> ServiceLine:
+    index, raw = pending_lx
+    line = ServiceLine(index, int(raw) if raw.isdigit() else None, raw)
+    line.end_index = end_index
+    return line
+
+
+def _missing_date(claim: Claim, line: ServiceLine, first_position: int) -> None:
+    if line.service_date is None and line.sv1_index is not None:
+        claim.warnings.append(
+            ReadWarning(
+                "missing-service-date",
+                f"service line {line.lx_raw or '?'} has no DTP*472 service date",
+                first_position + line.sv1_index,
+            )
+        )
+
+
 def read_claims(transaction: Transaction) -> list[Claim]:
-    """The claims of an 837P transaction, in file order."""
-    texts = transaction.texts
+    """The claims of an 837P transaction, in file order.
+
+    One pass over the transaction's segment strings. Only the segment types above are split;
+    the branches are ordered by how often the segments occur in a therapy claim file.
+    """
+    texts = transaction.strings
     delims = transaction.delimiters
     el = delims.element.decode("latin-1")
     component = delims.component.decode("latin-1")
-    el_bytes = delims.element
-    dispatch = _dispatch_table(el_bytes).get
-    dtp_472 = b"472" + el_bytes
+    dispatch = _dispatch_table(el).get
+    dtp_472 = "472" + el
+    first_position = transaction.first_position
     claims: list[Claim] = []
     claim: Claim | None = None
     line: ServiceLine | None = None
@@ -264,44 +290,86 @@ def read_claims(transaction: Transaction) -> list[Claim]:
     filing = ""
     last_entity = ""
     in_2320 = False
-    first_position = transaction.first_position
-
-    def close_line(at: int) -> None:
-        nonlocal line
-        if line is not None and claim is not None:
-            line.end_index = at
-            if line.service_date is None and line.sv1_index is not None:
-                claim.warnings.append(
-                    ReadWarning(
-                        "missing-service-date",
-                        f"service line {line.lx_raw or '?'} has no DTP*472 service date",
-                        first_position + line.sv1_index,
-                    )
-                )
-        line = None
-
-    def close_claim(at: int) -> None:
-        nonlocal claim
-        close_line(at)
-        if claim is not None:
-            claim.end_index = at
-            claims.append(claim)
-        claim = None
+    #: (index, LX01) of an LX whose SV1 has not been seen yet.
+    pending_lx: tuple[int, str] | None = None
 
     for i, text in enumerate(texts):
         kind = dispatch(text[:3])
         if kind is None:
             continue
-        if kind == _NM1:
+        if kind == 9:  # _DTP
+            if line is not None and text[4:8] == dtp_472:
+                e = text.split(el)
+                if len(e) > 3:
+                    line.service_date = _service_date(e[2], e[3])
+                    line.dtp_index = i
+        elif kind == 5:  # _REF
+            if claim is None:
+                continue
+            qualifier = text[4:6]
+            if line is not None:
+                if qualifier == "6R":
+                    e = text.split(el, 3)
+                    line.control_number = e[2] if len(e) > 2 else ""
+                    line.ref_6r_index = i
+            elif qualifier == "F8" and not in_2320:
+                e = text.split(el, 3)
+                claim.payer_claim_number = e[2] if len(e) > 2 else ""
+                claim.ref_f8_index = i
+        elif kind == 8:  # _SV1
+            if pending_lx is None:
+                continue  # an SV1 outside a 2400 loop; the TR3 puts it right after LX
+            e = text.split(el)
+            n = len(e)
+            if n > 7:
+                composite = e[1].split(component)
+                pointers = tuple(filter(None, e[7].split(component)))
+            else:
+                e += [""] * (8 - n)
+                composite = e[1].split(component)
+                pointers = ()
+            c = len(composite)
+            lx_index, lx_raw = pending_lx
+            pending_lx = None
+            charge, units = e[2], e[4]
+            line = ServiceLine(
+                lx_index,
+                int(lx_raw) if lx_raw.isdigit() else None,
+                lx_raw,
+                i,
+                composite[0],
+                composite[1] if c > 1 else "",
+                tuple(filter(None, composite[2:6])),
+                composite[6] if c > 6 else "",
+                _AMOUNTS.get(charge) or parse_amount(charge),
+                charge,
+                e[3],
+                _AMOUNTS.get(units) or parse_amount(units),
+                units,
+                e[5],
+                pointers,
+            )
+            claim.lines.append(line)  # type: ignore[union-attr]
+        elif kind == 7:  # _LX
+            if claim is None:
+                continue
+            if line is not None:
+                line.end_index = i
+                _missing_date(claim, line, first_position)
+                line = None
+            elif pending_lx is not None:
+                claim.lines.append(_line_without_sv1(pending_lx, i))
+            in_2320 = False
+            last_entity = ""
+            e = text.split(el)
+            pending_lx = (i, e[1] if len(e) > 1 else "")
+        elif kind == 1:  # _NM1
             # Entity ids in an 837P are two characters; most NM1s (submitter, receiver,
             # referring, service facility, other payers) are skipped without a split.
-            entity_bytes = text[4:6]
-            last_entity = entity_bytes.decode("latin-1")
-            if entity_bytes not in _VIEW_ENTITY_BYTES:
+            last_entity = entity = text[4:6]
+            if entity not in _VIEW_ENTITIES:
                 continue
-            e = text.decode("latin-1").split(el)
-            n = len(e)
-            entity = last_entity
+            e = text.split(el)
             if claim is None:
                 if entity == "85":
                     billing = _party(e)
@@ -312,102 +380,61 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 elif entity == "QC":
                     patient = _party(e)
             elif entity == "82" and not in_2320:
-                npi = e[9] if n > 9 else ""
+                npi = e[9] if len(e) > 9 else ""
                 if line is not None:
                     line.line_rendering_npi = npi
                 else:
                     claim.claim_rendering_npi = npi
-        elif kind == _REF:
-            if claim is None:
-                continue
-            qualifier = text[4:6]
+        elif kind == 4 or kind == 0:  # _CLM or _HL: both close the claim before them
             if line is not None:
-                if qualifier == b"6R":
-                    line.control_number = _element(text, el_bytes, 2)
-                    line.ref_6r_index = i
-            elif qualifier == b"F8" and not in_2320:
-                claim.payer_claim_number = _element(text, el_bytes, 2)
-                claim.ref_f8_index = i
-        elif kind == _DTP:
-            if line is not None and text[4:8] == dtp_472:
-                e = text.decode("latin-1").split(el)
-                if len(e) > 3:
-                    line.service_date = _service_date(e[2], e[3])
-                    line.dtp_index = i
-        elif kind == _LX:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
-            if claim is None:
-                continue
-            close_line(i)
-            in_2320 = False
+                line.end_index = i
+                _missing_date(claim, line, first_position)  # type: ignore[arg-type]
+                line = None
+            elif pending_lx is not None:
+                claim.lines.append(_line_without_sv1(pending_lx, i))  # type: ignore[union-attr]
+                pending_lx = None
+            if claim is not None:
+                claim.end_index = i
+                claims.append(claim)
+                claim = None
             last_entity = ""
-            raw = e[1] if n > 1 else ""
-            line = ServiceLine(index=i, lx=int(raw) if raw.isdigit() else None, lx_raw=raw)
-            claim.lines.append(line)
-        elif kind == _SV1:
-            e = text.decode("latin-1").split(el)
+            e = text.split(el)
             n = len(e)
-            if line is None:
+            if kind == 0:  # HL
+                level = e[3] if n > 3 else ""
+                if level == "20":
+                    billing, billing_taxonomy, billing_hl = None, "", i
+                elif level == "22":
+                    subscriber, subscriber_hl, patient, patient_hl, payer, filing = None, i, None, None, None, ""
+                elif level == "23":
+                    patient, patient_hl = None, i
                 continue
-            composite = e[1].split(component) if n > 1 else []
-            c = len(composite)
-            line.sv1_index = i
-            line.qualifier = composite[0] if c else ""
-            line.procedure = composite[1] if c > 1 else ""
-            line.modifiers = tuple(m for m in composite[2:6] if m)
-            line.description = composite[6] if c > 6 else ""
-            line.charge_raw = charge = e[2] if n > 2 else ""
-            line.charge = parse_amount(charge)
-            line.unit_basis = e[3] if n > 3 else ""
-            line.units_raw = units = e[4] if n > 4 else ""
-            line.units = parse_amount(units)
-            line.place_of_service = e[5] if n > 5 else ""
-            line.diagnosis_pointers = tuple(p for p in e[7].split(component) if p) if n > 7 else ()
-        elif kind == _CLM:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
-            close_claim(i)
             in_2320 = False
-            last_entity = ""
             composite = e[5].split(component) if n > 5 else []
             c = len(composite)
             charge = e[2] if n > 2 else ""
             claim = Claim(
-                transaction=transaction,
-                index=i,
-                claim_id=e[1] if n > 1 else "",
-                charge=parse_amount(charge),
-                charge_raw=charge,
-                place_of_service=composite[0] if c else "",
-                facility_qualifier=composite[1] if c > 1 else "",
-                frequency_code=composite[2] if c > 2 else "",
-                payer=payer,
-                filing_indicator=filing,
-                subscriber=subscriber,
-                patient=patient,
-                billing_provider=billing,
-                billing_taxonomy=billing_taxonomy,
-                billing_hl_index=billing_hl,
-                subscriber_hl_index=subscriber_hl,
-                patient_hl_index=patient_hl,
+                transaction,
+                i,
+                e[1] if n > 1 else "",
+                parse_amount(charge),
+                charge,
+                composite[0] if c else "",
+                composite[1] if c > 1 else "",
+                composite[2] if c > 2 else "",
+                payer,
+                filing,
+                subscriber,
+                patient,
+                billing,
+                billing_taxonomy,
             )
-        elif kind == _HL:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
-            close_claim(i)
-            level = e[3] if n > 3 else ""
-            last_entity = ""
-            if level == "20":
-                billing, billing_taxonomy, billing_hl = None, "", i
-            elif level == "22":
-                subscriber, subscriber_hl, patient, patient_hl, payer, filing = None, i, None, None, None, ""
-            elif level == "23":
-                patient, patient_hl = None, i
-        elif kind == _PRV:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
-            taxonomy = e[3] if n > 3 else ""
+            claim.billing_hl_index = billing_hl
+            claim.subscriber_hl_index = subscriber_hl
+            claim.patient_hl_index = patient_hl
+        elif kind == 2:  # _PRV
+            e = text.split(el)
+            taxonomy = e[3] if len(e) > 3 else ""
             if claim is None and level == "20":
                 billing_taxonomy = taxonomy
             elif claim is not None and last_entity == "82" and not in_2320:
@@ -415,29 +442,35 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                     line.line_rendering_taxonomy = taxonomy
                 else:
                     claim.claim_rendering_taxonomy = taxonomy
-        elif kind == _SBR:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
+        elif kind == 3:  # _SBR
             if claim is None:
-                filing = e[9] if n > 9 else ""
+                e = text.split(el)
+                filing = e[9] if len(e) > 9 else ""
             else:
                 in_2320 = True
                 claim.has_cob = True
-        elif kind == _NTE:
-            e = text.decode("latin-1").split(el)
-            n = len(e)
+        elif kind == 6:  # _NTE
             if claim is None:
                 continue
-            note = e[2] if n > 2 else ""
+            e = text.split(el)
+            note = e[2] if len(e) > 2 else ""
             if line is not None:
-                line.notes.append(note)
-                line.note_indexes.append(i)
+                line.notes += (note,)
+                line.note_indexes += (i,)
             else:
                 claim.notes.append(note)
-        elif kind == _SVD:
+        elif kind == 10:  # _SVD
             if claim is not None:
                 claim.has_cob = True
                 if line is not None:
                     line.has_cob = True
-    close_claim(len(texts) - 1)
+    end = len(texts) - 1
+    if claim is not None:
+        if line is not None:
+            line.end_index = end
+            _missing_date(claim, line, first_position)
+        elif pending_lx is not None:
+            claim.lines.append(_line_without_sv1(pending_lx, end))
+        claim.end_index = end
+        claims.append(claim)
     return claims

@@ -70,7 +70,7 @@ def read_isa_layout(data: bytes | bytearray, start: int) -> IsaLayout | None:
         raise IsaProblem("expected an ISA segment")
     element = data[start + 3 : start + 4]
     if element.isalnum() or element in (b"\r", b"\n", b" "):
-        raise IsaProblem(f"ISA element separator {element!r} is not a usable separator")
+        raise IsaProblem(f"ISA element separator {bytes(element)!r} is not a usable separator")
     # ISA16 follows the sixteenth element separator; the terminator follows ISA16.
     pos = start + 3
     for _ in range(15):
@@ -85,9 +85,9 @@ def read_isa_layout(data: bytes | bytearray, start: int) -> IsaLayout | None:
     component = data[pos + 1 : pos + 2]
     terminator = data[pos + 2 : pos + 3]
     if component == element or component.isalnum() or component in (b"\r", b"\n"):
-        raise IsaProblem(f"ISA16 component separator {component!r} is not usable")
+        raise IsaProblem(f"ISA16 component separator {bytes(component)!r} is not usable")
     if terminator == element or terminator == component or terminator.isalnum():
-        raise IsaProblem(f"segment terminator {terminator!r} after ISA16 is not usable")
+        raise IsaProblem(f"segment terminator {bytes(terminator)!r} after ISA16 is not usable")
     isa11 = _element_at(data, start, element, 11)
     repetition: bytes | None = None
     repetition_is_letter = False

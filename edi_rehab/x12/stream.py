@@ -51,6 +51,8 @@ __all__ = [
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n\f\v\x00"
+#: How many bytes of unexpected input a message quotes.
+_QUOTE = 20
 #: Drop consumed bytes once this many have piled up at the front of the buffer.
 _COMPACT_AT = 1 << 20
 
@@ -122,6 +124,7 @@ class Transaction:
         "group",
         "warnings",
         "_segments",
+        "_strings",
     )
 
     def __init__(
@@ -145,6 +148,33 @@ class Transaction:
         self.group = group
         self.warnings = warnings
         self._segments: list[Segment] | None = None
+        self._strings: list[str] | None = None
+
+    @property
+    def strings(self) -> list[str]:
+        """:attr:`texts` decoded as latin-1 (one char per byte), built on first use.
+
+        Views split strings, not bytes; decoding the transaction once in C is cheaper than
+        decoding each segment.
+        """
+        if self._strings is None:
+            delims = self.delimiters
+            strings = _segment_texts(
+                self.raw.decode("latin-1"),
+                delims.segment.decode("latin-1"),
+                self._breaks_str(),
+                self._line_break_str(),
+            )
+            if len(strings) != len(self.texts):  # empty segments were dropped from texts
+                strings = [s for s in strings if s]
+            self._strings = strings
+        return self._strings
+
+    def _breaks_str(self) -> str:
+        return "".join(c for c in "\r\n" if c.encode("latin-1") != self.delimiters.segment)
+
+    def _line_break_str(self) -> str:
+        return self.interchange.trailing.decode("latin-1")
 
     @property
     def segments(self) -> list[Segment]:
@@ -224,6 +254,7 @@ class X12Stream:
         self._state = "isa"  # isa | interchange | group | done
         self._delims: Delimiters | None = None
         self._breaks = LINE_BREAKS
+        self._line_break = b""  # the line break seen after the ISA's terminator
         self._boundary: re.Pattern[bytes] | None = None
         self._isa: Segment | None = None
         self._gs: Segment | None = None
@@ -292,11 +323,13 @@ class X12Stream:
             self._pos = len(buf)
             self._state = "done"
             return EndOfInput(tail, self._base + start, tuple(warnings))
+        if buf[at : at + 3] != b"ISA"[: len(buf) - at] and len(buf) - at < _QUOTE and not self._eof:
+            return NEED_DATA  # wait for enough bytes to quote, so the message does not depend on chunking
         try:
             layout = read_isa_layout(buf, at)
         except IsaProblem as problem:
             if buf[at : at + 3] != b"ISA":
-                found = bytes(buf[at : at + 20]).decode("latin-1", "replace")
+                found = bytes(buf[at : at + _QUOTE]).decode("latin-1", "replace")
                 what = "is not X12" if not self._seen_interchange else "follows the last IEA"
                 raise X12ReadError(
                     f"the input {what}: expected an ISA segment, found {found!r}",
@@ -357,6 +390,7 @@ class X12Stream:
         self._pos = end
         self._delims = delims
         self._breaks = breaks
+        self._line_break = segment.trailing
         el = re.escape(delims.element)
         ids = b"|".join(_ENVELOPE_IDS)
         self._boundary = re.compile(re.escape(delims.segment) + b"[" + re.escape(breaks) + b"]*(" + ids + b")" + el)
@@ -437,7 +471,7 @@ class X12Stream:
         if found_id != b"SE":
             self._tx_scan = 0
             seg_start = match.end() - len(found_id) - 1
-            count = bytes(buf[st.lead_start : seg_start]).count(term)
+            count = _count_segments(bytes(buf[st.lead_start : seg_start]), term, self._breaks)
             raise X12ReadError(
                 f"missing SE: found {found_id.decode()} before the transaction set ended",
                 segment=self._position + count + 1,
@@ -451,7 +485,7 @@ class X12Stream:
                 return NEED_DATA
             raise X12ReadError(
                 "the input ends in the middle of the SE segment",
-                segment=self._position + 1,
+                segment=self._position + _count_segments(bytes(buf[st.lead_start : se_start]), term, self._breaks) + 1,
                 offset=self._base + se_start,
             )
         end = se_end + 1
@@ -462,10 +496,7 @@ class X12Stream:
             return NEED_DATA
         self._tx_scan = 0
         raw = bytes(buf[st.lead_start : end])
-        pieces = raw.split(term)
-        pieces.pop()  # what follows SE's terminator: its line break, or nothing
-        breaks = self._breaks
-        texts = [piece.lstrip(breaks) for piece in pieces]
+        texts = _segment_texts(raw, term, self._breaks, self._line_break)
         warnings: list[ReadWarning] = []
         first_position = self._position + 1
         if b"" in texts:
@@ -583,6 +614,40 @@ class X12Stream:
         self._base += self._pos
         self._pos = 0
         self._tx_scan = 0
+
+
+def _segment_texts(raw, term, breaks, line_break):
+    """The text of every segment in ``raw`` (empty ones included, as empty strings).
+
+    Works on bytes or, for views, on the same bytes decoded as latin-1 (one char per byte,
+    so both give the same segments). Most files put the same line break after every
+    terminator, or none at all. When every CR/LF in ``raw`` belongs to a terminator +
+    line-break pair (or there are none), one split in C finds every segment; only files that
+    mix styles pay for a per-segment strip.
+    """
+    if line_break:
+        joint = term + line_break
+        pairs = raw.count(joint)
+        if raw.count(term) == pairs and all(raw.count(c) == pairs for c in _chars(line_break)):
+            pieces = raw.split(joint)
+            pieces.pop()  # empty: raw ends with SE's terminator and line break
+            return pieces
+    elif all(raw.find(c) < 0 for c in _chars(breaks)):
+        pieces = raw.split(term)
+        pieces.pop()
+        return pieces
+    pieces = raw.split(term)
+    pieces.pop()  # what follows SE's terminator: its line break, or nothing
+    return [piece.lstrip(breaks) for piece in pieces]
+
+
+def _count_segments(raw: bytes, term: bytes, breaks: bytes) -> int:
+    """How many non-empty segments end with a terminator in ``raw``."""
+    return sum(1 for piece in raw.split(term)[:-1] if piece.lstrip(breaks))
+
+
+def _chars(run):
+    return [run[i : i + 1] for i in range(len(run))]
 
 
 def _non_ascii(text: bytes, position: int) -> ReadWarning:
