@@ -143,3 +143,378 @@ def show(files: tuple[str, ...], output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps({"files": documents}, indent=2))
     sys.exit(worst)
+
+
+# -- validate ---------------------------------------------------------------------------------
+VALIDATION_EXIT_CODES = {"valid": EXIT_OK, "invalid": EXIT_FINDINGS, "unreadable": EXIT_UNREADABLE}
+
+
+def ack_targets(files: tuple[str, ...], ack_path: str | None) -> dict[str, str]:
+    """Where each input's 999 goes: PATH itself for one input, ``PATH/<name>.999`` for several.
+
+    Raises :class:`InputProblem` when the folder cannot be made or two inputs share a name.
+    """
+    if ack_path is None:
+        return {}
+    if len(files) == 1 and not Path(ack_path).is_dir():
+        return {files[0]: ack_path}
+    folder = Path(ack_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputProblem(f"{ack_path}: cannot use as the --ack folder: {error.strerror}") from None
+    targets: dict[str, str] = {}
+    for path in files:
+        target = str(folder / (("stdin" if path == "-" else Path(path).name) + ".999"))
+        if target in targets.values():
+            raise InputProblem(f"two inputs would write the same 999 {target}; validate them separately")
+        targets[path] = target
+    return targets
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--ack",
+    "ack_path",
+    metavar="PATH",
+    help="Write the 999 to PATH; with several FILES, PATH is a folder and each gets <name>.999.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; above 1, each file is split by transaction.",
+)
+def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, jobs: int) -> None:
+    """Validate FILES against their implementation guide (pyx12) and write the 999.
+
+    Prints every error as PATH:SEGMENT: CODE message, SEGMENT being the segment's number in
+    the file as given. FILE may be - for standard input. Exit 0 valid, 1 invalid, 2 unreadable
+    (not X12, a version pyx12 has no map for, or pyx12 failed); the worst file wins.
+    """
+    from .validate import validate_bytes  # pyx12 loads only for this command
+
+    try:
+        targets = ack_targets(files, ack_path)
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    worst = EXIT_OK
+    reports = []
+    for path in files:
+        name = display_name(path)
+        try:
+            data = read_all(path)
+        except InputProblem as problem:
+            fail(str(problem))
+            worst = EXIT_UNREADABLE
+            reports.append({"path": name, "status": "unreadable", "error": str(problem), "issues": []})
+            continue
+        result = validate_bytes(data, jobs=jobs)
+        code = VALIDATION_EXIT_CODES[result.status.value]
+        written = None
+        target = targets.get(path)
+        if target and result.ack_999 is not None:
+            try:
+                # latin-1: pyx12 was fed one character per byte, so its echo of a bad
+                # value goes back out as the bytes that came in.
+                write_atomically(target, result.ack_999.encode("latin-1"))
+                written = target
+            except OSError as error:
+                fail(f"{target}: cannot write the 999: {error.strerror}")
+                code = EXIT_UNREADABLE
+        for note in result.notes:
+            fail(f"{name}: {note}")
+        worst = max(worst, code)
+        if output_format == "json":
+            reports.append({"path": name, **result.to_json(), "ack": written})
+            continue
+        for issue in result.issues:
+            severity = "" if issue.severity.value == "error" else f"{issue.severity.value}: "
+            click.echo(f"{name}:{issue.segment}: {issue.code} {severity}{issue.message}")
+        warnings = len(result.issues) - result.error_count
+        counts = [
+            counted(result.error_count, "error"),
+            counted(warnings, "warning"),
+            counted(result.interchange_count, "interchange"),
+            counted(result.transaction_count, "transaction"),
+        ]
+        summary = f"{name}: {result.status.value} ({', '.join(counts[:2])}; {', '.join(counts[2:])})"
+        click.echo(summary + (f"; 999 written to {written}" if written else ""))
+    if output_format == "json":
+        click.echo(json.dumps({"files": reports}, indent=2))
+    sys.exit(worst)
+
+
+# -- check, rule, rules -----------------------------------------------------------------------
+SAMPLE_FILE = "sample-837p.x12"
+SAMPLE_MINUTES = "sample-minutes.csv"
+
+
+def warn(message: str) -> None:
+    click.echo(f"edi-rehab: warning: {message}", err=True)
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/edi-rehab``, default ``~/.cache/edi-rehab``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "edi-rehab"
+
+
+def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
+    """Parse an official CMS PTP (``kind="ptp"``) or MUE (``"mue"``) file, through the cache.
+
+    The cache entry is keyed by the absolute path, size, mtime_ns and the codes kept, so a
+    hook pays the parse once per quarterly file. An unwritable cache folder only means no
+    cache. Returns the edits (PTP: a tuple of PtpEdit; MUE: a code -> MueEdit mapping).
+    """
+    import hashlib
+
+    from . import cms_files
+
+    try:
+        resolved = os.path.abspath(path)
+        stat = os.stat(resolved)
+    except OSError as error:
+        raise InputProblem(f"{path}: cannot open: {error.strerror}") from None
+    codes_digest = hashlib.sha256(" ".join(sorted(keep_codes)).encode()).hexdigest()[:16]
+    key = f"{kind}|{cms_files.CACHE_FORMAT_VERSION}|{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{codes_digest}"
+    entry = cache_dir() / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    decode = cms_files.decode_ptp_cache if kind == "ptp" else cms_files.decode_mue_cache
+    try:
+        cached = decode(entry.read_bytes(), key=key)
+    except OSError:
+        cached = None
+    if cached is not None:
+        return cached
+    data = read_all(path)
+    if kind == "ptp":
+        load = cms_files.parse_ptp_file(os.path.basename(path), data, keep_codes)
+        edits, empty = load.edits, not load.edits
+    else:
+        load = cms_files.parse_mue_file(os.path.basename(path), data, keep_codes)
+        edits, empty = dict(load), not load.rows_read
+    if load.problems and empty:
+        what = "NCCI PTP" if kind == "ptp" else "MUE"
+        raise InputProblem(f"{path}: not a usable CMS {what} file: {load.problems[0]}")
+    if load.problems:
+        warn(f"{path}: {counted(len(load.problems), 'row')} skipped; first: {load.problems[0]}")
+    encode = cms_files.encode_ptp_cache if kind == "ptp" else cms_files.encode_mue_cache
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(str(entry), encode(edits, key=key))
+    except OSError:
+        pass  # no cache this time
+    return edits
+
+
+def read_text(path: str) -> str:
+    """A small text input (minutes CSV, config): UTF-8, else latin-1 (EMR exports vary)."""
+    data = read_all(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def sample_bytes(name: str) -> bytes:
+    from importlib import resources
+
+    try:
+        return resources.files("edi_rehab.samples").joinpath(name).read_bytes()
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        raise InputProblem(f"the bundled sample {name} is missing from this installation") from None
+
+
+def build_checker(
+    *,
+    minutes_path: str | None,
+    minutes_text: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+):
+    """Everything ``check`` needs before reading a claim file. Raises InputProblem,
+    MapError, ConfigError or CheckUsageError, all reported as exit 2."""
+    from .config import parse_config
+    from .engine import Checker
+    from .mapdata import load_maps
+    from .minutes import parse_minutes_csv
+    from .rules import registry
+
+    maps = load_maps()
+    extra_ptp: list = []
+    for path in ncci_files:
+        extra_ptp.extend(load_cms_file(path, "ptp", maps.all_codes))
+    mue = load_cms_file(mue_file, "mue", maps.all_codes) if mue_file else None
+    if extra_ptp or mue:
+        maps = load_maps(extra_ptp=extra_ptp, mue=mue)
+    config = None
+    if config_path is not None:
+        config = parse_config(read_text(config_path), display_name(config_path))
+        for code in config.unknown_rule_codes(registry.CODES):
+            warn(f"{display_name(config_path)}: {code!r} matches no rule code")
+    minutes = None
+    if minutes_text is not None:
+        minutes = parse_minutes_csv(minutes_text, minutes_path or "minutes.csv")
+    elif minutes_path is not None:
+        minutes = parse_minutes_csv(read_text(minutes_path), display_name(minutes_path))
+    return Checker(maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore)
+
+
+def check_findings(checker, path: str, chunks, report) -> Iterator:
+    """The findings of one input as they are found; an unreadable input sets
+    ``report.error`` and prints the message (the findings before it stay reported)."""
+    try:
+        for result in checker.check_events(iter_events(chunks)):
+            yield from result.findings
+    except InputProblem as problem:
+        report.error = str(problem)
+        fail(report.error)
+    except X12ReadError as error:
+        report.error = unreadable(path, error)
+        fail(report.error)
+
+
+@main.command()
+@click.argument("files", nargs=-1)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable).")
+@click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
+@click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
+@click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
+@click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")
+@click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
+def check(
+    files: tuple[str, ...],
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    minutes_path: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    exit_zero: bool,
+    fail_on: str,
+    sample: bool,
+) -> None:
+    """Run the therapy billing rules on 837P FILES (- for standard input).
+
+    Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
+    Exit 0 when nothing is at or above --fail-on, 1 when something is, 2 when an input,
+    map or config cannot be read or the options make no sense; the worst file wins.
+    """
+    from .config import ConfigError
+    from .engine import CheckUsageError
+    from .findings import Severity
+    from .mapdata import MapError
+    from .report import FileReport, Summary, render_json, render_text
+
+    minutes_text = None
+    if sample:
+        if files or minutes_path:
+            fail("--sample checks the bundled sample with its own minutes; give no FILE and no --minutes")
+            sys.exit(EXIT_UNREADABLE)
+        try:
+            inputs = [(SAMPLE_FILE, [sample_bytes(SAMPLE_FILE)])]
+            minutes_text = sample_bytes(SAMPLE_MINUTES).decode("utf-8")
+        except InputProblem as problem:
+            fail(str(problem))
+            sys.exit(EXIT_UNREADABLE)
+        minutes_path = SAMPLE_MINUTES
+    else:
+        if not files:
+            fail("check needs at least one FILE (or - for standard input, or --sample)")
+            sys.exit(EXIT_UNREADABLE)
+        if files.count("-") > 1:
+            fail("standard input (-) can be read only once")
+            sys.exit(EXIT_UNREADABLE)
+        inputs = [(display_name(path), read_chunks(path)) for path in files]
+
+    try:
+        checker = build_checker(
+            minutes_path=minutes_path,
+            minutes_text=minutes_text,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=select,
+            ignore=ignore,
+        )
+    except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+
+    def reports() -> Iterator[FileReport]:
+        for name, chunks in inputs:
+            report = FileReport(name)
+            report.findings = check_findings(checker, name, chunks, report)
+            yield report
+        if checker.minutes is not None:
+            leftovers = checker.minutes_findings()
+            if leftovers:
+                yield FileReport(checker.minutes.source, leftovers)
+
+    summary = Summary()
+    if output_format == "json":
+        for piece in render_json(reports(), summary):
+            click.echo(piece, nl=False)
+    else:
+        for text in render_text(reports(), summary):
+            click.echo(text)
+    if summary.unreadable:
+        sys.exit(EXIT_UNREADABLE)
+    if not exit_zero and summary.at_or_above(Severity(fail_on)):
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("code")
+def rule(code: str) -> None:
+    """Print the documentation of one rule (e.g. edi-rehab rule U101)."""
+    import difflib
+
+    from .rules import registry
+
+    found = registry.get(code)
+    if found is None:
+        matches = registry.matching(code) or tuple(
+            registry.BY_CODE[c] for c in difflib.get_close_matches(code.strip().upper(), registry.CODES, n=3)
+        )
+        hint = f"; did you mean {', '.join(r.code for r in matches[:8])}?" if matches else "; see `edi-rehab rules`"
+        fail(f"no rule {code!r}{hint}")
+        sys.exit(EXIT_UNREADABLE)
+    fix = f"{found.fix.value} fix" if found.fix else "no fix"
+    click.echo(f"{found.code} {found.name} ({found.severity.value}, {fix})\n")
+    click.echo(found.doc)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(output_format: str) -> None:
+    """List every rule: code, default severity, fix, name and summary."""
+    from .rules import registry
+
+    if output_format == "json":
+        click.echo(json.dumps({"rules": [r.to_json() for r in registry.RULES]}, indent=2, ensure_ascii=False))
+        return
+    for r in registry.RULES:
+        fix = r.fix.value if r.fix else "-"
+        click.echo(f"{r.code}  {r.severity.value:<7}  {fix:<6}  {r.name:<34}  {r.summary}")

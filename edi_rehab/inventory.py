@@ -147,7 +147,7 @@ def describe_event(event: Event) -> dict | None:
             "set_id": event.set_id,
             "control_number": event.control_number,
             "version": event.version,
-            "segments": len(event.texts),
+            "segments": event.count,
         }
         if event.set_id == "837":
             claims = read_claims(event)

@@ -185,11 +185,11 @@ def read_remittance(transaction: Transaction) -> Remittance:
     remit = Remittance(transaction)
     claim: ClaimPayment | None = None
     service: ServicePayment | None = None
-    for i, text in enumerate(transaction.texts):
-        seg_id = text.partition(el.encode("latin-1"))[0].decode("latin-1")
+    for i, text in enumerate(transaction.strings):
+        seg_id = text.partition(el)[0]
         if seg_id not in _INTERESTING:
             continue
-        e = text.decode("latin-1").split(el)
+        e = text.split(el)
         get = lambda n: e[n] if n < len(e) else ""  # noqa: E731 - local, read-only
         if seg_id == "BPR":
             remit.handling_code = get(1)
@@ -287,5 +287,5 @@ def read_remittance(transaction: Transaction) -> Remittance:
         elif seg_id == "LQ" and service is not None and get(1) == "HE":
             service.remarks.append(get(2))
     if claim is not None:
-        claim.end_index = len(transaction.texts) - 1
+        claim.end_index = transaction.count - 1
     return remit

@@ -116,7 +116,8 @@ class Transaction:
 
     __slots__ = (
         "raw",
-        "texts",
+        "_texts",
+        "count",
         "offset",
         "first_position",
         "delimiters",
@@ -130,7 +131,7 @@ class Transaction:
     def __init__(
         self,
         raw: bytes,
-        texts: list[bytes],
+        texts: list[bytes] | None,
         offset: int,
         first_position: int,
         delimiters: Delimiters,
@@ -139,7 +140,7 @@ class Transaction:
         warnings: tuple[ReadWarning, ...],
     ) -> None:
         self.raw = raw
-        self.texts = texts
+        self._texts = texts
         self.offset = offset
         self.first_position = first_position
         self.delimiters = delimiters
@@ -149,6 +150,17 @@ class Transaction:
         self.warnings = warnings
         self._segments: list[Segment] | None = None
         self._strings: list[str] | None = None
+        #: How many segments the transaction has, ST and SE included.
+        self.count = len(texts) if texts is not None else raw.count(delimiters.segment)
+
+    @property
+    def texts(self) -> list[bytes]:
+        """Each segment's text (bytes), built on first use: the reader itself only needs
+        the count and the first and last segment, which it finds without splitting."""
+        if self._texts is None:
+            texts = _segment_texts(self.raw, self.delimiters.segment, self._breaks(), self.interchange.trailing)
+            self._texts = [t for t in texts if t] if len(texts) != self.count else texts
+        return self._texts
 
     @property
     def strings(self) -> list[str]:
@@ -162,19 +174,16 @@ class Transaction:
             strings = _segment_texts(
                 self.raw.decode("latin-1"),
                 delims.segment.decode("latin-1"),
-                self._breaks_str(),
-                self._line_break_str(),
+                self._breaks().decode("latin-1"),
+                self.interchange.trailing.decode("latin-1"),
             )
-            if len(strings) != len(self.texts):  # empty segments were dropped from texts
+            if len(strings) != self.count:  # empty segments are not segments
                 strings = [s for s in strings if s]
             self._strings = strings
         return self._strings
 
-    def _breaks_str(self) -> str:
-        return "".join(c for c in "\r\n" if c.encode("latin-1") != self.delimiters.segment)
-
-    def _line_break_str(self) -> str:
-        return self.interchange.trailing.decode("latin-1")
+    def _breaks(self) -> bytes:
+        return bytes(c for c in LINE_BREAKS if bytes((c,)) != self.delimiters.segment)
 
     @property
     def segments(self) -> list[Segment]:
@@ -195,21 +204,25 @@ class Transaction:
 
     @property
     def last_position(self) -> int:
-        return self.first_position + len(self.texts) - 1
+        return self.first_position + self.count - 1
+
+    @property
+    def _st(self) -> bytes:
+        return self.raw[: self.raw.find(self.delimiters.segment)].lstrip(b"\r\n" + self.delimiters.segment)
 
     @property
     def set_id(self) -> str:
         """ST01: ``837`` or ``835``."""
-        return _element(self.texts[0], self.delimiters.element, 1)
+        return _element(self._st, self.delimiters.element, 1)
 
     @property
     def control_number(self) -> str:
-        return _element(self.texts[0], self.delimiters.element, 2)
+        return _element(self._st, self.delimiters.element, 2)
 
     @property
     def version(self) -> str:
         """ST03 when present, else GS08 (for example ``005010X222A1``)."""
-        return _element(self.texts[0], self.delimiters.element, 3) or _element(
+        return _element(self._st, self.delimiters.element, 3) or _element(
             self.group.text, self.delimiters.element, 8
         )
 
@@ -496,47 +509,54 @@ class X12Stream:
             return NEED_DATA
         self._tx_scan = 0
         raw = bytes(buf[st.lead_start : end])
-        texts = _segment_texts(raw, term, self._breaks, self._line_break)
         warnings: list[ReadWarning] = []
         first_position = self._position + 1
-        if b"" in texts:
-            kept = []
-            for text in texts:
-                if text:
-                    kept.append(text)
-                else:
-                    warnings.append(
-                        ReadWarning("empty-segment", "an empty segment (two terminators in a row); kept as is", first_position + len(kept))
-                    )
-            texts = kept
-        if not raw.isascii():
-            for i, text in enumerate(texts):
-                if not text.isascii():
-                    warnings.append(_non_ascii(text, first_position + i))
-        se_text = texts[-1]
+        found_ends = _first_and_last(raw, term, self._breaks, self._line_break)
+        if found_ends is not None and raw.isascii():
+            # The common case: no empty segment, no stray line break, ASCII only. The count,
+            # ST and SE are all the reader needs; texts are split later, only if asked for.
+            count, st_text, se_text = found_ends
+            texts: list[bytes] | None = None
+        else:
+            texts = _segment_texts(raw, term, self._breaks, self._line_break)
+            if b"" in texts:
+                kept = []
+                for text in texts:
+                    if text:
+                        kept.append(text)
+                    else:
+                        warnings.append(
+                            ReadWarning("empty-segment", "an empty segment (two terminators in a row); kept as is", first_position + len(kept))
+                        )
+                texts = kept
+            if not raw.isascii():
+                for i, text in enumerate(texts):
+                    if not text.isascii():
+                        warnings.append(_non_ascii(text, first_position + i))
+            count, st_text, se_text = len(texts), texts[0], texts[-1]
         found = _element(se_text, delims.element, 1)
-        if found.strip() != str(len(texts)):
+        if found.strip() != str(count):
             warnings.append(
                 ReadWarning(
                     "count-mismatch",
-                    f"SE01 says {found or 'nothing'} but the transaction set has {len(texts)} segments",
-                    first_position + len(texts) - 1,
+                    f"SE01 says {found or 'nothing'} but the transaction set has {count} segments",
+                    first_position + count - 1,
                     element="SE01",
                     found=found,
-                    expected=str(len(texts)),
+                    expected=str(count),
                 )
             )
-        st02 = _element(texts[0], delims.element, 2)
+        st02 = _element(st_text, delims.element, 2)
         se02 = _element(se_text, delims.element, 2)
         if st02 != se02:
             warnings.append(
                 ReadWarning(
                     "control-mismatch",
                     f"SE02 {se02!r} differs from ST02 {st02!r}",
-                    first_position + len(texts) - 1,
+                    first_position + count - 1,
                 )
             )
-        self._position += len(texts)
+        self._position += count
         self._transactions += 1
         self._pos = end
         assert self._isa is not None and self._gs is not None
@@ -614,6 +634,30 @@ class X12Stream:
         self._base += self._pos
         self._pos = 0
         self._tx_scan = 0
+
+
+def _first_and_last(raw: bytes, term: bytes, breaks: bytes, line_break: bytes) -> tuple[int, bytes, bytes] | None:
+    """(segment count, first text, last text) when ``raw`` needs no per-segment care.
+
+    That is when every terminator is followed by the interchange's line break and no other
+    CR/LF appears (or there are no line breaks at all), and no segment is empty. Otherwise
+    None, and the caller splits segment by segment.
+    """
+    joint = term + line_break
+    if line_break:
+        count = raw.count(joint)
+        if raw.count(term) != count or not all(raw.count(c) == count for c in _chars(line_break)):
+            return None
+    else:
+        if any(raw.find(c) >= 0 for c in _chars(breaks)):
+            return None
+        count = raw.count(term)
+    if raw.startswith(joint) or (joint + joint) in raw or count == 0:
+        return None
+    first = raw[: raw.find(joint)]
+    before_last = raw.rfind(joint, 0, len(raw) - len(joint))
+    last = raw[before_last + len(joint) if before_last >= 0 else 0 : len(raw) - len(joint)]
+    return count, first, last
 
 
 def _segment_texts(raw, term, breaks, line_break):
