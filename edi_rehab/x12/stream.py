@@ -51,8 +51,9 @@ __all__ = [
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n\f\v\x00"
-#: How many bytes of unexpected input a message quotes.
-_QUOTE = 20
+#: How many bytes of unexpected input a message quotes: a segment id's worth, never a value
+#: (values can hold patient data, and messages end up in logs).
+_QUOTE = 3
 #: Drop consumed bytes once this many have piled up at the front of the buffer.
 _COMPACT_AT = 1 << 20
 
