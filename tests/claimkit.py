@@ -28,7 +28,8 @@ class Line:
     note: str | None = None
     description: str | None = None
     npi: str | None = None
-    ref6r: str | None = None
+    #: REF*6R: "auto" writes <CLM01>-<LX01>, None leaves it out
+    ref6r: str | None = "auto"
     lx: str | None = None
     qualifier: str = "HC"
 
@@ -92,7 +93,8 @@ def _claim_segments(spec: ClaimSpec, hl: int) -> list[str]:
             qualifier = "RD8" if "-" in line.dos else "D8"
             segments.append(f"DTP*472*{qualifier}*{line.dos}")
         if line.ref6r is not None:
-            segments.append(f"REF*6R*{line.ref6r}")
+            value = f"{spec.id}-{number}" if line.ref6r == "auto" else line.ref6r
+            segments.append(f"REF*6R*{value}")
         if line.note is not None:
             segments.append(f"NTE*ADD*{line.note}")
         if line.npi is not None:
@@ -135,8 +137,11 @@ def x12(*claims: ClaimSpec, transactions: list[list[ClaimSpec]] | None = None, s
 
 
 def minutes_csv(*rows: tuple, header: str = "claim_id,line,minutes,procedure,service_date,time_block") -> str:
-    """A minutes CSV; each row is a tuple of cell values in ``header`` order (None -> empty)."""
+    """A minutes CSV; each row is a tuple of cell values in ``header`` order (None -> empty),
+    padded with empty cells to the header's width."""
+    width = header.count(",") + 1
     lines = [header]
     for row in rows:
-        lines.append(",".join("" if v is None else str(v) for v in row))
+        cells = ["" if v is None else str(v) for v in row]
+        lines.append(",".join(cells + [""] * (width - len(cells))))
     return "\n".join(lines) + "\n"

@@ -281,10 +281,12 @@ class UnitGroup:
 
     @property
     def judgeable(self) -> bool:
-        """Every line has minutes and whole units billed in UN: the 8-minute rule can judge."""
-        return bool(self.lines) and all(
+        """Every line has minutes and whole units billed in UN, and there are minutes: the
+        8-minute rule can judge. (A group of unbilled services only is judged too: its
+        minutes were performed and nothing was billed for them.)"""
+        return all(
             lv.minutes is not None and lv.units is not None and lv.basis == "UN" for lv in self.lines
-        )
+        ) and bool(self.minutes_by_service)
 
     @cached_property
     def minutes_by_service(self) -> dict:

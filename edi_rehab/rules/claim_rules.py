@@ -276,3 +276,27 @@ def line_control_number(claim: ClaimContext) -> Iterator[Hit]:
                 at=lv,
                 details={"kind": "repeat", "first_line": first.lx},
             )
+
+
+# -- C409 ---------------------------------------------------------------------------------------
+def line_without_control_number(line: LineView) -> Iterator[Hit]:
+    """A service line has no REF*6R (line item control number).
+
+    ## What it does
+    Fires on each 2400 loop with an SV1 but no REF*6R.
+
+    ## Why is this bad?
+    Nothing is denied, but the 835 can only be matched back to the line by code,
+    modifiers, date and charge, which breaks when the payer recodes, splits or bundles
+    lines. A unique REF*6R per line (for example `<CLM01>-<LX01>`) makes every remittance
+    line traceable, which appeals depend on.
+
+    ## Source
+    Reference §5 (REF*6R "Strongly recommended, because it is returned in 835 2110 REF*6R"
+    [M TR3]) and §6 (matching; "always emit a unique REF*6R per line").
+
+    ## Fix safety
+    No fix yet: adding segments renumbers SE01 and is left to a later fix.
+    """
+    if line.line.sv1_index is not None and line.line.ref_6r_index is None:
+        yield Hit(f"line {line.lx_text} has no REF*6R line item control number", at=line)

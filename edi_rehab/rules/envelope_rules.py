@@ -172,7 +172,7 @@ def not_professional_claim(tx: TransactionContext) -> Iterator[Hit]:
     Reference §5 (the rules cover 837P 005010X222A1 [V map]).
 
     ## Fix safety
-    No fix.
+    No fix: check the right file, or use `edi-rehab validate` for other transaction sets.
     """
     transaction = tx.transaction
     if transaction.set_id == "837" and transaction.version.startswith("005010X222"):

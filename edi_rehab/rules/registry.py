@@ -59,6 +59,7 @@ RULES: tuple[Rule, ...] = (
     Rule("C406", "deleted-code",                     E, LINE,  C.deleted_code),
     Rule("C407", "claim-id-too-long",                W, CLAIM, C.claim_id_too_long),
     Rule("C408", "line-control-number",              W, CLAIM, C.line_control_number),
+    Rule("C409", "line-without-control-number",      I, LINE,  C.line_without_control_number),
     Rule("X001", "trailer-count-mismatch",           E, WARN,  X.trailer_count_mismatch,          SAFE),
     Rule("X002", "line-without-service-date",        E, CLAIM, X.line_without_service_date),
     Rule("X003", "tolerated-input",                  W, WARN,  X.tolerated_input),

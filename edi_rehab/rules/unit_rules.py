@@ -353,7 +353,8 @@ def units_look_like_minutes(claim: ClaimContext) -> Iterator[Hit]:
     ## What it does
     Fires on a 15-minute timed line billed in UN with more than 8 units (2 hours of one
     service), and once per date of service (at its first timed line) when the claim's
-    15-minute units on that date add up to more than 32 (8 hours). Minutes that support
+    15-minute units on that date add up to more than 32 (8 hours) and no single line of
+    that date was flagged already. Minutes that support
     the units silence it: a line whose own minutes round to at least its units, or a date
     whose lines all have minutes that allow the total.
 
@@ -370,20 +371,22 @@ def units_look_like_minutes(claim: ClaimContext) -> Iterator[Hit]:
     known).
     """
     by_date: dict = {}
+    flagged_dates = set()
     for lv in claim.lines:
         if not lv.is_timed15 or lv.basis != "UN" or lv.units is None:
             continue
         by_date.setdefault(lv.dos, []).append(lv)
         if lv.units > MAX_LINE_UNITS and not _corroborated(lv):
+            flagged_dates.add(lv.dos)
             yield Hit(
                 f"{lv.units} units of timed {lv.procedure} on one line is more than {MAX_LINE_UNITS} "
                 f"(2 hours); SV104 may hold minutes instead of units",
                 at=lv,
                 details={"kind": "line", "units": lv.units, "limit": MAX_LINE_UNITS},
             )
-    for lines in by_date.values():
+    for dos, lines in by_date.items():
         total = sum(lv.units for lv in lines)
-        if total <= MAX_DAY_UNITS:
+        if total <= MAX_DAY_UNITS or dos in flagged_dates:
             continue
         if all(lv.minutes is not None for lv in lines) and total <= units_for_minutes(
             sum(lv.minutes for lv in lines)

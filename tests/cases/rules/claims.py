@@ -1,0 +1,59 @@
+# Claim rules (C401-C409). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+from claimkit import D1, D2, claim, ln
+from rulecases import fail, ok
+
+CASES = [
+    # -- C401: CLM02 against the sum of SV102 -----------------------------------------------------
+    fail("C401::fail_total_off_by_ten", claim(ln("97110:GP", 1), ln("97140:GP", 1), charge="210"),
+         count=1, at=[("PCN1", None)]),
+    fail("C401::fail_clm02_not_an_amount", claim(ln("97110:GP", 1), charge="ABC"), at=[("PCN1", None)]),
+    fail("C401::fail_sv102_not_an_amount", claim(ln("97110:GP", 1, charge="X1"), charge="100"), at=[("PCN1", 1)]),
+    ok("C401::pass_balanced", claim(ln("97110:GP", 1, charge="47.5"), ln("97140:GP", 1, charge="52.5")), clean=True),
+    ok("C401::pass_written_differently", claim(ln("97110:GP", 1, charge="100.0"), ln("97140:GP", 1), charge="200.00"),
+       clean=True),
+
+    # -- C402: corrected claim without REF*F8 -----------------------------------------------------
+    fail("C402::fail_replacement_without_f8", claim(ln("97110:GP", 1), frequency="7"), count=1, at=[("PCN1", None)]),
+    fail("C402::fail_void_without_f8", claim(ln("97110:GP", 1), frequency="8")),
+    ok("C402::pass_replacement_with_f8", claim(ln("97110:GP", 1), frequency="7", f8="ICN123456789"), clean=True),
+    ok("C402::pass_original_claim", claim(ln("97110:GP", 1), frequency="1"), clean=True),
+
+    # -- C403: 97014 for a payer that wants G0283 ---------------------------------------------------
+    fail("C403::fail_97014_to_medicare", claim(ln("97014:GP", 1), filing="MB"), count=1, at=[("PCN1", 1)]),
+    ok("C403::pass_97014_to_a_commercial_plan", claim(ln("97014:GP", 1), filing="CI"), clean=True),
+    ok("C403::pass_g0283_to_medicare", claim(ln("G0283:GP", 1), filing="MB"), clean=True),
+
+    # -- C404: unlisted code without description ----------------------------------------------------
+    fail("C404::fail_97139_without_description", claim(ln("97139:GP", 1)), count=1, at=[("PCN1", 1)]),
+    fail("C404::fail_97039_blank_description", claim(ln("97039:GP", 1, description=" "))),
+    ok("C404::pass_97139_with_description", claim(ln("97139:GP", 1, description="CUPPING 15 MIN")), clean=True),
+    ok("C404::pass_listed_code", claim(ln("97110:GP", 1)), clean=True),
+
+    # -- C405: add-on without its primary -----------------------------------------------------------
+    fail("C405::fail_97130_alone", claim(ln("97130:GO", 2)), count=1, at=[("PCN1", 1)]),
+    fail("C405::fail_primary_on_another_date", claim(ln("97129:GO", 1, D1), ln("97130:GO", 1, D2)), at=[("PCN1", 2)]),
+    ok("C405::pass_97130_with_97129", claim(ln("97129:GO", 1), ln("97130:GO", 2)), clean=True),
+    ok("C405::pass_monthly_addon_primary_earlier_in_month", claim(ln("98980", 1, D1), ln("98981", 1, D2)), clean=True),
+
+    # -- C406: deleted code ---------------------------------------------------------------------------
+    fail("C406::fail_92506_after_2014", claim(ln("92506:GN", 1)), count=1, at=[("PCN1", 1)]),
+    fail("C406::fail_g0515_in_2021", claim(ln("G0515:GO", 1, "20210310"))),
+    ok("C406::pass_92506_before_its_deletion", claim(ln("92506:GN", 1, "20131202")), clean=True),
+    ok("C406::pass_current_code", claim(ln("92521:GN", 1)), clean=True),
+
+    # -- C407: CLM01 over 20 characters ------------------------------------------------------------
+    fail("C407::fail_21_characters", claim(ln("97110:GP", 1), id="PCN12345678901234567X"), count=1),
+    ok("C407::pass_20_characters", claim(ln("97110:GP", 1), id="PCN1234567890123456X"), clean=True),
+
+    # -- C408: REF*6R too long or repeated ---------------------------------------------------------
+    fail("C408::fail_repeated_within_claim", claim(ln("97110:GP", 1, ref6r="A1"), ln("97140:GP", 1, ref6r="A1")),
+         count=1, at=[("PCN1", 2)]),
+    fail("C408::fail_longer_than_30", claim(ln("97110:GP", 1, ref6r="X" * 31)), count=1),
+    ok("C408::pass_unique_values", claim(ln("97110:GP", 1), ln("97140:GP", 1)), clean=True),
+    ok("C408::pass_same_value_on_two_claims",
+       claim(ln("97110:GP", 1, ref6r="L1"), id="PCN1"), claim(ln("97110:GP", 1, ref6r="L1"), id="PCN2"), clean=True),
+
+    # -- C409: no REF*6R -----------------------------------------------------------------------------
+    fail("C409::fail_line_without_6r", claim(ln("97110:GP", 1), ln("97140:GP", 1, ref6r=None)), count=1, at=[("PCN1", 2)]),
+    ok("C409::pass_every_line_has_6r", claim(ln("97110:GP", 1), ln("97140:GP", 1)), clean=True),
+]

@@ -1,0 +1,75 @@
+# Modifier rules (M201-M209). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+from claimkit import D1, claim, ln
+from rulecases import fail, ok
+
+NO_ORDER = '[profiles.default]\nmodifier_order = "none"\n'
+GP_FIRST = '[profiles.default]\nmodifier_order = "gp-first"\n'
+
+CASES = [
+    # -- M201: no GP/GO/GN -----------------------------------------------------------------------
+    fail("M201::fail_timed_code_without_discipline", claim(ln("97110:GP", 1), ln("97530", 1)),
+         count=1, at=[("PCN1", 2)]),
+    fail("M201::fail_evaluation_without_discipline", claim(ln("97161", 1)), at=[("PCN1", 1)]),
+    fail("M201::fail_sometimes_code_on_a_therapy_claim", claim(ln("97110:GP", 1), ln("96125", 1)), at=[("PCN1", 2)]),
+    fail("M201::fail_only_a_59", claim(ln("97530:59", 1), ln("97140:GP", 1)), at=[("PCN1", 1)]),
+    ok("M201::pass_every_line_has_one", claim(ln("97110:GP", 1), ln("97530:GO", 1), ln("92507:GN", 1)), clean=True),
+    ok("M201::pass_sometimes_code_alone", claim(ln("96125", 1)), clean=True),
+    ok("M201::pass_code_not_in_maps", claim(ln("99213", 1)), clean=True),
+    ok("M201::pass_athletic_trainer_evaluation", claim(ln("97169", 1)), clean=True),
+
+    # -- M202: two disciplines on a line ---------------------------------------------------------
+    fail("M202::fail_gp_and_go", claim(ln("97110:GP:GO", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M202::fail_gn_and_gp", claim(ln("92507:GN:GP", 1)), count=1),
+    ok("M202::pass_one_discipline", claim(ln("97110:GP", 1)), clean=True),
+    ok("M202::pass_repeated_gp_is_m206", claim(ln("97110:GP:GP", 1)), also=["M206"]),
+
+    # -- M203: CQ without GP, CO without GO ------------------------------------------------------
+    fail("M203::fail_cq_alone", claim(ln("97110:CQ", 1)), at=[("PCN1", 1)], also=["M201"]),
+    fail("M203::fail_cq_with_go", claim(ln("97110:CQ:GO", 1)), count=1),
+    fail("M203::fail_co_with_gp", claim(ln("97530:CO:GP", 1)), count=1),
+    ok("M203::pass_cq_with_gp", claim(ln("97110:CQ:GP", 1)), clean=True),
+    ok("M203::pass_co_with_go", claim(ln("97530:CO:GO", 1)), clean=True),
+    ok("M203::pass_cq_with_gn_is_m207", claim(ln("92507:CQ:GN", 1)), also=["M207"]),
+
+    # -- M204: 59 with an X modifier -------------------------------------------------------------
+    fail("M204::fail_59_and_xu", claim(ln("97140:GP", 1), ln("97530:59:XU:GP", 1)), count=1, at=[("PCN1", 2)]),
+    ok("M204::pass_xu_alone", claim(ln("97140:GP", 1), ln("97530:XU:GP", 1)), clean=True),
+    ok("M204::pass_59_alone", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
+
+    # -- M205: modifier order -------------------------------------------------------------------
+    fail("M205::fail_gp_before_59", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), count=1, at=[("PCN1", 2)]),
+    fail("M205::fail_gp_before_cq", claim(ln("97110:GP:CQ", 1))),
+    fail("M205::fail_kx_before_gp", claim(ln("97110:KX:GP", 1))),
+    fail("M205::fail_anatomic_before_discipline", claim(ln("97140:RT:GP", 1))),
+    fail("M205::fail_gp_first_profile_wants_gp_first", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), config=GP_FIRST),
+    ok("M205::pass_conventional_order", claim(ln("97140:GP", 1), ln("97530:59:GP", 1), ln("97110:CQ:GP:KX", 1)), clean=True),
+    ok("M205::pass_profile_without_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=NO_ORDER, clean=True),
+    ok("M205::pass_gp_first_profile", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=GP_FIRST, clean=True),
+    ok("M205::pass_single_modifier", claim(ln("97110:GP", 1)), clean=True),
+
+    # -- M206: a modifier twice ------------------------------------------------------------------
+    fail("M206::fail_gp_twice", claim(ln("97110:GP:GP", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M206::fail_59_twice", claim(ln("97140:GP", 1), ln("97530:59:59:GP", 1)), at=[("PCN1", 2)]),
+    ok("M206::pass_distinct_modifiers", claim(ln("97110:CQ:GP:KX", 1)), clean=True),
+
+    # -- M207: CQ/CO on an SLP line --------------------------------------------------------------
+    fail("M207::fail_cq_with_gn", claim(ln("92507:CQ:GN", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M207::fail_co_with_gn", claim(ln("92526:CO:GN", 1))),
+    ok("M207::pass_gn_alone", claim(ln("92507:GN", 1)), clean=True),
+    ok("M207::pass_cq_with_gp", claim(ln("97110:CQ:GP", 1)), clean=True),
+
+    # -- M208: 59 only to repeat the same code ---------------------------------------------------
+    fail("M208::fail_59_on_a_repeat", claim(ln("97110:GP", 1), ln("97110:59:GP", 1)),
+         count=1, at=[("PCN1", 2)], also=["U105"]),
+    fail("M208::fail_xu_on_a_repeated_evaluation", claim(ln("97161:GP", 1), ln("97161:XU:GP", 1)), also=["U108"]),
+    ok("M208::pass_59_with_a_ptp_partner",
+       claim(ln("97140:GP", 1), ln("97530:59:GP", 1), ln("97530:GP", 1, "20260106")), clean=True),
+    ok("M208::pass_repeat_on_another_date", claim(ln("97110:GP", 1, D1), ln("97110:59:GP", 1, "20260106")),
+       also=["N304"]),
+
+    # -- M209: discipline contradicts the code ---------------------------------------------------
+    fail("M209::fail_go_on_pt_evaluation", claim(ln("97161:GO", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M209::fail_gp_on_slp_treatment", claim(ln("92507:GP", 1))),
+    ok("M209::pass_gp_on_pt_evaluation", claim(ln("97161:GP", 1)), clean=True),
+    ok("M209::pass_shared_code_any_discipline", claim(ln("97110:GO", 1), ln("97530:GN", 1, "20260106")), clean=True),
+]
