@@ -1,0 +1,295 @@
+"""`edi-rehab check`, `rule` and `rules` from the outside: exit codes, formats, inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from claimkit import D1, claim, ln, minutes_csv, x12
+from edi_rehab.cli import main
+from edi_rehab.rules import registry
+
+CLEAN = x12(claim(ln("97110:GP", 2), ln("97140:GP", 1)))
+ERROR = x12(claim(ln("97140:GP", 1), ln("97530:GP", 1)))  # N301, an error
+WARNING = x12(claim(ln("97140:GP", 1), ln("97530:GP:59", 1)))  # M205 only, a warning
+PTP_FILE = (
+    "CPT only copyright 2025 American Medical Association. All rights reserved.\r\n\r\n"
+    "Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date\tModifier\tRationale\r\n"
+    "97110\t97112\t\t20200101\t*\t1\tMisuse of column two code with column one code\r\n"
+).encode("latin-1")
+MUE_FILE = (
+    '"copyright"\n"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\n'
+    '"97110","4","3 Date of Service Edit: Clinical","Clinical: Data"\n'
+).encode()
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def invoke(*args, input=None):
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name, data):
+        path = tmp_path / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+        return str(path)
+
+    return write
+
+
+# -- exit codes -----------------------------------------------------------------------------------
+def test_clean_file_exits_0(run, files):
+    result = run("check", files("clean.x12", CLEAN))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("No findings in 1 file.")
+
+
+def test_error_exits_1_with_linter_lines(run, files):
+    path = files("bad.x12", ERROR)
+    result = run("check", path)
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{path}:") and " N301 " in first
+    assert first.endswith("[claim PCN1 line 2 procedure 97530]")
+    assert result.stdout.splitlines()[-1].startswith("Found 1 finding (1 error, 0 warnings, 0 info) in 1 file")
+
+
+def test_warning_exits_0_unless_fail_on_warning(run, files):
+    path = files("warn.x12", WARNING)
+    assert run("check", path).exit_code == 0
+    assert run("check", "--fail-on", "warning", path).exit_code == 1
+
+
+def test_exit_zero_keeps_findings_but_exits_0(run, files):
+    result = run("check", "--exit-zero", files("bad.x12", ERROR))
+    assert result.exit_code == 0 and "N301" in result.stdout
+
+
+def test_stdin(run):
+    result = run("check", "-", input=ERROR)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("<stdin>:")
+
+
+def test_several_files_worst_wins(run, files):
+    clean, bad = files("a.x12", CLEAN), files("b.x12", ERROR)
+    assert run("check", clean, bad).exit_code == 1
+    result = run("check", clean, bad, files("c.x12", b"not x12 at all"))
+    assert result.exit_code == 2
+    assert "N301" in result.stdout  # findings of readable files are still reported
+    assert "c.x12" in result.stderr and "not X12" in result.stderr
+    assert "1 could not be read" in result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "data,what",
+    [
+        (b"", "empty"),
+        (b"ISA*00*", "truncated"),
+        (CLEAN[:-40], "missing"),
+    ],
+    ids=["empty", "truncated-isa", "cut-off"],
+)
+def test_unreadable_input_exits_2_with_a_message(run, files, data, what):
+    path = files("broken.x12", data)
+    result = run("check", path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"edi-rehab: {path}:")
+    assert "segment" in result.stderr or "byte" in result.stderr
+
+
+def test_missing_file_and_directory_exit_2(run, tmp_path):
+    result = run("check", str(tmp_path / "nope.x12"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+# -- options ----------------------------------------------------------------------------------------
+def test_select_and_ignore_take_codes_and_prefixes(run, files):
+    path = files("many.x12", x12(claim(ln("97140:GP", 1), ln("97530", 1))))  # N301 and M201
+    codes = lambda result: sorted({line.split()[1] for line in result.stdout.splitlines()[:-1]})  # noqa: E731
+    assert codes(run("check", path)) == ["M201", "N301"]
+    assert codes(run("check", "--select", "N", path)) == ["N301"]
+    assert codes(run("check", "--ignore", "N3,M20", path)) == []
+    assert codes(run("check", "--select", "M,N", "--ignore", "M", path)) == ["N301"]
+    assert codes(run("check", "--select", "M201", "--ignore", "M", path)) == ["M201"]  # longest wins
+
+
+def test_unknown_rule_code_is_a_usage_error(run, files):
+    result = run("check", "--select", "Q9", files("a.x12", CLEAN))
+    assert result.exit_code == 2 and "unknown rule code or prefix 'Q9'" in result.stderr
+
+
+def test_json_shape(run, files):
+    path = files("bad.x12", ERROR)
+    result = run("check", "--format", "json", path, files("clean.x12", CLEAN))
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"files", "summary"}
+    assert doc["summary"] == {"error": 1, "warning": 0, "info": 0}
+    assert [f["path"] for f in doc["files"]] == [path, path.replace("bad", "clean")]
+    finding = doc["files"][0]["findings"][0]
+    assert set(finding) == {"code", "severity", "message", "claim_id", "line", "procedure", "segment", "fix"}
+    assert finding["code"] == "N301" and finding["line"] == 2 and finding["claim_id"] == "PCN1"
+    assert isinstance(finding["segment"], int) and finding["fix"] is None
+    assert doc["files"][1]["findings"] == []
+
+
+def test_json_fix_and_unreadable_file(run, files):
+    minutes = files("m.csv", minutes_csv(("PCN1", 1, 15, "97140", D1, "A"), ("PCN1", 2, 15, "97530", D1, "B")))
+    result = run("check", "--format", "json", "--minutes", minutes, files("bad.x12", ERROR), files("x.x12", b"junk"))
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["files"][0]["findings"][0]["fix"] == {
+        "applicability": "unsafe",
+        "description": "add 59 to 97530: the minutes file puts the two services in distinct time blocks",
+    }
+    assert "error" in doc["files"][1] and doc["files"][1]["findings"] == []
+
+
+def test_bad_minutes_rows_are_reported_with_row_numbers(run, files):
+    minutes = files(
+        "m.csv",
+        "claim_id,line,minutes\nPCN1,1,30\nPCN1,2,abc\nPCN9,1,20\nPCN1,7,10\n",
+    )
+    result = run("check", "--minutes", minutes, files("a.x12", CLEAN))
+    lines = result.stdout.splitlines()
+    assert f"{minutes}:3: U109 minutes must be a whole number, got 'abc' [row 3]" in lines
+    assert f"{minutes}:4: U110 claim 'PCN9' is not in the checked claim file(s) [row 4]" in lines
+    assert any(" U110 claim 'PCN1' has no line 7 (LX*7) [claim PCN1]" in line for line in lines)
+    assert any(" U104 " in line for line in lines)  # line 2 lost its minutes to the bad row
+    assert result.exit_code == 0  # warnings and info only
+
+    doc = json.loads(run("check", "--format", "json", "--minutes", minutes, files("a.x12", CLEAN)).stdout)
+    csv_entry = doc["files"][-1]
+    assert csv_entry["path"] == minutes
+    assert [(f["code"], f["row"], f["segment"]) for f in csv_entry["findings"]] == [("U109", 3, 0), ("U110", 4, 0)]
+
+
+def test_minutes_file_that_cannot_be_opened(run, files, tmp_path):
+    result = run("check", "--minutes", str(tmp_path / "none.csv"), files("a.x12", CLEAN))
+    assert result.exit_code == 2 and "none.csv: no such file" in result.stderr
+
+
+def test_unit_method_override(run, files):
+    data = x12(claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP:59", 1)))
+    minutes = files("m.csv", minutes_csv(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8)))
+    path = files("a.x12", data)
+    assert " U101 " in run("check", "--minutes", minutes, path).stdout
+    assert run("check", "--minutes", minutes, "--unit-method", "per-code", path).exit_code == 0
+    assert run("check", "--unit-method", "weekly", path).exit_code == 2
+
+
+def test_config_profiles_severity_and_errors(run, files):
+    path = files("warn.x12", WARNING)
+    config = files("c.toml", '[severity]\nM205 = "error"\n')
+    assert run("check", "--config", config, path).exit_code == 1
+    config = files("quiet.toml", '[profiles.default]\nmodifier_order = "none"\nignore = []\n')
+    result = run("check", "--config", config, path)
+    assert result.exit_code == 2 and "quiet.toml" in result.stderr  # ignore inside a profile table
+    config = files("none.toml", '[profiles.default]\nmodifier_order = "none"\n')
+    assert run("check", "--config", config, path).stdout.startswith("No findings")
+    broken = files("broken.toml", "select = [")
+    result = run("check", "--config", broken, path)
+    assert result.exit_code == 2 and "invalid TOML" in result.stderr
+    typo = files("typo.toml", 'select = ["Q1"]\n')
+    result = run("check", "--config", typo, path)
+    assert "'Q1' matches no rule code" in result.stderr
+
+
+def test_ncci_file_is_loaded_and_cached(run, files, tmp_path, monkeypatch):
+    from edi_rehab import cms_files
+
+    data = x12(claim(ln("97110:GP", 1), ln("97112:GP", 1)))
+    path, ptp = files("a.x12", data), files("ptp.txt", PTP_FILE)
+    assert run("check", path).exit_code == 0
+    result = run("check", "--ncci-file", ptp, path)
+    assert result.exit_code == 1 and " N301 " in result.stdout
+    cached = list((tmp_path / "cache" / "edi-rehab").glob("ptp-*.json"))
+    assert len(cached) == 1
+
+    parsed = []
+    real = cms_files.parse_ptp_file
+    monkeypatch.setattr(cms_files, "parse_ptp_file", lambda *a, **k: parsed.append(a[0]) or real(*a, **k))
+    assert " N301 " in run("check", "--ncci-file", ptp, path).stdout
+    assert parsed == []  # answered from the cache
+    stat = os.stat(ptp)
+    os.utime(ptp, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert " N301 " in run("check", "--ncci-file", ptp, path).stdout
+    assert parsed == ["ptp.txt"]  # a new mtime is a new quarter's file: parsed again
+
+
+def test_unwritable_cache_is_no_cache(run, files, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    data = x12(claim(ln("97110:GP", 1), ln("97112:GP", 1)))
+    result = run("check", "--ncci-file", files("ptp.txt", PTP_FILE), files("a.x12", data))
+    assert result.exit_code == 1 and " N301 " in result.stdout
+
+
+def test_bad_ncci_and_mue_files_exit_2(run, files):
+    path = files("a.x12", CLEAN)
+    result = run("check", "--ncci-file", files("ptp.txt", b"hello\n"), path)
+    assert result.exit_code == 2 and "not a usable CMS NCCI PTP file" in result.stderr
+    result = run("check", "--mue-file", files("mue.csv", b"hello\n"), path)
+    assert result.exit_code == 2 and "not a usable CMS MUE file" in result.stderr
+
+
+def test_mue_file_enables_n305(run, files):
+    path = files("a.x12", x12(claim(ln("97110:GP", 5))))
+    assert run("check", path).exit_code == 0
+    result = run("check", "--mue-file", files("mue.csv", MUE_FILE), path)
+    assert result.exit_code == 1 and " N305 " in result.stdout
+
+
+def test_sample(run):
+    result = run("check", "--sample")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("sample-837p.x12:")
+    codes = {line.split()[1] for line in result.stdout.splitlines()[:-1]}
+    assert {"N301", "U101", "M201", "M205", "C401"} <= codes
+    assert run("check", "--sample", "x.x12").exit_code == 2
+    assert run("check").exit_code == 2
+
+
+def test_stdin_only_once(run):
+    assert run("check", "-", "-", input=CLEAN).exit_code == 2
+
+
+# -- rule / rules ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("code", registry.CODES)
+def test_rule_prints_each_rules_doc(run, code):
+    result = run("rule", code.lower())
+    assert result.exit_code == 0
+    rule = registry.BY_CODE[code]
+    assert result.stdout.startswith(f"{code} {rule.name} ({rule.severity.value}, ")
+    for title in ("What it does", "Why is this bad?", "Source", "Fix safety"):
+        assert f"## {title}" in result.stdout
+
+
+def test_rule_unknown_code(run):
+    result = run("rule", "U9")
+    assert result.exit_code == 2 and "no rule 'U9'" in result.stderr
+    result = run("rule", "N3")
+    assert result.exit_code == 2 and "did you mean N301" in result.stderr
+
+
+def test_rules_lists_all(run):
+    text = run("rules").stdout.splitlines()
+    assert [line.split()[0] for line in text] == list(registry.CODES)
+    doc = json.loads(run("rules", "--format", "json").stdout)
+    assert [r["code"] for r in doc["rules"]] == list(registry.CODES)
+    assert all(r["source"].startswith("Reference §") for r in doc["rules"])
