@@ -50,6 +50,7 @@ Decisions (documented here because they are behaviour):
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -71,11 +72,13 @@ from .minutes import (
     parse_minutes_csv,
 )
 from .rules import registry
+from .rules.ncci_rules import active_pairs
 from .rules.base import (
     DISCIPLINE_LABELS,
     ClaimContext,
     Encounter,
     Hit,
+    LineKind,
     LineView,
     Rule,
     Scope,
@@ -87,7 +90,16 @@ from .x12.document import iter_events
 from .x12.errors import ReadWarning
 from .x12.stream import Event, Transaction
 
-__all__ = ["Checker", "CheckUsageError", "ClaimResult", "EventResult", "check", "parse_codes"]
+__all__ = [
+    "CheckOptions",
+    "CheckUsageError",
+    "Checker",
+    "ClaimResult",
+    "EventResult",
+    "check",
+    "check_events",
+    "parse_codes",
+]
 
 
 class CheckUsageError(ValueError):
@@ -104,8 +116,6 @@ class ClaimResult:
     unit_method: str
     #: in segment order
     findings: list[Finding]
-    #: the rules' view of the claim (line views with minutes, unit groups)
-    context: ClaimContext = field(repr=False)
 
 
 @dataclass(slots=True)
@@ -117,6 +127,10 @@ class EventResult:
     findings: list[Finding]
     #: 837P transactions only: one entry per claim, in file order
     claims: list[ClaimResult] = field(default_factory=list)
+
+    def __iter__(self):
+        """``for event, findings in check_events(...)``: a result unpacks as that pair."""
+        return iter((self.event, self.findings))
 
     @property
     def transaction_findings(self) -> list[Finding]:
@@ -199,9 +213,10 @@ class Checker:
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
 
-        modifiers = self.maps.modifiers.modifiers
-        self._discipline_of = {code: info.discipline for code, info in modifiers.items() if info.discipline}
-        self._assistants = frozenset(code for code, info in modifiers.items() if info.requires)
+        #: (SV101-2, modifiers) as written -> LineKind, and line signatures no line rule fired on
+        self._kinds: dict[tuple, LineKind] = {}
+        self._clean_lines: set[tuple] = set()
+        self._pair_cache: dict[tuple, list] = {}
         self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
         self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
 
@@ -220,9 +235,24 @@ class Checker:
 
     # -- public -------------------------------------------------------------------------------
     def check_events(self, events: Iterable[Event]) -> Iterator[EventResult]:
-        """One :class:`EventResult` per event, as the events come (streaming)."""
+        """One :class:`EventResult` per event, as the events come (streaming).
+
+        The cyclic garbage collector is paused while a transaction is checked (and put back
+        as it was): the views and rule contexts are freed by reference counting
+        (:meth:`~edi_rehab.rules.base.ClaimContext.release` breaks their only cycles), and
+        full collections over a 5,000-claim transaction would otherwise cost more than the
+        rules themselves.
+        """
         for event in events:
-            yield self.check_event(event)
+            if not isinstance(event, Transaction) or not gc.isenabled():
+                yield self.check_event(event)
+                continue
+            gc.disable()
+            try:
+                result = self.check_event(event)
+            finally:
+                gc.enable()
+            yield result
 
     def check_event(self, event: Event) -> EventResult:
         if isinstance(event, Transaction):
@@ -271,21 +301,34 @@ class Checker:
         contexts = [self._claim_context(claim) for claim in read_claims(tx)]
         tctx.claims = contexts
         per_claim: dict[int, list[Finding]] = {id(cc): [] for cc in contexts}
+        finding = self._finding
 
-        def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> None:
+        def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> bool:
+            found = False
             for hit in hits:
-                finding = self._finding(rule, severity, hit)
-                owner = hit.at.claim if isinstance(hit.at, LineView) else hit.at
-                (per_claim[id(owner)] if owner is not None else loose).append(finding)
+                found = True
+                at = hit.at
+                owner = at.claim if isinstance(at, LineView) else at
+                (per_claim[id(owner)] if owner is not None else loose).append(finding(rule, severity, hit))
+            return found
 
         line_rules = self.plan[Scope.LINE]
         group_rules = self.plan[Scope.GROUP]
         claim_rules = self.plan[Scope.CLAIM]
+        clean_lines = self._clean_lines
         for cc in contexts:
             for lv in cc.lines:
+                signature = lv.signature()
+                if signature in clean_lines:
+                    continue
+                found = False
                 for rule, severity in line_rules:
-                    emit(rule, severity, rule.check(lv))
+                    found = emit(rule, severity, rule.check(lv)) or found
+                if not found:
+                    clean_lines.add(signature)
             for group in cc.groups:
+                if not group.has_minutes_source:
+                    continue  # every group rule is about minutes (needs={"minutes"})
                 for rule, severity in group_rules:
                     emit(rule, severity, rule.check(group))
             for rule, severity in claim_rules:
@@ -296,8 +339,9 @@ class Checker:
         if encounter_rules:
             mue = bool(self.maps.mue_edits)
             for encounter in self._encounters(contexts):
-                if len(encounter.lines) < 2 and not mue and not encounter.lines[0].distinct_modifiers:
-                    continue  # every encounter rule needs a partner, a 59/X or an MUE
+                # Every encounter rule needs a PTP pair, a 59/X modifier or an MUE file.
+                if not mue and not active_pairs(encounter) and not any(lv.distinct_modifiers for lv in encounter.lines):
+                    continue
                 for rule, severity in encounter_rules:
                     emit(rule, severity, rule.check(encounter))
 
@@ -306,8 +350,9 @@ class Checker:
         for cc in contexts:
             findings = per_claim[id(cc)]
             findings.sort(key=_order)
-            claims.append(ClaimResult(cc.claim, cc.profile, cc.unit_method, findings, cc))
+            claims.append(ClaimResult(cc.claim, cc.profile, cc.unit_method, findings))
             everything.extend(findings)
+            cc.release()
         everything.sort(key=_order)
         return EventResult(tx, everything, claims)
 
@@ -317,37 +362,39 @@ class Checker:
         method = self.unit_method or profile.unit_method
         maps = self.maps
         cc = ClaimContext(claim, profile, method, maps, self.minutes)
-        codes = maps.codes
-        discipline_of = self._discipline_of
-        assistants = self._assistants
         ptp_codes = self._ptp_codes
         table = self.minutes
         claim_id = claim.claim_id
+        claim_npi = claim.rendering_npi
         if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
             self._seen_claims.add(claim_id)
+        kinds = self._kinds
         for line in claim.lines:
-            procedure = line.procedure.strip().upper()
-            info = codes.get(procedure)
-            modifiers = tuple(m.strip().upper() for m in line.modifiers)
-            disciplines = tuple(discipline_of[m] for m in modifiers if m in discipline_of)
-            assistant = next((m for m in modifiers if m in assistants), "")
-            npi = line.line_rendering_npi or claim.rendering_npi
-            lv = LineView(line, cc, info, modifiers, disciplines, assistant, _whole(line.units), npi)
-            lv.has_ptp_edits = procedure in ptp_codes
+            key = (line.procedure, line.modifiers)
+            kind = kinds.get(key)
+            if kind is None:
+                procedure = line.procedure.strip().upper()
+                kind = kinds[key] = LineKind(
+                    procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
+                )
+            raw = line.units_raw
+            units = int(raw) if raw.isdigit() else _whole(line.units)
+            lv = LineView(line, cc, kind, units, line.line_rendering_npi or claim_npi)
             sidecar = None
             if table is not None and line.lx is not None:
                 row = table.row_for(claim_id, line.lx)
                 if row is not None:
                     sidecar = row.minutes
                     lv.time_block = row.time_block
-            if info is not None and info.unit_class == "timed15":
+            if kind.unit_class == "timed15":
                 note = self._note_minutes(line.notes) if line.notes else None
                 mj = minutes_from_mj(line.unit_basis, line.units_raw) if lv.basis == "MJ" else None
-                found = line_minutes(sidecar, note, mj)
-                if found is not None:
+                if sidecar is not None or note is not None or mj is not None:
+                    found = line_minutes(sidecar, note, mj)
                     lv.minutes, lv.minutes_source = found[0], found[1].value
             cc.lines.append(lv)
-            cc.disciplines.update(disciplines)
+            if kind.disciplines:
+                cc.disciplines.update(kind.disciplines)
         cc.groups = self._unit_groups(cc)
         return cc
 
@@ -438,8 +485,9 @@ class Checker:
                     continue
                 by_key.setdefault((patient, lv.npi, lv.dos), []).append(lv)
         maps = self.maps
+        cache = self._pair_cache
         for (_, _, dos), lines in by_key.items():
-            yield Encounter(dos, lines, maps)
+            yield Encounter(dos, lines, maps, pair_cache=cache)
 
     # -- findings -----------------------------------------------------------------------------
     def _finding(self, rule: Rule, severity: Severity, hit: Hit) -> Finding:
@@ -454,6 +502,30 @@ class Checker:
         if isinstance(at, ClaimContext):
             return Finding(rule.code, severity, hit.message, at.segment, at.claim_id, None, None, fix, hit.details)
         return Finding(rule.code, severity, hit.message, hit.segment, None, None, None, fix, hit.details)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """The :class:`Checker` arguments as one value (for callers that pass options around)."""
+
+    maps: Maps | None = None
+    config: Config | None = None
+    minutes: MinutesTable | None = None
+    unit_method: str | None = None
+    select: str | tuple[str, ...] | None = None
+    ignore: str | tuple[str, ...] | None = None
+
+
+def check_events(events: Iterable[Event], options: CheckOptions | Checker | None = None) -> Iterator[EventResult]:
+    """Stream :class:`EventResult` values (each unpacks as ``(event, findings)``).
+
+    Pass a :class:`Checker` to share its state across several inputs (minutes references
+    are only complete after :meth:`Checker.minutes_findings`), or :class:`CheckOptions`.
+    """
+    if not isinstance(options, Checker):
+        options = options or CheckOptions()
+        options = Checker(**{f.name: getattr(options, f.name) for f in dataclasses.fields(options)})
+    return options.check_events(events)
 
 
 def _order(finding: Finding) -> tuple[int, str]:

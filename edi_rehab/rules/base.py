@@ -53,6 +53,7 @@ __all__ = [
     "Scope",
     "Rule",
     "Hit",
+    "LineKind",
     "LineView",
     "UnitGroup",
     "ClaimContext",
@@ -149,9 +150,55 @@ class Hit:
     fixable: bool = True
 
 
+class LineKind:
+    """What a (procedure, modifiers) pair means, worked out once per run and shared by every
+    line that bills it: its code entry, disciplines, assistant and 59/X modifiers."""
+
+    __slots__ = (
+        "procedure",
+        "modifiers",
+        "info",
+        "unit_class",
+        "disciplines",
+        "discipline",
+        "assistant",
+        "distinct_modifiers",
+        "has_ptp_edits",
+        "service_key",
+    )
+
+    def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
+        policy = maps.modifiers
+        self.procedure = procedure
+        self.modifiers = modifiers
+        self.info = info = maps.codes.get(procedure)
+        self.unit_class = info.unit_class if info is not None else None
+        #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
+        self.disciplines = tuple(d for d in (policy.discipline_of(m) for m in modifiers) if d)
+        #: the discipline the line is grouped under: its only discipline modifier, else the
+        #: code's own discipline in codes.xml, else ''
+        if len(set(self.disciplines)) == 1:
+            self.discipline = self.disciplines[0]
+        else:
+            self.discipline = (info.discipline if info is not None else None) or ""
+        #: "CQ" or "CO" when an assistant modifier is on the line, else ""
+        self.assistant = next((m for m in modifiers if policy.required_with(m)), "")
+        #: the 59/X{EPSU} modifiers on the line
+        self.distinct_modifiers = tuple(m for m in modifiers if m in policy.distinct_service)
+        #: whether the code is in any PTP edit at all (skips pair lookups)
+        self.has_ptp_edits = has_ptp_edits
+        #: what the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
+        #: an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects
+        self.service_key = (procedure, self.assistant) if self.assistant else procedure
+
+
 class LineView:
     """One service line as the rules see it: the claim view's line plus what the maps,
-    the modifiers and the minutes sources say about it. Built once per line by the engine."""
+    the modifiers and the minutes sources say about it. Built once per line by the engine.
+
+    Line-scope rules may read only what :meth:`signature` covers (the engine skips them
+    for a signature that was clean before); anything else belongs in a claim-scope rule.
+    """
 
     __slots__ = (
         "line",
@@ -164,6 +211,10 @@ class LineView:
         "disciplines",
         "discipline",
         "assistant",
+        "distinct_modifiers",
+        "has_ptp_edits",
+        "service_key",
+        "kind",
         "units",
         "basis",
         "minutes",
@@ -172,38 +223,23 @@ class LineView:
         "npi",
         "dos",
         "segment",
-        "has_ptp_edits",
     )
 
-    def __init__(
-        self,
-        line: ServiceLine,
-        claim: ClaimContext,
-        info: CodeInfo | None,
-        modifiers: tuple[str, ...],
-        disciplines: tuple[str, ...],
-        assistant: str,
-        units: int | None,
-        npi: str,
-    ) -> None:
+    def __init__(self, line: ServiceLine, claim: ClaimContext, kind: LineKind, units: int | None, npi: str) -> None:
         self.line = line
         self.claim = claim
         self.lx = line.lx
-        self.procedure = line.procedure.strip().upper()
-        self.modifiers = modifiers
-        self.info = info
-        self.unit_class = info.unit_class if info is not None else None
-        #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
-        self.disciplines = disciplines
-        #: the discipline the line is grouped under: its only discipline modifier, else the
-        #: code's own discipline in codes.xml, else ''
-        distinct = set(disciplines)
-        if len(distinct) == 1:
-            self.discipline = disciplines[0]
-        else:
-            self.discipline = (info.discipline if info is not None else None) or ""
-        #: "CQ" or "CO" when an assistant modifier is on the line, else ""
-        self.assistant = assistant
+        self.procedure = kind.procedure
+        self.modifiers = kind.modifiers
+        self.info = kind.info
+        self.unit_class = kind.unit_class
+        self.disciplines = kind.disciplines
+        self.discipline = kind.discipline
+        self.assistant = kind.assistant
+        self.distinct_modifiers = kind.distinct_modifiers
+        self.has_ptp_edits = kind.has_ptp_edits
+        self.service_key = kind.service_key
+        self.kind = kind
         #: SV104 as a whole number, or None when missing, fractional or negative
         self.units = units
         self.basis = line.unit_basis.strip().upper()
@@ -211,17 +247,40 @@ class LineView:
         self.minutes_source: str | None = None
         self.time_block: str | None = None
         self.npi = npi
-        self.dos: date | None = line.service_date.start if line.service_date is not None else None
+        service_date = line.service_date
+        self.dos: date | None = service_date.start if service_date is not None else None
         index = line.sv1_index if line.sv1_index is not None else line.index
         self.segment = claim.claim.transaction.first_position + index
-        #: whether the code is in any PTP edit at all (set by the engine; skips pair lookups)
-        self.has_ptp_edits = False
 
-    @property
-    def service_key(self) -> str | tuple[str, str]:
-        """What the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
-        an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects."""
-        return (self.procedure, self.assistant) if self.assistant else self.procedure
+    def signature(self) -> tuple:
+        """Everything a line-scope rule may depend on. Two lines with the same signature get
+        the same line-rule verdicts, so the engine runs the line rules once per clean
+        signature (a file repeats the same code, modifiers and units thousands of times).
+
+        The kind stands for the code and modifiers; SV103/SV104 as written, whether SV1 and
+        REF*6R are there, the unlisted code's description (C404), the deletion check (C406),
+        the payer profile (M205, C403) and whether the claim claims any discipline (M201).
+        """
+        line = self.line
+        info = self.info
+        sv1 = line.sv1
+        deleted = description = None
+        if info is not None:
+            if info.deleted is not None:
+                deleted = self.dos is None or info.valid_on(self.dos)
+            if info.unit_class == "ambiguous":
+                description = bool(line.description.strip())
+        return (
+            self.kind,
+            sv1[3] if len(sv1) > 3 else None,
+            sv1[4] if len(sv1) > 4 else None,
+            line.sv1_index is not None,
+            line.ref_6r_index is not None,
+            description,
+            deleted,
+            id(self.claim.profile),
+            not self.claim.disciplines,
+        )
 
     @property
     def is_timed15(self) -> bool:
@@ -235,12 +294,6 @@ class LineView:
     @property
     def lx_text(self) -> str:
         return str(self.lx) if self.lx is not None else (self.line.lx_raw or "?")
-
-    @property
-    def distinct_modifiers(self) -> tuple[str, ...]:
-        """The 59/X{EPSU} modifiers on the line."""
-        distinct = self.claim.maps.modifiers.distinct_service
-        return tuple(m for m in self.modifiers if m in distinct)
 
     def __repr__(self) -> str:
         return f"LineView({self.claim.claim_id} LX {self.lx_text} {self.procedure} {self.modifiers})"
@@ -376,6 +429,12 @@ class ClaimContext:
         #: unbilled minutes rows the engine could not place in a group: (row, reason)
         self.placement_problems: list[tuple[int, str]] = []
 
+    def release(self) -> None:
+        """Drop the line views and groups (they point back here), so the claim's objects are
+        freed as soon as the engine is done with them instead of waiting for the cyclic GC."""
+        self.lines = []
+        self.groups = []
+
     def lines_on(self, dos: date | None) -> list[LineView]:
         return [lv for lv in self.lines if lv.dos == dos]
 
@@ -393,6 +452,8 @@ class Encounter:
     maps: Maps
     #: (edit, column-1 line, column-2 line), computed once by ``ncci_rules.active_pairs``
     pairs: list | None = None
+    #: (code, code, date) -> active edits, shared by the encounters of a run
+    pair_cache: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

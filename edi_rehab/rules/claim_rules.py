@@ -34,7 +34,6 @@ def charge_mismatch(claim: ClaimContext) -> Iterator[Hit]:
     is wrong (`details["expected"]`). After a fix that changes line charges, recounting
     CLM02 is part of that fix.
     """
-    bad = [lv for lv in claim.lines if lv.line.sv1_index is not None and lv.line.charge is None]
     if claim.claim.charge is None:
         yield Hit(
             f"CLM02 {claim.claim.charge_raw or '(empty)'} is not an amount",
@@ -43,15 +42,20 @@ def charge_mismatch(claim: ClaimContext) -> Iterator[Hit]:
             fixable=False,
         )
         return
-    if bad:
-        yield Hit(
-            f"SV102 of line {bad[0].lx_text} is not an amount, so CLM02 cannot be balanced",
-            at=bad[0],
-            details={"found": bad[0].line.charge_raw},
-            fixable=False,
-        )
-        return
-    total = sum((lv.line.charge for lv in claim.lines if lv.line.charge is not None), Decimal(0))
+    total = Decimal(0)
+    for lv in claim.lines:
+        if lv.line.sv1_index is None:
+            continue
+        charge = lv.line.charge
+        if charge is None:
+            yield Hit(
+                f"SV102 of line {lv.lx_text} is not an amount, so CLM02 cannot be balanced",
+                at=lv,
+                details={"found": lv.line.charge_raw},
+                fixable=False,
+            )
+            return
+        total += charge
     if total != claim.claim.charge:
         yield Hit(
             f"CLM02 is {claim.claim.charge_raw} but the service lines add up to {total}",
@@ -165,13 +169,14 @@ def addon_without_primary(claim: ClaimContext) -> Iterator[Hit]:
     ## Fix safety
     No fix: the primary may have been billed under the wrong code or forgotten.
     """
+    addons = [lv for lv in claim.lines if lv.info is not None and lv.info.addon_to]
+    if not addons:
+        return
     present: dict = {}
     for lv in claim.lines:
         present.setdefault(lv.procedure, set()).add(lv.dos)
-    for lv in claim.lines:
+    for lv in addons:
         info = lv.info
-        if info is None or not info.addon_to:
-            continue
         monthly = "month" in (info.time_basis or "")
         if any(p in present and (monthly or lv.dos in present[p]) for p in info.addon_to):
             continue

@@ -24,13 +24,19 @@ def active_pairs(encounter: Encounter) -> list[tuple[PtpEdit, LineView, LineView
     pairs: list[tuple[PtpEdit, LineView, LineView]] = []
     lines = encounter.lines
     maps = encounter.maps
+    cache = encounter.pair_cache
+    dos = encounter.dos
     for i, a in enumerate(lines):
         if not a.has_ptp_edits:
             continue
         for b in lines[i + 1 :]:
             if b.procedure == a.procedure or not b.has_ptp_edits:
                 continue
-            for edit in maps.ptp_pairs_between(a.procedure, b.procedure, encounter.dos):
+            key = (a.procedure, b.procedure, dos)
+            edits = cache.get(key)
+            if edits is None:
+                edits = cache[key] = maps.ptp_pairs_between(a.procedure, b.procedure, dos)
+            for edit in edits:
                 if edit.column1 == a.procedure:
                     pairs.append((edit, a, b))
                 else:

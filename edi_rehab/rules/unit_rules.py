@@ -370,10 +370,13 @@ def units_look_like_minutes(claim: ClaimContext) -> Iterator[Hit]:
     No fix: only the minutes can say what the units should be (U101 fixes it when they are
     known).
     """
+    timed = [lv for lv in claim.lines if lv.unit_class == "timed15" and lv.units is not None]
+    if sum(lv.units for lv in timed) <= MAX_DAY_UNITS and all(lv.units <= MAX_LINE_UNITS for lv in timed):
+        return
     by_date: dict = {}
     flagged_dates = set()
-    for lv in claim.lines:
-        if not lv.is_timed15 or lv.basis != "UN" or lv.units is None:
+    for lv in timed:
+        if lv.basis != "UN":
             continue
         by_date.setdefault(lv.dos, []).append(lv)
         if lv.units > MAX_LINE_UNITS and not _corroborated(lv):
