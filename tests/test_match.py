@@ -1,0 +1,480 @@
+"""match: every matching path, every category, the action table, balance and unknown codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from edi_rehab.match import (
+    ACTIONS,
+    CATEGORIES,
+    CATEGORY_PRECEDENCE,
+    MISSING_KX,
+    CodeListError,
+    csv_cell,
+    parse_code_list,
+    render_csv,
+    render_text,
+)
+from edi_rehab.minutes import parse_minutes_csv
+from matchkit import C, L, P, S, claim_file, remit_file, run
+
+PAID = [("CO", "45", "20"), ("PR", "2", "6")]
+
+
+def rows_by_procedure(result):
+    return {row.procedure: row for row in result.rows}
+
+
+# -- claims ---------------------------------------------------------------------------------------
+def test_line_control_matches_whatever_the_order():
+    claims = claim_file([C("PCN1", [L("97110"), L("97140", charge="47"), L("97530", charge="55")])])
+    remit = remit_file(
+        [
+            P(
+                "PCN1",
+                [
+                    S("97530", charge="55", cas=PAID, ref6r="PCN1-3"),
+                    S("97110", cas=PAID, ref6r="PCN1-1"),
+                    S("97140", charge="47", cas=PAID, ref6r="PCN1-2"),
+                ],
+            )
+        ]
+    )
+    result = run(remit, claims)
+    assert [(r.procedure, r.match.line, r.match.method) for r in result.rows] == [
+        ("97530", 3, "line-control"),
+        ("97110", 1, "line-control"),
+        ("97140", 2, "line-control"),
+    ]
+    assert result.balance == [] and result.unmatched_claims == []
+
+
+def test_ref_6r_cut_to_30_characters_still_matches():
+    long = "X" * 40
+    claims = claim_file([C("PCN1", [L("97110", ref6r=long)])])
+    result = run(remit_file([P("PCN1", [S("97110", cas=PAID, ref6r=long[:30])])]), claims)
+    assert result.rows[0].match.method == "line-control"
+
+
+def test_fallback_with_reordered_and_dropped_modifiers_and_two_dates():
+    claims = claim_file(
+        [
+            C(
+                "PCN1",
+                [
+                    L("97530", ("59", "GP"), "55", date="20260105", ref6r=None),
+                    L("97530", ("59", "GP"), "55", date="20260107", ref6r=None),
+                    L("97140", ("GP", "KX"), "47", date="20260107", ref6r=None),
+                ],
+            )
+        ]
+    )
+    remit = remit_file(
+        [
+            P(
+                "PCN1",
+                [
+                    S("97140", ("KX", "GP"), "47", PAID, date="20260107"),
+                    S("97530", ("GP",), "55", PAID, date="20260107"),
+                    S("97530", ("GP", "59"), "55", PAID, date="20260105"),
+                ],
+            )
+        ]
+    )
+    result = run(remit, claims)
+    assert [(r.procedure, r.service_date, r.match.line, r.match.method) for r in result.rows] == [
+        ("97140", "2026-01-07", 3, "fallback"),
+        ("97530", "2026-01-07", 2, "fallback"),
+        ("97530", "2026-01-05", 1, "fallback"),
+    ]
+
+
+def test_fallback_duplicate_lines_take_one_each():
+    claims = claim_file([C("PCN1", [L("97110", ref6r=None), L("97110", ref6r=None)])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID), S("97110", cas=[("OA", "18", "50")])])])
+    result = run(remit, claims)
+    assert [r.match.line for r in result.rows] == [1, 2]
+    assert result.rows[1].category == "duplicate"
+
+
+def test_svc06_recoding_matches_the_original_procedure():
+    claims = claim_file([C("PCN1", [L("97110", ref6r=None), L("97035", charge="22", ref6r=None)])])
+    remit = remit_file(
+        [P("PCN1", [S("97110", cas=PAID), S("97010", ("GP",), "22", [("CO", "97", "22")], original=("97035", ("GP",)), remarks=("M15",))])]
+    )
+    row = rows_by_procedure(run(remit, claims))["97010"]
+    assert (row.match.line, row.match.method, row.category) == (2, "fallback", "ncci-bundling")
+
+
+def test_split_line_one_to_many_without_6r():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2", ref6r=None), L("97140", charge="47", ref6r=None)])])
+    part = dict(original=("97110", ("GP",)), original_units="2", remarks=("N123",))
+    remit = remit_file(
+        [P("PCN1", [S("97110", charge="48", cas=PAID, **part), S("97110", charge="48", cas=PAID, **part), S("97140", charge="47", cas=PAID)])]
+    )
+    result = run(remit, claims)
+    assert [(r.match.line, r.match.method) for r in result.rows] == [(1, "fallback"), (1, "fallback"), (2, "fallback")]
+    assert all(r.category == "paid" for r in result.rows)
+
+
+def test_split_line_with_6r_repeats_the_control_number():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    part = dict(original=("97110", ("GP",)), original_units="2", remarks=("N123",), ref6r="PCN1-1")
+    result = run(remit_file([P("PCN1", [S("97110", charge="48", cas=PAID, **part), S("97110", charge="48", cas=PAID, **part)])]), claims)
+    assert [(r.match.line, r.match.method) for r in result.rows] == [(1, "line-control"), (1, "line-control")]
+
+
+def test_bundled_lines_many_to_one():
+    claims = claim_file([C("PCN1", [L("97110", ref6r=None), L("97110", ref6r=None), L("97140", charge="47", ref6r=None)])])
+    remit = remit_file([P("PCN1", [S("97110", charge="100", units="2", cas=PAID), S("97140", charge="47", cas=PAID)])])
+    result = run(remit, claims)
+    bundle = result.rows[0]
+    assert (bundle.match.line, bundle.match.lines, bundle.match.method) == (1, (1, 2), "fallback")
+    assert bundle.to_json()["match"] == {"file": "claims1.x12", "claim_id": "PCN1", "line": 1, "lines": [1, 2], "method": "fallback"}
+    assert result.rows[1].match.lines == (3,)
+
+
+def test_unmatched_claim_and_line():
+    claims = claim_file([C("PCN1", [L("97110", ref6r=None)])])
+    remit = remit_file(
+        [P("PCN1", [S("97110", cas=PAID), S("97750", charge="60", cas=PAID, date="20260301")]), P("NOPE", [S("97110", cas=PAID)], icn="ICN9")]
+    )
+    result = run(remit, claims)
+    methods = [(r.remit_claim_id, r.procedure, r.match.method) for r in result.rows]
+    assert methods == [("PCN1", "97110", "fallback"), ("PCN1", "97750", "unmatched"), ("NOPE", "97110", "unmatched")]
+    assert [u.claim_id for u in result.unmatched_claims] == ["NOPE"]
+    assert result.to_json()["unmatched_claims"][0]["remit_claim_id"] == "NOPE"
+    assert result.summary()["unmatched_claims"] == 1
+
+
+def test_reversal_then_correction():
+    claims = claim_file([C("PCN1", [L("97110"), L("97530", charge="55")])])
+    remit = remit_file(
+        [
+            P("PCN1", [S("97110", "GP".split(), "-50", [("CO", "45", "-20"), ("PR", "2", "-6")], ref6r="PCN1-1"), S("97530", ("GP",), "-55", [("CO", "45", "-30")], ref6r="PCN1-2")], status="22", icn="ICN-A"),
+            P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")], icn="ICN-B"),
+        ]
+    )
+    result = run(remit, claims)
+    assert [r.category for r in result.rows] == ["reversal", "reversal", "paid", "ncci-bundling"]
+    assert [r.action for r in result.rows[:2]] == ["none", "none"]
+    assert all(r.match.method == "line-control" for r in result.rows)
+    record = result.rows[0].match.record
+    assert result.latest_payer_claim_number(record) == "ICN-B"
+    assert result.balance == []
+
+
+def test_clp01_cut_to_20_characters_and_case():
+    long_id = "PCN-ABCDEFGHIJKLMNOPQRSTUVW"  # 27 characters
+    claims = claim_file([C(long_id, [L("97110")]), C("lower1", [L("97110", ref6r=None)])])
+    remit = remit_file([P(long_id[:20], [S("97110", cas=PAID, ref6r=f"{long_id}-1"[:30])]), P("LOWER1", [S("97110", cas=PAID)])])
+    result = run(remit, claims)
+    assert [(r.match.claim_method, r.match.record.claim_id) for r in result.rows] == [("truncated", long_id), ("case", "lower1")]
+
+
+def test_same_clm01_in_two_files_told_apart_by_date_and_charge():
+    first = claim_file([C("PCN1", [L("97110", date="20260105", ref6r=None)])])
+    second = claim_file([C("PCN1", [L("97110", date="20260112", ref6r=None), L("97140", charge="47", date="20260112", ref6r=None)])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID, date="20260105")], icn="A"), P("PCN1", [S("97110", cas=PAID, date="20260112"), S("97140", charge="47", cas=PAID, date="20260112")], icn="B")])
+    result = run(remit, ("old.x12", first), ("new.x12", second))
+    assert [r.match.record.file for r in result.rows] == ["old.x12", "new.x12", "new.x12"]
+    assert [r.match.line for r in result.rows] == [1, 1, 2]
+
+
+def test_crossover_and_several_clps_for_one_claim():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")], status="19", icn="A"), P("PCN1", [S("97110", cas=[("PR", "1", "50")], ref6r="PCN1-1")], status="2", icn="B")])
+    result = run(remit, claims)
+    assert [(r.claim_status, r.category, r.action) for r in result.rows] == [("19", "paid", "bill-patient"), ("2", "patient-responsibility", "bill-patient")]
+
+
+def test_claim_without_service_lines_gets_one_claim_row():
+    claims = claim_file([C("PCN1", [L("97110"), L("97140", charge="47")])])
+    remit = remit_file([P("PCN1", [], status="4", cas=[("CO", "29", "97")], charge="97", paid="0")])
+    (row,) = run(remit, claims).rows
+    assert (row.procedure, row.match.method, row.match.lines, row.category, row.action) == (None, "claim", (1, 2), "timely-filing", "appeal")
+
+
+def test_claim_level_denial_explains_lines_without_cas():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", paid="0", ref6r="PCN1-1")], status="4", cas=[("CO", "109", "50")], paid="-50")], bpr="-50")
+    (row,) = run(remit, claims).rows
+    assert row.category == "eligibility" and row.action == "new-claim"
+    assert row.to_json()["adjustments"][0]["text"].endswith("(claim level)")
+
+
+# -- categories -----------------------------------------------------------------------------------
+# (case id, line modifiers, CAS, remarks, MOA, expected category, expected action)
+CATEGORY_CASES = [
+    ("paid", ("GP",), [("CO", "45", "20")], (), (), "paid", "none"),
+    ("paid-with-coinsurance", ("GP",), PAID, (), (), "paid", "bill-patient"),
+    ("units-co151", ("GP",), [("CO", "151", "25"), ("CO", "45", "10"), ("PR", "2", "3")], (), (), "units", "appeal"),
+    ("ncci-co236", ("GP",), [("CO", "236", "50")], ("N20",), (), "ncci-bundling", "appeal"),
+    ("modifier-co4-line-right", ("GP",), [("CO", "4", "50")], ("N822",), (), "modifier", "reopening"),
+    ("medical-necessity", ("GP",), [("CO", "50", "50")], ("N115",), (), "medical-necessity", "appeal"),
+    ("medical-necessity-gz", ("GP", "GZ"), [("CO", "50", "50")], (), (), "medical-necessity", "write-off"),
+    ("medical-necessity-ga", ("GP", "GA"), [("PR", "50", "50")], (), (), "medical-necessity", "bill-patient"),
+    ("authorization", ("GP",), [("CO", "197", "50")], (), (), "authorization", "corrected-claim"),
+    ("benefit-limit-no-kx", ("GP",), [("PR", "119", "50")], (), (), "benefit-limit", "corrected-claim"),
+    ("benefit-limit-kx", ("GP", "KX"), [("PR", "119", "50")], (), (), "benefit-limit", "appeal"),
+    ("benefit-limit-ga", ("GP", "GA"), [("PR", "119", "50")], (), (), "benefit-limit", "bill-patient"),
+    ("duplicate", ("GP",), [("OA", "18", "50")], (), (), "duplicate", "reopening"),
+    ("eligibility", ("GP",), [("CO", "109", "50")], (), (), "eligibility", "new-claim"),
+    ("eligibility-pr", ("GP",), [("PR", "27", "50")], (), (), "eligibility", "bill-patient"),
+    ("timely-filing", ("GP",), [("CO", "29", "50")], (), (), "timely-filing", "appeal"),
+    ("patient-responsibility", ("GP",), [("PR", "1", "50")], (), (), "patient-responsibility", "bill-patient"),
+    ("contractual", ("GP",), [("CO", "45", "50")], (), (), "contractual", "write-off"),
+    ("other", ("GP",), [("CO", "16", "50")], (), (), "other", "appeal"),
+    ("other-refined-by-remark", ("GP",), [("CO", "16", "50")], ("N822",), (), "modifier", "reopening"),
+    ("unprocessable-ma130", ("GP",), [("CO", "16", "50")], ("M53",), ("MA130",), "units", "new-claim"),
+    ("no-appeal-rights", ("GP",), [("CO", "50", "50")], ("N211",), (), "medical-necessity", "write-off"),
+    ("unknown-codes", ("GP",), [("CO", "ZZ9", "50")], ("XQ999",), (), "other", "appeal"),
+    ("sequestration-is-contractual", ("GP",), [("CO", "45", "20"), ("PR", "2", "6"), ("CO", "253", "0.48")], (), (), "paid", "bill-patient"),
+]
+
+
+@pytest.mark.parametrize(("case", "mods", "cas", "remarks", "moa", "category", "action"), CATEGORY_CASES, ids=[c[0] for c in CATEGORY_CASES])
+def test_category_and_action(case, mods, cas, remarks, moa, category, action):
+    claims = claim_file([C("PCN1", [L("97110", mods)])])
+    remit = remit_file([P("PCN1", [S("97110", mods, cas=cas, remarks=remarks, ref6r="PCN1-1")], moa=moa)])
+    result = run(remit, claims)
+    (row,) = result.rows
+    assert (row.category, row.action) == (category, action)
+    assert row.denied == (category not in ("paid", "patient-responsibility", "contractual", "reversal"))
+    assert result.balance == []
+
+
+def test_every_category_and_action_is_reachable():
+    covered = {c[5] for c in CATEGORY_CASES} | {"reversal"}
+    assert covered == set(CATEGORIES)
+    actions = {c[6] for c in CATEGORY_CASES} | {"none"}
+    assert actions == set(ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("cas", "remarks", "category"),
+    [
+        ([("CO", "45", "10"), ("PR", "2", "3"), ("CO", "151", "25")], (), "units"),
+        ([("CO", "4", "20"), ("CO", "236", "30")], (), "ncci-bundling"),
+        ([("CO", "50", "20"), ("CO", "29", "30")], (), "timely-filing"),
+        ([("CO", "151", "20"), ("OA", "18", "30")], (), "duplicate"),
+        ([("CO", "151", "20"), ("CO", "4", "30")], (), "modifier"),
+        ([("PR", "119", "20"), ("CO", "151", "30")], (), "units"),
+        ([("CO", "16", "50")], ("N211", "N20"), "ncci-bundling"),
+    ],
+)
+def test_precedence_picks_the_adjustment_that_explains_the_denial(cas, remarks, category):
+    claims = claim_file([C("PCN1", [L("97110")])])
+    (row,) = run(remit_file([P("PCN1", [S("97110", cas=cas, remarks=remarks, ref6r="PCN1-1")])]), claims).rows
+    assert row.category == category
+
+
+def test_precedence_table_is_complete():
+    assert set(CATEGORY_PRECEDENCE) | {"patient-responsibility", "contractual", "reversal", "paid"} == set(CATEGORIES)
+
+
+def test_unknown_codes_are_reported_not_fatal():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    result = run(remit_file([P("PCN1", [S("97110", cas=[("CR", "ZZ9", "50")], remarks=("XQ999",), ref6r="PCN1-1")])]), claims)
+    (row,) = result.rows
+    assert "unknown CARC" in row.adjustments[0].text and not row.adjustments[0].known
+    assert result.summary()["unknown_codes"] == {"carc": ["ZZ9"], "group": ["CR"], "rarc": ["XQ999"]}
+
+
+# -- findings and actions that follow the cause ---------------------------------------------------
+def test_co236_on_97530_beside_97140_is_explained_by_n301():
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
+    remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97530"]
+    assert row.category == "ncci-bundling" and row.action == "corrected-claim"
+    assert row.assessment.findings == ("N301",)
+    assert "97140" in row.assessment.cause and "59" in row.assessment.fix
+    assert row.assessment.facts["column1"] == "97140" and row.assessment.facts["column2"] == "97530"
+
+
+def test_co236_with_59_already_on_the_line_calls_for_an_appeal_and_same_block_for_a_write_off():
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", ("59", "GP"), charge="55")])])
+    remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", ("59", "GP"), "55", [("CO", "236", "55")], ref6r="PCN1-2")])])
+    assert rows_by_procedure(run(remit, claims))["97530"].action == "appeal"
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes,time_block\nPCN1,1,15,A\nPCN1,2,15,A\n", "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97530"]
+    assert row.action == "write-off"
+
+
+def test_co236_with_distinct_time_blocks_carries_the_59_correction():
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
+    remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], ref6r="PCN1-2")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes,time_block\nPCN1,1,15,0900-0915\nPCN1,2,15,0915-0930\n", "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97530"]
+    (correction,) = row.assessment.corrections
+    assert correction.modifiers == ("59", "GP") and correction.line == 1 and correction.ready
+
+
+def test_co151_with_minutes_is_explained_by_u101():
+    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="144", cas=[("CO", "151", "144")], units="3", ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\n", "m.csv")
+    (row,) = run(remit, claims, minutes=minutes).rows
+    assert row.category == "units" and "U101" in row.assessment.findings
+    assert row.action == "corrected-claim"
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
+    assert row.assessment.facts["minutes"] == 30 and row.assessment.facts["units_supported"] == 2
+
+
+def test_co151_with_minutes_that_support_the_units_is_an_appeal():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", cas=[("CO", "151", "48")], units="1", original_units="2", ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (row,) = run(remit, claims, minutes=minutes).rows
+    assert row.action == "appeal" and "31 timed minutes support 2" in row.assessment.cause
+
+
+def test_co4_n822_is_explained_by_m201_with_the_modifier_to_add():
+    claims = claim_file([C("PCN1", [L("97110"), L("97535", ())])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97535", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97535"]
+    assert row.assessment.findings == ("M201",) and row.action == "corrected-claim"
+    assert row.assessment.corrections[0].modifiers == ("GP",)
+
+
+def test_pr119_without_kx_is_a_missing_kx_not_a_bill_to_the_patient():
+    claims = claim_file([C("PCN1", [L("97110", ("59", "GP"))])])
+    (row,) = run(remit_file([P("PCN1", [S("97110", ("59", "GP"), cas=[("PR", "119", "50")], ref6r="PCN1-1")])]), claims).rows
+    assert row.assessment.findings == (MISSING_KX,)
+    assert row.action == "corrected-claim" and "KX" in row.assessment.cause
+    assert row.assessment.corrections[0].modifiers == ("59", "GP", "KX")
+
+
+def test_ma130_means_a_new_claim_with_the_fix():
+    claims = claim_file([C("PCN1", [L("97110", ())])])
+    remit = remit_file([P("PCN1", [S("97110", (), cas=[("CO", "16", "50")], ref6r="PCN1-1")], moa=("MA130",))])
+    (row,) = run(remit, claims).rows
+    assert row.action == "new-claim" and "M201" in row.assessment.findings
+    assert row.assessment.corrections[0].modifiers == ("GP",)
+
+
+def test_duplicate_paid_on_another_clp_needs_nothing():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")], icn="A"), P("PCN1", [S("97110", cas=[("OA", "18", "50")], ref6r="PCN1-1")], icn="B")])
+    rows = run(remit, claims).rows
+    assert (rows[1].category, rows[1].action) == ("duplicate", "none")
+
+
+def test_same_code_twice_on_one_date_duplicate_is_corrected():
+    claims = claim_file([C("PCN1", [L("97110"), L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97110", cas=[("OA", "18", "50")], ref6r="PCN1-2")])])
+    assert run(remit, claims).rows[1].action == "corrected-claim"
+
+
+def test_authorization_on_the_claim_means_an_appeal():
+    claims = claim_file([C("PCN1", [L("97110")], extra=("REF*G1*AUTH123",))])
+    (row,) = run(remit_file([P("PCN1", [S("97110", cas=[("CO", "197", "50")], ref6r="PCN1-1")])]), claims).rows
+    assert row.action == "appeal"
+
+
+# -- balance --------------------------------------------------------------------------------------
+def test_unbalanced_remittance_is_reported_and_matching_goes_on():
+    claims = claim_file([C("PCN1", [L("97110"), L("97140", charge="47")])])
+    remit = remit_file(
+        [P("PCN1", [S("97110", cas=PAID, paid="30", ref6r="PCN1-1"), S("97140", charge="47", cas=PAID, ref6r="PCN1-2")], paid="55")],
+        bpr="99",
+        plb=[("L6", "1.25")],
+    )
+    result = run(remit, claims)
+    assert len(result.rows) == 2 and all(r.match.method == "line-control" for r in result.rows)
+    levels = sorted(p.level for p in result.balance)
+    assert levels == ["claim", "line", "transaction"]
+    line = next(p for p in result.balance if p.level == "line")
+    assert (line.expected, line.found) == (Decimal("24"), Decimal("30"))
+    assert result.summary()["balance_problems"][0]["message"]
+    assert any("unbalanced" in text for text in render_text(result))
+
+
+def test_plb_is_part_of_the_transaction_balance():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    result = run(remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")])], plb=[("L6", "1.25"), ("WO", "-3")]), claims)
+    assert result.balance == []
+
+
+# -- code lists -----------------------------------------------------------------------------------
+def test_official_code_list_text_wins_and_unknown_codes_become_known():
+    carc = parse_code_list('\ufeffCode,Description,Start\n# comment\n236,"Official, with a comma",2010-01-01\nzz9,Official ZZ9\nbad code!,x\n45,\n', "carc.csv")
+    assert carc.texts == {"236": "Official, with a comma", "ZZ9": "Official ZZ9"}
+    assert [row for row, _ in carc.problems] == [5, 6]
+    claims = claim_file([C("PCN1", [L("97110")])])
+    (row,) = run(remit_file([P("PCN1", [S("97110", cas=[("CO", "236", "20"), ("CO", "ZZ9", "30")], ref6r="PCN1-1")])]), claims, carc=carc).rows
+    assert [a.text for a in row.adjustments] == ["Official, with a comma", "Official ZZ9"]
+    assert row.category == "ncci-bundling"
+    with pytest.raises(CodeListError):
+        parse_code_list("code,description\n\n", "empty.csv")
+
+
+# -- output ---------------------------------------------------------------------------------------
+JSON_KEYS = {
+    "remit_claim_id",
+    "payer_claim_number",
+    "claim_status",
+    "procedure",
+    "modifiers",
+    "service_date",
+    "charge",
+    "paid",
+    "units_billed",
+    "units_paid",
+    "adjustments",
+    "remarks",
+    "category",
+    "match",
+    "findings",
+    "action",
+}
+
+
+def test_json_shape():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    data = run(remit_file([P("PCN1", [S("97110", cas=[("CO", "151", "50")], remarks=("M53",), ref6r="PCN1-1")])]), claims).to_json()
+    assert set(data) == {"lines", "unmatched_claims", "summary"}
+    (line,) = data["lines"]
+    assert set(line) == JSON_KEYS
+    assert set(line["match"]) == {"file", "claim_id", "line", "lines", "method"}
+    assert line["adjustments"] == [{"group": "CO", "carc": "151", "amount": "50", "text": line["adjustments"][0]["text"]}]
+    assert set(line["remarks"][0]) == {"code", "text"}
+    assert data["summary"]["by_category"] == {"units": 1}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "cell"),
+    [
+        ("remit_claim_id", "=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("remit_claim_id", "+1", '="+1"'),
+        ("remit_claim_id", "@SUM(A1)", "'@SUM(A1)"),
+        ("cause", "-2+3", "'-2+3"),
+        ("cause", "\tx", "'\tx"),
+        ("cause", "\rx", "'\rx"),
+        ("claim_id", "000123", '="000123"'),
+        ("payer_claim_number", "1E5", '="1E5"'),
+        ("claim_id", 'PCN"1', 'PCN"1'),
+        ("charge", Decimal("-150.00"), "-150.00"),
+        ("paid", Decimal("0"), "0"),
+        ("line", 2, "2"),
+        ("procedure", "97110", '="97110"'),
+        ("cause", None, ""),
+    ],
+)
+def test_csv_cells_are_guarded_but_numbers_stay_numbers(column, value, cell):
+    assert csv_cell(column, value) == cell
+
+
+def test_csv_output_parses_and_keeps_ids():
+    claims = claim_file([C("000123", [L("97110")]), C("=CMD|A", [L("97110")])])
+    remit = remit_file([P("000123", [S("97110", cas=PAID, ref6r="000123-1")]), P("=CMD|A", [S("97110", cas=PAID, ref6r="=CMD|A-1")], icn="-ICN")])
+    text = render_csv(run(remit, claims))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["remit_claim_id"] == '="000123"' and rows[0]["charge"] == "50"
+    assert rows[1]["remit_claim_id"] == "'=CMD|A" and rows[1]["payer_claim_number"] == "'-ICN"
+    assert text.endswith("\r\n")
