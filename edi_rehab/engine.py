@@ -395,7 +395,8 @@ class Checker:
             cc.lines.append(lv)
             if kind.disciplines:
                 cc.disciplines.update(kind.disciplines)
-        cc.groups = self._unit_groups(cc)
+        if table is not None or any(lv.minutes is not None for lv in cc.lines):
+            cc.groups = self._unit_groups(cc)  # without minutes no group rule can say anything
         return cc
 
     def _note_minutes(self, notes: list[str]) -> int | None:

@@ -315,10 +315,13 @@ def timed_code_split_or_range(claim: ClaimContext) -> Iterator[Hit]:
     ## Fix safety
     No fix yet: merging lines renumbers LX and changes charges.
     """
+    timed = [lv for lv in claim.lines if lv.unit_class == "timed15"]
+    if len({lv.procedure for lv in timed}) == len(timed) and not any(
+        lv.line.service_date is not None and lv.line.service_date.is_range for lv in timed
+    ):
+        return  # no code twice and no range: nothing to report
     seen: dict[tuple, LineView] = {}
-    for lv in claim.lines:
-        if not lv.is_timed15:
-            continue
+    for lv in timed:
         service_date = lv.line.service_date
         if service_date is not None and service_date.is_range:
             yield Hit(

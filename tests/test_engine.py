@@ -1,0 +1,144 @@
+"""The engine as a whole: the streaming API, per-claim results, and the speed shortcuts
+(line rules skipped for a clean signature) never changing what is found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import edi_rehab
+from claimkit import D1, claim, ln, minutes_csv, x12
+from edi_rehab.engine import Checker, CheckOptions, CheckUsageError, check_events
+from edi_rehab.minutes import parse_minutes_csv
+from edi_rehab.synth import SynthSpec, generate_837p
+from edi_rehab.x12 import Transaction, iter_events
+from rulecases import all_cases
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+class _NeverClean(set):
+    """Stands in for the engine's set of clean line signatures: nothing is ever skipped."""
+
+    def __contains__(self, item) -> bool:
+        return False
+
+    def add(self, item) -> None:
+        pass
+
+
+def _key(findings):
+    return [(f.code, f.severity, f.segment, f.claim_id, f.line, f.procedure, f.message, f.fix) for f in findings]
+
+
+def _run(data: bytes, minutes: str | None, shortcut: bool, **kw):
+    table = parse_minutes_csv(minutes, "m.csv") if minutes else None
+    checker = Checker(minutes=table, **kw)
+    if not shortcut:
+        checker._clean_lines = _NeverClean()
+    found = [f for result in checker.check_events(iter_events([data])) for f in result.findings]
+    return found + checker.minutes_findings()
+
+
+def fixture_pairs():
+    for path in sorted(FIXTURES.glob("*837p*.x12")):
+        csv = path.with_name(path.name.replace("-837p.x12", "-minutes.csv"))
+        yield pytest.param(path, csv if csv.exists() else None, id=path.name)
+
+
+@pytest.mark.parametrize("path,csv", list(fixture_pairs()))
+def test_clean_signature_shortcut_changes_nothing_on_fixtures(path, csv):
+    data = path.read_bytes()
+    minutes = csv.read_text() if csv else None
+    assert _key(_run(data, minutes, True)) == _key(_run(data, minutes, False))
+
+
+def test_clean_signature_shortcut_changes_nothing_on_rule_cases():
+    for case in all_cases():
+        if case.options:
+            continue  # options need check(); the plain cases cover every line rule
+        data = case.data()
+        assert _key(_run(data, case.minutes, True)) == _key(_run(data, case.minutes, False)), case.id
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), rate=st.sampled_from([0.0, 0.2, 0.6]))
+def test_clean_signature_shortcut_changes_nothing_on_generated_files(seed, rate):
+    spec = SynthSpec(seed=seed, claims=30, lines_per_claim=(1, 6), dates_per_claim=(1, 3),
+                     disciplines=("PT", "OT", "SLP"), filing_indicators=("MB", "MC", "CI"),
+                     assistant_share=0.3, minutes_notes=seed % 2 == 0, defect_rate=rate)
+    synth = generate_837p(spec)
+    minutes = synth.minutes_csv() if seed % 3 else None
+    assert _key(_run(synth.data, minutes, True)) == _key(_run(synth.data, minutes, False))
+
+
+def test_check_events_streams_one_result_per_event_with_claim_results():
+    data = x12(transactions=[[claim(ln("97140:GP", 1), ln("97530:GP", 1), id="A")], [claim(ln("97110:GP", 1), id="B")]])
+    results = list(check_events(iter_events([data]), CheckOptions()))
+    kinds = [type(r.event).__name__ for r in results]
+    assert kinds == ["InterchangeHeader", "GroupHeader", "Transaction", "Transaction", "GroupTrailer",
+                     "InterchangeTrailer", "EndOfInput"]
+    first = results[2]
+    event, findings = first  # a result unpacks as (event, findings)
+    assert isinstance(event, Transaction) and [f.code for f in findings] == ["N301"]
+    assert [(c.claim.claim_id, [f.code for f in c.findings]) for c in first.claims] == [("A", ["N301"])]
+    assert first.claims[0].profile.name == "default" and first.claims[0].unit_method == "cms"
+    assert first.transaction_findings == []
+    assert [(c.claim.claim_id, c.findings) for c in results[3].claims] == [("B", [])]
+
+
+def test_findings_carry_what_a_fixer_needs():
+    data = x12(claim(ln("97110:GP", 3), ln("97140:GP", 1)))
+    [finding] = edi_rehab.check(data, minutes=minutes_csv(("PCN1", 1, 33), ("PCN1", 2, 7)))
+    assert finding.code == "U101" and finding.fix.applicability.value == "unsafe"
+    details = finding.details
+    assert details["target"] == {"97110": 2, "97140": 1}
+    assert details["line_units"] == [{"line": 1, "segment": finding.segment, "billed": 3, "units": 2}]
+    assert details["allocations"] == [{"97110": 2, "97140": 1}]
+
+    data = x12(claim(ln("97140:GP", 1), ln("97530:GP", 1)))
+    minutes = minutes_csv(("PCN1", 1, 15, "97140", D1, "0900"), ("PCN1", 2, 15, "97530", D1, "0915"))
+    [finding] = edi_rehab.check(data, minutes=minutes, config='[profiles.default]\nncci_modifier = "XU"\n')
+    assert finding.code == "N301" and finding.fix is not None
+    assert finding.details["modifier"] == "XU"
+    assert finding.details["target_modifiers"] == ("XU", "GP")
+    assert finding.details["evidence"] == {"time_blocks": ["0900", "0915"]}
+    assert finding.details["partner"]["line"] == 1
+
+
+def test_same_time_block_gives_no_n301_fix():
+    data = x12(claim(ln("97140:GP", 1), ln("97530:GP", 1)))
+    minutes = minutes_csv(("PCN1", 1, 15, "97140", D1, "0900"), ("PCN1", 2, 15, "97530", D1, "0900"))
+    [finding] = edi_rehab.check(data, minutes=minutes)
+    assert finding.code == "N301" and finding.fix is None
+
+
+def test_u102_fix_needs_explicit_selection_and_u107_gets_units():
+    [finding] = edi_rehab.check(x12(claim(ln("97110:GP", 1))), minutes=minutes_csv(("PCN1", 1, 38)))
+    assert finding.code == "U102" and finding.fix.requires_explicit_selection
+    findings = edi_rehab.check(x12(claim(ln("97110:GP", 38, basis="MJ"))))
+    u107 = next(f for f in findings if f.code == "U107")
+    assert u107.details == {"minutes": 38, "units": 3} and u107.fix is not None
+
+
+def test_api_options_errors():
+    with pytest.raises(CheckUsageError):
+        edi_rehab.check(x12(claim(ln("97110:GP", 1))), select="Q1")
+    with pytest.raises(CheckUsageError):
+        edi_rehab.check(x12(claim(ln("97110:GP", 1))), unit_method="hourly")
+    with pytest.raises(edi_rehab.X12ReadError):
+        edi_rehab.check(b"not x12")
+
+
+def test_messages_carry_no_names_or_dates():
+    spec = SynthSpec(seed=5, claims=40, lines_per_claim=(1, 6), dates_per_claim=(1, 3), defect_rate=0.5,
+                     disciplines=("PT", "OT"), filing_indicators=("MB", "CI"))
+    synth = generate_837p(spec)
+    findings = edi_rehab.check(synth.data, minutes=synth.minutes_csv())
+    assert findings
+    for finding in findings:
+        assert "PATIENT" not in finding.message and "SYN0" not in finding.message
+        assert "2026" not in finding.message, finding.message
