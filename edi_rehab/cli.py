@@ -518,3 +518,195 @@ def rules(output_format: str) -> None:
     for r in registry.RULES:
         fix = r.fix.value if r.fix else "-"
         click.echo(f"{r.code}  {r.severity.value:<7}  {fix:<6}  {r.name:<34}  {r.summary}")
+
+
+# -- match, appeal ----------------------------------------------------------------------------
+def _match_options(function):
+    """The options match and appeal share with check (so the findings are reproduced)."""
+    options = [
+        click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block]."),
+        click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles."),
+        click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable."),
+        click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip)."),
+        click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides."),
+        click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
+        click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each input once: a path given twice, or a file with the same bytes
+    as an earlier one, is read once (a warning says so). Raises InputProblem."""
+    import hashlib
+
+    seen_paths: set[str] = set()
+    seen_digests: dict[str, str] = {}
+    inputs = []
+    for path in paths:
+        name = display_name(path)
+        key = path if path == "-" else os.path.realpath(path)
+        if key in seen_paths:
+            warn(f"{name}: given more than once; read once")
+            continue
+        seen_paths.add(key)
+        data = read_all(path)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen_digests:
+            warn(f"{name}: same bytes as {seen_digests[digest]}; read once")
+            continue
+        seen_digests[digest] = name
+        inputs.append((name, data))
+    return inputs
+
+
+def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file):
+    """Read the inputs and match them. Every problem is reported here; exits 2 on any."""
+    from .config import ConfigError
+    from .engine import CheckUsageError
+    from .mapdata import MapError
+    from .match import ClaimIndex, CodeBook, CodeListError, WrongFileType, index_claim_file, match_remittances, parse_code_list, read_remittance_file
+
+    try:
+        if ([remit, *claims]).count("-") > 1:
+            raise InputProblem("standard input (-) can be read only once")
+        checker = build_checker(
+            minutes_path=minutes_path,
+            minutes_text=None,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=(),
+            ignore=(),
+        )
+        lists = []
+        for path in (carc_file, rarc_file):
+            lists.append(parse_code_list(read_text(path), display_name(path)) if path else None)
+        for code_list in lists:
+            for row, message in code_list.problems if code_list else ():
+                warn(f"{code_list.source}:{row}: {message}; row skipped")
+        remit_name = display_name(remit)
+        claim_inputs = _unique_inputs(claims)
+        remit_data = read_all(remit)
+        for name, data in claim_inputs:
+            if data == remit_data:
+                raise InputProblem(f"{name}: is the same file as the remittance {remit_name}; give the 837P claim files after it")
+        try:
+            remits = read_remittance_file(remit_name, iter_events([remit_data]))
+        except X12ReadError as error:
+            raise InputProblem(unreadable(remit_name, error)) from None
+        index = ClaimIndex()
+        for name, data in claim_inputs:
+            try:
+                if not index_claim_file(index, name, iter_events([data]), checker):
+                    warn(f"{name}: holds no claims")
+            except X12ReadError as error:
+                raise InputProblem(unreadable(name, error)) from None
+        if checker.minutes is not None:
+            for problem in checker.minutes.problems:
+                warn(f"{checker.minutes.source}:{problem.row}: {problem.message}")
+    except (InputProblem, MapError, ConfigError, CheckUsageError, CodeListError, WrongFileType) as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    codes = CodeBook(checker.maps, lists[0], lists[1])
+    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps
+
+
+@main.command("match")
+@click.argument("remit")
+@click.argument("claims", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@_match_options
+def match_command(remit: str, claims: tuple[str, ...], output_format: str, **options) -> None:
+    """Match every service payment of the 835 REMIT to its line in the 837P CLAIMS.
+
+    Each payment gets its decoded adjustments and remarks, a category, the check findings
+    that explain a denial and a recommended action; 835 claims with no 837 claim are listed
+    as unmatched, and an 835 that does not balance is reported. REMIT or one CLAIMS file may
+    be - for standard input. Exit 0, or 2 when an input cannot be read or is the wrong kind.
+    """
+    from .match import render_csv, render_text
+
+    result, _ = run_match(remit, claims, **options)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    elif output_format == "csv":
+        stream = click.get_binary_stream("stdout")
+        stream.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
+        stream.flush()
+    else:
+        for line in render_text(result):
+            click.echo(line)
+    sys.exit(EXIT_OK)
+
+
+def _inside(folder: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+@main.command("appeal")
+@click.argument("remit")
+@click.argument("claims", nargs=-1, required=True)
+@click.option("-o", "--output", "output", required=True, metavar="DIR", help="Folder for the packets and index.json (created when missing).")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first replacement claim, +1 for each next one [default: YYDDDHHMM from the clock].")
+@click.option("--date", "letter_date", metavar="YYYY-MM-DD", help="Date on the letters [default: today].")
+@_match_options
+def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, **options) -> None:
+    """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
+
+    Each DIR/NNN-<claim>/ holds letter.md and letter.html (the decoded reasons, the cause,
+    the rule and source supporting the billing, a documentation checklist) and, when a
+    correction resolves the denial, replacement-837p.x12. DIR/index.json lists them with
+    paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
+    """
+    from datetime import date, datetime
+
+    from .appeal import build_packets, index_json
+
+    try:
+        today = date.fromisoformat(letter_date) if letter_date else date.today()
+    except ValueError:
+        fail(f"--date {letter_date!r} is not a date (YYYY-MM-DD)")
+        sys.exit(EXIT_UNREADABLE)
+    start = control_number or int(datetime.now().strftime("%y%j%H%M"))
+    result, maps = run_match(remit, claims, **options)
+    packets = build_packets(result, maps, today=today, control_start=start)
+    folder = Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for packet in packets.packets:
+            target = folder / packet.folder
+            if target.is_symlink() or not _inside(folder, target):
+                raise InputProblem(f"{target}: is a link or lies outside {output}; refusing to write there")
+            target.mkdir(exist_ok=True)
+            files = {"letter.md": packet.letter_markdown.encode("utf-8"), "letter.html": packet.letter_html.encode("utf-8")}
+            if packet.replacement is not None:
+                files["replacement-837p.x12"] = packet.replacement
+            for name, data in files.items():
+                path = target / name
+                if path.is_symlink() or not _inside(folder, path):
+                    raise InputProblem(f"{path}: is a link or lies outside {output}; refusing to write there")
+                write_atomically(str(path), data)
+        write_atomically(str(folder / "index.json"), (json.dumps(index_json(packets), indent=2) + "\n").encode("utf-8"))
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    except OSError as error:
+        fail(f"{output}: cannot write: {error.strerror or error}")
+        sys.exit(EXIT_UNREADABLE)
+    for packet in packets.packets:
+        extra = f", replacement claim (frequency {packet.frequency})" if packet.replacement is not None else ""
+        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} lines {', '.join(map(str, packet.lines)) or '-'}: {', '.join(packet.actions)}{extra}")
+        for note in packet.notes:
+            click.echo(f"    note: {note}")
+    for item in packets.skipped:
+        click.echo(f"no packet for claim {item.claim_id}: {', '.join(item.actions)}")
+    click.echo(f"{counted(len(packets.packets), 'packet')} written to {output} ({sum(p.replacement is not None for p in packets.packets)} with a replacement claim); index.json lists them.")
+    sys.exit(EXIT_OK)

@@ -984,7 +984,12 @@ def _minutes(ctx: _Context, record: ClaimRecord, index: int) -> int | None:
     return ctx.minutes.minutes_for(record.claim_id, lx)
 
 
-def _modifier_correction(finding: Finding, record: ClaimRecord, index: int) -> Correction | None:
+def _modifier_correction(
+    finding: Finding, record: ClaimRecord, index: int, maps: Maps, profile: PayerProfile | None
+) -> Correction | None:
+    """The correction a check finding offers for line ``index``: its fix's edits, else the
+    modifiers its details target; for M201 without a target, the discipline the claim's
+    other lines or the rendering taxonomy name."""
     target = finding.details.get("target_modifiers") if finding.details else None
     edits = tuple(finding.fix.edits) if finding.fix is not None else ()
     if edits:
@@ -992,6 +997,11 @@ def _modifier_correction(finding: Finding, record: ClaimRecord, index: int) -> C
     if target:
         what = finding.fix.description if finding.fix is not None else f"set modifiers to {':'.join(target)}"
         return Correction(f"line {record.lx(index)}: {what}", index, modifiers=tuple(target), rule=finding.code)
+    if finding.code == "M201":
+        missing = _missing_discipline(record, (index,), maps)
+        new = missing_mods(record, index, missing, maps, profile) if missing else None
+        if new is not None:
+            return Correction(f"line {record.lx(index)}: add {missing}", index, modifiers=new, rule="M201")
     return None
 
 
@@ -1055,12 +1065,13 @@ def assess(
             category, True, action, cause, fix, why, tuple(dict.fromkeys(codes)), tuple(corrections), facts, reason
         )
 
+    profile = _profile(record, ctx.maps)
     if "MA130" in remark_codes:
         fixable = [f for f in _explaining(record, indexes, "other") if f.code not in codes]
         codes.extend(f.code for f in fixable)
         for f in fixable:
             if record is not None and indexes:
-                c = _modifier_correction(f, record, indexes[0])
+                c = _modifier_correction(f, record, indexes[0], ctx.maps, profile)
                 if c:
                     corrections.append(c)
         if not fixable and record is not None and indexes:
@@ -1074,13 +1085,12 @@ def assess(
             cause += f"; check finds {', '.join(dict.fromkeys(codes))}"
         return done("new-claim", cause, "correct the claim and send it as a new claim (frequency 1)", ACTION_RULES[1][2])
 
-    profile = _profile(record, ctx.maps)
     if category == "ncci-bundling":
         return _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure)
     if category == "modifier":
         for f in explaining:
             if record is not None and indexes:
-                c = _modifier_correction(f, record, indexes[0])
+                c = _modifier_correction(f, record, indexes[0], ctx.maps, profile)
                 if c:
                     corrections.append(c)
         if explaining:
@@ -1151,7 +1161,7 @@ def assess(
         codes.extend(f.code for f in fixable)
         if record is not None and indexes:
             for f in fixable:
-                c = _modifier_correction(f, record, indexes[0])
+                c = _modifier_correction(f, record, indexes[0], ctx.maps, profile)
                 if c:
                     corrections.append(c)
         return done("corrected-claim", "; ".join(dict.fromkeys(f.message for f in fixable)), "correct what the findings name", ACTION_RULES[29][2])
@@ -1253,7 +1263,7 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
         if not n30x:
             codes.append("N301")
         for f in n30x:
-            c = _modifier_correction(f, record, c2_index)
+            c = _modifier_correction(f, record, c2_index, ctx.maps, profile)
             if c and (f.details or {}).get("evidence") or (c and c.edits):
                 corrections.append(c)
         if all(blocks) and not corrections:

@@ -1,0 +1,683 @@
+"""Appeal packets as values: a letter (Markdown and HTML) and a replacement claim per claim.
+
+Theory of operation
+-------------------
+:func:`build_packets` reads a :class:`~edi_rehab.match.MatchResult` and, for every 837 claim
+whose *latest* adjudication still leaves a line denied (a line paid after a correction is not
+denied any more), decides what to send:
+
+* a line whose action is ``corrected-claim`` or ``new-claim`` asks for a replacement claim;
+  it is built (:func:`edi_rehab.extract.build_claim_file`) when every such line has a
+  correction that needs no human decision (a modifier to add, units to bill) and the
+  claim can take it; otherwise the letter says what to change by hand;
+* ``appeal`` and ``reopening`` lines ask for the letter's reconsideration request;
+* claims whose denied lines are all ``write-off``, ``bill-patient`` or ``none`` get no packet
+  (:attr:`Packets.skipped` says why), because there is nothing to send to the payer.
+
+The replacement is a complete 837P holding the claim alone: every original line (paid ones
+too: a replacement replaces the whole claim), the corrections, CLM05-3 = the payer profile's
+``replacement_frequency`` (``7`` with REF*F8 = the latest CLP07 after any reversal, or ``1``),
+``1`` for a claim returned as unprocessable (MA130), fresh ISA13/GS06/ST02 and consistent HL,
+LX, CLM02 and SE01. Units or lines are not changed on a claim with COB loops (2320/2430):
+that would unbalance the other payer's adjudication.
+
+The letter is built as a small document model (:class:`Block` values) and rendered twice.
+Both renderers escape **every** piece of text, so nothing taken from a file (CLM01, names,
+payer names, time blocks, code texts from ``--carc-file``) can become markup: Markdown
+punctuation is backslash-escaped and ``<``/``>``/``&`` become entities; HTML goes through
+:func:`html.escape` and the page forbids scripts (Content-Security-Policy).
+
+Folder names (:func:`folder_name`) are ``NNN-<CLM01 reduced to [A-Za-z0-9._-]>``: the
+ordinal makes them unique even for duplicate CLM01s and on case-insensitive file systems,
+and the reduction keeps them inside the output folder whatever CLM01 holds.
+
+Nothing here does I/O; the CLI writes the files.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .extract import ControlNumbers, ExtractError, build_claim_file, delete_line_edit, modifier_edit, units_edits
+from .findings import Edit
+from .mapdata import Maps
+from .match import ClaimRecord, Correction, MatchResult, MatchRow
+
+__all__ = [
+    "SUPPORT",
+    "CHECKLISTS",
+    "Block",
+    "AppealPacket",
+    "Packets",
+    "build_packets",
+    "folder_name",
+    "index_json",
+    "render_markdown",
+    "render_html",
+]
+
+#: Actions that send something to the payer.
+SENDING = ("corrected-claim", "new-claim", "reopening", "appeal")
+
+#: The rule and its source that support the billing, per category (our own summaries of
+#: public CMS manuals and NCCI guidance; reference sections 1-4 and 7).
+SUPPORT: dict[str, tuple[str, ...]] = {
+    "units": (
+        "Medicare Claims Processing Manual (Pub. 100-04), Chapter 5, §20.2: 15-minute timed codes are billed in "
+        "units counted from the total timed minutes of the day (one unit for 8 to 22 minutes, two for 23 to 37, "
+        "and so on: the 8-minute rule).",
+        "Medicare Benefit Policy Manual (Pub. 100-02), Chapter 15, §220.3: the treatment note records the total "
+        "timed minutes and the total treatment minutes that support the units.",
+    ),
+    "ncci-bundling": (
+        "NCCI procedure-to-procedure (PTP) edits: when both codes of a pair are billed for the same patient on the "
+        "same date, only the column 1 code is paid unless the pair's modifier indicator is 1 and an NCCI-associated "
+        "modifier (59, XE, XP, XS or XU) shows the services were distinct.",
+        "CMS NCCI guidance on modifier 59 (its example pairs 97140 with 97530): modifier 59 may be reported when the "
+        "two procedures are performed in distinctly different 15-minute time blocks, and not when they share a "
+        "block. MLN fact sheet MLN1783722, Proper Use of Modifiers 59, XE, XP, XS and XU, describes the X modifiers.",
+    ),
+    "modifier": (
+        "Medicare Claims Processing Manual (Pub. 100-04), Chapter 5, §20.1: every outpatient therapy service "
+        "carries the GP, GO or GN modifier of the plan of care it is delivered under; CQ and CO mark services "
+        "furnished in whole or in part by a therapy assistant (Social Security Act §1834(v)) and travel with GP "
+        "and GO.",
+    ),
+    "benefit-limit": (
+        "Bipartisan Budget Act of 2018, §50202: the therapy caps became annual thresholds. Above the threshold the "
+        "KX modifier attests that the services are medically necessary and that the record documents it; services "
+        "with KX remain payable.",
+    ),
+    "medical-necessity": (
+        "Medicare Benefit Policy Manual (Pub. 100-02), Chapter 15, §220: outpatient therapy is covered when it is "
+        "reasonable and necessary and furnished under a certified plan of care; §220.3 lists the documentation "
+        "(evaluation, plan of care, progress reports, treatment notes).",
+    ),
+    "authorization": ("The payer's prior authorization requirements for outpatient therapy, and the authorization issued for these dates.",),
+    "duplicate": ("Each line reports a distinct service (a different date, session or procedure); the remittance shows no earlier payment for it.",),
+    "eligibility": ("Coverage on the date of service, as the payer's eligibility response (271) confirmed it.",),
+    "timely-filing": (
+        "Medicare: 42 CFR §424.44 (claims are filed within one calendar year after the date of service). Other payers: "
+        "the filing limit in the provider agreement. The first submission was timely, as the acceptance reports show.",
+    ),
+    "other": (),
+    "unprocessable": (
+        "A claim returned as unprocessable (RARC MA130) carries no appeal rights; it is corrected and submitted as a "
+        "new claim.",
+    ),
+}
+
+#: The documentation to gather, per category.
+CHECKLISTS: dict[str, tuple[str, ...]] = {
+    "units": (
+        "Treatment note for each date of service with the total timed minutes and the total treatment minutes (Pub. 100-02 Ch. 15 §220.3)",
+        "Minutes per timed code from the EMR's time log",
+        "The units calculation under the 8-minute rule (Pub. 100-04 Ch. 5 §20.2) for each date",
+        "The plan of care that covers the services",
+    ),
+    "ncci-bundling": (
+        "Treatment note with the start and stop time of each service, showing distinct 15-minute time blocks",
+        "What each service addressed (goal or body region), showing they were separate",
+        "The NCCI edit (column 1, column 2, modifier indicator) from the PTP file in force on the date of service",
+        "The corrected line carrying 59 or XU, only if the time blocks were distinct",
+    ),
+    "modifier": (
+        "The plan of care for the discipline (PT, OT or SLP) the service was delivered under",
+        "Credentials of the treating therapist, and the assistant's share of the service when CQ or CO applies",
+        "The corrected line with its modifiers",
+    ),
+    "benefit-limit": (
+        "Year-to-date therapy amounts for the discipline (PT and SLP combined, OT separately)",
+        "Documentation of medical necessity above the threshold: progress report, objective measures, goals",
+        "The corrected line with KX, when the record supports it",
+        "The signed ABN, when GA is on the line",
+    ),
+    "medical-necessity": (
+        "Signed and certified plan of care covering the dates of service",
+        "Initial evaluation and the latest progress report",
+        "Treatment notes for the denied dates",
+        "Objective measures and functional goals showing the need for skilled therapy",
+        "The coverage policy (LCD) the payer cited, when RARC N115 names one, addressed point by point",
+    ),
+    "authorization": (
+        "The authorization number or letter with the approved dates and visits or units",
+        "A log of the visits or units used against it",
+        "Proof of a timely request, for a retroactive authorization",
+    ),
+    "duplicate": (
+        "Both lines or claims with their dates and procedures",
+        "Treatment notes showing separate sessions",
+        "The remittance that adjudicated the original line",
+    ),
+    "eligibility": (
+        "The eligibility response (271) or portal printout for the date of service",
+        "A copy of the member ID card",
+        "Other coverage (coordination of benefits) details",
+    ),
+    "timely-filing": (
+        "The 999 and 277CA acceptance reports with their dates",
+        "The first submission (claim file or clearinghouse report)",
+        "Correspondence showing earlier submissions",
+    ),
+    "other": ("Everything the remark codes ask for", "The complete claim with the corrected data"),
+    "unprocessable": ("The corrected claim, sent as a new claim (frequency 1)", "What the remark codes say was missing or invalid"),
+}
+
+_REQUESTS = {
+    "appeal": "We ask you to reconsider the denial of the lines below: they were billed correctly, as the rules and documentation listed here show.",
+    "reopening": "We ask you to reopen the claim and reprocess the lines below as submitted: the claim carried the information the denial says was missing, so the denial appears to be a processing error.",
+    "corrected-claim": "A corrected claim is enclosed for the lines below; the corrections are listed with each line.",
+    "new-claim": "The claim was returned as unprocessable, which carries no appeal rights; a new claim with the corrections below is enclosed.",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The document model and its two renderings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One block of a letter. ``kind``: ``h1``, ``h2``, ``h3``, ``p``, ``facts`` (label, value
+    pairs), ``ul``, ``checklist`` or ``table`` (``header`` + ``rows``). Every string in it is
+    plain text: the renderers escape it."""
+
+    kind: str
+    text: str = ""
+    items: tuple = ()
+    header: tuple[str, ...] = ()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain(text: object) -> str:
+    return _CONTROL.sub(" ", str(text))
+
+
+def md_escape(text: object) -> str:
+    """Text safe to place in Markdown: no markup, no raw HTML, no entity tricks."""
+    value = _plain(text)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    # A block starting with -, + or = (list, rule, heading) or "1. " (ordered list) would
+    # become markup; CommonMark lets any ASCII punctuation be backslash-escaped.
+    value = re.sub(r"^(\s*)([-+=])", r"\1\\\2", value)
+    return re.sub(r"^(\s*\d{1,9})([.)])(?=\s|$)", r"\1\\\2", value)
+
+
+def render_markdown(blocks: Iterable[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        kind = block.kind
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + md_escape(block.text))
+        elif kind == "p":
+            out.append(md_escape(block.text))
+        elif kind == "facts":
+            out.append("\n".join(f"- **{md_escape(label)}:** {md_escape(value)}" for label, value in block.items))
+        elif kind == "ul":
+            out.append("\n".join(f"- {md_escape(item)}" for item in block.items))
+        elif kind == "checklist":
+            out.append("\n".join(f"- [ ] {md_escape(item)}" for item in block.items))
+        elif kind == "table":
+            lines = ["| " + " | ".join(md_escape(h) for h in block.header) + " |"]
+            lines.append("|" + "|".join("---" for _ in block.header) + "|")
+            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in block.items]
+            out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def _h(text: object) -> str:
+    return html.escape(_plain(text), quote=True)
+
+
+_STYLE = (
+    "body{font-family:Georgia,serif;max-width:50em;margin:2em auto;line-height:1.4}"
+    "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em;text-align:left}"
+    "ul.checklist{list-style:none}ul.checklist li:before{content:'\\2610  '}"
+)
+
+
+def render_html(blocks: Sequence[Block], title: str) -> str:
+    body: list[str] = []
+    for block in blocks:
+        kind = block.kind
+        if kind in ("h1", "h2", "h3"):
+            body.append(f"<{kind}>{_h(block.text)}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{_h(block.text)}</p>")
+        elif kind == "facts":
+            body.append("<ul>" + "".join(f"<li><strong>{_h(k)}:</strong> {_h(v)}</li>" for k, v in block.items) + "</ul>")
+        elif kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{_h(item)}</li>" for item in block.items) + "</ul>")
+        elif kind == "checklist":
+            body.append('<ul class="checklist">' + "".join(f"<li>{_h(item)}</li>" for item in block.items) + "</ul>")
+        elif kind == "table":
+            head = "".join(f"<th>{_h(h)}</th>" for h in block.header)
+            rows = "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in block.items)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        f"<title>{_h(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Packets
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AppealPacket:
+    """What goes into one folder."""
+
+    number: int
+    claim_id: str
+    folder: str
+    #: the 837 file the claim came from (None when the 835 named no claim given)
+    file: str | None
+    letter_markdown: str
+    letter_html: str
+    #: the replacement or new 837P, when a correction resolves the denial
+    replacement: bytes | None
+    #: CLM05-3 of the replacement
+    frequency: str | None
+    #: LX01 of every line still denied
+    lines: tuple[int, ...]
+    actions: tuple[str, ...]
+    #: why no replacement was built, edits that were skipped ... (no patient data)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    claim_id: str
+    lines: tuple[int, ...]
+    actions: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"claim_id": self.claim_id, "lines": list(self.lines), "actions": list(self.actions)}
+
+
+@dataclass(frozen=True, slots=True)
+class Packets:
+    packets: tuple[AppealPacket, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def folder_name(number: int, claim_id: str) -> str:
+    """``NNN-<claim id reduced to letters, digits, dot, dash, underscore>``: unique by its
+    ordinal, and never a path (no separator, never ``.`` or ``..``, no leading dot)."""
+    reduced = _SAFE.sub("_", claim_id).strip("._-")[:40].rstrip("._-") or "claim"
+    return f"{number:03d}-{reduced}"
+
+
+def index_json(packets: Packets) -> dict:
+    """``index.json``: every packet with paths relative to the output folder."""
+    return {
+        "claims": [
+            {
+                "claim_id": p.claim_id,
+                "letter": f"{p.folder}/letter.md",
+                "replacement_claim": f"{p.folder}/replacement-837p.x12" if p.replacement is not None else None,
+                "lines": list(p.lines),
+            }
+            for p in packets.packets
+        ],
+        "not_appealed": [s.to_json() for s in packets.skipped],
+    }
+
+
+def _open_rows(rows: Sequence[MatchRow], line_count: int | None) -> tuple[list[MatchRow], list[int]]:
+    """The rows of the latest adjudication of each line, and the lines still denied."""
+    latest: dict[int, tuple[int, list[MatchRow]]] = {}
+    for row in rows:
+        if row.payment.is_reversal:
+            continue
+        indexes = row.match.indexes if row.service is not None else tuple(range(line_count or 0))
+        for i in indexes or (-1,):
+            seen = latest.get(i)
+            key = id(row.payment)
+            if seen is None or seen[0] != key:
+                latest[i] = (key, [row])
+            else:
+                seen[1].append(row)
+    open_rows: list[MatchRow] = []
+    open_lines: list[int] = []
+    for i, (_, items) in sorted(latest.items()):
+        denied = [r for r in items if r.denied]
+        if denied:
+            open_lines.append(i)
+            for r in denied:
+                if all(r is not o for o in open_rows):
+                    open_rows.append(r)
+    return open_rows, open_lines
+
+
+def build_packets(
+    result: MatchResult,
+    maps: Maps,
+    *,
+    today: date,
+    control_start: int = 1,
+) -> Packets:
+    """One packet per claim that still has a denied line needing something sent.
+
+    Args:
+        result: from :func:`edi_rehab.match.match_remittances`.
+        maps: for payer profiles (replacement frequency).
+        today: the letter's date.
+        control_start: ISA13/GS06 of the first replacement claim; each next one adds 1.
+    """
+    by_claim: dict[object, list[MatchRow]] = {}
+    for row in result.rows:
+        key = ("837", row.match.record.ordinal) if row.match.record is not None else ("835", row.remit_file, row.payment.index)
+        by_claim.setdefault(key, []).append(row)
+    packets: list[AppealPacket] = []
+    skipped: list[Skipped] = []
+    control = control_start
+    for key, rows in by_claim.items():
+        record = rows[0].match.record
+        open_rows, open_lines = _open_rows(rows, len(record.claim.lines) if record else None)
+        if not open_rows:
+            continue
+        actions = tuple(dict.fromkeys(r.action for r in open_rows))
+        lxs = tuple(
+            dict.fromkeys(
+                lx
+                for lx in ((record.lx(i) if record is not None and i >= 0 else None) for i in open_lines)
+                if lx is not None
+            )
+        )
+        claim_id = record.claim_id if record is not None else rows[0].remit_claim_id
+        if not any(a in SENDING for a in actions):
+            skipped.append(Skipped(claim_id, lxs, actions))
+            continue
+        number = len(packets) + 1
+        folder = folder_name(number, claim_id)
+        replacement, frequency, notes = None, None, []
+        if record is not None and any(a in ("corrected-claim", "new-claim") for a in actions):
+            replacement, frequency, notes = _replacement(result, maps, record, open_rows, control)
+            if replacement is not None:
+                control += 1
+        elif record is None:
+            notes.append("no 837 claim with this CLP01 was given: the letter uses the remittance alone")
+        blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes)
+        title = f"Claim {claim_id}: request to the payer"
+        packets.append(
+            AppealPacket(
+                number,
+                claim_id,
+                folder,
+                record.file if record else None,
+                render_markdown(blocks),
+                render_html(blocks, title),
+                replacement,
+                frequency,
+                lxs,
+                actions,
+                tuple(notes),
+            )
+        )
+    return Packets(tuple(packets), tuple(skipped))
+
+
+def _corrections(rows: Sequence[MatchRow]) -> tuple[list[Correction], list[str]]:
+    """Every correction the open correction lines need, deduplicated; and what is missing."""
+    found: list[Correction] = []
+    missing: list[str] = []
+    for row in rows:
+        if row.action not in ("corrected-claim", "new-claim"):
+            continue
+        ready = [c for c in row.assessment.corrections if c.ready]
+        if not ready:
+            lines = ", ".join(map(str, row.match.lines)) or "?"
+            missing.append(f"line {lines}: {row.assessment.fix or 'a correction a person must decide'}")
+        for c in ready:
+            if all((c.line, c.modifiers, c.units, c.edits) != (o.line, o.modifiers, o.units, o.edits) for o in found):
+                found.append(c)
+    return found, missing
+
+
+def _replacement(
+    result: MatchResult, maps: Maps, record: ClaimRecord, rows: Sequence[MatchRow], control: int
+) -> tuple[bytes | None, str | None, list[str]]:
+    notes: list[str] = []
+    corrections, missing = _corrections(rows)
+    if missing:
+        notes += [f"no replacement claim built: {m}" for m in missing]
+        return None, None, notes
+    claim = record.claim
+    tx = claim.transaction
+    edits: list[Edit] = []
+    for c in corrections:
+        if c.edits:
+            edits.extend(c.edits)
+            continue
+        if c.line is None:
+            continue
+        line = claim.lines[c.line]
+        if c.units is not None and claim.has_cob:
+            notes.append(f"no replacement claim built: {c.description} would change a line of a claim with COB loops (2320/2430)")
+            return None, None, notes
+        try:
+            if c.modifiers is not None:
+                edit = modifier_edit(tx, line, c.modifiers)
+                if edit is not None:
+                    edits.append(edit)
+            elif c.units == 0:
+                edits.append(delete_line_edit(tx, line))
+            elif c.units is not None:
+                edits.extend(units_edits(tx, line, c.units))
+        except ExtractError as error:
+            notes.append(f"no replacement claim built: {error}")
+            return None, None, notes
+    if not edits:
+        notes.append("no replacement claim built: the corrections change nothing on the claim")
+        return None, None, notes
+    if any(r.action == "new-claim" for r in rows):
+        frequency, number = "1", None
+    else:
+        profile = record.profile or maps.profile_for(claim.payer_id, claim.filing_indicator)
+        frequency = profile.replacement_frequency
+        number = result.latest_payer_claim_number(record) if frequency == "7" else None
+        if frequency == "7" and not number:
+            notes.append("no replacement claim built: no payer claim number (CLP07) to put in REF*F8")
+            return None, None, notes
+    try:
+        data, skipped = build_claim_file(
+            tx,
+            claim,
+            control=ControlNumbers(control, control, "0001"),
+            edits=edits,
+            frequency=frequency,
+            payer_claim_number=number,
+        )
+    except ExtractError as error:
+        notes.append(f"no replacement claim built: {error}")
+        return None, None, notes
+    if skipped:
+        notes.append(f"{len(skipped)} overlapping edit(s) were not applied; review the replacement claim")
+    return data, frequency, notes
+
+
+# -- the letter ---------------------------------------------------------------------------------
+def _money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+
+
+def _line_label(row: MatchRow) -> str:
+    lines = ", ".join(map(str, row.match.lines))
+    return f"line {lines}" if lines else "the claim"
+
+
+def _support(row: MatchRow) -> list[str]:
+    a = row.assessment
+    key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else a.category
+    out = list(SUPPORT.get(key, ()))
+    facts = a.facts
+    if a.category == "ncci-bundling" and "column1" in facts:
+        out.insert(
+            0,
+            f"The edit in question: {facts['column1']} (column 1) with {facts['column2']} (column 2), modifier "
+            f"indicator {facts['modifier_indicator']} (source: {facts['edit_source']}).",
+        )
+        blocks = facts.get("time_blocks")
+        if isinstance(blocks, dict) and blocks:
+            out.append("The record places " + " and ".join(f"line {lx} in time block {b}" for lx, b in blocks.items()) + ".")
+    if a.category == "units" and "minutes" in facts:
+        out.append(
+            f"The record shows {facts['minutes']} timed minutes for {_line_label(row)}, which support "
+            f"{facts['units_supported']} unit(s) under §20.2; {facts['units_billed']} were billed."
+        )
+    if a.category == "units" and "group_allowed_total" in facts:
+        out.append(
+            f"For the whole day the timed minutes allow {facts['group_allowed_total']} unit(s); "
+            f"{facts.get('group_billed_total', '?')} were billed."
+        )
+    return out
+
+
+def _letter(
+    result: MatchResult,
+    record: ClaimRecord | None,
+    rows: Sequence[MatchRow],
+    open_rows: Sequence[MatchRow],
+    today: date,
+    frequency: str | None,
+    has_replacement: bool,
+    notes: Sequence[str],
+) -> list[Block]:
+    first = open_rows[0]
+    remit = first.remit
+    claim = record.claim if record else None
+    claim_id = claim.claim_id if claim else first.remit_claim_id
+    icn = result.latest_payer_claim_number(record) if record else first.payer_claim_number
+    actions = list(dict.fromkeys(r.action for r in open_rows if r.action in SENDING))
+    heading = {
+        "appeal": "Request for reconsideration",
+        "reopening": "Request to reopen and reprocess",
+        "corrected-claim": "Corrected claim",
+        "new-claim": "New claim after an unprocessable return",
+    }[actions[0]]
+    blocks = [Block("h1", f"{heading}: claim {claim_id}")]
+    blocks.append(Block("p", f"Draft prepared {today.isoformat()}. Check every statement against the medical record before sending."))
+    facts: list[tuple[str, str]] = [("To", remit.payer_name or "the payer")]
+    if remit.payer_id:
+        facts.append(("Payer id", remit.payer_id))
+    if claim is not None and claim.billing_provider is not None:
+        facts.append(("From", f"{claim.billing_provider.name}, NPI {claim.billing_provider.id}"))
+    who = (claim.patient or claim.subscriber) if claim is not None else None
+    if who is not None:
+        facts.append(("Patient", who.name))
+        if claim.subscriber is not None and claim.subscriber.id:
+            facts.append(("Member id", claim.subscriber.id))
+    facts.append(("Patient control number (CLM01)", claim_id))
+    if icn:
+        facts.append(("Payer claim number", icn))
+    if remit.trace_number:
+        facts.append(("Remittance trace (TRN02)", remit.trace_number))
+    if remit.payment_date:
+        facts.append(("Remittance date", remit.payment_date.isoformat()))
+    if claim is not None:
+        dates = sorted({line.service_date.start for line in claim.lines if line.service_date and line.service_date.start})
+        if dates:
+            span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
+            facts.append(("Dates of service", span))
+        facts.append(("Claim charge (CLM02)", claim.charge_raw))
+    blocks.append(Block("facts", items=tuple(facts)))
+
+    blocks.append(Block("h2", "Request"))
+    for action in actions:
+        text = _REQUESTS[action]
+        if action == "corrected-claim" and has_replacement:
+            text += (
+                f" It replaces payer claim number {icn} (frequency code 7, REF*F8)." if frequency == "7" else " It is sent as a new claim (frequency code 1), as this payer asks."
+            )
+        elif action in ("corrected-claim", "new-claim") and not has_replacement:
+            text = text.replace("is enclosed", "will follow").replace("are listed", "are listed")
+        blocks.append(Block("p", text))
+
+    table = []
+    for row in open_rows:
+        table.append(
+            (
+                ", ".join(map(str, row.match.lines)) or "-",
+                row.procedure or "-",
+                " ".join(row.modifiers) or "-",
+                row.service_date or "-",
+                str(row.units_billed) if row.units_billed is not None else "-",
+                _money(row.charge),
+                _money(row.paid),
+                " ".join(a.label for a in row.adjustments if a.category not in ("contractual", "patient-responsibility")) or row.assessment.reason,
+                row.action,
+            )
+        )
+    blocks.append(Block("h2", "Lines in question"))
+    blocks.append(Block("table", items=tuple(table), header=("Line", "Procedure", "Modifiers", "Date", "Units", "Charge", "Paid", "Denial", "Request")))
+
+    for row in open_rows:
+        a = row.assessment
+        title = f"{_line_label(row).capitalize()}: {row.procedure or 'claim'}"
+        if row.service_date:
+            title += f" on {row.service_date}"
+        blocks.append(Block("h2", title))
+        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments]
+        reasons += [f"Remark {r.code}: {r.to_json()['text']}" for r in row.remarks]
+        blocks.append(Block("h3", "Why the payer denied it"))
+        blocks.append(Block("ul", items=tuple(reasons) or ("The remittance gives no adjustment code.",)))
+        blocks.append(Block("h3", "Cause"))
+        blocks.append(Block("p", a.cause or "Not determined from the codes."))
+        if a.findings and record is not None:
+            found = []
+            for i in row.match.indexes:
+                found += [f"{f.code}: {f.message}" for f in record.findings_on(i) if f.code in a.findings]
+            found += [f"{f.code}: {f.message}" for f in record.claim_findings if f.code in a.findings]
+            if found:
+                blocks.append(Block("ul", items=tuple(dict.fromkeys(found))))
+        blocks.append(Block("h3", "What resolves it"))
+        fix = a.fix or "See the request above."
+        ready = [c.description for c in a.corrections if c.ready and row.action in ("corrected-claim", "new-claim")]
+        blocks.append(Block("p", fix))
+        if ready:
+            blocks.append(Block("ul", items=tuple(f"Applied in the enclosed claim: {d}" for d in ready) if has_replacement else tuple(ready)))
+        support = _support(row)
+        if support:
+            blocks.append(Block("h3", "Rule and source supporting the billing"))
+            blocks.append(Block("ul", items=tuple(support)))
+
+    keys = []
+    for row in open_rows:
+        key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else row.category
+        if key not in keys:
+            keys.append(key)
+    checklist = tuple(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))
+    blocks.append(Block("h2", "Documentation checklist"))
+    blocks.append(Block("checklist", items=checklist))
+    enclosures = []
+    if has_replacement:
+        enclosures.append("replacement-837p.x12: the corrected claim" if frequency == "7" else "replacement-837p.x12: the new claim")
+    enclosures.append("The documents checked above")
+    blocks.append(Block("h2", "Enclosures"))
+    blocks.append(Block("ul", items=tuple(enclosures)))
+    if notes:
+        blocks.append(Block("h2", "Notes for the person sending this"))
+        blocks.append(Block("ul", items=tuple(notes)))
+    signer = claim.billing_provider.name if claim is not None and claim.billing_provider is not None else "The provider"
+    blocks.append(Block("p", f"Sincerely, {signer}"))
+    return blocks

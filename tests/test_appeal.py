@@ -1,0 +1,262 @@
+"""appeal: packets (letters in Markdown and HTML, replacement claims), folder names, escaping."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+
+from edi_rehab.appeal import Block, build_packets, folder_name, index_json, md_escape, render_html, render_markdown
+from edi_rehab.claims import read_claims
+from edi_rehab.config import parse_config
+from edi_rehab.minutes import parse_minutes_csv
+from edi_rehab.x12 import parse
+from matchkit import MAPS, C, L, P, S, claim_file, remit_file, run
+
+PAID = [("CO", "45", "20"), ("PR", "2", "6")]
+
+TODAY = date(2026, 3, 2)
+
+
+def pyx12_valid(data: bytes) -> bool:
+    import pyx12.params
+    import pyx12.x12n_document
+
+    return pyx12.x12n_document.x12n_document(
+        pyx12.params.params(), io.StringIO(data.decode("latin-1")), fd_997=io.StringIO(), fd_html=io.StringIO(), fd_xmldoc=None
+    )
+
+
+def packets_for(remit, *claims, minutes=None, config=None, start=500):
+    result = run(remit, *claims, minutes=minutes, config=config)
+    return build_packets(result, MAPS, today=TODAY, control_start=start)
+
+
+def read_back(data: bytes):
+    doc = parse(data)
+    assert doc.warnings == []
+    (claim,) = read_claims(next(doc.transactions()))
+    return doc, claim
+
+
+NCCI_CLAIMS = [C("PCN1", [L("97140", charge="47"), L("97530", charge="55"), L("97110", charge="48")])]
+NCCI_REMIT = [
+    P(
+        "PCN1",
+        [
+            S("97140", charge="47", cas=PAID, ref6r="PCN1-1"),
+            S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2"),
+            S("97110", charge="48", cas=PAID, ref6r="PCN1-3"),
+        ],
+        icn="SYNICN-FIRST",
+    )
+]
+DISTINCT = "claim_id,line,minutes,time_block\nPCN1,1,15,0900-0915\nPCN1,2,15,0915-0930\nPCN1,3,15,0930-0945\n"
+
+
+def test_co236_letter_names_the_cause_and_the_fix():
+    (packet,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_CLAIMS)).packets
+    letter = packet.letter_markdown
+    assert packet.lines == (2,) and packet.actions == ("corrected-claim",)
+    # the cause: 97530 is column 2 of the pair with 97140, billed without 59/X
+    assert "97530 \\(column 2\\) was billed with 97140 \\(column 1, line 1\\)" in letter
+    assert "CO-236" in letter and "Remark N20" in letter
+    # the fix, with its condition
+    assert "add 59 to 97530 \\(line 2\\)" in letter and "distinct 15-minute time blocks" in letter
+    # the rule and its source
+    assert "NCCI procedure-to-procedure" in letter and "MLN1783722" in letter
+    assert "97140 \\(column 1\\) with 97530 \\(column 2\\), modifier indicator 1" in letter
+    # the documentation checklist for the category
+    assert "- [ ] Treatment note with the start and stop time of each service" in letter
+    # without evidence of distinct blocks nothing is built: the letter says what to change
+    assert packet.replacement is None
+    assert any("no replacement claim built" in note for note in packet.notes)
+
+
+@pytest.mark.slow
+def test_co236_with_distinct_time_blocks_gets_a_valid_replacement():
+    minutes = parse_minutes_csv(DISTINCT, "minutes.csv")
+    claims = claim_file(NCCI_CLAIMS)
+    (packet,) = packets_for(remit_file(NCCI_REMIT), claims, minutes=minutes).packets
+    assert packet.frequency == "7" and packet.replacement is not None
+    doc, claim = read_back(packet.replacement)
+    assert claim.frequency_code == "7" and claim.payer_claim_number == "SYNICN-FIRST"
+    # every original line, paid ones included; 59 only on 97530, in the payer's order
+    assert [(line.procedure, line.modifiers) for line in claim.lines] == [
+        ("97140", ("GP",)),
+        ("97530", ("59", "GP")),
+        ("97110", ("GP",)),
+    ]
+    isa = next(doc.segments())
+    assert isa.element(13) == "000000500"
+    assert "Applied in the enclosed claim: line 2: add 59" in packet.letter_markdown
+    assert "The record places line 2 in time block 0915-0930 and line 1 in time block 0900-0915" in packet.letter_markdown.replace("\\", "")
+    assert pyx12_valid(claims) and pyx12_valid(packet.replacement)
+
+
+@pytest.mark.slow
+def test_latest_clp07_after_a_reversal_goes_in_ref_f8():
+    remit = remit_file(
+        [
+            P("PCN1", [S("97110", charge="-48", cas=[("CO", "45", "-20")], ref6r="PCN1-1")], status="22", icn="ICN-OLD"),
+            P("PCN1", [S("97110", charge="48", cas=[("PR", "119", "48")], ref6r="PCN1-1")], icn="ICN-NEW"),
+        ]
+    )
+    claims = claim_file([C("PCN1", [L("97110", charge="48")])])
+    (packet,) = packets_for(remit, claims).packets
+    _, claim = read_back(packet.replacement)
+    assert claim.payer_claim_number == "ICN-NEW"
+    assert claim.lines[0].modifiers == ("GP", "KX")
+    assert "without KX" in packet.letter_markdown and "Bipartisan Budget Act of 2018" in packet.letter_markdown
+    assert pyx12_valid(packet.replacement)
+
+
+@pytest.mark.slow
+def test_payer_wanting_new_claims_gets_frequency_1_and_ma130_always_does():
+    config = parse_config('[profiles.medicare]\nreplacement_frequency = "1"\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110")], frequency="7", f8="OLDICN")])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "119", "50")], ref6r="PCN1-1")])])
+    (packet,) = packets_for(remit, claims, config=config).packets
+    _, claim = read_back(packet.replacement)
+    assert (packet.frequency, claim.frequency_code, claim.payer_claim_number) == ("1", "1", "")
+    assert "as this payer asks" in packet.letter_markdown
+    assert pyx12_valid(packet.replacement)
+
+    claims = claim_file([C("PCN2", [L("97110", ())], member="SYN000002")])
+    remit = remit_file([P("PCN2", [S("97110", (), cas=[("CO", "16", "50")], remarks=("M53",), ref6r="PCN2-1")], moa=("MA130",))])
+    (packet,) = packets_for(remit, claims).packets
+    _, claim = read_back(packet.replacement)
+    assert packet.actions == ("new-claim",) and claim.frequency_code == "1" and claim.lines[0].modifiers == ("GP",)
+    assert "no appeal rights" in packet.letter_markdown
+    assert pyx12_valid(packet.replacement)
+
+
+@pytest.mark.slow
+def test_units_correction_rescales_the_charge_and_keeps_clm02_consistent():
+    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3"), L("97140", charge="47")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="144", units="3", cas=[("CO", "151", "144")], ref6r="PCN1-1"), S("97140", charge="47", cas=PAID, ref6r="PCN1-2")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\nPCN1,2,8\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    _, claim = read_back(packet.replacement)
+    assert [(line.units, line.charge_raw) for line in claim.lines] == [(2, "96"), (1, "47")]
+    assert claim.charge_raw == "143"
+    assert "Pub. 100-04" in packet.letter_markdown and "units calculation under the 8-minute rule" in packet.letter_markdown
+    assert pyx12_valid(packet.replacement)
+
+
+def test_cob_claims_get_no_unit_changes():
+    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3")], cob=True)])
+    remit = remit_file([P("PCN1", [S("97110", charge="144", units="3", cas=[("CO", "151", "144")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    assert packet.replacement is None and any("COB" in note for note in packet.notes)
+
+
+def test_a_line_paid_after_its_correction_is_not_appealed():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file(
+        [
+            P("PCN1", [S("97110", cas=[("PR", "119", "50")], ref6r="PCN1-1")], icn="A"),
+            P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")], icn="B", frequency="7"),
+        ]
+    )
+    assert packets_for(remit, claims).packets == ()
+
+
+def test_write_offs_get_no_packet_but_are_listed():
+    claims = claim_file([C("PCN1", [L("97110", ("GP", "GZ"))])])
+    remit = remit_file([P("PCN1", [S("97110", ("GP", "GZ"), cas=[("CO", "50", "50")], ref6r="PCN1-1")])])
+    packets = packets_for(remit, claims)
+    assert packets.packets == () and index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["write-off"]}]
+
+
+def test_appeal_letter_for_a_denial_billed_correctly():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    assert packet.actions == ("appeal",) and packet.replacement is None and packet.notes == ()
+    letter = packet.letter_markdown
+    assert letter.startswith("# Request for reconsideration: claim PCN1")
+    assert "The record shows 31 timed minutes for line 1, which support 2 unit\\(s\\) under §20.2; 2 were billed." in letter
+    assert "Chapter 5, §20.2" in letter
+
+
+def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
+    claims = claim_file([C("OTHER", [L("97110")])])
+    remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])
+    (packet,) = packets_for(remit, claims).packets
+    assert packet.file is None and packet.claim_id == "NOPE" and packet.lines == ()
+    assert any("no 837 claim" in note for note in packet.notes)
+
+
+# -- folders --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("claim_id", "expected"),
+    [
+        ("../../x", "001-x"),
+        ("/etc/passwd", "001-etc_passwd"),
+        ("..", "001-claim"),
+        ("a b\x00c", "001-a_b_c"),
+        ("C:\\win", "001-C_win"),
+        (".hidden", "001-hidden"),
+        ("PCN1", "001-PCN1"),
+        ("x" * 60, "001-" + "x" * 40),
+    ],
+)
+def test_folder_names_are_plain_names(claim_id, expected):
+    name = folder_name(1, claim_id)
+    assert name == expected
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def test_duplicate_and_case_only_different_claim_ids_get_distinct_folders():
+    claims = claim_file([C("pcn1", [L("97110")]), C("PCN1", [L("97110")], member="SYN2"), C("PCN1", [L("97140", charge="47")], member="SYN3")])
+    remit = remit_file(
+        [
+            P("pcn1", [S("97110", cas=[("CO", "50", "50")], ref6r="pcn1-1")], icn="A"),
+            P("PCN1", [S("97110", cas=[("CO", "50", "50")], ref6r="PCN1-1")], icn="B"),
+            P("PCN1", [S("97140", charge="47", cas=[("CO", "50", "47")], ref6r="PCN1-1")], icn="C"),
+        ]
+    )
+    packets = packets_for(remit, claims).packets
+    folders = [p.folder for p in packets]
+    assert len(packets) == 3 and len({f.lower() for f in folders}) == 3
+
+
+# -- escaping ------------------------------------------------------------------------------------
+EVIL = '<script>alert("x")</script> & **bold** [l](http://e) | `c`'
+
+
+def test_html_escapes_every_value_from_the_file():
+    claims = claim_file([C("PCN<b>&1", [L("97110")], last="<img src=x onerror=alert(1)>")], billing="ACME & <SONS>")
+    remit = remit_file([P("PCN<b>&1", [S("97110", cas=[("CO", "50", "50")], ref6r="PCN<b>&1-1")])], payer="PAYER <i>&amp;")
+    (packet,) = packets_for(remit, claims).packets
+    page = packet.letter_html
+    for raw in ("<b>", "<img", "<i>", "<SONS>"):
+        assert raw not in page
+    assert "PCN&lt;b&gt;&amp;1" in page and "PAYER &lt;i&gt;&amp;amp;" in page
+    tags = set()
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.add(tag)
+
+    Tags().feed(page)
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td"}
+    assert "Content-Security-Policy" in page
+    md = packet.letter_markdown
+    assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
+
+
+def test_renderers_escape_block_text():
+    blocks = [Block("h1", EVIL), Block("p", EVIL), Block("facts", items=((EVIL, EVIL),)), Block("ul", items=(EVIL,)), Block("checklist", items=(EVIL,)), Block("table", items=((EVIL,),), header=(EVIL,))]
+    md = render_markdown(blocks)
+    assert "<script>" not in md and "**bold**" not in md and "[l](" not in md and "| `c`" not in md
+    page = render_html(blocks, EVIL)
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 9
+    assert md_escape("1. x") == "1\\. x" and md_escape("- x") == "\\- x"
+    assert re.search(r"[\x00-\x08]", md_escape("a\x00b")) is None
