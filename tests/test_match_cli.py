@@ -1,0 +1,206 @@
+"""`edi-rehab match` and `edi-rehab appeal` from the outside: formats, bad input, files written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edi_rehab.cli import main
+from matchkit import C, L, P, S, claim_file, remit_file
+
+PAID = [("CO", "45", "20"), ("PR", "2", "6")]
+CLAIMS = claim_file(
+    [
+        C("PCN1", [L("97140", charge="47"), L("97530", charge="55")]),
+        C("000123", [L("97110")], member="SYN2"),
+        C("../../x", [L("97110", ())], member="SYN3"),
+    ]
+)
+REMIT = remit_file(
+    [
+        P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")], icn="ICN1"),
+        P("000123", [S("97110", cas=[("PR", "119", "50")], ref6r="000123-1")], icn="=ICN2"),
+        P("../../x", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="../../x-1")], icn="ICN3"),
+        P("GHOST", [S("97110", cas=PAID)], icn="ICN4"),
+    ]
+)
+MINUTES = "claim_id,line,minutes,time_block\nPCN1,1,15,0900-0915\nPCN1,2,15,0915-0930\n"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def invoke(*args, input=None):
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name, data):
+        path = tmp_path / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+        return str(path)
+
+    return write
+
+
+# -- match ----------------------------------------------------------------------------------------
+def test_text_output(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "ncci-bundling, corrected-claim [PCN1 line 2 via line-control] [N301]" in out
+    assert "GHOST (CLP02 1) matches no claim" in out
+    assert "    cause: 97530 (column 2) was billed with 97140" in out
+    assert out.rstrip().splitlines()[-1].startswith("Matched 5 service payments (3 denied); 1 unmatched claims")
+
+
+def test_json_output_shape(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "json")
+    data = json.loads(result.stdout)
+    assert set(data) == {"lines", "unmatched_claims", "summary"}
+    by_id = {(line["remit_claim_id"], line["procedure"]): line for line in data["lines"]}
+    kx = by_id[("000123", "97110")]
+    assert kx["category"] == "benefit-limit" and kx["action"] == "corrected-claim" and kx["findings"] == ["R501"]
+    assert kx["match"] == {"file": files("c.837", CLAIMS), "claim_id": "000123", "line": 1, "lines": [1], "method": "line-control"}
+    modifier = by_id[("../../x", "97110")]
+    assert modifier["findings"] == ["M201"] and modifier["remarks"][0]["code"] == "N822"
+    assert [u["remit_claim_id"] for u in data["unmatched_claims"]] == ["GHOST"]
+    assert data["summary"]["by_action"]["corrected-claim"] == 3
+
+
+def test_csv_opens_cleanly(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "csv")
+    raw = result.stdout_bytes
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 5
+    ids = {row["remit_claim_id"] for row in rows}
+    assert '="000123"' in ids and "PCN1" in ids
+    assert "'=ICN2" in {row["payer_claim_number"] for row in rows}
+    assert {row["charge"] for row in rows} >= {"47", "55", "50"}
+
+
+def test_minutes_and_code_list_options(run, files):
+    carc = files("carc.csv", "code,description\n236,OFFICIAL TEXT 236\n")
+    result = run(
+        "match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "json", "--minutes", files("m.csv", MINUTES), "--carc-file", carc
+    )
+    assert result.exit_code == 0, result.output
+    line = next(x for x in json.loads(result.stdout)["lines"] if x["procedure"] == "97530")
+    assert line["adjustments"][0]["text"] == "OFFICIAL TEXT 236"
+
+
+def test_stdin_remit(run, files):
+    result = run("match", "-", files("c.837", CLAIMS), input=REMIT)
+    assert result.exit_code == 0 and "Matched 5" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["match", "appeal"])
+def test_835_where_837_expected_and_reverse_exit_2(run, files, tmp_path, command):
+    extra = ["-o", str(tmp_path / "out")] if command == "appeal" else []
+    result = run(command, files("c.837", CLAIMS), files("r.835", REMIT), *extra)
+    assert result.exit_code == 2
+    assert "is an 837 claim file, but REMIT must be an 835 remittance" in result.stderr
+    result = run(command, files("r.835", REMIT), files("r2.835", REMIT.replace(b"SYNCHK", b"SYNCHQ")), *extra)
+    assert result.exit_code == 2 and "is an 835 remittance, but CLAIMS must be an 837 claim file" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"not x12 at all", "expected an ISA"), (b"", "the input is empty"), (CLAIMS[:400], "")],
+)
+def test_unreadable_claims_exit_2(run, files, data, message):
+    result = run("match", files("r.835", REMIT), files("bad.837", data))
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_missing_file_and_bad_code_list_exit_2(run, files):
+    assert run("match", files("r.835", REMIT), "/no/such/file").exit_code == 2
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--carc-file", files("e.csv", "code,description\n"))
+    assert result.exit_code == 2 and "no 'code,description' rows" in result.stderr
+
+
+def test_duplicate_files_are_read_once(run, files):
+    path = files("c.837", CLAIMS)
+    copy = files("copy.837", CLAIMS)
+    once = json.loads(run("match", files("r.835", REMIT), path, "--format", "json").stdout)
+    result = run("match", files("r.835", REMIT), path, path, copy, "--format", "json")
+    assert result.exit_code == 0
+    assert "given more than once" in result.stderr and "same bytes as" in result.stderr
+    assert json.loads(result.stdout) == once
+
+
+def test_remit_given_again_as_claims_is_refused(run, files):
+    remit = files("r.835", REMIT)
+    result = run("match", remit, remit)
+    assert result.exit_code == 2
+
+
+# -- appeal ---------------------------------------------------------------------------------------
+def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
+    out = tmp_path / "packets"
+    result = run(
+        "appeal", files("r.835", REMIT), files("c.837", CLAIMS), "-o", str(out), "--minutes", files("m.csv", MINUTES),
+        "--control-number", "1000", "--date", "2026-03-02",
+    )
+    assert result.exit_code == 0, result.output
+    index = json.loads((out / "index.json").read_text())
+    claims = index["claims"]
+    assert [c["claim_id"] for c in claims] == ["PCN1", "000123", "../../x"]
+    for entry in claims:
+        letter = out / entry["letter"]
+        assert letter.is_file() and letter.with_name("letter.html").is_file()
+        assert letter.resolve().is_relative_to(out.resolve())
+        assert not Path(entry["letter"]).is_absolute() and ".." not in Path(entry["letter"]).parts
+        replacement = entry["replacement_claim"]
+        assert replacement is not None and (out / replacement).read_bytes().startswith(b"ISA")
+    assert claims[2]["letter"] == "003-x/letter.md"
+    assert claims[0]["lines"] == [2]
+    # nothing escaped the folder, and no temporary file was left behind
+    assert not (tmp_path / "x").exists()
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert all(not name.split("/")[-1].startswith(".") for name in written)
+    controls = sorted((out / c["replacement_claim"]).read_bytes()[90:99].decode() for c in claims)
+    assert controls == ["000001000", "000001001", "000001002"]
+    assert "3 packets written" in result.stdout
+
+
+def test_appeal_rewrites_atomically_and_refuses_links(run, files, tmp_path):
+    out = tmp_path / "packets"
+    args = ("appeal", files("r.835", REMIT), files("c.837", CLAIMS), "-o", str(out), "--control-number", "5")
+    assert run(*args).exit_code == 0
+    first = (out / "001-PCN1" / "letter.md").read_bytes()
+    assert run(*args).exit_code == 0
+    assert (out / "001-PCN1" / "letter.md").read_bytes() == first
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    target = out / "002-000123"
+    for child in target.iterdir():
+        child.unlink()
+    target.rmdir()
+    os.symlink(outside, target)
+    result = run(*args)
+    assert result.exit_code == 2 and "refusing to write there" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+def test_appeal_bad_date_and_unwritable_dir(run, files, tmp_path):
+    args = (files("r.835", REMIT), files("c.837", CLAIMS))
+    assert run("appeal", *args, "-o", str(tmp_path / "o"), "--date", "yesterday").exit_code == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run("appeal", *args, "-o", str(blocker))
+    assert result.exit_code == 2 and "cannot write" in result.stderr
