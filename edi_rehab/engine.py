@@ -213,7 +213,7 @@ class Checker:
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
 
-        #: (SV101-2, modifiers) as written -> LineKind, and line signatures no line rule fired on
+        #: SV101 as written -> LineKind, and the line signatures no line rule fired on
         self._kinds: dict[tuple, LineKind] = {}
         self._clean_lines: set[tuple] = set()
         self._pair_cache: dict[tuple, list] = {}
@@ -237,21 +237,26 @@ class Checker:
     def check_events(self, events: Iterable[Event]) -> Iterator[EventResult]:
         """One :class:`EventResult` per event, as the events come (streaming).
 
-        The cyclic garbage collector is paused while a transaction is checked (and put back
-        as it was): the views and rule contexts are freed by reference counting
-        (:meth:`~edi_rehab.rules.base.ClaimContext.release` breaks their only cycles), and
-        full collections over a 5,000-claim transaction would otherwise cost more than the
-        rules themselves.
+        The cyclic garbage collector is paused while the next event is read and checked,
+        and put back as it was before each result is handed over (so the caller's own code
+        always runs with the collector as it set it). Nothing the reader, the views or the
+        rules build needs it: :meth:`~edi_rehab.rules.base.ClaimContext.release` breaks the
+        only cycles, so reference counting frees every transaction, and full collections
+        over a 5,000-claim transaction would otherwise cost more than the rules themselves.
         """
-        for event in events:
-            if not isinstance(event, Transaction) or not gc.isenabled():
-                yield self.check_event(event)
-                continue
-            gc.disable()
+        iterator = iter(events)
+        while True:
+            paused = gc.isenabled()
+            if paused:
+                gc.disable()
             try:
+                event = next(iterator, None)
+                if event is None:
+                    return
                 result = self.check_event(event)
             finally:
-                gc.enable()
+                if paused:
+                    gc.enable()
             yield result
 
     def check_event(self, event: Event) -> EventResult:
@@ -332,8 +337,10 @@ class Checker:
                 for rule, severity in group_rules:
                     emit(rule, severity, rule.check(group))
             for rule, severity in claim_rules:
-                emit(rule, severity, rule.check(cc))
-            self._claim_minutes_findings(cc, per_claim[id(cc)])
+                for hit in rule.check(cc):
+                    emit(rule, severity, (hit,))
+            if self.minutes is not None:
+                self._claim_minutes_findings(cc, per_claim[id(cc)])
 
         encounter_rules = self.plan[Scope.ENCOUNTER]
         if encounter_rules:
@@ -369,30 +376,39 @@ class Checker:
         if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
             self._seen_claims.add(claim_id)
         kinds = self._kinds
+        first_position = claim.transaction.first_position
+        lines = cc.lines
         for line in claim.lines:
-            key = (line.procedure, line.modifiers)
-            kind = kinds.get(key)
+            sv1 = line.sv1
+            n = len(sv1)
+            kind = kinds.get(sv1[1] if n > 1 else "")
             if kind is None:
                 procedure = line.procedure.strip().upper()
-                kind = kinds[key] = LineKind(
+                kind = kinds[sv1[1] if n > 1 else ""] = LineKind(
                     procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
                 )
-            raw = line.units_raw
+            raw = sv1[4] if n > 4 else ""
             units = int(raw) if raw.isdigit() else _whole(line.units)
-            lv = LineView(line, cc, kind, units, line.line_rendering_npi or claim_npi)
-            sidecar = None
-            if table is not None and line.lx is not None:
-                row = table.row_for(claim_id, line.lx)
+            basis = sv1[3].strip().upper() if n > 3 else ""
+            index = line.sv1_index if line.sv1_index is not None else line.index
+            lv = LineView(line, cc, kind, units, basis, line.line_rendering_npi or claim_npi, first_position + index)
+            if table is not None:
+                lx = lv.lx
+                row = table.row_for(claim_id, lx) if lx is not None else None
                 if row is not None:
-                    sidecar = row.minutes
                     lv.time_block = row.time_block
+                    sidecar = row.minutes
+                else:
+                    sidecar = None
+            else:
+                sidecar = None
             if kind.unit_class == "timed15":
                 note = self._note_minutes(line.notes) if line.notes else None
-                mj = minutes_from_mj(line.unit_basis, line.units_raw) if lv.basis == "MJ" else None
+                mj = minutes_from_mj(line.unit_basis, raw) if basis == "MJ" else None
                 if sidecar is not None or note is not None or mj is not None:
                     found = line_minutes(sidecar, note, mj)
                     lv.minutes, lv.minutes_source = found[0], found[1].value
-            cc.lines.append(lv)
+            lines.append(lv)
             if kind.disciplines:
                 cc.disciplines.update(kind.disciplines)
         if table is not None or any(lv.minutes is not None for lv in cc.lines):

@@ -203,7 +203,6 @@ class LineView:
     __slots__ = (
         "line",
         "claim",
-        "lx",
         "procedure",
         "modifiers",
         "info",
@@ -225,10 +224,18 @@ class LineView:
         "segment",
     )
 
-    def __init__(self, line: ServiceLine, claim: ClaimContext, kind: LineKind, units: int | None, npi: str) -> None:
+    def __init__(
+        self,
+        line: ServiceLine,
+        claim: ClaimContext,
+        kind: LineKind,
+        units: int | None,
+        basis: str,
+        npi: str,
+        segment: int,
+    ) -> None:
         self.line = line
         self.claim = claim
-        self.lx = line.lx
         self.procedure = kind.procedure
         self.modifiers = kind.modifiers
         self.info = kind.info
@@ -242,15 +249,22 @@ class LineView:
         self.kind = kind
         #: SV104 as a whole number, or None when missing, fractional or negative
         self.units = units
-        self.basis = line.unit_basis.strip().upper()
+        #: SV103, trimmed and upper-cased (UN, MJ ...)
+        self.basis = basis
         self.minutes: int | None = None
         self.minutes_source: str | None = None
         self.time_block: str | None = None
         self.npi = npi
         service_date = line.service_date
         self.dos: date | None = service_date.start if service_date is not None else None
-        index = line.sv1_index if line.sv1_index is not None else line.index
-        self.segment = claim.claim.transaction.first_position + index
+        #: file position of the SV1 (of the LX when the line has no SV1)
+        self.segment = segment
+
+    @property
+    def lx(self) -> int | None:
+        """LX01 as a number (None when it is not one)."""
+        raw = self.line.lx_raw
+        return int(raw) if raw.isdigit() else None
 
     def signature(self) -> tuple:
         """Everything a line-scope rule may depend on. Two lines with the same signature get
