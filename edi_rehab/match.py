@@ -161,7 +161,7 @@ METHODS = ("line-control", "fallback", "unmatched", "claim")
 #: match's own R501). Other findings on the line are not listed: they are not the cause.
 EXPLAINING_RULES: Mapping[str, tuple[str, ...]] = {
     "units": ("U101", "U103", "U105", "U106", "U107", "U108", "U111", "U112", "N305"),
-    "ncci-bundling": ("N301", "N302", "N303", "M204", "M208"),
+    "ncci-bundling": ("N301", "N302", "N303", "M204", "M208", "C405"),
     "modifier": ("M201", "M202", "M203", "M204", "M206", "M207", "M209", "M205"),
     "duplicate": ("U105", "M208"),
     "benefit-limit": ("R501",),
@@ -290,6 +290,7 @@ class CodeBook:
         self.rarc_list = rarc_list
         self._carc: dict[str, CodeText] = {}
         self._rarc: dict[str, CodeText] = {}
+        self._group: dict[str, tuple[str, bool]] = {}
 
     def carc(self, code: str) -> CodeText:
         found = self._carc.get(code)
@@ -305,10 +306,12 @@ class CodeBook:
 
     def group(self, code: str) -> tuple[str, bool]:
         """(description, valid in 5010)."""
-        group = self.maps.group(code)
-        if group is None:
-            return f"unknown group code {code!r}", False
-        return group.description, group.valid_5010
+        found = self._group.get(code)
+        if found is None:
+            group = self.maps.group(code)
+            found = (f"unknown group code {code!r}", False) if group is None else (group.description, group.valid_5010)
+            self._group[code] = found
+        return found
 
     @staticmethod
     def _decode(code, kind, entry, official: CodeList | None) -> CodeText:
@@ -1085,6 +1088,9 @@ def assess(
             cause += f"; check finds {', '.join(dict.fromkeys(codes))}"
         return done("new-claim", cause, "correct the claim and send it as a new claim (frequency 1)", ACTION_RULES[1][2])
 
+    if groups == {"PR"} and mods & {"GA", "GY"} and category not in ("benefit-limit", "units"):
+        notice = "an ABN (GA) is on file" if "GA" in mods else "the service is statutorily excluded (GY)"
+        return done("bill-patient", f"the payer assigned the amount to the patient: {notice}", "bill the patient", "PR with GA or GY")
     if category == "ncci-bundling":
         return _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure)
     if category == "modifier":
@@ -1280,8 +1286,8 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
             f"add {preferred} to {edit.column2} (line {record.lx(c2_index)}) and send a corrected claim: {evidence}",
             ACTION_RULES[9][2],
         )
-    if n30x:
-        return done("corrected-claim", "; ".join(f.message for f in n30x), "correct what the findings name", ACTION_RULES[9][2])
+    if explaining:
+        return done("corrected-claim", "; ".join(dict.fromkeys(f.message for f in explaining)), "correct what the findings name", ACTION_RULES[9][2])
     return done(
         "appeal",
         f"the payer bundled {procedure} into another service; no NCCI pair in the maps explains it on this claim",

@@ -233,6 +233,7 @@ CATEGORY_CASES = [
     ("unprocessable-ma130", ("GP",), [("CO", "16", "50")], ("M53",), ("MA130",), "units", "new-claim"),
     ("no-appeal-rights", ("GP",), [("CO", "50", "50")], ("N211",), (), "medical-necessity", "write-off"),
     ("unknown-codes", ("GP",), [("CO", "ZZ9", "50")], ("XQ999",), (), "other", "appeal"),
+    ("statutory-exclusion-gy", ("GP", "GY"), [("PR", "96", "50")], (), (), "other", "bill-patient"),
     ("sequestration-is-contractual", ("GP",), [("CO", "45", "20"), ("PR", "2", "6"), ("CO", "253", "0.48")], (), (), "paid", "bill-patient"),
 ]
 
@@ -369,6 +370,12 @@ def test_same_code_twice_on_one_date_duplicate_is_corrected():
     claims = claim_file([C("PCN1", [L("97110"), L("97110")])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97110", cas=[("OA", "18", "50")], ref6r="PCN1-2")])])
     assert run(remit, claims).rows[1].action == "corrected-claim"
+
+
+def test_addon_without_primary_b15_is_explained_by_c405():
+    claims = claim_file([C("PCN1", [L("97130")])])
+    (row,) = run(remit_file([P("PCN1", [S("97130", cas=[("CO", "B15", "50")], ref6r="PCN1-1")])]), claims).rows
+    assert (row.category, row.action, row.assessment.findings) == ("ncci-bundling", "corrected-claim", ("C405",))
 
 
 def test_authorization_on_the_claim_means_an_appeal():
