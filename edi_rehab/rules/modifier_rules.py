@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from ..mapdata import ModifierPolicy
-from .base import Encounter, Hit, LineView
+from .base import ClaimContext, Encounter, Hit, LineView
 
 #: SV101-03 to SV101-06: an 837P line holds at most four modifiers.
 MAX_MODIFIERS = 4
@@ -348,3 +348,51 @@ def discipline_contradicts_code(line: LineView) -> Iterator[Hit]:
             at=line,
             details={"code_discipline": line.info.discipline, "line_discipline": line.disciplines[0]},
         )
+
+
+# -- M210 ---------------------------------------------------------------------------------------
+def discipline_differs_for_provider(claim: ClaimContext) -> Iterator[Hit]:
+    """One rendering therapist's lines on a claim carry different disciplines (GO among GP lines).
+
+    ## What it does
+    Groups the claim's lines by their individual rendering provider (2420A, else 2310B;
+    claims that name only the billing provider are skipped, since a group practice bills
+    PT and OT together) and, when that provider's lines carry more than one of GP, GO and
+    GN, fires on the lines whose discipline is not the one most of that provider's lines
+    carry (on a tie, the first one billed).
+
+    ## Why is this bad?
+    A therapist delivers the plan of care of their own discipline; a stray GO among a
+    physical therapist's GP lines is usually a keying error. The line is counted toward the
+    wrong therapy threshold, and payers that check the rendering provider's specialty deny
+    it (CARC 4).
+
+    ## Source
+    Reference §4.1 (GP/GO/GN each mean "services delivered under an outpatient ... plan of
+    care" [S]; "The discipline must match the plan of care" [M]).
+
+    ## Fix safety
+    No fix: the modifier or the rendering provider may be the wrong one.
+    """
+    by_provider: dict[str, list[LineView]] = {}
+    claim_npi = claim.claim.claim_rendering_npi
+    for line in claim.lines:
+        npi = line.line.line_rendering_npi or claim_npi
+        if npi and len(set(line.disciplines)) == 1:
+            by_provider.setdefault(npi, []).append(line)
+    for lines in by_provider.values():
+        counts: dict[str, int] = {}
+        for line in lines:
+            counts[line.disciplines[0]] = counts.get(line.disciplines[0], 0) + 1
+        if len(counts) < 2:
+            continue
+        usual = max(counts, key=counts.__getitem__)  # first seen wins a tie (dicts keep order)
+        modifier = discipline_modifier(lines[0], usual)
+        for line in lines:
+            if line.disciplines[0] != usual:
+                yield Hit(
+                    f"{line.procedure} carries {discipline_modifier(line, line.disciplines[0])}, but the rendering "
+                    f"provider's other lines on this claim carry {modifier}",
+                    at=line,
+                    details={"line_discipline": line.disciplines[0], "provider_discipline": usual},
+                )

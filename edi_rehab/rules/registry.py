@@ -46,6 +46,7 @@ RULES: tuple[Rule, ...] = (
     Rule("M207", "assistant-on-slp",                 E, LINE,  M.assistant_on_slp),
     Rule("M208", "distinct-modifier-repeats-code",   W, ENC,   M.distinct_modifier_repeats_code),
     Rule("M209", "discipline-contradicts-code",      W, LINE,  M.discipline_contradicts_code),
+    Rule("M210", "discipline-differs-for-provider",  W, CLAIM, M.discipline_differs_for_provider),
     Rule("N301", "ptp-pair-without-modifier",        E, ENC,   N.ptp_pair_without_modifier,       UNSAFE),
     Rule("N302", "ptp-pair-not-allowed",             E, ENC,   N.ptp_pair_not_allowed),
     Rule("N303", "ncci-modifier-on-column-1",        W, ENC,   N.ncci_modifier_on_column1,        UNSAFE),
