@@ -521,6 +521,15 @@ def _money(value: Decimal | None) -> str:
     return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
 
 
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter and a full stop."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _line_label(row: MatchRow) -> str:
     lines = ", ".join(map(str, row.match.lines))
     return f"line {lines}" if lines else "the claim"
@@ -535,7 +544,7 @@ def _support(row: MatchRow) -> list[str]:
         out.insert(
             0,
             f"The edit in question: {facts['column1']} (column 1) with {facts['column2']} (column 2), modifier "
-            f"indicator {facts['modifier_indicator']} (source: {facts['edit_source']}).",
+            f"indicator {facts['modifier_indicator']} ({_edit_source(str(facts['edit_source']))}).",
         )
         blocks = facts.get("time_blocks")
         if isinstance(blocks, dict) and blocks:
@@ -551,6 +560,12 @@ def _support(row: MatchRow) -> list[str]:
             f"{facts.get('group_billed_total', '?')} were billed."
         )
     return out
+
+
+def _edit_source(source: str) -> str:
+    if source == "ncci-ptp.xml":
+        return "from edi-rehab's NCCI map; confirm it in the CMS PTP file in force on the date of service"
+    return f"from the CMS PTP file {source}"
 
 
 def _letter(
@@ -642,7 +657,7 @@ def _letter(
         blocks.append(Block("h3", "Why the payer denied it"))
         blocks.append(Block("ul", items=tuple(reasons) or ("The remittance gives no adjustment code.",)))
         blocks.append(Block("h3", "Cause"))
-        blocks.append(Block("p", a.cause or "Not determined from the codes."))
+        blocks.append(Block("p", _sentence(a.cause) or "Not determined from the codes."))
         if a.findings and record is not None:
             found = []
             for i in row.match.indexes:
@@ -653,7 +668,7 @@ def _letter(
         blocks.append(Block("h3", "What resolves it"))
         fix = a.fix or "See the request above."
         ready = [c.description for c in a.corrections if c.ready and row.action in ("corrected-claim", "new-claim")]
-        blocks.append(Block("p", fix))
+        blocks.append(Block("p", _sentence(fix)))
         if ready:
             blocks.append(Block("ul", items=tuple(f"Applied in the enclosed claim: {d}" for d in ready) if has_replacement else tuple(ready)))
         support = _support(row)
