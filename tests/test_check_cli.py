@@ -293,3 +293,20 @@ def test_rules_lists_all(run):
     doc = json.loads(run("rules", "--format", "json").stdout)
     assert [r["code"] for r in doc["rules"]] == list(registry.CODES)
     assert all(r["source"].startswith("Reference §") for r in doc["rules"])
+
+
+def test_ncci_zip_and_several_files(run, files, tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ccipra-v320r0-f1.txt", PTP_FILE)
+    second = PTP_FILE.replace(b"97110\t97112", b"97116\t97113")
+    data = x12(claim(ln("97110:GP", 1), ln("97112:GP", 1), ln("97116:GP", 1, "20260106"), ln("97113:GP", 1, "20260106")))
+    result = run(
+        "check", "--ncci-file", files("ptp.zip", buffer.getvalue()), "--ncci-file", files("ptp2.txt", second),
+        files("a.x12", data),
+    )
+    assert result.exit_code == 1
+    assert [line.split()[1] for line in result.stdout.splitlines()[:-1]] == ["N301", "N301"]
