@@ -213,7 +213,7 @@ class Checker:
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
 
-        #: SV101 as written -> LineKind, and the line signatures no line rule fired on
+        #: (SV101-2, modifiers) as written -> LineKind, and the line signatures no line rule fired on
         self._kinds: dict[tuple, LineKind] = {}
         self._clean_lines: set[tuple] = set()
         self._pair_cache: dict[tuple, list] = {}
@@ -379,17 +379,16 @@ class Checker:
         first_position = claim.transaction.first_position
         lines = cc.lines
         for line in claim.lines:
-            sv1 = line.sv1
-            n = len(sv1)
-            kind = kinds.get(sv1[1] if n > 1 else "")
+            key = (line.procedure, line.modifiers)
+            kind = kinds.get(key)
             if kind is None:
                 procedure = line.procedure.strip().upper()
-                kind = kinds[sv1[1] if n > 1 else ""] = LineKind(
+                kind = kinds[key] = LineKind(
                     procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
                 )
-            raw = sv1[4] if n > 4 else ""
+            raw = line.units_raw
             units = int(raw) if raw.isdigit() else _whole(line.units)
-            basis = sv1[3].strip().upper() if n > 3 else ""
+            basis = line.unit_basis.strip().upper()
             index = line.sv1_index if line.sv1_index is not None else line.index
             lv = LineView(line, cc, kind, units, basis, line.line_rendering_npi or claim_npi, first_position + index)
             if table is not None:

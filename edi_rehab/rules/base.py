@@ -277,7 +277,6 @@ class LineView:
         """
         line = self.line
         info = self.info
-        sv1 = line.sv1
         deleted = description = None
         if info is not None:
             if info.deleted is not None:
@@ -286,8 +285,8 @@ class LineView:
                 description = bool(line.description.strip())
         return (
             self.kind,
-            sv1[3] if len(sv1) > 3 else None,
-            sv1[4] if len(sv1) > 4 else None,
+            line.unit_basis,
+            line.units_raw,
             line.sv1_index is not None,
             line.ref_6r_index is not None,
             description,
