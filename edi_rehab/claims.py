@@ -62,43 +62,147 @@ class ServiceDate(NamedTuple):
         return self.qualifier == "RD8" and self.start != self.end
 
 
-@dataclass(slots=True)
-class ServiceLine:
-    """One 2400 loop."""
+_NO_ELEMENTS: list[str] = [""] * 8
 
-    #: Index of the LX segment in ``transaction.texts``.
-    index: int
-    lx: int | None
-    lx_raw: str
-    sv1_index: int | None = None
-    qualifier: str = ""
-    procedure: str = ""
-    modifiers: tuple[str, ...] = ()
-    description: str = ""
-    charge: Decimal | None = None
-    charge_raw: str = ""
-    unit_basis: str = ""
-    units: Decimal | None = None
-    units_raw: str = ""
-    place_of_service: str = ""
-    diagnosis_pointers: tuple[str, ...] = ()
-    service_date: ServiceDate | None = None
-    dtp_index: int | None = None
-    control_number: str = ""
-    ref_6r_index: int | None = None
-    #: NTE02 of each 2400 NTE, and the NTE segments' indexes (tuples: most lines have none).
-    notes: tuple[str, ...] = ()
-    note_indexes: tuple[int, ...] = ()
-    #: 2420A rendering provider when the line has its own, else None.
-    line_rendering_npi: str = ""
-    line_rendering_taxonomy: str = ""
-    has_cob: bool = False
-    #: Index just past the last segment of this 2400 loop.
-    end_index: int = 0
+
+class ServiceLine:
+    """One 2400 loop: a thin view over its split segments.
+
+    The SV1 is kept as its list of elements (``sv1[n]`` is SV1-n) and its SV101 composite as
+    a list of components; the named fields below read from them. Building a line is then one
+    split per segment and one small object, which keeps a 200 MB file fast to read; the
+    values a rule asks for are worked out on first use (and cached).
+    """
+
+    __slots__ = (
+        "index",
+        "lx_raw",
+        "sv1_index",
+        "sv1",
+        "composite",
+        "service_date",
+        "dtp_index",
+        "control_number",
+        "ref_6r_index",
+        "notes",
+        "note_indexes",
+        "line_rendering_npi",
+        "line_rendering_taxonomy",
+        "has_cob",
+        "end_index",
+        "component_separator",
+        "_modifiers",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        lx_raw: str,
+        sv1_index: int | None = None,
+        sv1: list[str] | None = None,
+        composite: list[str] | None = None,
+        component_separator: str = ":",
+    ) -> None:
+        #: Index of the LX segment in ``transaction.texts``.
+        self.index = index
+        self.lx_raw = lx_raw
+        #: Index of the SV1 segment, its elements (``sv1[0]`` is the id) and SV101's components.
+        self.sv1_index = sv1_index
+        self.sv1 = sv1 if sv1 is not None else _NO_ELEMENTS
+        self.composite = composite if composite is not None else _NO_ELEMENTS
+        #: DTP*472 (None when the line has none) and its index.
+        self.service_date: ServiceDate | None = None
+        self.dtp_index: int | None = None
+        #: REF*6R, the line item control number, and its index.
+        self.control_number = ""
+        self.ref_6r_index: int | None = None
+        #: NTE02 of each 2400 NTE, and the NTE segments' indexes (tuples: most lines have none).
+        self.notes: tuple[str, ...] = ()
+        self.note_indexes: tuple[int, ...] = ()
+        #: 2420A rendering provider when the line has its own, else "".
+        self.line_rendering_npi = ""
+        self.line_rendering_taxonomy = ""
+        #: True when a 2430 (SVD) loop reports another payer's adjudication of this line.
+        self.has_cob = False
+        #: Index just past the last segment of this 2400 loop.
+        self.end_index = 0
+        self.component_separator = component_separator
+        self._modifiers: tuple[str, ...] | None = None
+
+    def _element(self, n: int) -> str:
+        sv1 = self.sv1
+        return sv1[n] if n < len(sv1) else ""
+
+    def _component(self, n: int) -> str:
+        composite = self.composite
+        return composite[n] if n < len(composite) else ""
+
+    @property
+    def lx(self) -> int | None:
+        """LX01 as a number, or None when it is not one."""
+        return int(self.lx_raw) if self.lx_raw.isdigit() else None
+
+    @property
+    def qualifier(self) -> str:
+        """SV101-1, e.g. ``HC``."""
+        return self._component(0)
+
+    @property
+    def procedure(self) -> str:
+        """SV101-2, the procedure code."""
+        return self._component(1)
+
+    @property
+    def modifiers(self) -> tuple[str, ...]:
+        """SV101-3 to SV101-6, in the order sent, empty ones left out."""
+        if self._modifiers is None:
+            self._modifiers = tuple(filter(None, self.composite[2:6]))
+        return self._modifiers
+
+    @property
+    def description(self) -> str:
+        """SV101-7."""
+        return self._component(6)
+
+    @property
+    def charge_raw(self) -> str:
+        """SV102 as written."""
+        return self._element(2)
+
+    @property
+    def charge(self) -> Decimal | None:
+        return parse_amount(self._element(2))
+
+    @property
+    def unit_basis(self) -> str:
+        """SV103: ``UN`` units or ``MJ`` minutes."""
+        return self._element(3)
+
+    @property
+    def units_raw(self) -> str:
+        """SV104 as written."""
+        return self._element(4)
+
+    @property
+    def units(self) -> Decimal | None:
+        return parse_amount(self._element(4))
+
+    @property
+    def place_of_service(self) -> str:
+        """SV105, sent only when it differs from CLM05-1."""
+        return self._element(5)
+
+    @property
+    def diagnosis_pointers(self) -> tuple[str, ...]:
+        """SV107's pointers into the claim's HI codes."""
+        return tuple(filter(None, self._element(7).split(self.component_separator)))
 
     @property
     def date_of_service(self) -> date | None:
         return self.service_date.start if self.service_date else None
+
+    def __repr__(self) -> str:
+        return f"ServiceLine(lx={self.lx_raw!r}, {':'.join([self.qualifier, self.procedure, *self.modifiers])}, units={self.units_raw!r})"
 
 
 @dataclass(slots=True)
@@ -222,31 +326,28 @@ def _party(e: list[str]) -> Party:
     return Party(*(e[k] if k < n else "" for k in (1, 3, 4, 8, 9)))
 
 
-# Dispatch on the first three characters of a segment: the ids a claim view needs. Two-letter
-# ids carry the element separator as their third character (see _dispatch_table).
-_HL, _NM1, _PRV, _SBR, _CLM, _REF, _NTE, _LX, _SV1, _DTP, _SVD = range(11)
+# The segment ids a claim view needs. A loop over a 200 MB file runs millions of times, so
+# each segment is split once and dispatched on its id: slicing a prefix to look it up would
+# allocate a string per segment and cost as much as the split itself.
+_HL, _NM1, _PRV, _SBR, _CLM, _REF, _NTE, _LX, _SV1, _DTP, _SVD = range(1, 12)
+_KINDS = {
+    "HL": _HL,
+    "NM1": _NM1,
+    "PRV": _PRV,
+    "SBR": _SBR,
+    "CLM": _CLM,
+    "REF": _REF,
+    "NTE": _NTE,
+    "LX": _LX,
+    "SV1": _SV1,
+    "DTP": _DTP,
+    "SVD": _SVD,
+}
 _VIEW_ENTITIES = frozenset({"85", "IL", "PR", "QC", "82"})
 
 
-def _dispatch_table(el: str) -> dict[str, int]:
-    return {
-        "HL" + el: _HL,
-        "NM1": _NM1,
-        "PRV": _PRV,
-        "SBR": _SBR,
-        "CLM": _CLM,
-        "REF": _REF,
-        "NTE": _NTE,
-        "LX" + el: _LX,
-        "SV1": _SV1,
-        "DTP": _DTP,
-        "SVD": _SVD,
-    }
-
-
 def _line_without_sv1(pending_lx: tuple[int, str], end_index: int) -> ServiceLine:
-    index, raw = pending_lx
-    line = ServiceLine(index, int(raw) if raw.isdigit() else None, raw)
+    line = ServiceLine(*pending_lx)
     line.end_index = end_index
     return line
 
@@ -272,8 +373,7 @@ def read_claims(transaction: Transaction) -> list[Claim]:
     delims = transaction.delimiters
     el = delims.element.decode("latin-1")
     component = delims.component.decode("latin-1")
-    dispatch = _dispatch_table(el).get
-    dtp_472 = "472" + el
+    dispatch = _KINDS.get
     first_position = transaction.first_position
     claims: list[Claim] = []
     claim: Claim | None = None
@@ -294,63 +394,33 @@ def read_claims(transaction: Transaction) -> list[Claim]:
     pending_lx: tuple[int, str] | None = None
 
     for i, text in enumerate(texts):
-        kind = dispatch(text[:3])
+        e = text.split(el)
+        kind = dispatch(e[0])
         if kind is None:
             continue
-        if kind == 9:  # _DTP
-            if line is not None and text[4:8] == dtp_472:
-                e = text.split(el)
-                if len(e) > 3:
-                    line.service_date = _service_date(e[2], e[3])
-                    line.dtp_index = i
-        elif kind == 5:  # _REF
-            if claim is None:
+        n = len(e)
+        if kind == 10:  # _DTP
+            if line is not None and n > 3 and e[1] == "472":
+                line.service_date = _service_date(e[2], e[3])
+                line.dtp_index = i
+        elif kind == 6:  # _REF
+            if claim is None or n < 3:
                 continue
-            qualifier = text[4:6]
+            qualifier = e[1]
             if line is not None:
                 if qualifier == "6R":
-                    e = text.split(el, 3)
-                    line.control_number = e[2] if len(e) > 2 else ""
+                    line.control_number = e[2]
                     line.ref_6r_index = i
             elif qualifier == "F8" and not in_2320:
-                e = text.split(el, 3)
-                claim.payer_claim_number = e[2] if len(e) > 2 else ""
+                claim.payer_claim_number = e[2]
                 claim.ref_f8_index = i
-        elif kind == 8:  # _SV1
+        elif kind == 9:  # _SV1
             if pending_lx is None:
                 continue  # an SV1 outside a 2400 loop; the TR3 puts it right after LX
-            e = text.split(el)
-            n = len(e)
-            if n > 7:
-                composite = e[1].split(component)
-                pointers = tuple(filter(None, e[7].split(component)))
-            else:
-                e += [""] * (8 - n)
-                composite = e[1].split(component)
-                pointers = ()
-            c = len(composite)
-            lx_index, lx_raw = pending_lx
+            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, e[1].split(component) if n > 1 else None, component)
             pending_lx = None
-            charge, units = e[2], e[4]
-            line = ServiceLine(
-                lx_index,
-                int(lx_raw) if lx_raw.isdigit() else None,
-                lx_raw,
-                i,
-                composite[0],
-                composite[1] if c > 1 else "",
-                tuple(filter(None, composite[2:6])),
-                composite[6] if c > 6 else "",
-                _AMOUNTS.get(charge) or parse_amount(charge),
-                charge,
-                e[3],
-                _AMOUNTS.get(units) or parse_amount(units),
-                units,
-                e[5],
-                pointers,
-            )
             claim.lines.append(line)  # type: ignore[union-attr]
-        elif kind == 7:  # _LX
+        elif kind == 8:  # _LX
             if claim is None:
                 continue
             if line is not None:
@@ -361,15 +431,13 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 claim.lines.append(_line_without_sv1(pending_lx, i))
             in_2320 = False
             last_entity = ""
-            e = text.split(el)
-            pending_lx = (i, e[1] if len(e) > 1 else "")
-        elif kind == 1:  # _NM1
-            # Entity ids in an 837P are two characters; most NM1s (submitter, receiver,
-            # referring, service facility, other payers) are skipped without a split.
-            last_entity = entity = text[4:6]
+            pending_lx = (i, e[1] if n > 1 else "")
+        elif kind == 2:  # _NM1
+            # Most NM1s (submitter, receiver, referring, service facility, other payers)
+            # name no one a claim view keeps.
+            last_entity = entity = e[1] if n > 1 else ""
             if entity not in _VIEW_ENTITIES:
                 continue
-            e = text.split(el)
             if claim is None:
                 if entity == "85":
                     billing = _party(e)
@@ -380,12 +448,12 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 elif entity == "QC":
                     patient = _party(e)
             elif entity == "82" and not in_2320:
-                npi = e[9] if len(e) > 9 else ""
+                npi = e[9] if n > 9 else ""
                 if line is not None:
                     line.line_rendering_npi = npi
                 else:
                     claim.claim_rendering_npi = npi
-        elif kind == 4 or kind == 0:  # _CLM or _HL: both close the claim before them
+        elif kind == 5 or kind == 1:  # _CLM or _HL: both close the claim before them
             if line is not None:
                 line.end_index = i
                 _missing_date(claim, line, first_position)  # type: ignore[arg-type]
@@ -398,9 +466,7 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 claims.append(claim)
                 claim = None
             last_entity = ""
-            e = text.split(el)
-            n = len(e)
-            if kind == 0:  # HL
+            if kind == 1:  # HL
                 level = e[3] if n > 3 else ""
                 if level == "20":
                     billing, billing_taxonomy, billing_hl = None, "", i
@@ -432,9 +498,8 @@ def read_claims(transaction: Transaction) -> list[Claim]:
             claim.billing_hl_index = billing_hl
             claim.subscriber_hl_index = subscriber_hl
             claim.patient_hl_index = patient_hl
-        elif kind == 2:  # _PRV
-            e = text.split(el)
-            taxonomy = e[3] if len(e) > 3 else ""
+        elif kind == 3:  # _PRV
+            taxonomy = e[3] if n > 3 else ""
             if claim is None and level == "20":
                 billing_taxonomy = taxonomy
             elif claim is not None and last_entity == "82" and not in_2320:
@@ -442,24 +507,22 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                     line.line_rendering_taxonomy = taxonomy
                 else:
                     claim.claim_rendering_taxonomy = taxonomy
-        elif kind == 3:  # _SBR
+        elif kind == 4:  # _SBR
             if claim is None:
-                e = text.split(el)
-                filing = e[9] if len(e) > 9 else ""
+                filing = e[9] if n > 9 else ""
             else:
                 in_2320 = True
                 claim.has_cob = True
-        elif kind == 6:  # _NTE
+        elif kind == 7:  # _NTE
             if claim is None:
                 continue
-            e = text.split(el)
-            note = e[2] if len(e) > 2 else ""
+            note = e[2] if n > 2 else ""
             if line is not None:
                 line.notes += (note,)
                 line.note_indexes += (i,)
             else:
                 claim.notes.append(note)
-        elif kind == 10:  # _SVD
+        elif kind == 11:  # _SVD
             if claim is not None:
                 claim.has_cob = True
                 if line is not None:

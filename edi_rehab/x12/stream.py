@@ -30,7 +30,6 @@ their byte spans on demand.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .delimiters import ISA_FIXED_LENGTH, LINE_BREAKS, Delimiters, IsaProblem, read_isa_layout
@@ -51,6 +50,8 @@ __all__ = [
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n\f\v\x00"
+#: A transaction longer than this without an SE is checked for a missing SE before reading on.
+_LONGEST_TRANSACTION = 64 << 20
 #: How many bytes of unexpected input a message quotes: a segment id's worth, never a value
 #: (values can hold patient data, and messages end up in logs).
 _QUOTE = 3
@@ -139,6 +140,7 @@ class Transaction:
         interchange: Segment,
         group: Segment,
         warnings: tuple[ReadWarning, ...],
+        count: int = 0,
     ) -> None:
         self.raw = raw
         self._texts = texts
@@ -152,7 +154,7 @@ class Transaction:
         self._segments: list[Segment] | None = None
         self._strings: list[str] | None = None
         #: How many segments the transaction has, ST and SE included.
-        self.count = len(texts) if texts is not None else raw.count(delimiters.segment)
+        self.count = len(texts) if texts is not None else count
 
     @property
     def texts(self) -> list[bytes]:
@@ -170,6 +172,13 @@ class Transaction:
         Views split strings, not bytes; decoding the transaction once in C is cheaper than
         decoding each segment.
         """
+        if self._strings is None and self._texts is None:
+            # The reader found every terminator followed by the same line break and nothing
+            # empty (that is why it left texts unsplit): one split is enough.
+            joint = (self.delimiters.segment + self.interchange.trailing).decode("latin-1")
+            strings = self.raw.decode("latin-1").split(joint)
+            strings.pop()
+            self._strings = strings
         if self._strings is None:
             delims = self.delimiters
             strings = _segment_texts(
@@ -269,7 +278,6 @@ class X12Stream:
         self._delims: Delimiters | None = None
         self._breaks = LINE_BREAKS
         self._line_break = b""  # the line break seen after the ISA's terminator
-        self._boundary: re.Pattern[bytes] | None = None
         self._isa: Segment | None = None
         self._gs: Segment | None = None
         self._groups = 0
@@ -405,9 +413,6 @@ class X12Stream:
         self._delims = delims
         self._breaks = breaks
         self._line_break = segment.trailing
-        el = re.escape(delims.element)
-        ids = b"|".join(_ENVELOPE_IDS)
-        self._boundary = re.compile(re.escape(delims.segment) + b"[" + re.escape(breaks) + b"]*(" + ids + b")" + el)
         self._isa = segment
         self._groups = 0
         self._seen_interchange = True
@@ -467,35 +472,40 @@ class X12Stream:
     def _read_transaction(self, st: _Scan) -> Transaction | _NeedData:
         buf = self._buf
         delims = self._delims
-        assert delims is not None and self._boundary is not None
+        assert delims is not None
         term = delims.segment
-        search_from = max(st.text_start, self._tx_scan)
-        match = self._boundary.search(buf, search_from)
-        if match is None:
+        search_from = max(st.text_start + 1, self._tx_scan)
+        # Look for the SE only: a missing SE shows up below as an SE01 that disagrees with
+        # the count, and only then are the other envelope ids looked for. One scan instead
+        # of six keeps reading fast. A run this long without an SE is checked at once, so a
+        # file with no SE cannot fill memory.
+        boundary = _find_boundary(buf, search_from, delims.element, term, self._breaks, (b"SE",))
+        if boundary is None and (self._eof or len(buf) - st.text_start > _LONGEST_TRANSACTION):
+            boundary = _find_boundary(buf, st.text_start + 1, delims.element, term, self._breaks)
+        if boundary is None:
             if not self._eof:
                 # Resume near the end next time; keep enough overlap for a split boundary.
-                self._tx_scan = max(st.text_start, len(buf) - 16)
+                self._tx_scan = max(st.text_start + 1, len(buf) - 16)
                 return NEED_DATA
             raise X12ReadError(
                 "missing SE: the input ends inside a transaction set",
                 segment=self._position + 1,
                 offset=self._base + st.text_start,
             )
-        found_id = match.group(1)
+        seg_start, found_id = boundary
         if found_id != b"SE":
             self._tx_scan = 0
-            seg_start = match.end() - len(found_id) - 1
             count = _count_segments(bytes(buf[st.lead_start : seg_start]), term, self._breaks)
             raise X12ReadError(
                 f"missing SE: found {found_id.decode()} before the transaction set ended",
                 segment=self._position + count + 1,
                 offset=self._base + seg_start,
             )
-        se_start = match.end() - 3
+        se_start = seg_start
         se_end = buf.find(term, se_start)
         if se_end < 0:
             if not self._eof:
-                self._tx_scan = match.start()
+                self._tx_scan = se_start - 8
                 return NEED_DATA
             raise X12ReadError(
                 "the input ends in the middle of the SE segment",
@@ -506,7 +516,7 @@ class X12Stream:
         while end < len(buf) and buf[end] in self._breaks:
             end += 1
         if end == len(buf) and not self._eof:
-            self._tx_scan = match.start()
+            self._tx_scan = se_start - 8
             return NEED_DATA
         self._tx_scan = 0
         raw = bytes(buf[st.lead_start : end])
@@ -537,6 +547,15 @@ class X12Stream:
             count, st_text, se_text = len(texts), texts[0], texts[-1]
         found = _element(se_text, delims.element, 1)
         if found.strip() != str(count):
+            nested = _find_boundary(raw, 1, delims.element, term, self._breaks, _ENVELOPE_IDS[1:])
+            if nested is not None:
+                self._tx_scan = 0
+                before = _count_segments(raw[: nested[0]], term, self._breaks)
+                raise X12ReadError(
+                    f"missing SE: found {nested[1].decode()} before the transaction set ended",
+                    segment=self._position + before + 1,
+                    offset=self._base + st.lead_start + nested[0],
+                )
             warnings.append(
                 ReadWarning(
                     "count-mismatch",
@@ -570,6 +589,7 @@ class X12Stream:
             self._isa,
             self._gs,
             tuple(warnings),
+            count,
         )
 
     # -- one envelope segment -------------------------------------------------------------
@@ -684,6 +704,31 @@ def _segment_texts(raw, term, breaks, line_break):
     pieces = raw.split(term)
     pieces.pop()  # what follows SE's terminator: its line break, or nothing
     return [piece.lstrip(breaks) for piece in pieces]
+
+
+def _find_boundary(
+    buf: bytearray | bytes, start: int, el: bytes, term: bytes, breaks: bytes, ids: tuple[bytes, ...] = _ENVELOPE_IDS
+) -> tuple[int, bytes] | None:
+    """The first SE, ST, GE, GS, IEA or ISA segment that begins at or after ``start``.
+
+    Each id is looked for with ``bytes.find`` (fast, in C) and kept only when it starts a
+    segment: what precedes it, line breaks aside, is a terminator. An id inside a value
+    (``FIRST*`` holds ``ST*``) is passed over. Returns (offset, id) or None.
+    """
+    best: tuple[int, bytes] | None = None
+    for seg_id in ids:
+        needle = seg_id + el
+        limit = best[0] if best else len(buf)
+        pos = buf.find(needle, start, limit)
+        while pos >= 0:
+            before = pos - 1
+            while before >= 0 and buf[before] in breaks:
+                before -= 1
+            if before >= 0 and buf[before : before + 1] == term:
+                best = (pos, seg_id)
+                break
+            pos = buf.find(needle, pos + 1, limit)
+    return best
 
 
 def _count_segments(raw: bytes, term: bytes, breaks: bytes) -> int:
