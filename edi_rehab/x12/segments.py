@@ -3,7 +3,9 @@
 The file is tiled by segments: each one owns the junk the reader tolerated before it
 (``leading``: a BOM, whitespace, the terminator of an empty segment), its ``text`` (the
 segment id and elements), its ``terminator``, and the line break after it (``trailing``).
-Joining ``segment.raw`` over a file gives the file back, byte for byte.
+Joining ``segment.raw`` over a file gives the file back, byte for byte, except for
+whitespace after the last IEA that is not a line break (spaces, NUL padding): that belongs
+to no segment and is kept on the end-of-input event (``Document.end.raw``), with a warning.
 
 Offsets are absolute in the input, so an edit can be spliced into the original bytes.
 """
