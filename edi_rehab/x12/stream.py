@@ -546,7 +546,7 @@ class X12Stream:
                         warnings.append(_non_ascii(text, first_position + i))
             count, st_text, se_text = len(texts), texts[0], texts[-1]
         found = _element(se_text, delims.element, 1)
-        if found.strip() != str(count):
+        if not _same_count(found, count):
             nested = _find_boundary(raw, 1, delims.element, term, self._breaks, _ENVELOPE_IDS[1:])
             if nested is not None:
                 self._tx_scan = 0
@@ -740,6 +740,12 @@ def _chars(run):
     return [run[i : i + 1] for i in range(len(run))]
 
 
+def _same_count(found: str, actual: int) -> bool:
+    """A count element (SE01, GE01, IEA01: type N0) states ``actual``; leading zeros allowed."""
+    value = found.strip()
+    return value.isdigit() and int(value) == actual
+
+
 def _non_ascii(text: bytes, position: int) -> ReadWarning:
     first = next(i for i, b in enumerate(text) if b > 127)
     return ReadWarning("non-ascii", f"byte 0x{text[first]:02X} outside ASCII at column {first + 1}; kept as is", position)
@@ -747,7 +753,7 @@ def _non_ascii(text: bytes, position: int) -> ReadWarning:
 
 def _count_warnings(segment: Segment, element: str, actual: int, what: str) -> tuple[ReadWarning, ...]:
     found = segment.element(1)
-    if found.strip().lstrip("0") == str(actual).lstrip("0") and found.strip().isdigit():
+    if _same_count(found, actual):
         return ()
     return (
         ReadWarning(
