@@ -330,6 +330,15 @@ def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
     return edits
 
 
+def silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file descriptor (a test runner's buffer)
+
+
 def read_text(path: str) -> str:
     """A small text input (minutes CSV, config): UTF-8, else latin-1 (EMR exports vary)."""
     data = read_all(path)
@@ -487,12 +496,17 @@ def check(
                 yield FileReport(checker.minutes.source, leftovers)
 
     summary = Summary()
-    if output_format == "json":
-        for piece in render_json(reports(), summary):
-            click.echo(piece, nl=False)
-    else:
-        for text in render_text(reports(), summary):
-            click.echo(text)
+    try:
+        if output_format == "json":
+            for piece in render_json(reports(), summary):
+                click.echo(piece, nl=False)
+        else:
+            for text in render_text(reports(), summary):
+                click.echo(text)
+    except BrokenPipeError:
+        # The reader went away (`check big.x12 | head`): stop quietly, as other linters do.
+        silence_stdout()
+        sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
     if summary.unreadable:
         sys.exit(EXIT_UNREADABLE)
     if not exit_zero and summary.at_or_above(Severity(fail_on)):

@@ -22,7 +22,8 @@ Decisions (documented here because they are behaviour):
 1. **Unit groups.** A claim's 15-minute timed lines are grouped by the profile's
    ``unit_grouping``: date of service always, discipline (GP/GO/GN; a line without one
    falls back to its code's discipline, else "none") and optionally rendering provider.
-   PT and OT minutes are never pooled under the shipped profiles. Lines billed over a
+   PT and OT minutes are never pooled under the shipped profiles; a line missing its
+   discipline modifier joins the claim's only discipline when it has one. Lines billed over a
    date range, or without a date, stay out of every group (U105, X002 say why).
 2. **Minutes.** For each timed line the first source with a value wins: the minutes CSV
    row for (CLM01, LX01), then the line's NTE notes (the configured pattern; two
@@ -423,10 +424,14 @@ class Checker:
         by_discipline = "discipline" in grouping
         by_provider = "rendering-provider" in grouping
         groups: dict[tuple, UnitGroup] = {}
+        # A line missing its GP/GO/GN (M201) joins the one discipline the rest of the claim
+        # claims, rather than opening a group of its own and skewing both groups' minutes.
+        sole = next(iter(cc.disciplines)) if len(cc.disciplines) == 1 else ""
         for lv in cc.lines:
             if not lv.is_timed15 or lv.dos is None or lv.line.service_date.is_range:
                 continue
-            key = (lv.dos, lv.discipline if by_discipline else None, lv.npi if by_provider else None)
+            discipline = (lv.discipline or sole) if by_discipline else None
+            key = (lv.dos, discipline, lv.npi if by_provider else None)
             group = groups.get(key)
             if group is None:
                 group = groups[key] = UnitGroup(cc, key, lv.dos, key[1], key[2])

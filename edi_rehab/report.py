@@ -135,10 +135,10 @@ def render_json(files: Iterable[FileReport], summary: Summary | None = None) -> 
         yield ("" if n == 0 else ",") + f'\n  {{"path": {json.dumps(report.path)}, "findings": ['
         for i, finding in enumerate(report.findings):
             summary.add(finding)
-            yield ("" if i == 0 else ",") + "\n    " + json.dumps(finding_json(finding), ensure_ascii=False)
+            yield ("" if i == 0 else ",") + "\n    " + json.dumps(finding_json(finding))
         error = ""
         if report.error is not None:
             summary.unreadable += 1
-            error = f', "error": {json.dumps(report.error, ensure_ascii=False)}'
+            error = f', "error": {json.dumps(report.error)}'
         yield f"]{error}}}"
     yield f'\n], "summary": {json.dumps(summary.counts)}}}\n'

@@ -84,6 +84,10 @@ CASES = [
        claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97116:GP", 1)),
        minutes=mins(("PCN1", 1, 18), ("PCN1", 2, 13), ("PCN1", 3, 10), ("PCN1", None, 8, "97035", D1)), clean=True),
     ok("U102::pass_no_minutes", claim(ln("97110:GP", 1))),
+    ok("U102::pass_line_missing_gp_counts_with_the_claims_discipline",
+       claim(ln("97112:GP", 2), ln("97110", 1)), minutes=mins(("PCN1", 1, 24), ("PCN1", 2, 23)), also=["M201"]),
+    fail("U101::fail_line_missing_gp_pooled_with_the_claims_discipline",
+         claim(ln("97110:GP", 1), ln("97140", 1)), minutes=mins(("PCN1", 1, 10), ("PCN1", 2, 10)), also=["M201"]),
 
     # -- U103: the split across codes -------------------------------------------------------------
     fail("U103::fail_cms_ex1_more_units_to_the_shorter",
