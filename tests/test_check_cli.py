@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from claimkit import D1, claim, ln, minutes_csv, x12
 from edi_rehab.cli import main
 from edi_rehab.rules import registry
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLEAN = x12(claim(ln("97110:GP", 2), ln("97140:GP", 1)))
 ERROR = x12(claim(ln("97140:GP", 1), ln("97530:GP", 1)))  # N301, an error
 WARNING = x12(claim(ln("97140:GP", 1), ln("97530:GP:59", 1)))  # M205 only, a warning
@@ -310,3 +312,23 @@ def test_ncci_zip_and_several_files(run, files, tmp_path):
     )
     assert result.exit_code == 1
     assert [line.split()[1] for line in result.stdout.splitlines()[:-1]] == ["N301", "N301"]
+
+
+def test_an_835_is_reported_not_silently_passed(run):
+    path = str(FIXTURES / "sample-835.x12")
+    result = run("check", path)
+    assert result.exit_code == 0
+    assert " X006 transaction set 835 " in result.stdout
+    assert run("check", "--fail-on", "warning", path).exit_code == 1
+
+
+def test_broken_maps_exit_2_with_the_map_named(run, files, monkeypatch):
+    from edi_rehab import mapdata
+
+    def broken(**kwargs):
+        raise mapdata.MapError("codes.xml", 12, "schema violation: element 'code' missing 'class'")
+
+    monkeypatch.setattr(mapdata, "load_maps", broken)
+    result = run("check", files("a.x12", CLEAN))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "edi-rehab: codes.xml:12: schema violation: element 'code' missing 'class'"
