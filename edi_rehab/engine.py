@@ -103,6 +103,10 @@ __all__ = [
 ]
 
 
+#: Entries the per-run shortcut caches may hold before they are emptied (between transactions).
+_CACHE_LIMIT = 100_000
+
+
 class CheckUsageError(ValueError):
     """Options that make no sense (an unknown rule code, an unknown unit method)."""
 
@@ -272,10 +276,14 @@ class Checker:
         if table is None:
             return []
         findings = [f for p in table.problems for f in self._minutes_hits("U109", p, None)]
+        unseen: dict[str, list[int]] = {}
         for row in table.rows:
             if row.claim_id not in self._seen_claims:
-                problem = MinutesProblem(row.row, f"claim {row.claim_id!r} is not in the checked claim file(s)")
-                findings.extend(self._minutes_hits("U110", problem, None))
+                unseen.setdefault(row.claim_id, []).append(row.row)
+        for claim_id, rows in unseen.items():  # one finding per claim, at its first row
+            more = f" (rows {', '.join(map(str, rows))})" if len(rows) > 1 else ""
+            problem = MinutesProblem(rows[0], f"claim {claim_id!r} is not in the checked claim file(s){more}")
+            findings.extend(self._minutes_hits("U110", problem, None))
         findings.sort(key=lambda f: (f.details.get("row", 0), f.code))
         return findings
 
@@ -296,6 +304,11 @@ class Checker:
         return findings
 
     def _transaction(self, tx: Transaction) -> EventResult:
+        if len(self._clean_lines) > _CACHE_LIMIT or len(self._kinds) > _CACHE_LIMIT or len(self._pair_cache) > _CACHE_LIMIT:
+            # Caches are only shortcuts; a file of endlessly varied lines must not grow them forever.
+            self._clean_lines.clear()
+            self._kinds.clear()
+            self._pair_cache.clear()
         loose = self._warning_findings(tx.warnings)
         tctx = TransactionContext(tx, [])
         for rule, severity in self.plan[Scope.TRANSACTION]:

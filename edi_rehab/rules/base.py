@@ -44,7 +44,7 @@ from ..findings import Applicability, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..claims import Claim, ServiceLine
-    from ..mapdata import CodeInfo, Maps, PayerProfile
+    from ..mapdata import Maps, PayerProfile
     from ..minutes import MinutesTable, UnbilledService
     from ..units import UnitAssessment
     from ..x12.stream import Transaction

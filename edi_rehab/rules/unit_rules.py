@@ -536,9 +536,9 @@ def minutes_row_unknown_reference(problem: MinutesProblem) -> Iterator[Hit]:
     """A minutes CSV row names a claim or a line that the checked files do not have.
 
     ## What it does
-    Fires for each CSV row whose claim_id (CLM01) is in none of the files checked in the run,
-    or whose line (LX01) is not a line of that claim. Reported under the CSV's name (row
-    number) when the claim is missing, and on the claim when only the line is.
+    Fires once per claim_id (CLM01) that is in none of the files checked in the run (at its
+    first row, naming the others), reported under the CSV's name; and for each row whose
+    line (LX01) is not a line of its claim, reported on the claim.
 
     ## Why is this bad?
     Usually the export and the claim file disagree: LX numbers moved when a line was

@@ -166,6 +166,8 @@ CASES = [
        minutes="claim_id,line,minutes\nPCN1,1,30\n", clean=True),
     fail("U110::fail_claim_not_in_file", claim(ln("97110:GP", 2)),
          minutes=mins(("PCN1", 1, 30), ("PCN9", 1, 30)), count=1, at=[(None, None)]),
+    fail("U110::fail_one_finding_per_unknown_claim", claim(ln("97110:GP", 2)),
+         minutes=mins(("PCN9", 1, 30), ("PCN1", 1, 30), ("PCN9", 2, 30), ("PCN8", 1, 5)), count=2),
     fail("U110::fail_line_not_in_claim", claim(ln("97110:GP", 2)),
          minutes=mins(("PCN1", 1, 30), ("PCN1", 5, 10)), count=1, at=[("PCN1", None)]),
     ok("U110::pass_every_row_known", claim(ln("97110:GP", 2)), minutes=mins(("PCN1", 1, 30)), clean=True),
