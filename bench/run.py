@@ -63,15 +63,17 @@ def work_read(path: str) -> dict:
 
 
 def work_read_views(path: str) -> dict:
-    from edi_rehab.claims import read_claims
+    from edi_rehab.claims import iter_claims
     from edi_rehab.x12 import Transaction, iter_events
 
     claims = lines = 0
     for event in iter_events(_chunks(path)):
         if isinstance(event, Transaction):
-            for claim in read_claims(event):
+            for claim in iter_claims(event):
                 claims += 1
                 lines += len(claim.lines)
+            del claim
+        del event  # as a streaming caller should: let the transaction go before the next
     return {"claims": claims, "lines": lines}
 
 

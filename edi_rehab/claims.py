@@ -19,6 +19,7 @@ Loop tracking follows 005010X222A1:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,7 +29,7 @@ from typing import NamedTuple
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
 
-__all__ = ["Party", "ServiceDate", "ServiceLine", "Claim", "read_claims", "parse_amount", "parse_date"]
+__all__ = ["Party", "ServiceDate", "ServiceLine", "Claim", "read_claims", "iter_claims", "parse_amount", "parse_date"]
 
 
 class Party(NamedTuple):
@@ -364,18 +365,24 @@ def _missing_date(claim: Claim, line: ServiceLine, first_position: int) -> None:
 
 
 def read_claims(transaction: Transaction) -> list[Claim]:
-    """The claims of an 837P transaction, in file order.
+    """The claims of an 837P transaction, in file order."""
+    return list(iter_claims(transaction))
 
-    One pass over the transaction's segment strings. Only the segment types above are split;
-    the branches are ordered by how often the segments occur in a therapy claim file.
+
+def iter_claims(transaction: Transaction) -> Iterator[Claim]:
+    """The claims of an 837P transaction, each yielded as soon as its 2300 loop ends.
+
+    One pass over the transaction's segments, each split once and dispatched on its id; the
+    branches are ordered by how often the segments occur in a therapy claim file. A caller
+    that handles claims one at a time holds one claim's views, not a whole transaction's
+    (a transaction may hold 5,000 claims).
     """
-    texts = transaction.strings
+    texts = transaction.decoded_texts()
     delims = transaction.delimiters
     el = delims.element.decode("latin-1")
     component = delims.component.decode("latin-1")
     dispatch = _KINDS.get
     first_position = transaction.first_position
-    claims: list[Claim] = []
     claim: Claim | None = None
     line: ServiceLine | None = None
     level = ""
@@ -463,7 +470,7 @@ def read_claims(transaction: Transaction) -> list[Claim]:
                 pending_lx = None
             if claim is not None:
                 claim.end_index = i
-                claims.append(claim)
+                yield claim
                 claim = None
             last_entity = ""
             if kind == 1:  # HL
@@ -535,5 +542,4 @@ def read_claims(transaction: Transaction) -> list[Claim]:
         elif pending_lx is not None:
             claim.lines.append(_line_without_sv1(pending_lx, end))
         claim.end_index = end
-        claims.append(claim)
-    return claims
+        yield claim

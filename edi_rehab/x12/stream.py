@@ -167,30 +167,37 @@ class Transaction:
 
     @property
     def strings(self) -> list[str]:
-        """:attr:`texts` decoded as latin-1 (one char per byte), built on first use.
+        """:attr:`texts` decoded as latin-1 (one char per byte); built on first use and kept."""
+        if self._strings is None:
+            self._strings = self.decoded_texts()
+        return self._strings
+
+    def decoded_texts(self) -> list[str]:
+        """Each segment's text decoded as latin-1 (one char per byte), not kept.
 
         Views split strings, not bytes; decoding the transaction once in C is cheaper than
-        decoding each segment.
+        decoding each segment. Views call this rather than :attr:`strings` so that the list
+        (about three times the transaction's size) is freed when they are done.
         """
-        if self._strings is None and self._texts is None:
+        if self._strings is not None:
+            return self._strings
+        delims = self.delimiters
+        if self._texts is None:
             # The reader found every terminator followed by the same line break and nothing
             # empty (that is why it left texts unsplit): one split is enough.
-            joint = (self.delimiters.segment + self.interchange.trailing).decode("latin-1")
+            joint = (delims.segment + self.interchange.trailing).decode("latin-1")
             strings = self.raw.decode("latin-1").split(joint)
             strings.pop()
-            self._strings = strings
-        if self._strings is None:
-            delims = self.delimiters
-            strings = _segment_texts(
-                self.raw.decode("latin-1"),
-                delims.segment.decode("latin-1"),
-                self._breaks().decode("latin-1"),
-                self.interchange.trailing.decode("latin-1"),
-            )
-            if len(strings) != self.count:  # empty segments are not segments
-                strings = [s for s in strings if s]
-            self._strings = strings
-        return self._strings
+            return strings
+        strings = _segment_texts(
+            self.raw.decode("latin-1"),
+            delims.segment.decode("latin-1"),
+            self._breaks().decode("latin-1"),
+            self.interchange.trailing.decode("latin-1"),
+        )
+        if len(strings) != self.count:  # empty segments are not segments
+            strings = [s for s in strings if s]
+        return strings
 
     def _breaks(self) -> bytes:
         return bytes(c for c in LINE_BREAKS if bytes((c,)) != self.delimiters.segment)
@@ -314,8 +321,12 @@ class X12Stream:
             event = self.next_event()
             if event is NEED_DATA:
                 return
+            done = isinstance(event, EndOfInput)
             yield event
-            if isinstance(event, EndOfInput):
+            # Drop our reference before reading the next transaction, so that two large
+            # transactions are never alive at once on our account.
+            del event
+            if done:
                 return
 
     # -- ISA and the bytes between interchanges ------------------------------------------
