@@ -485,3 +485,87 @@ def test_csv_output_parses_and_keeps_ids():
     assert rows[0]["remit_claim_id"] == '="000123"' and rows[0]["charge"] == "50"
     assert rows[1]["remit_claim_id"] == "'=CMD|A" and rows[1]["payer_claim_number"] == "'-ICN"
     assert text.endswith("\r\n")
+
+
+# -- robustness -----------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CODES = st.sampled_from(["1", "2", "4", "16", "18", "29", "45", "50", "96", "97", "109", "119", "151", "197", "236", "253", "B15", "ZZ9", "A1"])
+_REMARKS = st.sampled_from(["N20", "N822", "M53", "MA130", "N211", "N123", "M15", "N115", "XQ1"])
+_GROUPS = st.sampled_from(["CO", "PR", "OA", "PI", "CR"])
+_AMOUNTS = st.decimals(min_value=-500, max_value=500, places=2, allow_nan=False, allow_infinity=False).map(str)
+_SERVICE = st.builds(
+    S,
+    procedure=st.sampled_from(["97110", "97140", "97530", "97035", "97010", "99999"]),
+    modifiers=st.lists(st.sampled_from(["GP", "GO", "59", "KX", "GA", "GZ", "XU"]), max_size=4, unique=True).map(tuple),
+    charge=_AMOUNTS,
+    cas=st.lists(st.tuples(_GROUPS, _CODES, _AMOUNTS), max_size=4),
+    paid=st.one_of(st.none(), _AMOUNTS),
+    units=st.sampled_from(["", "1", "2", "0"]),
+    original=st.one_of(st.none(), st.just(("97035", ("GP",)))),
+    original_units=st.sampled_from(["", "2", "3"]),
+    date=st.sampled_from(["20260105", "20260106", "2026013"]),
+    ref6r=st.sampled_from([None, "PCN1-1", "PCN1-2", "PCN2-1", "NOPE"]),
+    remarks=st.lists(_REMARKS, max_size=3).map(tuple),
+)
+_PAYMENT = st.builds(
+    P,
+    claim_id=st.sampled_from(["PCN1", "PCN2", "pcn1", "GHOST"]),
+    services=st.lists(_SERVICE, max_size=4),
+    status=st.sampled_from(["1", "2", "4", "19", "22", "23", "25"]),
+    cas=st.lists(st.tuples(_GROUPS, _CODES, _AMOUNTS), max_size=2),
+    moa=st.lists(_REMARKS, max_size=2).map(tuple),
+)
+_FUZZ_CLAIMS = claim_file(
+    [
+        C("PCN1", [L("97140", charge="47"), L("97530", charge="55"), L("97110", ("GP", "KX"), ref6r=None)]),
+        C("PCN2", [L("97035", (), charge="22")], dependent=True),
+        C("PCN1", [L("97110", date="20260106")], member="SYN9"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PAYMENT, min_size=1, max_size=5))
+def test_any_remittance_gets_a_row_per_payment_and_never_raises(payments):
+    result = run(remit_file(payments), _FUZZ_CLAIMS)
+    assert len(result.rows) == sum(max(1, len(p.services)) for p in payments)
+    for row in result.rows:
+        assert row.category in CATEGORIES and row.action in ACTIONS
+        assert row.match.method in ("line-control", "fallback", "unmatched", "claim")
+        assert set(row.to_json()) == JSON_KEYS
+    render_csv(result)
+    list(render_text(result))
+    from edi_rehab.appeal import build_packets
+    from matchkit import MAPS
+    from datetime import date
+
+    build_packets(result, MAPS, today=date(2026, 3, 2))
+
+
+_BASE_REMIT = remit_file(
+    [
+        P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",))]),
+        P("PCN2", [S("97035", (), "22", [("CO", "4", "22")], remarks=("N822",))], moa=("MA130",)),
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_BASE_REMIT) - 1), st.integers(0, 3), st.binary(max_size=3)), min_size=1, max_size=6))
+def test_mutated_remittance_bytes_give_rows_or_a_read_error(mutations):
+    from edi_rehab.match import WrongFileType
+    from edi_rehab.x12 import X12ReadError
+
+    data = bytearray(_BASE_REMIT)
+    for at, cut, insert in mutations:
+        at = min(at, len(data))
+        data[at : at + cut] = insert
+    try:
+        result = run(bytes(data), _FUZZ_CLAIMS)
+    except (X12ReadError, WrongFileType):
+        return
+    for row in result.rows:
+        assert row.category in CATEGORIES and row.action in ACTIONS
+    result.to_json()
