@@ -263,6 +263,7 @@ class Checker:
                 if paused:
                     gc.enable()
             yield result
+            result = None  # let the caller's loop free the transaction before the next is read
 
     def check_event(self, event: Event) -> EventResult:
         if isinstance(event, Transaction):

@@ -263,6 +263,9 @@ def line_control_number(claim: ClaimContext) -> Iterator[Hit]:
     ## Fix safety
     No fix: the value belongs to the practice-management system.
     """
+    values = [lv.line.control_number for lv in claim.lines if lv.line.control_number]
+    if len(set(values)) == len(values) and all(len(v) <= MAX_LINE_CONTROL for v in values):
+        return
     seen: dict[str, LineView] = {}
     for lv in claim.lines:
         value = lv.line.control_number

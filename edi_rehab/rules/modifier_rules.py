@@ -374,6 +374,8 @@ def discipline_differs_for_provider(claim: ClaimContext) -> Iterator[Hit]:
     ## Fix safety
     No fix: the modifier or the rendering provider may be the wrong one.
     """
+    if len(claim.disciplines) < 2:
+        return  # one discipline on the whole claim: nothing can differ
     by_provider: dict[str, list[LineView]] = {}
     claim_npi = claim.claim.claim_rendering_npi
     for line in claim.lines:
