@@ -222,6 +222,8 @@ class Checker:
         self._kinds: dict[tuple, LineKind] = {}
         self._clean_lines: set[tuple] = set()
         self._pair_cache: dict[tuple, list] = {}
+        #: SV103 as written -> trimmed and upper-cased
+        self._bases: dict[str, str] = {}
         self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
         self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
 
@@ -391,8 +393,10 @@ class Checker:
         if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
             self._seen_claims.add(claim_id)
         kinds = self._kinds
+        bases = self._bases
         first_position = claim.transaction.first_position
         lines = cc.lines
+        has_minutes = False
         for line in claim.lines:
             key = (line.procedure, line.modifiers)
             kind = kinds.get(key)
@@ -403,29 +407,33 @@ class Checker:
                 )
             raw = line.units_raw
             units = int(raw) if raw.isdigit() else _whole(line.units)
-            basis = line.unit_basis.strip().upper()
-            index = line.sv1_index if line.sv1_index is not None else line.index
-            lv = LineView(line, cc, kind, units, basis, line.line_rendering_npi or claim_npi, first_position + index)
+            written = line.unit_basis
+            basis = bases.get(written)
+            if basis is None:
+                basis = bases[written] = written.strip().upper()
+            index = line.sv1_index
+            lv = LineView(
+                line, cc, kind, units, basis, line.line_rendering_npi or claim_npi,
+                first_position + (index if index is not None else line.index),
+            )
+            sidecar = None
             if table is not None:
                 lx = lv.lx
                 row = table.row_for(claim_id, lx) if lx is not None else None
                 if row is not None:
                     lv.time_block = row.time_block
                     sidecar = row.minutes
-                else:
-                    sidecar = None
-            else:
-                sidecar = None
             if kind.unit_class == "timed15":
                 note = self._note_minutes(line.notes) if line.notes else None
-                mj = minutes_from_mj(line.unit_basis, raw) if basis == "MJ" else None
+                mj = minutes_from_mj(written, raw) if basis == "MJ" else None
                 if sidecar is not None or note is not None or mj is not None:
                     found = line_minutes(sidecar, note, mj)
                     lv.minutes, lv.minutes_source = found[0], found[1].value
+                    has_minutes = True
             lines.append(lv)
             if kind.disciplines:
                 cc.disciplines.update(kind.disciplines)
-        if table is not None or any(lv.minutes is not None for lv in cc.lines):
+        if table is not None or has_minutes:
             cc.groups = self._unit_groups(cc)  # without minutes no group rule can say anything
         return cc
 

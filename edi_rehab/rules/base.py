@@ -271,7 +271,7 @@ class LineView:
         the same line-rule verdicts, so the engine runs the line rules once per clean
         signature (a file repeats the same code, modifiers and units thousands of times).
 
-        The kind stands for the code and modifiers; SV103/SV104 as written, whether SV1 and
+        The kind stands for the code and modifiers; then SV103 and SV104 (as read), whether SV1 and
         REF*6R are there, the unlisted code's description (C404), the deletion check (C406),
         the payer profile (M205, C403) and whether the claim claims any discipline (M201).
         """
@@ -285,8 +285,8 @@ class LineView:
                 description = bool(line.description.strip())
         return (
             self.kind,
-            line.unit_basis,
-            line.units_raw,
+            self.basis,
+            self.units,
             line.sv1_index is not None,
             line.ref_6r_index is not None,
             description,
