@@ -1476,6 +1476,15 @@ class MatchResult:
     #: per 837 claim (by ordinal): its CLPs in remittance order, as (file, remittance, CLP)
     history: dict[int, list[tuple[str, Remittance, ClaimPayment]]] = field(default_factory=dict)
     remittances: list[tuple[str, Remittance]] = field(default_factory=list)
+    _by_payment: dict[int, list[MatchRow]] = field(default_factory=dict, repr=False)
+
+    def add(self, row: MatchRow) -> None:
+        self.rows.append(row)
+        self._by_payment.setdefault(id(row.payment), []).append(row)
+
+    def rows_of(self, payment: ClaimPayment) -> list[MatchRow]:
+        """The rows of one CLP, in order."""
+        return self._by_payment.get(id(payment), [])
 
     def claim_history(self, record: ClaimRecord) -> list[tuple[str, Remittance, ClaimPayment]]:
         return self.history.get(record.ordinal, [])
@@ -1534,7 +1543,8 @@ def match_remittances(
             result.balance.extend(balance_problems(file, remit))
             for clp in remit.claims:
                 _match_claim(result, file, remit, clp, index, codes, ctx)
-    _settle_duplicates(result)
+    with _gc_paused():
+        _settle_duplicates(result)
     return result
 
 
@@ -1568,7 +1578,7 @@ def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPa
     if not clp.services:
         match = LineMatch("claim" if record else "unmatched", record, tuple(range(len(record.claim.lines))) if record else (), claim_method)
         assessment = assess(clp, None, match, claim_adjustments, claim_remarks, ctx)
-        result.rows.append(MatchRow(file, remit.position(clp.index), remit, clp, None, match, tuple(claim_adjustments), tuple(claim_remarks), assessment))
+        result.add(MatchRow(file, remit.position(clp.index), remit, clp, None, match, tuple(claim_adjustments), tuple(claim_remarks), assessment))
         return
     placed = match_lines(record, clp.services) if record else [("unmatched", ())] * len(clp.services)
     claim_denials = [a for a in claim_adjustments if a.category not in NON_DENIAL and _nonzero(a.amount)]
@@ -1579,20 +1589,25 @@ def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPa
             adjustments += claim_denials
         remarks = _decode_remarks(codes, svc.remarks, "line", unknown) + claim_remarks
         assessment = assess(clp, svc, match, adjustments, remarks, ctx)
-        result.rows.append(MatchRow(file, remit.position(svc.index), remit, clp, svc, match, tuple(adjustments), tuple(remarks), assessment))
+        result.add(MatchRow(file, remit.position(svc.index), remit, clp, svc, match, tuple(adjustments), tuple(remarks), assessment))
 
 
 def _settle_duplicates(result: MatchResult) -> None:
     """A line denied as a duplicate that another CLP paid needs nothing more."""
+    duplicates = [row for row in result.rows if row.category == "duplicate" and row.match.record is not None]
+    if not duplicates:
+        return
+    wanted = {row.match.record.ordinal for row in duplicates}  # type: ignore[union-attr]
     paid: set[tuple[int, int]] = set()
-    for row in result.rows:
-        if row.match.record is not None and (row.paid or _ZERO) > 0 and not row.payment.is_reversal:
-            for i in row.match.indexes:
-                paid.add((row.match.record.ordinal, i))
-    for row in result.rows:
-        if row.category != "duplicate" or row.match.record is None:
-            continue
-        if any((row.match.record.ordinal, i) in paid for i in row.match.indexes):
+    for ordinal in wanted:
+        for _, _, clp in result.history.get(ordinal, ()):
+            if clp.is_reversal:
+                continue
+            for row in result.rows_of(clp):
+                if (row.paid or _ZERO) > 0:
+                    paid.update((ordinal, i) for i in row.match.indexes)
+    for row in duplicates:
+        if any((row.match.record.ordinal, i) in paid for i in row.match.indexes):  # type: ignore[union-attr]
             a = row.assessment
             row.assessment = Assessment(
                 a.category, a.denied, "none", a.cause, "nothing: another adjudication in this remittance paid the line",
