@@ -1509,7 +1509,10 @@ class MatchResult:
         return {
             "lines": len(self.rows),
             "denied_lines": len(denied),
-            "denied_amount": str(sum((max((r.charge or _ZERO) - (r.paid or _ZERO), _ZERO) for r in denied), _ZERO)),
+            # what the denial reasons took (contract write-offs and patient shares left out)
+            "denied_amount": str(
+                sum((a.amount or _ZERO for r in denied for a in r.adjustments if a.category not in NON_DENIAL), _ZERO)
+            ),
             "matched_claims": len(self.history),
             "unmatched_claims": len(self.unmatched_claims),
             "by_category": {c: categories[c] for c in CATEGORIES if categories[c]},

@@ -452,6 +452,7 @@ def test_json_shape():
     assert line["adjustments"] == [{"group": "CO", "carc": "151", "amount": "50", "text": line["adjustments"][0]["text"]}]
     assert set(line["remarks"][0]) == {"code", "text"}
     assert data["summary"]["by_category"] == {"units": 1}
+    assert data["summary"]["denied_lines"] == 1 and data["summary"]["denied_amount"] == "50"
 
 
 @pytest.mark.parametrize(
