@@ -106,6 +106,36 @@ def _total_minutes(group: UnitGroup) -> int:
     return sum(group.minutes_by_service.values())
 
 
+def _total_verdict(group: UnitGroup, verdict: str, verb: str) -> Iterator[Hit]:
+    """U101 (``verb`` "allow") or U102 ("support"): one hit for the group under the CMS
+    method, one per service off its own rounding under the per-code method."""
+    assessment = group.assessment
+    if assessment is None or verdict not in assessment.verdicts:
+        return
+    details = unit_details(group, assessment)
+    off = assessment.over if verdict == "U101" else assessment.under
+    if assessment.method == "cms":
+        yield Hit(
+            f"{assessment.billed_total} timed units billed on {group.where}, but "
+            f"{_total_minutes(group)} timed minutes {verb} {assessment.allowed_total} under the CMS "
+            f"total-minutes method ({_services_text(group, assessment.billed)})",
+            at=_first_line(group, off),
+            details=details,
+            fix=f"bill {_allocation_text(assessment.closest)}",
+        )
+        return
+    for service in off:
+        minutes = group.minutes_by_service[service]
+        allowed = assessment.closest[service]
+        yield Hit(
+            f"{service_name(service)}: {_plural(assessment.billed[service], 'unit')} billed for "
+            f"{minutes} minutes; rounded on its own (per-code method) that is {_plural(allowed, 'unit')}",
+            at=_first_line(group, [service]),
+            details={**details, "service": service_id(service)},
+            fix=f"bill {_plural(allowed, 'unit')} of {service_name(service)}",
+        )
+
+
 # -- U101 ---------------------------------------------------------------------------------------
 def units_exceed_minutes(group: UnitGroup) -> Iterator[Hit]:
     """More timed units are billed on a date than the minutes allow under the payer's unit method.
@@ -139,30 +169,7 @@ def units_exceed_minutes(group: UnitGroup) -> Iterator[Hit]:
     Unsafe: lowering SV104 changes what is billed. The fix moves the bill to the valid
     allocation closest to it (`details["target"]`, per line in `details["line_units"]`).
     """
-    assessment = group.assessment
-    if assessment is None or "U101" not in assessment.verdicts:
-        return
-    details = unit_details(group, assessment)
-    if assessment.method == "cms":
-        yield Hit(
-            f"{assessment.billed_total} timed units billed on {group.where}, but "
-            f"{_total_minutes(group)} timed minutes allow {assessment.allowed_total} under the CMS "
-            f"total-minutes method ({_services_text(group, assessment.billed)})",
-            at=_first_line(group, assessment.over),
-            details=details,
-            fix=f"bill {_allocation_text(assessment.closest)}",
-        )
-        return
-    for service in assessment.over:
-        minutes = group.minutes_by_service[service]
-        allowed = assessment.closest[service]
-        yield Hit(
-            f"{service_name(service)}: {_plural(assessment.billed[service], 'unit')} billed for "
-            f"{minutes} minutes; rounded on its own (per-code method) that is {_plural(allowed, 'unit')}",
-            at=_first_line(group, [service]),
-            details={**details, "service": service_id(service)},
-            fix=f"bill {_plural(allowed, 'unit')} of {service_name(service)}",
-        )
+    yield from _total_verdict(group, "U101", "allow")
 
 
 # -- U102 ---------------------------------------------------------------------------------------
@@ -191,30 +198,7 @@ def units_below_minutes(group: UnitGroup) -> Iterator[Hit]:
     Unsafe, and applied only when U102 is selected explicitly: raising units adds charges
     nobody billed. The clinician must confirm the minutes first.
     """
-    assessment = group.assessment
-    if assessment is None or "U102" not in assessment.verdicts:
-        return
-    details = unit_details(group, assessment)
-    if assessment.method == "cms":
-        yield Hit(
-            f"{assessment.billed_total} timed units billed on {group.where}, but "
-            f"{_total_minutes(group)} timed minutes support {assessment.allowed_total} under the CMS "
-            f"total-minutes method ({_services_text(group, assessment.billed)})",
-            at=_first_line(group, assessment.under),
-            details=details,
-            fix=f"bill {_allocation_text(assessment.closest)}",
-        )
-        return
-    for service in assessment.under:
-        minutes = group.minutes_by_service[service]
-        allowed = assessment.closest[service]
-        yield Hit(
-            f"{service_name(service)}: {_plural(assessment.billed[service], 'unit')} billed for "
-            f"{minutes} minutes; rounded on its own (per-code method) that is {_plural(allowed, 'unit')}",
-            at=_first_line(group, [service]),
-            details={**details, "service": service_id(service)},
-            fix=f"bill {_plural(allowed, 'unit')} of {service_name(service)}",
-        )
+    yield from _total_verdict(group, "U102", "support")
 
 
 # -- U103 ---------------------------------------------------------------------------------------
