@@ -142,3 +142,17 @@ def test_messages_carry_no_names_or_dates():
     for finding in findings:
         assert "PATIENT" not in finding.message and "SYN0" not in finding.message
         assert "2026" not in finding.message, finding.message
+
+
+def test_every_reader_warning_kind_lands_in_exactly_one_rule():
+    from edi_rehab.rules.envelope_rules import KIND_RULES
+    from edi_rehab.x12.errors import WARNING_KINDS, ReadWarning
+
+    checker = Checker()
+    assert set(KIND_RULES) == set(WARNING_KINDS)
+    for kind in WARNING_KINDS:
+        findings = checker._warning_findings([ReadWarning(kind, f"a {kind} warning", 7)])
+        assert [(f.code, f.segment, f.message) for f in findings] == [(KIND_RULES[kind], 7, f"a {kind} warning")]
+    # a kind the reader may add later is reported as tolerated input rather than dropped
+    [finding] = checker._warning_findings([ReadWarning("brand-new-kind", "new", 3)])
+    assert finding.code == "X003"

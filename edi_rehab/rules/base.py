@@ -300,13 +300,18 @@ class LineView:
         return self.unit_class == "timed15"
 
     @property
-    def label(self) -> str:
-        """``line 2 (97110)`` for messages."""
-        return f"line {self.lx_text} ({self.procedure})"
-
-    @property
     def lx_text(self) -> str:
         return str(self.lx) if self.lx is not None else (self.line.lx_raw or "?")
+
+    def ref(self) -> dict:
+        """Where the line is, for details: claim id, LX and SV1 position."""
+        return {"claim_id": self.claim.claim_id, "line": self.lx, "segment": self.segment}
+
+    def name_of(self, other: LineView) -> str:
+        """How this line's message names ``other``: ``line 2``, or ``claim X line 2``."""
+        if other.claim is self.claim:
+            return f"line {other.lx_text}"
+        return f"claim {other.claim.claim_id} line {other.lx_text}"
 
     def __repr__(self) -> str:
         return f"LineView({self.claim.claim_id} LX {self.lx_text} {self.procedure} {self.modifiers})"
@@ -447,9 +452,6 @@ class ClaimContext:
         freed as soon as the engine is done with them instead of waiting for the cyclic GC."""
         self.lines = []
         self.groups = []
-
-    def lines_on(self, dos: date | None) -> list[LineView]:
-        return [lv for lv in self.lines if lv.dos == dos]
 
     def __repr__(self) -> str:
         return f"ClaimContext({self.claim_id})"

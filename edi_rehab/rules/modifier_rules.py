@@ -301,20 +301,10 @@ def distinct_modifier_repeats_code(encounter: Encounter) -> Iterator[Hit]:
         if repeats and not has_ptp_partner(encounter, line):
             yield Hit(
                 f"{', '.join(line.distinct_modifiers)} on {line.procedure} only repeats the code billed on "
-                f"{_where(line, repeats[0])}; it has no NCCI pair partner that day",
+                f"{line.name_of(repeats[0])}; it has no NCCI pair partner that day",
                 at=line,
-                details={"modifiers": list(line.distinct_modifiers), "repeats": _ref(repeats[0])},
+                details={"modifiers": list(line.distinct_modifiers), "repeats": repeats[0].ref()},
             )
-
-
-def _ref(line: LineView) -> dict:
-    return {"claim_id": line.claim.claim_id, "line": line.lx, "segment": line.segment}
-
-
-def _where(line: LineView, other: LineView) -> str:
-    if other.claim is line.claim:
-        return f"line {other.lx_text}"
-    return f"claim {other.claim.claim_id} line {other.lx_text}"
 
 
 # -- M209 ---------------------------------------------------------------------------------------

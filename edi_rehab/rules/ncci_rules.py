@@ -74,18 +74,6 @@ def bypassed(column1: LineView, column2: LineView) -> bool:
     return bool(anatomic1 or anatomic2) and anatomic1 != anatomic2
 
 
-def ref(line: LineView) -> dict:
-    """Where a line is, for details: claim id, LX and SV1 position."""
-    return {"claim_id": line.claim.claim_id, "line": line.lx, "segment": line.segment}
-
-
-def where(line: LineView, other: LineView) -> str:
-    """How ``line``'s message names ``other``: ``line 2`` or ``claim X line 2``."""
-    if other.claim is line.claim:
-        return f"line {other.lx_text}"
-    return f"claim {other.claim.claim_id} line {other.lx_text}"
-
-
 def _edit_details(edit: PtpEdit) -> dict:
     return {
         "column1": edit.column1,
@@ -137,14 +125,14 @@ def ptp_pair_without_modifier(encounter: Encounter) -> Iterator[Hit]:
         room = len(c2.modifiers) < MAX_MODIFIERS
         target = ordered(c2, (*c2.modifiers, modifier)) if room else None
         yield Hit(
-            f"{c2.procedure} (column 2) is billed with {c1.procedure} (column 1, {where(c2, c1)}) on the same "
+            f"{c2.procedure} (column 2) is billed with {c1.procedure} (column 1, {c2.name_of(c1)}) on the same "
             f"date for the same patient and rendering provider, with no NCCI-associated modifier; "
             f"{c2.procedure} will be denied unless the services were distinct (e.g. {modifier} for "
             f"separate time blocks)",
             at=c2,
             details={
                 **_edit_details(edit),
-                "partner": ref(c1),
+                "partner": c1.ref(),
                 "modifier": modifier,
                 "target_modifiers": target,
                 "evidence": {"time_blocks": [c1.time_block, c2.time_block]} if evidence else None,
@@ -187,10 +175,10 @@ def ptp_pair_not_allowed(encounter: Encounter) -> Iterator[Hit]:
             _ncci_modifiers(c1) or _ncci_modifiers(c2)
         ) else ""
         yield Hit(
-            f"{c2.procedure} (column 2) cannot be billed with {c1.procedure} ({where(c2, c1)}) on the same date: "
+            f"{c2.procedure} (column 2) cannot be billed with {c1.procedure} ({c2.name_of(c1)}) on the same date: "
             f"the NCCI edit allows no modifier (indicator 0){note}",
             at=c2,
-            details={**_edit_details(edit), "partner": ref(c1)},
+            details={**_edit_details(edit), "partner": c1.ref()},
         )
 
 
@@ -230,15 +218,15 @@ def ncci_modifier_on_column1(encounter: Encounter) -> Iterator[Hit]:
         action = "add" if needed_on_c1 else "move"
         room = len(c2.modifiers) < MAX_MODIFIERS
         yield Hit(
-            f"{modifier} is on {c1.procedure} (column 1) but not on {c2.procedure} (column 2, {where(c1, c2)}); "
+            f"{modifier} is on {c1.procedure} (column 1) but not on {c2.procedure} (column 2, {c1.name_of(c2)}); "
             f"the edit denies the column-2 code, so the modifier belongs there",
             at=c1,
             details={
                 **_edit_details(edit),
                 "modifier": modifier,
                 "action": action,
-                "from": ref(c1),
-                "to": ref(c2),
+                "from": c1.ref(),
+                "to": c2.ref(),
                 "target_modifiers_to": ordered(c2, (*c2.modifiers, modifier)) if room else None,
                 "target_modifiers_from": tuple(m for m in c1.modifiers if m != modifier)
                 if action == "move"
@@ -337,7 +325,7 @@ def units_above_mue(encounter: Encounter) -> Iterator[Hit]:
                     "mue": mue.value,
                     "mai": mue.adjudication_indicator,
                     "units": total,
-                    "lines": [ref(lv) for lv in lines],
+                    "lines": [lv.ref() for lv in lines],
                     "mue_source": mue.source,
                 },
             )
