@@ -169,11 +169,17 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
 }
 
 _REQUESTS = {
-    "appeal": "We ask you to reconsider the denial of the lines below: they were billed correctly, as the rules and documentation listed here show.",
-    "reopening": "We ask you to reopen the claim and reprocess the lines below as submitted: the claim carried the information the denial says was missing, so the denial appears to be a processing error.",
-    "corrected-claim": "A corrected claim is enclosed for the lines below; the corrections are listed with each line.",
-    "new-claim": "The claim was returned as unprocessable, which carries no appeal rights; a new claim with the corrections below is enclosed.",
+    "appeal": "We ask you to reconsider the denial of {lines}: billed correctly, as the rules and documentation listed here show.",
+    "reopening": "We ask you to reopen the claim and reprocess {lines} as submitted: the claim carried what the denial says was missing, so the denial appears to be a processing error.",
+    "corrected-claim": "A corrected claim is enclosed for {lines}; the corrections are listed with each line.",
+    "new-claim": "The claim was returned as unprocessable, which carries no appeal rights; a new claim correcting {lines} is enclosed.",
 }
+
+
+def _lines_words(numbers: Sequence[int]) -> str:
+    if not numbers:
+        return "the claim"
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(map(str, numbers))
 
 
 # --------------------------------------------------------------------------------------------
@@ -618,15 +624,29 @@ def _letter(
     blocks.append(Block("facts", items=tuple(facts)))
 
     blocks.append(Block("h2", "Request"))
+    by_action: dict[str, list[int]] = {}
+    for row in open_rows:
+        by_action.setdefault(row.action, []).extend(n for n in row.match.lines if n not in by_action.get(row.action, []))
     for action in actions:
-        text = _REQUESTS[action]
-        if action == "corrected-claim" and has_replacement:
-            text += (
-                f" It replaces payer claim number {icn} (frequency code 7, REF*F8)." if frequency == "7" else " It is sent as a new claim (frequency code 1), as this payer asks."
-            )
-        elif action in ("corrected-claim", "new-claim") and not has_replacement:
-            text = text.replace("is enclosed", "will follow").replace("are listed", "are listed")
+        text = _REQUESTS[action].format(lines=_lines_words(by_action.get(action, [])))
+        if action in ("corrected-claim", "new-claim") and has_replacement:
+            if frequency == "7":
+                text += f" It replaces payer claim number {icn} (frequency code 7, REF*F8)."
+            elif action == "corrected-claim":
+                text += " It is sent as a new claim (frequency code 1), as this payer asks."
+        elif action in ("corrected-claim", "new-claim"):
+            text = text.replace("is enclosed", "will follow")
         blocks.append(Block("p", text))
+    others = [n for a in ("appeal", "reopening") for n in by_action.get(a, [])]
+    if has_replacement and others:
+        blocks.append(
+            Block(
+                "p",
+                f"The enclosed claim replaces the whole claim, so {_lines_words(others)} "
+                f"{'is' if len(others) == 1 else 'are'} submitted again with it; "
+                "should they be denied again, the request above for them stands.",
+            )
+        )
 
     table = []
     for row in open_rows:

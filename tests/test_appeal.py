@@ -260,3 +260,18 @@ def test_renderers_escape_block_text():
     assert "<script>" not in page and page.count("&lt;script&gt;") == 9
     assert md_escape("1. x") == "1\\. x" and md_escape("- x") == "\\- x"
     assert re.search(r"[\x00-\x08]", md_escape("a\x00b")) is None
+
+
+def test_mixed_claim_names_the_lines_of_each_request():
+    claims = claim_file([C("PCN1", [L("97110"), L("97035", charge="22")])])
+    remit = remit_file(
+        [P("PCN1", [S("97110", cas=[("PR", "119", "50")], ref6r="PCN1-1"), S("97035", charge="22", cas=[("OA", "18", "22")], ref6r="PCN1-2")])]
+    )
+    (packet,) = packets_for(remit, claims).packets
+    letter = packet.letter_markdown
+    assert packet.actions == ("corrected-claim", "reopening") and packet.replacement is not None
+    assert "A corrected claim is enclosed for line 1;" in letter
+    assert "reopen the claim and reprocess line 2 as submitted" in letter
+    assert "line 2 is submitted again with it" in letter
+    _, claim = read_back(packet.replacement)
+    assert [line.procedure for line in claim.lines] == ["97110", "97035"]
