@@ -4,15 +4,15 @@ Theory of operation
 -------------------
 A claim (loop 2300) cannot travel alone: it hangs from its billing provider (2000A), its
 subscriber (2000B) and, for a dependant, its patient (2000C), inside an ST..SE with its
-BHT and submitter/receiver (1000A/1000B), inside a GS and an ISA. :func:`extract_claims`
-copies every one of those segments **byte for byte** (text, terminator and the line break
+BHT and submitter/receiver (1000A/1000B), inside a GS and an ISA. :func:`extract_claims` (one transaction set) and :func:`extract_transactions` (several, for
+``split``) copy every one of those segments **byte for byte** (text, terminator and the line break
 after it) and rewrites only what must change in a new interchange:
 
 * ISA13/IEA02, GS06/GE02, ST02/SE02: fresh control numbers the caller supplies
   (:class:`ControlNumbers`), because a receiver rejects a repeated interchange;
 * HL01 numbers from 1, HL02 pointing at the new number of the parent, HL04 saying whether
   the HL has children *in the output* (a 2000B whose dependant was left behind becomes 0);
-* SE01 counted, GE01 = 1, IEA01 = 1.
+* SE01 counted, GE01 = the number of transaction sets, IEA01 = 1.
 
 Parents shared by several extracted claims are written once, in their original order.
 Tolerated junk before a segment (a BOM, stray whitespace) is not copied. The delimiters
@@ -52,6 +52,7 @@ __all__ = [
     "ControlNumbers",
     "ExtractError",
     "extract_claims",
+    "extract_transactions",
     "replacement_edits",
     "modifier_edit",
     "units_edits",
@@ -150,8 +151,51 @@ def extract_claims(transaction: Transaction, claims: Sequence[Claim], control: C
         ExtractError: no claims, a claim from another transaction, or a claim without its
             2000A/2000B parents.
     """
-    if not claims:
+    return extract_transactions([(transaction, claims)], control)
+
+
+def extract_transactions(parts: Sequence[tuple[Transaction, Sequence[Claim]]], control: ControlNumbers) -> bytes:
+    """One 837P interchange with one transaction set per ``(transaction, claims)`` part.
+
+    What ``split`` needs to write the claims of several transaction sets to one file: the
+    ISA and GS are the first part's (with ``control``'s ISA13 and GS06), each part gets its
+    own ST..SE with ``control``'s ST02 counting up (``0001``, ``0002`` ...), and GE01 counts
+    the parts. Parts with no claims are left out.
+
+    Raises:
+        ExtractError: no claims at all; parts with different delimiters or GS08 versions
+            (they cannot share one interchange and group); or any error of
+            :func:`extract_claims`.
+    """
+    parts = [(tx, claims) for tx, claims in parts if claims]
+    if not parts:
         raise ExtractError("no claims to extract")
+    first = parts[0][0]
+    for tx, _ in parts[1:]:
+        if tx.delimiters != first.delimiters:
+            raise ExtractError("transaction sets with different delimiters cannot share one interchange")
+        if tx.group.element(8) != first.group.element(8):
+            raise ExtractError("transaction sets of different versions (GS08) cannot share one functional group")
+    st02 = control.st02
+    width = len(st02)
+    number = int(st02) if st02.isdigit() else None
+    if number is not None and number + len(parts) - 1 > 10**9 - 1:
+        raise ExtractError("ST02 would overflow nine digits")
+    isa, gs = first.interchange, first.group
+    out: list[bytes] = [_with_element(isa, 13, control.isa13), _with_element(gs, 6, control.gs06)]
+    for k, (tx, claims) in enumerate(parts):
+        if number is None and k:
+            raise ExtractError("ST02 must be digits to number several transaction sets")
+        this = st02 if number is None else str(number + k).zfill(width)
+        out += _transaction_body(tx, claims, this)
+    se = first.segments[-1]
+    out.append(_rebuild(se, [b"GE", str(len(parts)).encode(), control.gs06.encode()]))
+    out.append(_rebuild(se, [b"IEA", b"1", control.isa13.encode()]))
+    return b"".join(out)
+
+
+def _transaction_body(transaction: Transaction, claims: Sequence[Claim], st02: str) -> list[bytes]:
+    """ST through SE holding ``claims``, HL renumbered, SE01 counted."""
     texts = transaction.texts
     el = transaction.delimiters.element
     segments = transaction.segments
@@ -171,9 +215,7 @@ def extract_claims(transaction: Transaction, claims: Sequence[Claim], control: C
         patients = tree.setdefault(claim.billing_hl_index, {}).setdefault(claim.subscriber_hl_index, {})
         patients.setdefault(claim.patient_hl_index, []).append(claim)
 
-    isa, gs = transaction.interchange, transaction.group
-    out: list[bytes] = [_with_element(isa, 13, control.isa13), _with_element(gs, 6, control.gs06)]
-    body: list[bytes] = [_with_element(segments[0], 2, control.st02)]
+    body: list[bytes] = [_with_element(segments[0], 2, st02)]
     first_hl = next((i for i, t in enumerate(texts) if t.startswith(b"HL" + el)), len(texts) - 1)
     body += [_owned(segments[i]) for i in range(1, first_hl)]
 
@@ -210,11 +252,8 @@ def extract_claims(transaction: Transaction, claims: Sequence[Claim], control: C
                 emit_claims(items)
 
     se = segments[-1]
-    body.append(_rebuild(se, [b"SE", str(len(body) + 1).encode(), control.st02.encode()]))
-    out += body
-    out.append(_rebuild(se, [b"GE", b"1", control.gs06.encode()]))
-    out.append(_rebuild(se, [b"IEA", b"1", control.isa13.encode()]))
-    return b"".join(out)
+    body.append(_rebuild(se, [b"SE", str(len(body) + 1).encode(), st02.encode()]))
+    return body
 
 
 def _rebuild(like: Segment, elements: list[bytes]) -> bytes:

@@ -17,6 +17,7 @@ from edi_rehab.extract import (
     consistency_edits,
     delete_line_edit,
     extract_claims,
+    extract_transactions,
     format_amount,
     modifier_edit,
     replacement_edits,
@@ -261,3 +262,27 @@ def test_edited_claims_validate():
     edits = [modifier_edit(tx, claim.lines[1], ("59", "GP", "KX")), delete_line_edit(tx, claim.lines[0])]
     out, _ = build_claim_file(tx, claim, control=CONTROL, edits=edits, frequency="7", payer_claim_number="ICN1")
     assert pyx12_valid(out)
+
+
+def test_several_transaction_sets_into_one_interchange():
+    one = claim_file(THREE)
+    text = one.decode()
+    # a second transaction set in the same file: repeat ST..SE with ST02 0002
+    st, se_end = text.index("ST*837"), text.index("GE*")
+    second = text[st:se_end].replace("ST*837*0001", "ST*837*0002").replace("*0001~", "*0002~")
+    data = (text[:se_end] + second + text[se_end:].replace("GE*1*", "GE*2*")).encode()
+    doc = parse(data)
+    assert doc.warnings == []
+    txs = list(doc.transactions())
+    parts = [(txs[0], read_claims(txs[0])[:1]), (txs[1], []), (txs[1], read_claims(txs[1])[1:])]
+    out = extract_transactions(parts, ControlNumbers(9, 9, "0041"))
+    new = parse(out)
+    assert new.warnings == []
+    sets = list(new.transactions())
+    assert [t.control_number for t in sets] == ["0041", "0042"]
+    assert [[c.claim_id for c in read_claims(t)] for t in sets] == [["PCN1"], ["PCN2", "PCN3"]]
+    with pytest.raises(ExtractError):
+        extract_transactions(parts, ControlNumbers(9, 9, "ABCD"))
+    other, _ = only_claims(claim_file(THREE, delims="|>!~"))
+    with pytest.raises(ExtractError):
+        extract_transactions([(txs[0], read_claims(txs[0])), (other, read_claims(other))], CONTROL)
