@@ -63,7 +63,7 @@ import io
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -929,7 +929,7 @@ def _line_mods(match: LineMatch, svc: ServicePayment | None) -> set[str]:
     return {m.strip().upper() for m in svc.submitted_modifiers} if svc else set()
 
 
-def _explaining(record: ClaimRecord | None, indexes: Sequence[int], category: str, extra: Sequence[str] = ()) -> list[Finding]:
+def _explaining(record: ClaimRecord | None, indexes: Sequence[int], category: str) -> list[Finding]:
     if record is None:
         return []
     wanted = EXPLAINING_RULES.get(category, ())
@@ -1836,8 +1836,3 @@ def _typed(events: Iterable[Event], name: str, wanted: str) -> Iterator[Event]:
                     f"{name}: is an 837 of version {event.version or 'unknown'}; match reads professional claims (005010X222A1)"
                 )
         yield event
-
-
-def profile_lookup(maps: Maps) -> Callable[[Claim], PayerProfile]:
-    """The map profile for a claim (used when no check run supplied one)."""
-    return lambda claim: maps.profile_for(claim.payer_id, claim.filing_indicator)
