@@ -515,15 +515,21 @@ def _pyx12_log() -> Iterator[_LogWatch]:
     pyx12 logs every finding, and the tracebacks of the 999 failures it swallows, at ERROR;
     with no handler of its own Python would print them all to stderr. A handler on the
     ``pyx12`` logger keeps them off stderr (and tells us about the swallowed failures)
-    without touching the application's logging configuration.
+    without touching the application's logging configuration. The logger's level is
+    lowered to ERROR for the run (and restored), because a caller that silenced pyx12 by
+    raising its level would otherwise hide the 999 failures from us too.
     """
     watch = _LogWatch()
     logger = logging.getLogger("pyx12")
+    level = logger.level
     logger.addHandler(watch)
+    if logger.getEffectiveLevel() > logging.ERROR:
+        logger.setLevel(logging.ERROR)
     try:
         yield watch
     finally:
         logger.removeHandler(watch)
+        logger.setLevel(level)
 
 
 # -- our side: plan and assemble ----------------------------------------------------------------
