@@ -6,6 +6,7 @@ The public API takes and returns values; nothing here touches files (see ``cli.p
     doc = edi_rehab.parse(data)          # lossless: doc.to_bytes() == data
     for tx in doc.transactions():
         claims = edi_rehab.read_claims(tx)
+    result = edi_rehab.fix(data, unsafe=True)   # result.data: the fixed bytes
 """
 
 __version__ = "0.1.0"
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 from .claims import Claim, ServiceLine, read_claims
 from .engine import check
 from .findings import Applicability, Edit, Finding, Fix, Severity
+from .fixes import FixResult, fix
 from .remits import ClaimPayment, Remittance, ServicePayment, read_remittance
 from .x12 import Document, ReadWarning, X12ReadError, X12Stream, iter_events, parse
 
@@ -26,6 +28,8 @@ __all__ = [
     "X12ReadError",
     "read_claims",
     "check",
+    "fix",
+    "FixResult",
     "Claim",
     "ServiceLine",
     "read_remittance",
