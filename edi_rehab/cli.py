@@ -14,14 +14,20 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .batch import InputFailure
 from .inventory import describe_event, render_text
 from .x12 import X12ReadError
 from .x12.document import iter_events
@@ -34,7 +40,7 @@ EXIT_UNREADABLE = 2
 CHUNK_SIZE = 1 << 20
 
 
-class InputProblem(Exception):
+class InputProblem(InputFailure):
     """A file that cannot be opened or read; reported as exit 2."""
 
 
@@ -194,35 +200,250 @@ def show(files: tuple[str, ...], output_format: str) -> None:
     sys.exit(worst)
 
 
+# -- inputs: files, folders and standard input ------------------------------------------------
+@dataclass(frozen=True)
+class Input:
+    """One input of a run: a file, standard input (``-``) or bytes in memory (``--sample``)."""
+
+    path: str
+    name: str
+    #: Bytes, when known before reading (a regular file); ``None`` for a stream.
+    size: int | None = None
+    #: Its path inside the folder argument it was found in (``None``: named directly).
+    relative: str | None = None
+    data: bytes | None = None
+
+    def chunks(self) -> Iterable[bytes]:
+        return [self.data] if self.data is not None else read_chunks(self.path)
+
+
+def walk_folder(root: str, skip: Iterable[str] = ()) -> Iterator[tuple[str, str, int]]:
+    """``(path, path relative to root, size)`` of every file a folder run picks, in order.
+
+    Picked: regular files, and links to them, anywhere below ``root``. Each folder's entries
+    are visited in name order (code-point order), depth-first, so the order is the same on
+    every machine. Skipped: names starting with a dot (files and folders), anything that is
+    not a regular file or folder (FIFOs, sockets, devices: reading one could block the run),
+    links that lead nowhere (with a warning), and the folders in ``skip`` (where the run
+    writes its 999s). Links to folders are followed, but every folder and every file is
+    visited once (by device and inode), so a link loop ends. Raises :class:`InputProblem`
+    when a folder cannot be listed.
+    """
+    seen_folders: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    for folder in skip:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue
+        seen_folders.add((info.st_dev, info.st_ino))
+
+    def listing(folder: str, relative: str) -> Iterator[tuple[str, str, os.stat_result | None]]:
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(entry.name for entry in entries)
+        except OSError as error:
+            raise InputProblem(f"{folder}: cannot list: {error.strerror}") from None
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                warn(f"{path}: a link that leads nowhere, or unreadable; skipped")
+                continue
+            yield path, os.path.join(relative, name) if relative else name, info
+
+    info = os.stat(root)
+    seen_folders.add((info.st_dev, info.st_ino))
+    stack = [listing(root, "")]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path, relative, info = entry
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISDIR(info.st_mode):
+            if key not in seen_folders:
+                seen_folders.add(key)
+                stack.append(listing(path, relative))
+        elif stat.S_ISREG(info.st_mode) and key not in seen_files:
+            seen_files.add(key)
+            yield path, relative, info.st_size
+
+
+def expand_inputs(args: tuple[str, ...], *, skip: Iterable[str] = ()) -> list[Input]:
+    """The inputs the arguments name, in order: files as given, folders walked
+    (:func:`walk_folder`), ``-`` for standard input. Raises :class:`InputProblem` for a
+    second ``-`` or a folder with nothing to pick."""
+    if args.count("-") > 1:
+        raise InputProblem("standard input (-) can be read only once")
+    inputs: list[Input] = []
+    for arg in args:
+        if arg == "-":
+            inputs.append(Input("-", display_name("-")))
+            continue
+        try:
+            info = os.stat(arg)
+        except OSError:
+            inputs.append(Input(arg, arg))  # reading it says why it cannot be read
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            inputs.append(Input(arg, arg, info.st_size if stat.S_ISREG(info.st_mode) else None))
+            continue
+        found = [Input(path, path, size, relative) for path, relative, size in walk_folder(arg, skip)]
+        if not found:
+            raise InputProblem(f"{arg}: no files to read in this folder (hidden files and folders are skipped)")
+        inputs += found
+    return inputs
+
+
+class Progress:
+    """A progress line on stderr for long runs.
+
+    Drawn only when ``stream`` is a terminal and the run is not quiet, and only once the run
+    has taken ``delay`` seconds (short runs stay silent); redrawn at most every ``interval``
+    seconds. :meth:`clear` takes it off the screen before anything else is printed.
+    """
+
+    def __init__(
+        self,
+        total_files: int,
+        total_bytes: int | None,
+        *,
+        enabled: bool,
+        stream=None,
+        delay: float = 0.5,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and _is_terminal(self.stream)
+        self.total_files, self.total_bytes = total_files, total_bytes
+        self.files = self.bytes = 0
+        self.delay, self.interval, self.clock = delay, interval, clock
+        self.started = clock()
+        self.drawn_at: float | None = None
+        self.shown = 0
+
+    def advance(self, size: int = 0, files: int = 0) -> None:
+        self.bytes += size
+        self.files += files
+        if not self.enabled:
+            return
+        now = self.clock()
+        if now - self.started < self.delay or (self.drawn_at is not None and now - self.drawn_at < self.interval):
+            return
+        from .batch import progress_line
+
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        line = progress_line(self.bytes, self.total_bytes, self.files, self.total_files, now - self.started, width)
+        self._write("\r" + line + " " * max(0, self.shown - len(line)) + "\r")
+        self.shown, self.drawn_at = len(line), now
+
+    def clear(self) -> None:
+        if self.shown:
+            self._write("\r" + " " * self.shown + "\r")
+            self.shown = 0
+            self.drawn_at = None
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def worker_pool(jobs: int, recipe):
+    """A process pool of ``jobs`` workers (``None`` for one job: everything runs here)."""
+    if jobs <= 1:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .batch import start_worker
+
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=(recipe,))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def tracked(ordered, progress: Progress):
+    """Pass ``run_in_order``'s results through, counting them on the progress line."""
+    for work, value in ordered:
+        progress.advance(work.size, 1 if work.kind == "end" else 0)
+        yield work, value
+
+
+def total_size(inputs: list[Input]) -> int | None:
+    sizes = [inp.size for inp in inputs]
+    return None if any(size is None for size in sizes) else sum(sizes)  # type: ignore[misc]
+
+
 # -- validate ---------------------------------------------------------------------------------
 VALIDATION_EXIT_CODES = {"valid": EXIT_OK, "invalid": EXIT_FINDINGS, "unreadable": EXIT_UNREADABLE}
 
 
-def ack_targets(files: tuple[str, ...], ack_path: str | None) -> dict[str, str]:
-    """Where each input's 999 goes: PATH itself for one input, ``PATH/<name>.999`` for several.
+def ack_targets(inputs: list[Input], ack_path: str | None) -> dict[int, str]:
+    """Where each input's 999 goes, by input index: PATH itself for one file named directly;
+    otherwise PATH is a folder and each input gets ``PATH/<name>.999``, where ``<name>`` is
+    its path inside the folder argument it came from (or its file name, ``stdin`` for -).
 
     Raises :class:`InputProblem` when the folder cannot be made or two inputs share a name.
     """
     if ack_path is None:
         return {}
-    if len(files) == 1 and not Path(ack_path).is_dir():
-        return {files[0]: ack_path}
+    folder_run = len(inputs) > 1 or any(inp.relative is not None for inp in inputs)
+    if not folder_run and not Path(ack_path).is_dir():
+        return {0: ack_path} if inputs else {}
     folder = Path(ack_path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputProblem(f"{ack_path}: cannot use as the --ack folder: {error.strerror}") from None
-    targets: dict[str, str] = {}
-    for path in files:
-        target = str(folder / (("stdin" if path == "-" else Path(path).name) + ".999"))
+    targets: dict[int, str] = {}
+    for index, inp in enumerate(inputs):
+        name = "stdin" if inp.path == "-" else (inp.relative or Path(inp.path).name)
+        target = str(folder / (name + ".999"))
         if target in targets.values():
             raise InputProblem(f"two inputs would write the same 999 {target}; validate them separately")
-        targets[path] = target
+        targets[index] = target
     return targets
+
+
+def write_ack(target: str, text: str) -> str | None:
+    """Write one 999; the path written, or ``None`` after printing why it could not be."""
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        # latin-1: pyx12 was fed one character per byte, so its echo of a bad value goes
+        # back out as the bytes that came in.
+        write_atomically(target, text.encode("latin-1"))
+    except OSError as error:
+        fail(f"{target}: cannot write the 999: {error.strerror or error}")
+        return None
+    return target
 
 
 def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def emit_jsonl(record: dict) -> None:
+    click.echo(json.dumps(record, ensure_ascii=True, separators=(",", ":")))
+    sys.stdout.flush()
 
 
 @main.command()
@@ -231,74 +452,117 @@ def counted(number: int, noun: str) -> str:
     "--ack",
     "ack_path",
     metavar="PATH",
-    help="Write the 999 to PATH; with several FILES, PATH is a folder and each gets <name>.999.",
+    help="Write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.",
 )
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="jsonl: one JSON object per file as results come, then a summary object.")
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Worker processes; above 1, each file is split by transaction.",
+    help="Worker processes: files run in parallel, and files of 256 KiB or more are split by transaction.",
 )
-def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, jobs: int) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, jobs: int, quiet: bool) -> None:
     """Validate FILES against their implementation guide (pyx12) and write the 999.
 
     Prints every error as PATH:SEGMENT: CODE message, SEGMENT being the segment's number in
-    the file as given. FILE may be - for standard input. Exit 0 valid, 1 invalid, 2 unreadable
-    (not X12, a version pyx12 has no map for, or pyx12 failed); the worst file wins.
+    the file as given. FILE may be - for standard input, or a folder: every regular file
+    below it is validated, in name order, hidden files and folders skipped. Exit 0 valid,
+    1 invalid, 2 unreadable (not X12, a version pyx12 has no map for, or pyx12 failed); the
+    worst file wins.
     """
-    from .validate import validate_bytes  # pyx12 loads only for this command
+    from .batch import Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
 
     try:
-        targets = ack_targets(files, ack_path)
+        inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
+        targets = ack_targets(inputs, ack_path)
     except InputProblem as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
+    progress = Progress(len(inputs), total_size(inputs), enabled=not quiet)
+
+    def say(text: str) -> None:
+        progress.clear()
+        click.echo(text)
+
+    def complain(message: str) -> None:
+        progress.clear()
+        fail(message)
+
     worst = EXIT_OK
     reports = []
-    for path in files:
-        name = display_name(path)
-        try:
-            data = read_all(path)
-        except InputProblem as problem:
-            fail(str(problem))
-            worst = EXIT_UNREADABLE
-            reports.append({"path": name, "status": "unreadable", "error": str(problem), "issues": []})
-            continue
-        result = validate_bytes(data, jobs=jobs)
-        code = VALIDATION_EXIT_CODES[result.status.value]
-        written = None
-        target = targets.get(path)
-        if target and result.ack_999 is not None:
-            try:
-                # latin-1: pyx12 was fed one character per byte, so its echo of a bad
-                # value goes back out as the bytes that came in.
-                write_atomically(target, result.ack_999.encode("latin-1"))
-                written = target
-            except OSError as error:
-                fail(f"{target}: cannot write the 999: {error.strerror}")
-                code = EXIT_UNREADABLE
-        for note in result.notes:
-            fail(f"{name}: {note}")
-        worst = max(worst, code)
-        if output_format == "json":
-            reports.append({"path": name, **result.to_json(), "ack": written})
-            continue
-        for issue in result.issues:
-            severity = "" if issue.severity.value == "error" else f"{issue.severity.value}: "
-            click.echo(f"{name}:{issue.segment}: {issue.code} {severity}{issue.message}")
-        warnings = len(result.issues) - result.error_count
-        counts = [
-            counted(result.error_count, "error"),
-            counted(warnings, "warning"),
-            counted(result.interchange_count, "interchange"),
-            counted(result.transaction_count, "transaction"),
-        ]
-        summary = f"{name}: {result.status.value} ({', '.join(counts[:2])}; {', '.join(counts[2:])})"
-        click.echo(summary + (f"; 999 written to {written}" if written else ""))
+    rows = []
+    tally = {"valid": 0, "invalid": 0, "unreadable": 0}
+    try:
+        with worker_pool(jobs, None) as pool:
+            works = (
+                work
+                for index, inp in enumerate(inputs)
+                for work in plan_input(index, inp.name, inp.chunks(), inp.size, checker=None, validate=True, parallel=pool is not None, jobs=jobs)
+            )
+            ordered = tracked(run_in_order(works, pool, window=2 * jobs), progress)
+            for event in collect(ordered, lambda i: (inputs[i].name, inputs[i].size), check=False):
+                if isinstance(event, Findings):
+                    continue
+                name, result = event.name, event.validation
+                if result is None:
+                    complain(event.error or f"{name}: unreadable")
+                    worst = EXIT_UNREADABLE
+                    tally["unreadable"] += 1
+                    record = {"path": name, "status": "unreadable", "error": event.error, "issues": []}
+                    rows.append([name, "-", "-", "-", "unreadable", "-"])
+                    if output_format == "jsonl":
+                        emit_jsonl({"kind": "file", **record, "ack": None})
+                    else:
+                        reports.append(record)
+                    continue
+                code = VALIDATION_EXIT_CODES[result.status.value]
+                tally[result.status.value] += 1
+                written = None
+                target = targets.get(event.index)
+                if target and result.ack_999 is not None:
+                    progress.clear()
+                    written = write_ack(target, result.ack_999)
+                    if written is None:
+                        code = EXIT_UNREADABLE
+                for note in result.notes:
+                    complain(f"{name}: {note}")
+                worst = max(worst, code)
+                warnings = len(result.issues) - result.error_count
+                rows.append([name, str(result.transaction_count), str(result.error_count), str(warnings), result.status.value, written or "-"])
+                if output_format == "json":
+                    reports.append({"path": name, **result.to_json(), "ack": written})
+                    continue
+                if output_format == "jsonl":
+                    emit_jsonl({"kind": "file", "path": name, **result.to_json(), "ack": written})
+                    continue
+                for issue in result.issues:
+                    severity = "" if issue.severity.value == "error" else f"{issue.severity.value}: "
+                    say(f"{name}:{issue.segment}: {issue.code} {severity}{issue.message}")
+                counts = [
+                    counted(result.error_count, "error"),
+                    counted(warnings, "warning"),
+                    counted(result.interchange_count, "interchange"),
+                    counted(result.transaction_count, "transaction"),
+                ]
+                summary = f"{name}: {result.status.value} ({', '.join(counts[:2])}; {', '.join(counts[2:])})"
+                say(summary + (f"; 999 written to {written}" if written else ""))
+    except WorkerFailed as problem:
+        complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
+        sys.exit(EXIT_UNREADABLE)
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(max(worst, EXIT_FINDINGS if tally["invalid"] else EXIT_OK))
+    progress.clear()
     if output_format == "json":
         click.echo(json.dumps({"files": reports}, indent=2))
+    elif output_format == "jsonl":
+        emit_jsonl({"kind": "summary", "files": len(inputs), **tally, "exit_code": worst})
+    elif len(inputs) > 1 and not quiet:
+        for line in summary_table(rows, ["file", "transactions", "errors", "warnings", "status", "999"], "lrrrll"):
+            click.echo(line)
+        click.echo(f"{counted(len(inputs), 'file')}: {tally['valid']} valid, {tally['invalid']} invalid, {tally['unreadable']} unreadable.")
     sys.exit(worst)
 
 
@@ -391,6 +655,60 @@ def sample_bytes(name: str) -> bytes:
         raise InputProblem(f"the bundled sample {name} is missing from this installation") from None
 
 
+def build_recipe(
+    *,
+    minutes_path: str | None,
+    minutes_text: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    select: Iterable[str],
+    ignore: Iterable[str],
+    rules_off: bool = False,
+):
+    """Read everything ``check`` needs before reading a claim file (CMS files through the
+    cache, config, minutes) into a :class:`~edi_rehab.batch.CheckRecipe`, from which the
+    parent and each worker build the same Checker. Returns ``(recipe, config)``. Raises
+    InputProblem, MapError or ConfigError, all reported as exit 2."""
+    from .batch import CheckRecipe
+    from .config import parse_config
+    from .engine import parse_codes
+    from .ig import PREFIX
+    from .mapdata import load_maps
+    from .minutes import parse_minutes_csv
+    from .rules import registry
+
+    maps = load_maps()
+    extra_ptp: list = []
+    for path in ncci_files:
+        extra_ptp.extend(load_cms_file(path, "ptp", maps.all_codes))
+    mue = load_cms_file(mue_file, "mue", maps.all_codes) if mue_file else None
+    config = config_text = None
+    if config_path is not None:
+        config_text = read_text(config_path)
+        config = parse_config(config_text, display_name(config_path))
+        for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
+            warn(f"{display_name(config_path)}: {code!r} matches no rule code")
+    minutes = None
+    if minutes_text is not None:
+        minutes = parse_minutes_csv(minutes_text, minutes_path or "minutes.csv")
+    elif minutes_path is not None:
+        minutes = parse_minutes_csv(read_text(minutes_path), display_name(minutes_path))
+    recipe = CheckRecipe(
+        extra_ptp=tuple(extra_ptp),
+        mue=mue,
+        config_text=config_text,
+        config_source=display_name(config_path) if config_path else "<config>",
+        minutes=minutes,
+        unit_method=unit_method,
+        select=parse_codes(select),
+        ignore=parse_codes(ignore),
+        rules_off=rules_off,
+    )
+    return recipe, config
+
+
 def build_checker(
     *,
     minutes_path: str | None,
@@ -404,58 +722,83 @@ def build_checker(
 ):
     """Everything ``check`` needs before reading a claim file. Raises InputProblem,
     MapError, ConfigError or CheckUsageError, all reported as exit 2."""
-    from .config import parse_config
-    from .engine import Checker
-    from .mapdata import load_maps
-    from .minutes import parse_minutes_csv
-    from .rules import registry
-
-    maps = load_maps()
-    extra_ptp: list = []
-    for path in ncci_files:
-        extra_ptp.extend(load_cms_file(path, "ptp", maps.all_codes))
-    mue = load_cms_file(mue_file, "mue", maps.all_codes) if mue_file else None
-    if extra_ptp or mue:
-        maps = load_maps(extra_ptp=extra_ptp, mue=mue)
-    config = None
-    if config_path is not None:
-        config = parse_config(read_text(config_path), display_name(config_path))
-        for code in config.unknown_rule_codes(registry.CODES):
-            warn(f"{display_name(config_path)}: {code!r} matches no rule code")
-    minutes = None
-    if minutes_text is not None:
-        minutes = parse_minutes_csv(minutes_text, minutes_path or "minutes.csv")
-    elif minutes_path is not None:
-        minutes = parse_minutes_csv(read_text(minutes_path), display_name(minutes_path))
-    return Checker(maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore)
+    recipe, _ = build_recipe(
+        minutes_path=minutes_path,
+        minutes_text=minutes_text,
+        unit_method=unit_method,
+        ncci_files=ncci_files,
+        mue_file=mue_file,
+        config_path=config_path,
+        select=select,
+        ignore=ignore,
+    )
+    return recipe.build()
 
 
-def check_findings(checker, path: str, chunks, report) -> Iterator:
-    """The findings of one input as they are found; an unreadable input sets
-    ``report.error`` and prints the message (the findings before it stay reported)."""
+def _check_options(function):
+    """The options that decide check's findings; split takes them too."""
+    options = [
+        click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable); replaces the config's select. IG codes (IG, IG-IK4-7) narrow --validate."),
+        click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins."),
+        click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block]."),
+        click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles."),
+        click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached."),
+        click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305."),
+        click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides."),
+        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1 (split: that holds a claim)."),
+        click.option("--validate", "validate_too", is_flag=True, help="Also validate against the implementation guide (pyx12): its errors become IG-... findings (see `edi-rehab rule IG`). Each file is then held in memory."),
+        click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes: files run in parallel; large files are split by transaction (findings stay in file order)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def prepare_check(
+    *, select, ignore, validate_too, minutes_path, minutes_text, unit_method, ncci_files, mue_file, config_path
+):
+    """``(recipe, checker, ig_filter)`` for check and split; exits 2 with a message on any problem."""
+    from .config import ConfigError
+    from .engine import CheckUsageError, parse_codes
+    from .ig import IgFilter, split_codes
+    from .mapdata import MapError
+
+    selected = parse_codes(select)
+    rule_select, ig_select = split_codes(selected)
+    rule_ignore, ig_ignore = split_codes(parse_codes(ignore))
+    rules_off = bool(ig_select) and not rule_select
+    if (ig_select or ig_ignore) and not validate_too:
+        if rules_off:
+            fail("--select names only IG codes, which need --validate")
+            sys.exit(EXIT_UNREADABLE)
+        warn("IG codes in --select/--ignore only matter with --validate")
     try:
-        for result in checker.check_events(iter_events(chunks)):
-            yield from result.findings
-    except InputProblem as problem:
-        report.error = str(problem)
-        fail(report.error)
-    except X12ReadError as error:
-        report.error = unreadable(path, error)
-        fail(report.error)
+        recipe, config = build_recipe(
+            minutes_path=minutes_path,
+            minutes_text=minutes_text,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=rule_select,
+            ignore=rule_ignore,
+            rules_off=rules_off,
+        )
+        checker = recipe.build()
+    except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    ig_filter = IgFilter(config, cli_select=selected, cli_ignore=ig_ignore) if validate_too else None
+    return recipe, checker, ig_filter
 
 
 @main.command()
 @click.argument("files", nargs=-1)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable); replaces the config's select.")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins.")
-@click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
-@click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
-@click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
-@click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")
-@click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="jsonl: one JSON object per file as results come, then a summary object.")
+@_check_options
+@click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
 def check(
     files: tuple[str, ...],
@@ -467,29 +810,38 @@ def check(
     ncci_files: tuple[str, ...],
     mue_file: str | None,
     config_path: str | None,
-    exit_zero: bool,
     fail_on: str,
+    validate_too: bool,
+    jobs: int,
+    ack_path: str | None,
+    exit_zero: bool,
+    quiet: bool,
     sample: bool,
 ) -> None:
     """Run the therapy billing rules on 837P FILES (- for standard input).
 
     Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
-    Exit 0 when nothing is at or above --fail-on, 1 when something is, 2 when an input,
-    map or config cannot be read or the options make no sense; the worst file wins.
+    A FILE that is a folder stands for every regular file below it, in name order, hidden
+    files and folders skipped; with several files a table sums them up. Exit 0 when nothing
+    is at or above --fail-on, 1 when something is, 2 when an input, map or config cannot be
+    read (or, with --validate, a file could not be validated) or the options make no sense;
+    the worst file wins.
     """
-    from .config import ConfigError
-    from .engine import CheckUsageError
+    from .batch import Findings, WorkerFailed, check_status, collect, note_seen_claims, plan_input, run_in_order, summary_table
     from .findings import Severity
-    from .mapdata import MapError
-    from .report import FileReport, Summary, render_json, render_text
+    from .report import FileReport, Summary, finding_json, render_json, render_text
 
     minutes_text = None
+    if ack_path and not validate_too:
+        fail("--ack writes the 999 of --validate; add --validate")
+        sys.exit(EXIT_UNREADABLE)
     if sample:
         if files or minutes_path:
             fail("--sample checks the bundled sample with its own minutes; give no FILE and no --minutes")
             sys.exit(EXIT_UNREADABLE)
         try:
-            inputs = [(SAMPLE_FILE, [sample_bytes(SAMPLE_FILE)])]
+            data = sample_bytes(SAMPLE_FILE)
+            inputs = [Input(SAMPLE_FILE, SAMPLE_FILE, len(data), data=data)]
             minutes_text = sample_bytes(SAMPLE_MINUTES).decode("utf-8")
         except InputProblem as problem:
             fail(str(problem))
@@ -499,53 +851,187 @@ def check(
         if not files:
             fail("check needs at least one FILE (or - for standard input, or --sample)")
             sys.exit(EXIT_UNREADABLE)
-        if files.count("-") > 1:
-            fail("standard input (-) can be read only once")
+        try:
+            inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
+        except InputProblem as problem:
+            fail(str(problem))
             sys.exit(EXIT_UNREADABLE)
-        inputs = [(display_name(path), read_chunks(path)) for path in files]
-
     try:
-        checker = build_checker(
-            minutes_path=minutes_path,
-            minutes_text=minutes_text,
-            unit_method=unit_method,
-            ncci_files=ncci_files,
-            mue_file=mue_file,
-            config_path=config_path,
-            select=select,
-            ignore=ignore,
-        )
-    except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
+        targets = ack_targets(inputs, ack_path)
+    except InputProblem as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
 
-    def reports() -> Iterator[FileReport]:
-        for name, chunks in inputs:
-            report = FileReport(name)
-            report.findings = check_findings(checker, name, chunks, report)
+    recipe, checker, ig_filter = prepare_check(
+        select=select,
+        ignore=ignore,
+        validate_too=validate_too,
+        minutes_path=minutes_path,
+        minutes_text=minutes_text,
+        unit_method=unit_method,
+        ncci_files=ncci_files,
+        mue_file=mue_file,
+        config_path=config_path,
+    )
+    threshold = Severity(fail_on)
+    progress = Progress(len(inputs), total_size(inputs), enabled=not quiet)
+    finished: list = []
+    seen_claims: set[str] = set()
+
+    def finish(result) -> None:
+        """An input is done: say why it is unreadable, write its 999, remember it for the table."""
+        progress.clear()
+        if result.error is not None:
+            fail(result.error)
+        validation = result.validation
+        result.ack = None
+        if validation is not None:
+            for note in validation.notes:
+                fail(f"{result.name}: {note}")
+            target = targets.get(result.index)
+            if target and validation.ack_999 is not None:
+                result.ack = write_ack(target, validation.ack_999)
+                if result.ack is None:
+                    result.error = result.error or f"{target}: the 999 could not be written"
+        seen_claims.update(result.seen_claims)
+        finished.append(result)
+
+    def leftovers() -> list:
+        if checker.minutes is None:
+            return []
+        note_seen_claims(checker, seen_claims)
+        return checker.minutes_findings()
+
+    def events(pool):
+        works = (
+            work
+            for index, inp in enumerate(inputs)
+            for work in plan_input(
+                index, inp.name, inp.chunks(), inp.size,
+                checker=checker, validate=validate_too, parallel=pool is not None, jobs=jobs,
+            )
+        )
+        ordered = tracked(run_in_order(works, pool, window=2 * jobs), progress)
+        return collect(ordered, lambda i: (inputs[i].name, inputs[i].size), buffer=output_format == "jsonl", ig=ig_filter)
+
+    def reports(stream) -> Iterator[FileReport]:
+        """One FileReport per input, its findings streamed from ``stream``."""
+        stream = iter(stream)
+        event = next(stream, None)
+        while event is not None:
+            report = FileReport(inputs[event.index].name)
+            box = [event]
+
+            def findings(report=report, box=box):
+                item = box[0]
+                while isinstance(item, Findings):
+                    yield from item.findings
+                    item = next(stream)
+                finish(item)
+                report.error = item.error
+                box[0] = next(stream, None)
+
+            report.findings = findings()
             yield report
-        if checker.minutes is not None:
-            leftovers = checker.minutes_findings()
-            if leftovers:
-                yield FileReport(checker.minutes.source, leftovers)
+            event = box[0]
+        found = leftovers()
+        if found:
+            yield FileReport(checker.minutes.source, found)
 
     summary = Summary()
     try:
-        if output_format == "json":
-            for piece in render_json(reports(), summary):
-                click.echo(piece, nl=False)
-        else:
-            for text in render_text(reports(), summary):
-                click.echo(text)
+        with worker_pool(jobs, recipe) as pool:
+            if output_format == "jsonl":
+                run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
+            elif output_format == "json":
+                for piece in render_json(reports(events(pool)), summary):
+                    click.echo(piece, nl=False)
+            else:
+                # One line behind: the last line is the summary, and the table goes before it.
+                previous = None
+                for text in render_text(reports(events(pool)), summary):
+                    if previous is not None:
+                        progress.clear()
+                        click.echo(previous)
+                    previous = text
+                progress.clear()
+                if len(finished) > 1 and not quiet:
+                    for line in check_table(finished, threshold, validate_too):
+                        click.echo(line)
+                click.echo(previous)
+    except WorkerFailed as problem:
+        progress.clear()
+        fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
+        sys.exit(EXIT_UNREADABLE)
     except BrokenPipeError:
         # The reader went away (`check big.x12 | head`): stop quietly, as other linters do.
         silence_stdout()
         sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
-    if summary.unreadable:
-        sys.exit(EXIT_UNREADABLE)
-    if not exit_zero and summary.at_or_above(Severity(fail_on)):
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_OK)
+    progress.clear()
+    sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
+
+
+def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
+    if summary.unreadable or any(r.error for r in finished):
+        return EXIT_UNREADABLE
+    if not exit_zero and summary.at_or_above(threshold):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def check_table(results: list, threshold, validated: bool) -> list[str]:
+    from .batch import check_status, summary_table
+
+    header = ["file", "claims", "errors", "warnings", "info", "result"] + (["IG"] if validated else [])
+    align = "lrrrrl" + ("l" if validated else "")
+    rows = []
+    for r in results:
+        row = [r.name, str(r.claims), str(r.counts["error"]), str(r.counts["warning"]), str(r.counts["info"]), check_status(r, threshold)]
+        if validated:
+            row.append(r.validation.status.value if r.validation is not None else "-")
+        rows.append(row)
+    return summary_table(rows, header, align)
+
+
+def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, exit_zero: bool) -> None:
+    """``check --format jsonl``: one object per input as it finishes (input order), the
+    minutes CSV's own findings as one more, then a summary object."""
+    from .batch import Findings, check_status
+    from .report import finding_json
+
+    held: list = []
+    for event in stream:
+        if isinstance(event, Findings):
+            held = list(event.findings)
+            continue
+        finish(event)
+        summary.files += 1
+        for finding in held:
+            summary.add(finding)
+        if event.error is not None:
+            summary.unreadable += 1
+        record = {
+            "kind": "file",
+            "path": event.name,
+            "status": check_status(event, threshold),
+            "claims": event.claims,
+            "counts": event.counts,
+            "findings": [finding_json(f) for f in held],
+            "error": event.error,
+        }
+        if event.validation is not None:
+            record["validation"] = {"status": event.validation.status.value, "ack": event.ack}
+        emit_jsonl(record)
+        held = []
+    found = leftovers()
+    if found:
+        summary.files += 1
+        counts = {s: 0 for s in ("error", "warning", "info")}
+        for finding in found:
+            summary.add(finding)
+            counts[finding.severity.value] += 1
+        emit_jsonl({"kind": "file", "path": checker.minutes.source, "status": "minutes", "claims": 0, "counts": counts, "findings": [finding_json(f) for f in found], "error": None})
+    emit_jsonl({"kind": "summary", "files": summary.files, "unreadable": summary.unreadable, "counts": summary.counts, "fail_on": threshold.value, "exit_code": check_exit_code(summary, finished, threshold, exit_zero)})
 
 
 # -- fix --------------------------------------------------------------------------------------
@@ -695,11 +1181,16 @@ def fix_command(
 @main.command()
 @click.argument("code")
 def rule(code: str) -> None:
-    """Print the documentation of one rule (e.g. edi-rehab rule U101)."""
+    """Print the documentation of one rule (e.g. edi-rehab rule U101, or rule IG for the
+    implementation-guide findings of check --validate)."""
     import difflib
 
+    from . import ig
     from .rules import registry
 
+    if ig.is_ig_code(code):
+        click.echo(ig.DOC, nl=False)
+        return
     found = registry.get(code)
     if found is None:
         matches = registry.matching(code) or tuple(
@@ -716,15 +1207,20 @@ def rule(code: str) -> None:
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(output_format: str) -> None:
-    """List every rule: code, default severity, fix, name and summary."""
+    """List every rule: code, default severity, fix, name and summary; last, the IG family
+    that check --validate adds (implementation-guide errors from pyx12)."""
+    from . import ig
     from .rules import registry
 
     if output_format == "json":
-        click.echo(json.dumps({"rules": [r.to_json() for r in registry.RULES]}, indent=2, ensure_ascii=False))
+        document = {"rules": [r.to_json() for r in registry.RULES], "families": [ig.family_json()]}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     for r in registry.RULES:
         fix = r.fix.value if r.fix else "-"
         click.echo(f"{r.code}  {r.severity.value:<7}  {fix:<6}  {r.name:<34}  {r.summary}")
+    family = ig.family_json()
+    click.echo(f"{family['code']:<4}  {family['severity']:<7}  {'-':<6}  {family['name']:<34}  {family['summary']}")
 
 
 # -- match, appeal ----------------------------------------------------------------------------

@@ -1,0 +1,591 @@
+"""Batch runs: many inputs, worker processes, results in input order. No I/O here.
+
+Theory of operation
+-------------------
+``check`` and ``validate`` over many files (or one large file) with ``--jobs N``. The
+command line opens the inputs; this module cuts each one into :class:`Work` items, runs
+them in worker processes and puts the results back in order.
+
+1. :func:`plan_input` turns one input (its byte chunks, as the command line reads them)
+   into a sequence of :class:`Work` items, lazily. A work item is either a value known
+   already or a call of a top-level function on one argument (picklable: bytes, a list of
+   :class:`~edi_rehab.x12.stream.Transaction`, a chunk text). How an input is cut:
+
+   * ``jobs=1`` (inline): streamed; each transaction is checked in this process as it is
+     read, exactly as a plain ``check`` does.
+   * parallel, an input of at most :data:`SPLIT_CHECK_BYTES`: the whole input goes to one
+     worker (:func:`check_whole`). Many small files keep every worker busy.
+   * parallel, a larger input or standard input: this process reads the stream, checks
+     the envelope events (ISA, GS, GE, IEA, end of input) itself and sends consecutive
+     transactions in batches of about :data:`CHECK_BATCH_BYTES` (:func:`check_transactions`).
+     A transaction carries its raw bytes, delimiters, ISA and GS and absolute segment
+     positions, so a worker needs nothing else and its findings point into the original
+     file. NCCI pairs and MUEs are scoped to one transaction set (engine decision 4), so
+     the findings are those of a whole-file check.
+   * validation (``validate``, ``check --validate``): the whole input in one worker
+     (:func:`validate_whole`, pyx12's own 999), or, parallel and at least
+     :data:`SPLIT_VALIDATE_BYTES`, split by transaction with
+     :func:`~edi_rehab.validate.plan_validation`: one work item per chunk, then the plan
+     (chunk texts dropped), on which :func:`collect` calls
+     :func:`~edi_rehab.validate.assemble`.
+
+2. :func:`run_in_order` submits the calls to an executor (or runs them inline when there is
+   none) and yields ``(work, value)`` in the order the work items were planned: input
+   order, and byte order inside an input. At most ``window`` calls are unfinished at a
+   time, and the plan is only read ahead that far, so a large input is never held whole.
+3. :func:`collect` folds the ordered values into per-input :class:`InputResult` values,
+   streaming check findings as they come (:class:`Findings`) unless the input was also
+   validated, in which case its findings are buffered and merged with the IG findings in
+   segment order.
+
+Invariants:
+
+1. The findings do not depend on ``jobs`` or on how an input was cut (``tests/test_batch.py``
+   compares ``--jobs 2`` with ``--jobs 1``).
+2. Results come back in input order, whatever order the workers finish in.
+3. Minutes references stay right across processes: every result names the claims it saw
+   that the minutes table names (:attr:`CheckPiece.seen_claims`); the caller hands them to
+   its own checker (:func:`note_seen_claims`) before calling ``minutes_findings()`` once.
+4. A worker that dies or fails surfaces as :class:`WorkerFailed`, naming the input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import BrokenExecutor, Executor, Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .findings import Finding, Severity
+from .x12 import EndOfInput, Transaction, X12ReadError
+from .x12.document import iter_events
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Checker
+    from .ig import IgFilter
+    from .mapdata import MueEdit, PtpEdit
+    from .minutes import MinutesTable
+    from .validate import ValidationResult
+
+__all__ = [
+    "SPLIT_CHECK_BYTES",
+    "CHECK_BATCH_BYTES",
+    "SPLIT_VALIDATE_BYTES",
+    "InputFailure",
+    "WorkerFailed",
+    "CheckRecipe",
+    "CheckPiece",
+    "Work",
+    "Findings",
+    "InputResult",
+    "start_worker",
+    "check_whole",
+    "check_transactions",
+    "validate_whole",
+    "note_seen_claims",
+    "plan_input",
+    "run_in_order",
+    "collect",
+    "check_status",
+    "summary_table",
+    "progress_line",
+]
+
+#: Parallel check: inputs up to this size go whole to one worker; larger ones are read here
+#: and split by transaction.
+SPLIT_CHECK_BYTES = 4 << 20
+#: Parallel check: consecutive transactions are sent to a worker in batches of about this
+#: many bytes (a transaction is never cut).
+CHECK_BATCH_BYTES = 1 << 20
+#: Parallel validation: inputs of at least this size are split by transaction (two chunks
+#: of :data:`~edi_rehab.validate.DEFAULT_MIN_CHUNK_BYTES` at least).
+SPLIT_VALIDATE_BYTES = 256 << 10
+
+
+class InputFailure(Exception):
+    """An input that could not be read (the caller's I/O error); ``str()`` is the message."""
+
+
+class WorkerFailed(Exception):
+    """A worker process died, or failed in a way that is not a finding.
+
+    Attributes:
+        file: index of the input it was working on.
+    """
+
+    def __init__(self, file: int, message: str) -> None:
+        super().__init__(message)
+        self.file = file
+
+
+# -- the checker, rebuilt in each worker ------------------------------------------------------
+@dataclass(frozen=True)
+class CheckRecipe:
+    """Everything a worker needs to build the same :class:`~edi_rehab.engine.Checker` as the
+    parent, in picklable form (the parsed maps and config hold mapping proxies, which do not
+    pickle; the config travels as its TOML text and is parsed again)."""
+
+    extra_ptp: tuple[PtpEdit, ...] = ()
+    mue: Mapping[str, MueEdit] | None = None
+    config_text: str | None = None
+    config_source: str = "<config>"
+    minutes: MinutesTable | None = None
+    unit_method: str | None = None
+    #: Rule codes from the command line (IG codes already taken out).
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    #: Run no therapy rule at all (``--select`` named IG codes only).
+    rules_off: bool = False
+
+    def build(self) -> Checker:
+        """Raises what :class:`~edi_rehab.engine.Checker`, ``load_maps`` and ``parse_config`` raise."""
+        from .config import Config, parse_config
+        from .engine import Checker
+        from .mapdata import load_maps
+
+        maps = load_maps(extra_ptp=self.extra_ptp, mue=self.mue) if self.extra_ptp or self.mue else load_maps()
+        config = parse_config(self.config_text, self.config_source) if self.config_text is not None else None
+        if self.rules_off:
+            # A select no rule code matches: the Checker itself refuses unknown codes, the
+            # config does not (its select is whatever the file said).
+            config = dataclasses.replace(config or Config(), select=("IG",), ignore=())
+        return Checker(
+            maps=maps,
+            config=config,
+            minutes=self.minutes,
+            unit_method=self.unit_method,
+            select=None if self.rules_off else (self.select or None),
+            ignore=None if self.rules_off else (self.ignore or None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPiece:
+    """The check findings of some consecutive part of one input."""
+
+    findings: tuple[Finding, ...] = ()
+    #: Claims seen that the minutes table names (invariant 3).
+    seen_claims: frozenset[str] = frozenset()
+    claims: int = 0
+    transactions: int = 0
+    #: The reader's error when the input turned out unreadable in this part (the findings
+    #: before it stand), without the input's name.
+    error: str | None = None
+
+
+class _Context:
+    """A checker and the claim ids its minutes table names (computed once)."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        table = checker.minutes
+        self.minutes_claims = frozenset(row.claim_id for row in table.rows) if table is not None else frozenset()
+
+
+_WORKER: _Context | None = None
+
+
+def start_worker(recipe: CheckRecipe | None) -> None:
+    """The process-pool initializer: build this worker's checker once (``None``: validation only)."""
+    global _WORKER
+    _WORKER = _Context(recipe.build()) if recipe is not None else None
+
+
+def _check(context: _Context, events: Iterable) -> CheckPiece:
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    claims = transactions = 0
+    names = context.minutes_claims
+    try:
+        for result in context.checker.check_events(events):
+            findings.extend(result.findings)
+            if isinstance(result.event, Transaction):
+                transactions += 1
+                claims += len(result.claims)
+                if names:
+                    seen.update(c.claim.claim_id for c in result.claims if c.claim.claim_id in names)
+    except X12ReadError as error:
+        return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, str(error))
+    return CheckPiece(tuple(findings), frozenset(seen), claims, transactions)
+
+
+def _worker_context() -> _Context:
+    if _WORKER is None:
+        raise RuntimeError("worker started without a checker (start_worker(recipe))")
+    return _WORKER
+
+
+def check_whole(data: bytes) -> CheckPiece:
+    """Worker: check a whole input."""
+    return _check(_worker_context(), iter_events([data]))
+
+
+def check_transactions(transactions: list[Transaction]) -> CheckPiece:
+    """Worker: check consecutive transactions of one input (positions are the input's)."""
+    return _check(_worker_context(), transactions)
+
+
+def validate_whole(data: bytes) -> ValidationResult:
+    """Worker: validate a whole input (pyx12's own 999)."""
+    from .validate import validate_bytes
+
+    return validate_bytes(data)
+
+
+def note_seen_claims(checker: Checker, claim_ids: Iterable[str]) -> None:
+    """Tell ``checker`` about claims its workers saw, before ``minutes_findings()``.
+
+    The engine has no public way to learn this yet; it keeps the set in ``_seen_claims``
+    (engine.py, ``_claim_context``). Kept in this one function so a public method can
+    replace it in one place.
+    """
+    checker._seen_claims.update(claim_ids)  # noqa: SLF001 - see the docstring
+
+
+# -- planning -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One step of one input's result, in order.
+
+    ``kind`` says what the value is: ``check`` (:class:`CheckPiece`), ``validation``
+    (:class:`~edi_rehab.validate.ValidationResult`), ``chunk``
+    (:class:`~edi_rehab.validate.ChunkOutcome`), ``plan``
+    (:class:`~edi_rehab.validate.ValidationPlan`, chunk texts dropped), ``error`` (a message
+    naming the input) or ``end``.
+    """
+
+    file: int
+    kind: str
+    value: Any = None
+    #: A top-level function to run on ``value`` (in a worker); ``None``: ``value`` is the result.
+    call: Callable[[Any], Any] | None = None
+    #: Input bytes this step covers (for progress).
+    size: int = 0
+
+
+def plan_input(
+    index: int,
+    name: str,
+    chunks: Iterable[bytes],
+    size: int | None,
+    *,
+    checker: Checker | None,
+    validate: bool = False,
+    parallel: bool = False,
+    jobs: int = 1,
+    batch_bytes: int = CHECK_BATCH_BYTES,
+    split_check_bytes: int = SPLIT_CHECK_BYTES,
+    split_validate_bytes: int = SPLIT_VALIDATE_BYTES,
+) -> Iterator[Work]:
+    """The work items of one input, lazily (see the module docstring).
+
+    Args:
+        index: the input's place in the run.
+        name: how messages name it.
+        chunks: its bytes, in any chunking; reading them may raise :class:`InputFailure`.
+        size: its size when known (a file), ``None`` for a stream.
+        checker: the run's checker (envelope events and inline checks use it); ``None``
+            for validation only.
+        validate: validate too (the input is then held in memory).
+        parallel: calls go to worker processes; ``False`` plans inline work.
+        jobs: the number of workers (sizes the validation chunks).
+    """
+    try:
+        data = None
+        if validate or (parallel and checker is not None and size is not None and size <= split_check_bytes):
+            data = b"".join(chunks)
+            chunks = [data]
+        check_failed = False
+        if checker is not None:
+            if parallel and data is not None and len(data) <= split_check_bytes:
+                yield Work(index, "check", data, check_whole, len(data))
+            else:
+                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes if parallel else 0):
+                    check_failed = check_failed or work.kind == "error"
+                    yield work
+        if validate and not check_failed:
+            yield from _plan_validation(index, data, parallel and len(data) >= split_validate_bytes, jobs)
+    except InputFailure as problem:
+        yield Work(index, "error", str(problem))
+    yield Work(index, "end")
+
+
+def _stream_check(
+    index: int, name: str, chunks: Iterable[bytes], checker: Checker, parallel: bool, batch_bytes: int
+) -> Iterator[Work]:
+    context = _Context(checker)
+    batch: list[Transaction] = []
+    batch_size = 0
+
+    def flush() -> Work:
+        nonlocal batch, batch_size
+        if parallel:
+            work = Work(index, "check", batch, check_transactions, batch_size)
+        else:
+            work = Work(index, "check", _check(context, batch), None, batch_size)
+        batch, batch_size = [], 0
+        return work
+
+    events = iter_events(chunks)
+    while True:
+        try:
+            event = next(events, None)
+        except X12ReadError as error:
+            if batch:
+                yield flush()
+            yield Work(index, "error", f"{name}: {error}")
+            return
+        if event is None:
+            break
+        if isinstance(event, Transaction):
+            batch.append(event)
+            batch_size += len(event.raw)
+            if batch_size >= batch_bytes:
+                yield flush()
+            continue
+        if batch:
+            yield flush()
+        yield Work(index, "check", _check(context, [event]), None, len(event.raw))
+        if isinstance(event, EndOfInput):
+            break
+        event = None  # free it before the next is read
+    if batch:
+        yield flush()
+
+
+def _plan_validation(index: int, data: bytes, split: bool, jobs: int) -> Iterator[Work]:
+    if not split:
+        yield Work(index, "validation", data, validate_whole, len(data))
+        return
+    from .validate import CHUNKS_PER_WORKER, DEFAULT_MIN_CHUNK_BYTES, plan_validation, validate_chunk
+
+    chunk_bytes = max(DEFAULT_MIN_CHUNK_BYTES, len(data) // (CHUNKS_PER_WORKER * max(jobs, 1)))
+    plan = plan_validation(data, split=True, chunk_bytes=chunk_bytes)
+    for chunk in plan.chunks:
+        yield Work(index, "chunk", chunk.text, validate_chunk, len(chunk.text))
+    # assemble() needs the positions, not the texts: do not keep a second copy of the input.
+    lean = tuple(dataclasses.replace(chunk, text="") for chunk in plan.chunks)
+    yield Work(index, "plan", dataclasses.replace(plan, chunks=lean))
+
+
+# -- running ------------------------------------------------------------------------------------
+def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: int = 4) -> Iterator[tuple[Work, Any]]:
+    """Run ``works`` and yield ``(work, value)`` in their order (invariant 2).
+
+    With an executor, at most ``window`` calls are unfinished at once and ``works`` is read
+    no further ahead than that. Without one, calls run here as they come.
+
+    Raises:
+        WorkerFailed: a worker process died (the pool is broken) or a call raised.
+    """
+    pending: deque[tuple[Work, Future | None, Any]] = deque()
+    unfinished = 0
+    source = iter(works)
+    exhausted = False
+    while True:
+        # Inline, plan one item at a time: nothing is computed before it is wanted.
+        ahead = 8 * window if executor is not None else 1
+        while not exhausted and unfinished < window and len(pending) < ahead:
+            work = next(source, None)
+            if work is None:
+                exhausted = True
+            elif work.call is None:
+                pending.append((work, None, work.value))
+            elif executor is None:
+                pending.append((work, None, work.call(work.value)))
+            else:
+                try:
+                    future = executor.submit(work.call, work.value)
+                except BrokenExecutor:
+                    raise WorkerFailed(work.file, "a worker process stopped unexpectedly") from None
+                pending.append((work, future, None))
+                unfinished += 1
+        if not pending:
+            return
+        work, future, value = pending.popleft()
+        if future is not None:
+            unfinished -= 1
+            try:
+                value = future.result()
+            except BrokenExecutor:
+                raise WorkerFailed(work.file, "a worker process stopped unexpectedly (killed, or out of memory?)") from None
+            except Exception as error:  # a bug, not a finding: say what, never a traceback
+                raise WorkerFailed(work.file, f"a worker failed: {type(error).__name__}: {error}") from None
+        yield work, value
+
+
+# -- collecting ---------------------------------------------------------------------------------
+@dataclass(slots=True)
+class InputResult:
+    """What one input came to."""
+
+    index: int
+    name: str
+    size: int | None = None
+    claims: int = 0
+    transactions: int = 0
+    #: Check findings per severity (IG findings included).
+    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
+    #: Why the input is unreadable (or could not be validated); ``None`` when it is fine.
+    error: str | None = None
+    validation: ValidationResult | None = None
+    seen_claims: set[str] = field(default_factory=set)
+    #: Where its 999 was written (set by the caller).
+    ack: str | None = None
+
+    @property
+    def worst(self) -> Severity | None:
+        return next((s for s in Severity if self.counts[s.value]), None)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """Check findings of input ``index``, as they come (in segment order)."""
+
+    index: int
+    findings: tuple[Finding, ...]
+
+
+def collect(
+    ordered: Iterable[tuple[Work, Any]],
+    names: Callable[[int], tuple[str, int | None]],
+    *,
+    check: bool = True,
+    buffer: bool = False,
+    ig: IgFilter | None = None,
+) -> Iterator[Findings | InputResult]:
+    """Fold :func:`run_in_order`'s output into :class:`Findings` and, at the end of each
+    input, its :class:`InputResult`.
+
+    Args:
+        names: ``index -> (name, size)`` of an input.
+        check: the run checks (``False``: validation only).
+        buffer: hold each input's findings until its end (one :class:`Findings` per input,
+            yielded just before its result); implied when ``ig`` is given.
+        ig: turn validation issues into IG findings with this filter, merged into the
+            check findings in segment order.
+    """
+    buffer = buffer or ig is not None
+    current: InputResult | None = None
+    held: list[Finding] = []
+    outcomes: list = []
+    for work, value in ordered:
+        if current is None or current.index != work.file:
+            name, size = names(work.file)
+            current, held, outcomes = InputResult(work.file, name, size), [], []
+        kind = work.kind
+        if kind == "check":
+            piece: CheckPiece = value
+            current.claims += piece.claims
+            current.transactions += piece.transactions
+            current.seen_claims.update(piece.seen_claims)
+            if piece.findings:
+                if buffer:
+                    held.extend(piece.findings)
+                else:
+                    _count(current, piece.findings)
+                    yield Findings(work.file, piece.findings)
+            if piece.error is not None and current.error is None:
+                current.error = f"{current.name}: {piece.error}"
+        elif kind == "error":
+            current.error = current.error or value
+        elif kind == "validation":
+            current.validation = value
+        elif kind == "chunk":
+            outcomes.append(value)
+        elif kind == "plan":
+            from .validate import assemble
+
+            current.validation = assemble(value, outcomes)
+            outcomes = []
+        elif kind == "end":
+            validation = current.validation
+            if validation is not None:
+                if not check:
+                    current.transactions = validation.transaction_count
+                if current.error is None and validation.status.value == "unreadable":
+                    current.error = f"{current.name}: not validated: {_why_not_validated(validation)}"
+                if ig is not None:
+                    from .ig import ig_findings
+
+                    extra = ig_findings(validation, ig)
+                    # Both are in segment order; at one segment the therapy findings come first.
+                    held = list(heapq.merge(held, extra, key=lambda f: f.segment))
+            if buffer and held:
+                _count(current, held)
+                yield Findings(work.file, tuple(held))
+            yield current
+            current, held, outcomes = None, [], []
+
+
+def _count(result: InputResult, findings: Iterable[Finding]) -> None:
+    for finding in findings:
+        result.counts[finding.severity.value] += 1
+
+
+def _why_not_validated(result: ValidationResult) -> str:
+    for issue in result.issues:
+        if issue.code in ("no-map", "pyx12-failed", "unreadable"):
+            return issue.message
+    return "pyx12 could not decide"
+
+
+# -- reporting ----------------------------------------------------------------------------------
+def check_status(result: InputResult, fail_on: Severity) -> str:
+    """``unreadable``, ``fail`` (a finding at or above ``fail_on``), ``warn`` (findings
+    below it) or ``pass``."""
+    if result.error is not None:
+        return "unreadable"
+    worst = result.worst
+    if worst is None:
+        return "pass"
+    return "fail" if worst.rank >= fail_on.rank else "warn"
+
+
+def summary_table(rows: list[list[str]], header: list[str], align: str = "") -> list[str]:
+    """A plain-text table. ``align`` has one letter per column, ``l`` or ``r``; by default
+    the first column is left-aligned and the others right-aligned."""
+    align = align or "l" + "r" * (len(header) - 1)
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        cells = [str(c).ljust(w) if a == "l" else str(c).rjust(w) for c, w, a in zip(row, widths, align)]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(header), rule, *(line(row) for row in rows)]
+
+
+def progress_line(
+    done_bytes: int,
+    total_bytes: int | None,
+    done_files: int,
+    total_files: int,
+    elapsed: float,
+    width: int = 80,
+) -> str:
+    """One line of progress, at most ``width`` characters: a bar when the total is known."""
+    files = f"{done_files}/{total_files} files"
+    megabytes = f"{done_bytes / 1e6:.1f} MB"
+    clock = _clock(elapsed)
+    if total_bytes:
+        fraction = min(1.0, done_bytes / total_bytes)
+        eta = f" ETA {_clock(elapsed / fraction - elapsed)}" if 0 < fraction < 1 and elapsed >= 1 else ""
+        text = f" {fraction:4.0%}  {files}  {megabytes}/{total_bytes / 1e6:.1f} MB  {clock}{eta}"
+        room = max(10, min(40, width - len(text) - 2))
+        filled = int(room * fraction)
+        return ("[" + "#" * filled + "." * (room - filled) + "]" + text)[:width]
+    return f"{files}  {megabytes}  {clock}"[:width]
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
