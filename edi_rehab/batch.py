@@ -92,6 +92,7 @@ __all__ = [
     "check_status",
     "summary_table",
     "progress_line",
+    "why_not_validated",
 ]
 
 #: Parallel check: inputs up to this size go whole to one worker; larger ones are read here
@@ -276,9 +277,9 @@ def plan_input(
     validate: bool = False,
     parallel: bool = False,
     jobs: int = 1,
-    batch_bytes: int = CHECK_BATCH_BYTES,
-    split_check_bytes: int = SPLIT_CHECK_BYTES,
-    split_validate_bytes: int = SPLIT_VALIDATE_BYTES,
+    batch_bytes: int | None = None,
+    split_check_bytes: int | None = None,
+    split_validate_bytes: int | None = None,
 ) -> Iterator[Work]:
     """The work items of one input, lazily (see the module docstring).
 
@@ -292,7 +293,12 @@ def plan_input(
         validate: validate too (the input is then held in memory).
         parallel: calls go to worker processes; ``False`` plans inline work.
         jobs: the number of workers (sizes the validation chunks).
+        batch_bytes, split_check_bytes, split_validate_bytes: override
+            :data:`CHECK_BATCH_BYTES`, :data:`SPLIT_CHECK_BYTES`, :data:`SPLIT_VALIDATE_BYTES`.
     """
+    batch_bytes = CHECK_BATCH_BYTES if batch_bytes is None else batch_bytes
+    split_check_bytes = SPLIT_CHECK_BYTES if split_check_bytes is None else split_check_bytes
+    split_validate_bytes = SPLIT_VALIDATE_BYTES if split_validate_bytes is None else split_validate_bytes
     try:
         data = None
         if validate or (parallel and checker is not None and size is not None and size <= split_check_bytes):
@@ -511,7 +517,7 @@ def collect(
                 if not check:
                     current.transactions = validation.transaction_count
                 if current.error is None and validation.status.value == "unreadable":
-                    current.error = f"{current.name}: not validated: {_why_not_validated(validation)}"
+                    current.error = f"{current.name}: not validated: {why_not_validated(validation)}"
                 if ig is not None:
                     from .ig import ig_findings
 
@@ -530,7 +536,7 @@ def _count(result: InputResult, findings: Iterable[Finding]) -> None:
         result.counts[finding.severity.value] += 1
 
 
-def _why_not_validated(result: ValidationResult) -> str:
+def why_not_validated(result: ValidationResult) -> str:
     for issue in result.issues:
         if issue.code in ("no-map", "pyx12-failed", "unreadable"):
             return issue.message
