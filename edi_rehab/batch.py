@@ -584,7 +584,7 @@ def progress_line(
     if total_bytes:
         fraction = min(1.0, done_bytes / total_bytes)
         eta = f" ETA {_clock(elapsed / fraction - elapsed)}" if 0 < fraction < 1 and elapsed >= 1 else ""
-        text = f" {fraction:4.0%}  {files}  {megabytes}/{total_bytes / 1e6:.1f} MB  {clock}{eta}"
+        text = f" {fraction:4.0%}  {files}  {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB  {clock}{eta}"
         room = max(10, min(40, width - len(text) - 2))
         filled = int(room * fraction)
         return ("[" + "#" * filled + "." * (room - filled) + "]" + text)[:width]
