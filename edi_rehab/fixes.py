@@ -290,6 +290,9 @@ class FixedEvent:
     out_position: int
     #: the transaction set as written (a Transaction), for diffs; None for envelope events
     result: Transaction | None = None
+    #: for each output segment of a transaction set, the index of the input segment it came
+    #: from (None: one for one); fix removes segments but never adds any
+    origins: tuple[int, ...] | None = None
 
     @property
     def changed(self) -> bool:
@@ -805,7 +808,7 @@ def _removal_refusal(
     if verdict.verdicts & {"U101", "U103", "U104"}:
         lines = ", ".join(_lx(line) for line in removed)
         return _Refusal(
-            f"removing line {lines} would take its minutes off the day (they are only on the line, or the "
+            f"removing line{'s' if len(removed) > 1 else ''} {lines} would take its minutes off the day (they are only on the line, or the "
             f"minutes file could not place them back in the day), and the remaining units would no longer "
             f"fit; record them in the minutes file as performed, not billed"
         )
@@ -1046,7 +1049,8 @@ class Fixer:
         self._delta += current.count - tx.count
         if current is tx:
             return FixedEvent(tx, tx.raw, out_first)
-        return FixedEvent(tx, current.raw, out_first, current)
+        origins = tuple(state.origins) if state.origins is not None else None
+        return FixedEvent(tx, current.raw, out_first, current, origins)
 
     @staticmethod
     def _to_output(finding: Finding, current: Transaction, out_first: int) -> Finding:
@@ -1446,7 +1450,7 @@ def render_diff(events: Iterable[FixedEvent], before: str, after: str, *, contex
         new = [_diff_line(t, delimiters.segment) for t in fixed.texts_after()]
         first_old = event.first_position if isinstance(event, Transaction) else event.segment.position
         first_new = fixed.out_position
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        matcher = _Aligned(_opcodes(old, new, fixed.origins))
         for group in matcher.get_grouped_opcodes(context):
             if not header:
                 yield f"--- {before}\n"
@@ -1463,6 +1467,39 @@ def render_diff(events: Iterable[FixedEvent], before: str, after: str, *, contex
                     yield f"-{line}\n"
                 for line in new[b1:b2]:
                     yield f"+{line}\n"
+
+
+class _Aligned(difflib.SequenceMatcher):
+    """difflib's hunk grouping over opcodes we already know: fix knows which input segment
+    each output segment came from, so a removed service line shows as removed (LX first)
+    rather than as whatever a longest-common-subsequence happens to pair."""
+
+    def __init__(self, opcodes: list[tuple[str, int, int, int, int]]) -> None:
+        super().__init__(None, [], [])
+        self._known = opcodes
+
+    def get_opcodes(self):  # noqa: D102 - difflib's interface
+        return list(self._known)
+
+
+def _opcodes(old: list[str], new: list[str], origins: tuple[int, ...] | None) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes from the output -> input segment map (fix only removes and rewrites)."""
+    where = {i: j for j, i in enumerate(origins if origins is not None else range(len(new)))}
+    ops: list[tuple[str, int, int, int, int]] = []
+    j = 0  # the next output segment
+    for i in range(len(old)):
+        if i in where:
+            j = where[i]
+            op = ("equal" if old[i] == new[j] else "replace", i, i + 1, j, j + 1)
+            j += 1
+        else:
+            op = ("delete", i, i + 1, j, j)
+        if ops and ops[-1][0] == op[0]:
+            last = ops[-1]
+            ops[-1] = (op[0], last[1], op[2], last[3], op[4])
+        else:
+            ops.append(op)
+    return ops
 
 
 def _range(start: int, length: int) -> str:
