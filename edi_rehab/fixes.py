@@ -1540,8 +1540,8 @@ def summary_line(report: FixReport) -> str:
         parts.append(f"{report.hidden_unsafe} hidden {verb} can be enabled with --unsafe-fixes.")
     if report.needs_selection:
         parts.append(
-            f"{_plural(report.needs_selection, 'fix')} that raise what is billed need their code selected "
-            f"explicitly (--select U102) and --unsafe-fixes."
+            f"{_plural(report.needs_selection, 'fix')} withheld because raising what is billed needs the "
+            f"code selected explicitly (--select U102) and --unsafe-fixes."
         )
     if report.unfixable:
         parts.append(f"{_plural(len(report.unfixable), 'finding')} could not be fixed (reasons above).")

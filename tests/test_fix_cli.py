@@ -1,0 +1,223 @@
+"""edi-rehab fix on the command line: exit codes, what gets written (and what never does)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import edi_rehab
+from claimkit import claim, ln, minutes_csv, x12
+from conftest import FIXTURES
+from edi_rehab import cli
+from edi_rehab.cli import main
+
+SAMPLE = FIXTURES / "sample-837p.x12"
+MINUTES = FIXTURES / "sample-minutes.csv"
+REMOVAL = x12(claim(ln("97035:GP", charge="22"), ln("97110:GP", charge="48"), ln("97140:GP", charge="47"),
+                    ln("97116:GP", charge="45"), filing="MB"))
+REMOVAL_MINUTES = minutes_csv(("PCN1", 1, 8, "97035", "20260105", "0900"), ("PCN1", 2, 18), ("PCN1", 3, 13), ("PCN1", 4, 10))
+
+
+def run(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(main, ["fix", *args], input=input, catch_exceptions=False)
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "in.x12").write_bytes(SAMPLE.read_bytes())
+    return tmp_path
+
+
+def test_safe_fixes_exit_1_while_errors_remain(work: Path):
+    out = work / "out.x12"
+    result = run(str(work / "in.x12"), "-o", str(out), "--minutes", str(MINUTES))
+    assert result.exit_code == 1, result.output
+    assert "fixed M205 (safe): reorder to 59, GP [claim PCN000005 line 2 procedure 97530]" in result.output
+    assert "4 hidden fixes can be enabled with --unsafe-fixes." in result.output
+    assert result.output.rstrip().endswith("4 findings remain (4 errors, 0 warnings, 0 info).")
+    assert b"SV1*HC:97530:59:GP*" in out.read_bytes()
+    assert (work / "in.x12").read_bytes() == SAMPLE.read_bytes()  # the input is never touched
+    assert listing(work) == ["in.x12", "out.x12"]
+
+
+def test_unsafe_fixes_exit_0_and_check_agrees(work: Path):
+    out = work / "out.x12"
+    result = run(str(work / "in.x12"), "-o", str(out), "--minutes", str(MINUTES), "--unsafe-fixes")
+    assert result.exit_code == 0, result.output
+    assert "Applied 5 fixes (1 safe, 4 unsafe). No findings remain." in result.output
+    checked = CliRunner().invoke(main, ["check", str(out), "--minutes", str(MINUTES)])
+    assert checked.exit_code == 0 and "No findings" in checked.output
+
+
+def test_output_has_ordinary_permissions(work: Path):
+    out = work / "out.x12"
+    run(str(work / "in.x12"), "-o", str(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_diff_writes_nothing(work: Path):
+    before = listing(work)
+    result = CliRunner().invoke(
+        main, ["fix", str(work / "in.x12"), "-o", str(work / "out.x12"), "--diff", "--unsafe-fixes", "--minutes", str(MINUTES)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert listing(work) == before
+    assert result.stdout.startswith(f"--- {work / 'in.x12'}\n+++ {work / 'in.x12'} (fixed)\n@@ ")
+    assert "-SV1*HC:97530:GP:59*110*UN*2***1~\n+SV1*HC:97530:59:GP*110*UN*2***1~\n" in result.stdout
+    assert "No findings remain." in result.stderr  # the report goes to stderr, the diff alone to stdout
+
+
+def test_diff_without_changes_is_empty(tmp_path: Path):
+    clean = tmp_path / "clean.x12"
+    clean.write_bytes(x12(claim(ln("97110:GP"))))
+    result = CliRunner().invoke(main, ["fix", str(clean), "--diff"])
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello, this is not X12\n", SAMPLE.read_bytes()[:2000], SAMPLE.read_bytes().replace(b"~\nSE*", b"~\nXX*", 1)],
+    ids=["empty", "garbage", "truncated", "missing-se"],
+)
+def test_unusable_input_exits_2_and_creates_nothing(tmp_path: Path, content: bytes):
+    bad = tmp_path / "bad.x12"
+    bad.write_bytes(content)
+    result = run(str(bad), "-o", str(tmp_path / "out.x12"))
+    assert result.exit_code == 2
+    assert "fix refuses input it cannot read, so nothing was written" in result.output
+    assert listing(tmp_path) == ["bad.x12"]  # no OUT, no temporary file
+
+
+def test_an_existing_out_is_left_alone_when_input_is_unusable(tmp_path: Path):
+    bad = tmp_path / "bad.x12"
+    bad.write_bytes(b"ISA*garbage")
+    out = tmp_path / "out.x12"
+    out.write_bytes(b"previous run")
+    assert run(str(bad), "-o", str(out)).exit_code == 2
+    assert out.read_bytes() == b"previous run" and listing(tmp_path) == ["bad.x12", "out.x12"]
+
+
+def test_a_failed_rename_leaves_no_temporary_file(work: Path, monkeypatch):
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli.os, "replace", broken)
+    result = run(str(work / "in.x12"), "-o", str(work / "out.x12"))
+    assert result.exit_code == 2 and "cannot write: No space left on device" in result.output
+    assert listing(work) == ["in.x12"]
+
+
+def test_in_place_keeps_a_backup(work: Path):
+    target = work / "in.x12"
+    result = run(str(target), "--in-place")
+    assert result.exit_code == 1
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE.read_bytes()
+    assert target.read_bytes() == edi_rehab.fix(SAMPLE.read_bytes()).data
+    assert listing(work) == ["in.x12", "in.x12.orig"]
+    # nothing left to change: the file and its backup are left as they are
+    result = run(str(target), "--in-place")
+    assert "nothing to change; left as it was" in result.output
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE.read_bytes()
+
+
+def test_in_place_never_overwrites_an_earlier_backup(work: Path):
+    target = work / "in.x12"
+    (work / "in.x12.orig").write_bytes(b"the real original")
+    result = run(str(target), "--in-place")
+    assert result.exit_code == 2 and "in.x12.orig already exists" in result.output
+    assert target.read_bytes() == SAMPLE.read_bytes()
+    assert (work / "in.x12.orig").read_bytes() == b"the real original"
+    assert listing(work) == ["in.x12", "in.x12.orig"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["IN"], "fix needs -o OUT, --in-place or --diff"),
+        (["IN", "-o", "OUT", "--in-place"], "give -o OUT or --in-place, not both"),
+        (["-", "--in-place"], "--in-place needs a file"),
+        (["IN", "-o", "IN"], "is the input file; use --in-place"),
+        (["IN", "-o", "OUT", "--minutes-out", "m.csv"], "--minutes-out needs --minutes"),
+        (["IN", "--diff", "--format", "json"], "cannot be combined with --format json"),
+        (["IN", "-o", "OUT", "--select", "Q9"], "unknown rule code"),
+        (["IN", "-o", "OUT", "--minutes", "missing.csv"], "missing.csv: no such file"),
+        (["missing.x12", "-o", "OUT"], "missing.x12: no such file"),
+    ],
+)
+def test_usage_errors_exit_2(work: Path, args, message):
+    args = [str(work / "in.x12") if a == "IN" else str(work / "out.x12") if a == "OUT" else a for a in args]
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert listing(work) == ["in.x12"]
+
+
+def test_standard_input(tmp_path: Path):
+    out = tmp_path / "out.x12"
+    result = run("-", "-o", str(out), input=SAMPLE.read_bytes())
+    assert result.exit_code == 1
+    assert out.read_bytes() == edi_rehab.fix(SAMPLE.read_bytes()).data
+    assert "<stdin>:132: fixed M205" in result.output
+
+
+def test_u102_needs_select_and_unsafe(tmp_path: Path):
+    path = tmp_path / "under.x12"
+    path.write_bytes(x12(claim(ln("97110:GP", 1, charge="48"), filing="MB")))
+    minutes = tmp_path / "m.csv"
+    minutes.write_text(minutes_csv(("PCN1", 1, 38)))
+    out = tmp_path / "out.x12"
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes")
+    assert result.exit_code == 0  # U102 is a warning
+    assert "fix withheld: it raises what is billed: applies only with --select U102" in result.output
+    assert "1 fix withheld because raising what is billed needs the code selected explicitly (--select U102)" in result.output
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U1,U102")
+    assert "fixed U102 (unsafe)" in result.output and b"*144*UN*3*" in out.read_bytes()
+
+
+def test_line_removal_reports_the_lx_map_and_writes_minutes_that_follow(tmp_path: Path):
+    path, minutes = tmp_path / "in.x12", tmp_path / "m.csv"
+    path.write_bytes(REMOVAL)
+    minutes.write_text(REMOVAL_MINUTES)
+    out, follow = tmp_path / "out.x12", tmp_path / "follow.csv"
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--minutes-out", str(follow))
+    assert result.exit_code == 0, result.output
+    assert "claim PCN1: LX renumbered (1->removed, 2->1, 3->2, 4->3)" in result.output
+    assert follow.read_text().splitlines()[1:3] == ["PCN1,,8,97035,20260105,0900", "PCN1,1,18,,,"]
+    checked = CliRunner().invoke(main, ["check", str(out), "--minutes", str(follow)])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_json_report(tmp_path: Path):
+    path, minutes = tmp_path / "in.x12", tmp_path / "m.csv"
+    path.write_bytes(REMOVAL)
+    minutes.write_text(REMOVAL_MINUTES)
+    result = run(str(path), "-o", str(tmp_path / "out.x12"), "--minutes", str(minutes), "--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    assert document["written"] is True and document["applied"] == []
+    assert document["summary"]["hidden_unsafe"] == 1
+    [withheld] = document["withheld_unsafe"]
+    assert withheld["code"] == "U101" and withheld["needs"] == ["unsafe-fixes"]
+    result = run(str(path), "-o", str(tmp_path / "out.x12"), "--minutes", str(minutes), "--format", "json", "--unsafe-fixes")
+    document = json.loads(result.output)
+    assert document["lx_maps"] == [
+        {"claim_id": "PCN1", "segment": 17, "lines": {"1": None, "2": 1, "3": 2, "4": 3},
+         "removed": {"1": {"procedure": "97035", "service_date": "20260105"}}}
+    ]
+    assert document["applied"][0]["segment"] == 22 and document["remaining"] == []
+
+
+def test_reader_errors_name_the_segment(tmp_path: Path):
+    bad = tmp_path / "bad.x12"
+    bad.write_bytes(SAMPLE.read_bytes()[:2000])
+    result = run(str(bad), "-o", str(tmp_path / "out.x12"))
+    assert result.output.startswith(f"edi-rehab: {bad}: segment ")
