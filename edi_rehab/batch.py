@@ -225,8 +225,19 @@ def check_whole(data: bytes) -> CheckPiece:
 
 
 def check_transactions(transactions: list[Transaction]) -> CheckPiece:
-    """Worker: check consecutive transactions of one input (positions are the input's)."""
-    return _check(_worker_context(), transactions)
+    """Worker: check consecutive transactions of one input (positions are the input's).
+
+    The list is emptied as it is read: a checked transaction keeps the segments its rules
+    built, and a list holding all of them would make every collection walk them all
+    (measured: a batch of four 500-claim transactions checked 1.7 times slower).
+    """
+    return _check(_worker_context(), _drain(transactions))
+
+
+def _drain(items: list) -> Iterator:
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def validate_whole(data: bytes) -> ValidationResult:
@@ -407,7 +418,8 @@ def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: in
                     future = executor.submit(work.call, work.value)
                 except BrokenExecutor:
                     raise WorkerFailed(work.file, "a worker process stopped unexpectedly") from None
-                pending.append((work, future, None))
+                # The worker has its own copy now: do not keep the argument alive here.
+                pending.append((dataclasses.replace(work, value=None), future, None))
                 unfinished += 1
         if not pending:
             return
