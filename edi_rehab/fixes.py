@@ -79,6 +79,7 @@ from .minutes import MinutesRow, MinutesTable, minutes_from_mj, minutes_from_not
 from .rules import registry
 from .units import assess
 from .x12.errors import X12ReadError
+from .x12.delimiters import LINE_BREAKS
 from .x12.segments import Segment
 from .x12.stream import EndOfInput, Event, GroupTrailer, InterchangeTrailer, Transaction, X12Stream
 
@@ -420,6 +421,8 @@ class _Pass:
         self.result = result
         self.state = state
         self.maps: Maps = fixer.checker.maps
+        self._segments: dict[int, Segment] = {}
+        self._offsets: list[int] | None = None
         self.lines: dict[int, tuple[Claim, ServiceLine]] = {}
         self.claims: dict[int, Claim] = {}
         self.profiles: dict[int, object] = {}
@@ -441,10 +444,56 @@ class _Pass:
         return self.lines.get(self.index(position))
 
     def segment(self, index: int) -> Segment:
-        return self.tx.segments[index]
+        """The segment at ``index`` with its byte span, built alone: a transaction set of
+        100,000 segments with a handful of fixes should not pay for 100,000 objects
+        (:attr:`Transaction.segments` tiles them all)."""
+        seg = self._segments.get(index)
+        if seg is None:
+            seg = self._segments[index] = _segment_at(self.tx, self._text_offsets(), index)
+        return seg
+
+    def _text_offsets(self) -> list[int]:
+        if self._offsets is None:
+            raw, offsets, cursor = self.tx.raw, [], 0
+            for text in self.tx.texts:
+                # A text never starts with a terminator or a line break, so the first match
+                # from the end of the previous text is this segment (as in tile_segments).
+                at = raw.find(text, cursor)
+                offsets.append(at)
+                cursor = at + len(text)
+            self._offsets = offsets
+        return self._offsets
 
     def modifiers(self, line: ServiceLine) -> tuple[str, ...]:
         return tuple(m.strip().upper() for m in line.modifiers)
+
+
+def _segment_at(tx: Transaction, offsets: list[int], index: int) -> Segment:
+    """Segment ``index`` of ``tx`` with exactly the bytes :func:`tile_segments` gives it."""
+    raw, texts = tx.raw, tx.texts
+    terminator = tx.delimiters.segment
+    breaks = bytes(set(LINE_BREAKS) - set(terminator))
+
+    def stop_after(i: int) -> tuple[bytes, int]:
+        after = offsets[i] + len(texts[i])
+        term = raw[after : after + 1] if raw[after : after + 1] == terminator else b""
+        stop = after + len(term)
+        while stop < len(raw) and raw[stop] in breaks:
+            stop += 1
+        return term, stop
+
+    begin = stop_after(index - 1)[1] if index else 0
+    at = offsets[index]
+    term, stop = stop_after(index)
+    return Segment(
+        texts[index],
+        tx.first_position + index,
+        tx.offset + at,
+        tx.delimiters,
+        leading=raw[begin:at],
+        terminator=term,
+        trailing=raw[at + len(texts[index]) + len(term) : stop],
+    )
 
 
 def _lx(line: ServiceLine) -> str:
@@ -545,7 +594,7 @@ def _add_discipline(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     edit = _modifiers_edit(p, line, target)
     if edit is None:
         return None
-    return _Plan(f, f"add {modifier} ({', '.join(sorted(why))}): {_mods(target)}", [edit])
+    return _Plan(f, f"add {modifier} (from {' and '.join(sorted(why))}); modifiers now {_mods(target)}", [edit])
 
 
 def _ncci_modifier(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
@@ -575,7 +624,9 @@ def _ncci_modifier(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     if edit is None:
         return None
     blocks = ", ".join(str(b) for b in d["evidence"].get("time_blocks", ()))
-    return _Plan(f, f"add {modifier} to {column2} (column 2 of {column1}; time blocks {blocks}): {_mods(target)}", [edit])
+    return _Plan(
+        f, f"add {modifier} to {column2} (column 2 of {column1}; distinct time blocks {blocks}); modifiers now {_mods(target)}", [edit]
+    )
 
 
 def _time_blocks(p: _Pass, claim: Claim, line: ServiceLine, partner: dict) -> str | None:
@@ -1043,6 +1094,8 @@ class Fixer:
                 break
             current = moved
             checker = self._overlay(state, p) if state.lx else self.checker
+            # Let this pass's views and findings go before the next check builds its own.
+            p = result = plans = refusals = takeable = None  # type: ignore[assignment]
         self._classify(p, plans, refusals, out_first, exhausted)
         self._record_lx_maps(state, out_first)
         self.report.remaining.extend(self._to_output(f, current, out_first) for f in result.findings)
@@ -1175,7 +1228,10 @@ class Fixer:
         new_raw, _, skipped = apply_edits(tx.raw, edits, base=tx.offset)
         if skipped or new_raw == tx.raw:  # pragma: no cover - plans never overlap and always change bytes
             return None
-        new_tx = _reread(new_raw, tx)
+        try:
+            new_tx = _reread(new_raw, tx)
+        except X12ReadError:  # pragma: no cover - defensive: edits replace element values only
+            return None
         self.report.applied.extend(applied)
         for index in deltas:
             state.sv102_changed.add(state.origin(index))
@@ -1323,8 +1379,11 @@ def _reread(raw: bytes, like: Transaction) -> Transaction:
         raise X12ReadError("the edited transaction set did not read back as one")  # pragma: no cover
     t = found[0]
     shift = like.first_position - t.first_position
-    warnings = tuple(dataclasses.replace(w, segment=w.segment + shift) if w.segment else w for w in t.warnings)
-    return Transaction(t.raw, t.texts, like.offset, like.first_position, t.delimiters, isa, gs, warnings, t.count)
+    # The new Transaction is ours alone: move it to the original's place rather than copy it
+    # (a copy would have to split its segment texts, which the reader left for later).
+    t.warnings = tuple(dataclasses.replace(w, segment=w.segment + shift) if w.segment else w for w in t.warnings)
+    t.offset, t.first_position, t.interchange, t.group = like.offset, like.first_position, isa, gs
+    return t
 
 
 def fix_events(events: Iterable[Event], fixer: Fixer) -> Iterator[FixedEvent]:

@@ -990,3 +990,22 @@ def test_fix_never_raises_on_mutated_input(sample, unsafe):
         checked_fix(data, unsafe=unsafe, minutes=minutes, select="U,M,N,C,X,U102")
     except X12ReadError:
         return
+
+
+def test_single_segments_have_the_bytes_tiling_gives_them():
+    """Fix builds only the segments it edits; each must own exactly what the reader's tiling
+    gives it (junk before it, terminator, line breaks), or a splice would land off by a byte."""
+    from edi_rehab.fixes import _segment_at
+
+    junk = (FIXTURES / "sample-837p.x12").read_bytes().replace(b"~\nLX", b"~\n~\r\n\nLX").replace(b"~\nSE", b"~~SE")
+    for data in [junk] + [p.read_bytes() for p in fixture_files()]:
+        for tx in parse(data).transactions():
+            raw, offsets, cursor = tx.raw, [], 0
+            for text in tx.texts:
+                offsets.append(raw.find(text, cursor))
+                cursor = offsets[-1] + len(text)
+            for i, tiled in enumerate(tx.segments):
+                alone = _segment_at(tx, offsets, i)
+                assert (alone.text, alone.position, alone.offset, alone.leading, alone.terminator, alone.trailing) == (
+                    tiled.text, tiled.position, tiled.offset, tiled.leading, tiled.terminator, tiled.trailing
+                )
