@@ -827,9 +827,9 @@ def check(
     read (or, with --validate, a file could not be validated) or the options make no sense;
     the worst file wins.
     """
-    from .batch import Findings, WorkerFailed, check_status, collect, note_seen_claims, plan_input, run_in_order, summary_table
+    from .batch import Findings, WorkerFailed, collect, note_seen_claims, plan_input, run_in_order
     from .findings import Severity
-    from .report import FileReport, Summary, finding_json, render_json, render_text
+    from .report import FileReport, Summary, render_json, render_text
 
     minutes_text = None
     if ack_path and not validate_too:
