@@ -350,10 +350,10 @@ def _stream_check(
     while True:
         try:
             event = next(events, None)
-        except X12ReadError as error:
+        except (X12ReadError, InputFailure) as error:
             if batch:
-                yield flush()
-            yield Work(index, "error", f"{name}: {error}")
+                yield flush()  # the findings before the problem stand, as inline
+            yield Work(index, "error", f"{name}: {error}" if isinstance(error, X12ReadError) else str(error))
             return
         if event is None:
             break
