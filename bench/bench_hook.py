@@ -12,6 +12,10 @@ outputs of both runs are compared and must be identical, so the speed-up is for 
 findings. Files are generated once into ``bench/out/`` (git-ignored) with transactions of
 500 claims (check) and 100 claims (validation): a transaction set is the unit of splitting,
 so a file that is one transaction of 5,000 claims gains nothing from ``--jobs``.
+
+Measured 2026-11-27 (x86_64, 2 cores, Python 3.11.7, idle, ``--repeats 3``; the table with
+notes is in ``bench/README.md``): check 20 MB 1.88 s -> 1.23 s (1.52x), validate 2 MB
+11.91 s -> 6.75 s (1.76x), check --validate 2 MB 11.57 s -> 7.67 s (1.51x), same output.
 """
 
 from __future__ import annotations
