@@ -630,14 +630,15 @@ def _ncci_modifier(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
 
 
 def _time_blocks(p: _Pass, claim: Claim, line: ServiceLine, partner: dict) -> str | None:
-    table = p.fixer.minutes_table
-    if table is None or line.lx is None or partner.get("line") is None:
+    """The one time block the minutes file gives both lines of a pair, or None when it does
+    not record a block for both (different blocks would have been evidence)."""
+    if line.lx is None or partner.get("line") is None:
         return None
-    mine = table.time_block_for(claim.claim_id, line.lx)
-    theirs = table.time_block_for(str(partner.get("claim_id")), int(partner["line"]))
-    if mine is None or theirs is None:
+    mine = p.fixer.current_row(p.state, claim.claim_id, line.lx)
+    theirs = p.fixer.current_row(p.state, str(partner.get("claim_id")), int(partner["line"]))
+    if mine is None or theirs is None or not mine.time_block or not theirs.time_block:
         return None
-    return mine
+    return mine.time_block
 
 
 def _move_ncci_modifier(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
