@@ -1208,7 +1208,6 @@ class Fixer:
         taken, removed = self._take(plans)
         if not taken:
             return None
-        applied = [self._applied(p, plan) for plan in taken]
         edits = [edit for plan in taken for edit in plan.edits]
         deltas: dict[int, Decimal] = {}
         for plan in taken:
@@ -1218,14 +1217,20 @@ class Fixer:
             claim = p.claims[index]
             if delta and claim.charge is not None:
                 edits.append(replace_element(p.segment(index), 2, format_amount(claim.charge + delta, claim.charge_raw)))
-        ranges: list[tuple[int, int]] = []
-        for index, gone in removed.items():
-            claim = p.claims[index]
-            edits.extend(self._renumber(p, claim, gone))
-            ranges.extend((line.index, line.end_index) for line in claim.lines if line.index in gone)
+        ranges = [
+            (line.index, line.end_index) for index, gone in removed.items() for line in p.claims[index].lines if line.index in gone
+        ]
         segment_delta = -sum(end - start for start, end in ranges)
-        if segment_delta or any(plan.recount_se01 for plan in taken):
-            edits.extend(self._se01(p, segment_delta, recount=any(plan.recount_se01 for plan in taken)))
+        recount = [plan for plan in taken if plan.recount_se01]
+        if segment_delta or recount:
+            se01 = self._se01(p, segment_delta, recount=bool(recount))
+            edits.extend(se01)
+            value = se01[0].replacement.decode("latin-1") if se01 else str(tx.count + segment_delta)
+            for plan in recount:
+                plan.description = f"set SE01 to the real segment count ({value})"
+        applied = [self._applied(p, plan) for plan in taken]  # input positions and LX01, before renumbering
+        renumbered = [self._renumber(p, p.claims[index], gone) for index, gone in removed.items()]
+        edits.extend(edit for lx_edits, _ in renumbered for edit in lx_edits)
         new_raw, _, skipped = apply_edits(tx.raw, edits, base=tx.offset)
         if skipped or new_raw == tx.raw:  # pragma: no cover - plans never overlap and always change bytes
             return None
@@ -1233,6 +1238,8 @@ class Fixer:
             new_tx = _reread(new_raw, tx)
         except X12ReadError:  # pragma: no cover - defensive: edits replace element values only
             return None
+        for _, commit in renumbered:
+            commit()
         self.report.applied.extend(applied)
         for index in deltas:
             state.sv102_changed.add(state.origin(index))
@@ -1266,17 +1273,15 @@ class Fixer:
             return []
         return [] if value == found else [replace_element(se, 1, value)]
 
-    def _renumber(self, p: _Pass, claim: Claim, gone: set[int]) -> list[Edit]:
-        """LX01 of the lines after removed ones moves down by the number removed before it;
-        the claim's LX map follows."""
+    def _renumber(self, p: _Pass, claim: Claim, gone: set[int]) -> tuple[list[Edit], Callable[[], None]]:
+        """LX01 of the lines after removed ones moves down by the number removed before it.
+
+        Returns the edits and a function that records the move in the claim's LX map, called
+        once the edits are in."""
         state = p.state
         key = state.origin(claim.index)
-        entry = state.lx.get(key)
-        if entry is None:
-            numbers: dict[int, int | None] = {line.lx: line.lx for line in claim.lines if line.lx is not None}
-            entry = state.lx[key] = (claim.claim_id, numbers, {})
-        _, numbers, removed_info = entry
         moved: dict[int, int | None] = {}
+        removed_now: dict[int, tuple[str, str]] = {}
         edits = []
         before = 0
         for line in claim.lines:
@@ -1287,15 +1292,23 @@ class Fixer:
                     old = state.input_lx(key, line.lx)
                     if old is not None:
                         date = line.service_date.raw if line.service_date is not None else ""
-                        removed_info[old] = (line.procedure.strip().upper(), date)
+                        removed_now[old] = (line.procedure.strip().upper(), date)
                 continue
             if before and line.lx is not None and line.lx - before >= 1:
                 moved[line.lx] = line.lx - before
                 edits.append(replace_element(p.segment(line.index), 1, _format_count(line.lx - before, line.lx_raw)))
-        for old, now in list(numbers.items()):
-            if now is not None and now in moved:
-                numbers[old] = moved[now]
-        return edits
+
+        def commit() -> None:
+            entry = state.lx.get(key)
+            if entry is None:
+                numbers: dict[int, int | None] = {line.lx: line.lx for line in claim.lines if line.lx is not None}
+                entry = state.lx[key] = (claim.claim_id, numbers, {})
+            for old, now in list(entry[1].items()):
+                if now is not None and now in moved:
+                    entry[1][old] = moved[now]
+            entry[2].update(removed_now)
+
+        return edits, commit
 
     def _record_lx_maps(self, state: _TxState, out_first: int) -> None:
         for input_index, (claim_id, numbers, removed) in state.lx.items():
@@ -1599,9 +1612,11 @@ def summary_line(report: FixReport) -> str:
         verb = "fix" if report.hidden_unsafe == 1 else "fixes"
         parts.append(f"{report.hidden_unsafe} hidden {verb} can be enabled with --unsafe-fixes.")
     if report.needs_selection:
+        codes = sorted({w.code for w in report.withheld_unsafe if "select" in w.needs})
+        also = " and --unsafe-fixes" if any("unsafe-fixes" in w.needs for w in report.withheld_unsafe if "select" in w.needs) else ""
         parts.append(
             f"{_plural(report.needs_selection, 'fix')} withheld because raising what is billed needs the "
-            f"code selected explicitly (--select U102) and --unsafe-fixes."
+            f"code selected explicitly (--select {','.join(codes)}){also}."
         )
     if report.unfixable:
         parts.append(f"{_plural(len(report.unfixable), 'finding')} could not be fixed (reasons above).")
