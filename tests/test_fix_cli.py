@@ -221,3 +221,9 @@ def test_reader_errors_name_the_segment(tmp_path: Path):
     bad.write_bytes(SAMPLE.read_bytes()[:2000])
     result = run(str(bad), "-o", str(tmp_path / "out.x12"))
     assert result.output.startswith(f"edi-rehab: {bad}: segment ")
+
+
+def test_an_unwritable_out_exits_2(work: Path):
+    result = run(str(work / "in.x12"), "-o", str(work / "no" / "such" / "dir" / "out.x12"))
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert listing(work) == ["in.x12"]

@@ -1009,3 +1009,13 @@ def test_single_segments_have_the_bytes_tiling_gives_them():
                 assert (alone.text, alone.position, alone.offset, alone.leading, alone.terminator, alone.trailing) == (
                     tiled.text, tiled.position, tiled.offset, tiled.leading, tiled.terminator, tiled.trailing
                 )
+
+
+def test_tolerated_input_is_kept_byte_for_byte():
+    """A BOM, whitespace before the ISA, an empty segment and CRLF stay exactly as they were."""
+    body = x12(claim(ln("97530:GP:59"), ln("97140:GP")), terminator="~\r\n")
+    data = b"\xef\xbb\xbf  " + body.replace(b"~\r\nLX*2", b"~~\r\nLX*2")
+    result = checked_fix(data)
+    assert [a.code for a in result.applied] == ["M205"]
+    assert result.data == data.replace(b"SV1*HC:97530:GP:59*", b"SV1*HC:97530:59:GP*")
+    assert sorted(f.code for f in result.remaining) == ["X003"] * 3  # BOM, whitespace, empty segment: reported, never "fixed"
