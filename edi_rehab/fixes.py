@@ -77,6 +77,7 @@ from .findings import Applicability, Edit, Finding, Severity
 from .mapdata import Maps
 from .minutes import MinutesRow, MinutesTable, minutes_from_mj, minutes_from_note
 from .rules import registry
+from .rules.modifier_rules import discipline_evidence
 from .units import assess
 from .x12.errors import X12ReadError
 from .x12.delimiters import LINE_BREAKS
@@ -86,7 +87,6 @@ from .x12.stream import EndOfInput, Event, GroupTrailer, InterchangeTrailer, Tra
 __all__ = [
     "MAX_PASSES",
     "BUILDERS",
-    "TAXONOMY_DISCIPLINES",
     "FixOptions",
     "Fixer",
     "FixedEvent",
@@ -121,15 +121,6 @@ _CENT = Decimal("0.01")
 #: billing provider's PRV*BI). Source: NUCC code set, provider taxonomy "Respiratory,
 #: Developmental, Rehabilitative and Restorative Service Providers" and "Speech, Language
 #: and Hearing Service Providers" [M].
-TAXONOMY_DISCIPLINES: tuple[tuple[str, str], ...] = (
-    ("2251", "PT"),
-    ("2252", "PT"),
-    ("225X", "OT"),
-    ("224Z", "OT"),
-    ("235Z", "SLP"),
-    ("2355S0801X", "SLP"),
-)
-
 _DISCIPLINE_NAMES = {"PT": "physical therapy", "OT": "occupational therapy", "SLP": "speech-language pathology"}
 
 
@@ -545,15 +536,6 @@ def _discipline_modifier(maps: Maps, discipline: str) -> str | None:
     return None
 
 
-def taxonomy_discipline(taxonomy: str) -> str | None:
-    """PT, OT or SLP for a therapist's NUCC taxonomy code, else None."""
-    taxonomy = taxonomy.strip().upper()
-    for prefix, discipline in TAXONOMY_DISCIPLINES:
-        if taxonomy.startswith(prefix):
-            return discipline
-    return None
-
-
 def _add_discipline(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     """M201: add GP/GO/GN from the code, the claim's other lines or the rendering taxonomy."""
     found = p.line_at(f.segment)
@@ -561,19 +543,8 @@ def _add_discipline(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
         return _Refusal("the line has no SV1")
     claim, line = found
     policy = p.maps.modifiers
-    evidence: dict[str, set[str]] = {}
-    info = p.maps.codes.get(line.procedure.strip().upper())
-    if info is not None and info.discipline:
-        evidence.setdefault(info.discipline, set()).add(f"{line.procedure} is a {info.discipline} code")
-    for other in claim.lines:
-        if other is line:
-            continue
-        for d in {policy.discipline_of(m) for m in p.modifiers(other)} - {None}:
-            evidence.setdefault(d, set()).add("the claim's other lines")  # type: ignore[arg-type]
-    taxonomy = claim.line_rendering(line)[1]
-    by_taxonomy = taxonomy_discipline(taxonomy)
-    if by_taxonomy:
-        evidence.setdefault(by_taxonomy, set()).add(f"the rendering taxonomy {taxonomy}")
+    others = (d for other in claim.lines if other is not line for d in policy.disciplines(p.modifiers(other)))
+    evidence = discipline_evidence(p.maps, line.procedure.strip().upper(), others, claim.line_rendering(line)[1])
     if not evidence:
         return _Refusal(
             "no discipline to add: no other line of the claim carries GP/GO/GN, the code belongs to no "

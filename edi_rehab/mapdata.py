@@ -252,6 +252,8 @@ class ModifierPolicy:
     ncci_associated: frozenset[str]
     #: the distinct-procedural-service set {59, XE, XS, XP, XU}
     distinct_service: frozenset[str]
+    #: NUCC taxonomy prefix -> discipline, longest prefix first
+    taxonomies: tuple[tuple[str, str], ...] = ()
 
     def info(self, modifier: str) -> ModifierInfo | None:
         return self.modifiers.get(modifier.strip().upper())
@@ -264,6 +266,14 @@ class ModifierPolicy:
         """``PT``/``OT``/``SLP`` for GP/GO/GN, else None."""
         info = self.info(modifier)
         return info.discipline if info else None
+
+    def discipline_of_taxonomy(self, taxonomy: str) -> str | None:
+        """``PT``/``OT``/``SLP`` for a therapist's NUCC taxonomy code, else None."""
+        code = taxonomy.strip().upper()
+        for prefix, discipline in self.taxonomies:
+            if code.startswith(prefix):
+                return discipline
+        return None
 
     def disciplines(self, modifiers: Iterable[str]) -> tuple[str, ...]:
         """The disciplines the given modifiers claim, in modifier order (duplicates kept)."""
@@ -796,12 +806,17 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
             raise MapError(name, el.sourceline, f"{NO_ORDER!r} is reserved for 'no order preference'")
         policies[el.get("name")] = order
         lines[el.get("name")] = el.sourceline
+    taxonomies = sorted(
+        ((el.get("prefix"), el.get("discipline")) for el in root.iterchildren("taxonomy")),
+        key=lambda pair: -len(pair[0]),
+    )
     policy = ModifierPolicy(
         modifiers=MappingProxyType(mods),
         classes=MappingProxyType(classes),
         policies=MappingProxyType(policies),
         ncci_associated=frozenset(c for c, m in mods.items() if m.ncci_associated),
         distinct_service=frozenset(c for c, m in mods.items() if m.distinct_service),
+        taxonomies=tuple(taxonomies),
     )
     return policy, lines
 

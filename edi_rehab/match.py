@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING
 from .claims import Claim, ServiceLine
 from .findings import Edit, Finding
 from .mapdata import Maps, PayerProfile, PtpEdit
+from .rules.modifier_rules import discipline_evidence
 from .minutes import MinutesTable
 from .remits import Adjustment, ClaimPayment, Remittance, ServicePayment, read_remittance
 from .units import units_for_minutes
@@ -211,7 +212,6 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 _DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
-_DISCIPLINE_BY_TAXONOMY = {"225100000X": "GP", "225200000X": "GP", "225X00000X": "GO", "224Z00000X": "GO", "235Z00000X": "GN"}
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
 
@@ -1188,7 +1188,8 @@ def missing_mods(record: ClaimRecord, index: int, modifier: str, maps: Maps, pro
 
 
 def _missing_discipline(record: ClaimRecord, indexes: Sequence[int], maps: Maps) -> str | None:
-    """GP/GO/GN to add when a therapy line has none and the claim names exactly one."""
+    """GP/GO/GN to add when a therapy line has none and its discipline is beyond doubt (the
+    same evidence check and fix use: the code, the claim's other lines, the taxonomy)."""
     if not indexes:
         return None
     line = record.claim.lines[indexes[0]]
@@ -1198,14 +1199,13 @@ def _missing_discipline(record: ClaimRecord, indexes: Sequence[int], maps: Maps)
     info = maps.code(line.procedure)
     if info is None or info.therapy_list == "no":
         return None
-    others = {m.strip().upper() for other in record.claim.lines for m in other.modifiers} & {"GP", "GO", "GN"}
-    if len(others) == 1:
-        return others.pop()
-    by_code = {"PT": "GP", "OT": "GO", "SLP": "GN"}.get(info.discipline or "")
-    if by_code:
-        return by_code
-    taxonomy = record.claim.line_rendering(line)[1]
-    return _DISCIPLINE_BY_TAXONOMY.get(taxonomy)
+    policy = maps.modifiers
+    others = (d for other in record.claim.lines if other is not line for d in policy.disciplines(other.modifiers))
+    evidence = discipline_evidence(maps, line.procedure, others, record.claim.line_rendering(line)[1])
+    if len(evidence) != 1:
+        return None  # none or several disciplines: a person decides, as fix does
+    discipline = next(iter(evidence))
+    return next((code for code, m in policy.modifiers.items() if m.discipline == discipline), None)
 
 
 def _has_ref(record: ClaimRecord, qualifier: bytes) -> bool:

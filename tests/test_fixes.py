@@ -23,6 +23,7 @@ import edi_rehab
 from claimkit import D1, claim, ln, minutes_csv, x12
 from conftest import FIXTURES, fixture_files, ids, sample_files
 from edi_rehab.engine import Checker
+from edi_rehab.mapdata import load_maps
 from edi_rehab.fixes import (
     BUILDERS,
     Fixer,
@@ -34,7 +35,6 @@ from edi_rehab.fixes import (
     render_diff,
     render_report,
     summary_line,
-    taxonomy_discipline,
 )
 from edi_rehab.minutes import parse_minutes_csv
 from edi_rehab.rules import registry
@@ -555,6 +555,8 @@ def test_format_amount(value, like, expected):
 
 
 def test_taxonomy_disciplines():
+    # The table lives in maps/modifiers.xml; check, fix and match read it through the maps.
+    taxonomy_discipline = load_maps().modifiers.discipline_of_taxonomy
     assert taxonomy_discipline("225100000X") == "PT" and taxonomy_discipline("2251G0304X") == "PT"
     assert taxonomy_discipline("225200000X") == "PT"
     assert taxonomy_discipline("225X00000X") == "OT" and taxonomy_discipline("224Z00000X") == "OT"

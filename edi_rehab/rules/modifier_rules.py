@@ -6,10 +6,10 @@ assistant pairing, the NCCI sets and the order policies); nothing here lists cod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from ..mapdata import ModifierPolicy
+from ..mapdata import Maps, ModifierPolicy
 from .base import ClaimContext, Encounter, Hit, LineView
 
 #: SV101-03 to SV101-06: an 837P line holds at most four modifiers.
@@ -30,13 +30,37 @@ def discipline_modifier(line: LineView, discipline: str) -> str | None:
     return _discipline_modifiers(line.claim.maps.modifiers).get(discipline)
 
 
+def discipline_evidence(
+    maps: Maps, procedure: str, other_disciplines: Iterable[str], taxonomy: str
+) -> dict[str, set[str]]:
+    """Why a line without GP/GO/GN belongs to PT, OT or SLP: discipline -> the reasons.
+
+    Three witnesses, each from the claim itself: the code's own discipline in codes.xml (an
+    OT evaluation is OT), the disciplines the claim's other lines claim, and the rendering
+    provider's NUCC taxonomy (modifiers.xml). One discipline means the line can be fixed;
+    none or several mean a person has to decide. Check, fix and match all ask this one
+    function, so they never disagree about whether a discipline can be inferred.
+    """
+    evidence: dict[str, set[str]] = {}
+    info = maps.code(procedure)
+    if info is not None and info.discipline:
+        evidence.setdefault(info.discipline, set()).add(f"{procedure} is a {info.discipline} code")
+    for discipline in set(other_disciplines):
+        evidence.setdefault(discipline, set()).add("the claim's other lines")
+    by_taxonomy = maps.modifiers.discipline_of_taxonomy(taxonomy) if taxonomy else None
+    if by_taxonomy:
+        evidence.setdefault(by_taxonomy, set()).add(f"the rendering taxonomy {taxonomy}")
+    return evidence
+
+
 def inferred_discipline(line: LineView) -> str | None:
-    """The discipline a line without GP/GO/GN most likely belongs to: the code's own
-    discipline in codes.xml, else the one discipline every other line of the claim claims."""
-    if line.info is not None and line.info.discipline:
-        return line.info.discipline
-    claimed = line.claim.disciplines
-    return next(iter(claimed)) if len(claimed) == 1 else None
+    """The one discipline a line without GP/GO/GN belongs to, or None when the evidence
+    (see :func:`discipline_evidence`) names none or several."""
+    claim = line.claim.claim
+    evidence = discipline_evidence(
+        line.claim.maps, line.procedure, line.claim.disciplines, claim.line_rendering(line.line)[1]
+    )
+    return next(iter(evidence)) if len(evidence) == 1 else None
 
 
 def ordered(line: LineView, modifiers: tuple[str, ...]) -> tuple[str, ...]:
@@ -64,9 +88,10 @@ def missing_discipline_modifier(line: LineView) -> Iterator[Hit]:
     "always/sometimes therapy" [S]).
 
     ## Fix safety
-    Unsafe: the fix adds the modifier of the discipline the code implies (an evaluation's
-    own discipline) or that every other line of the claim claims (`details["add"]`); it
-    changes how the line is paid, and a claim mixing disciplines gets no fix.
+    Unsafe: the fix adds the modifier of the one discipline that the code itself (an
+    evaluation's own discipline), the claim's other lines and the rendering provider's
+    taxonomy point to (`details["add"]`); it changes how the line is paid, and when those
+    witnesses disagree or say nothing the line gets no fix.
     """
     if line.info is None or line.disciplines:
         return
