@@ -51,7 +51,6 @@ Decisions (documented here because they are behaviour):
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +58,7 @@ from decimal import Decimal
 
 from .claims import Claim, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles
+from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
 from .minutes import (
@@ -244,28 +244,11 @@ class Checker:
     def check_events(self, events: Iterable[Event]) -> Iterator[EventResult]:
         """One :class:`EventResult` per event, as the events come (streaming).
 
-        The cyclic garbage collector is paused while the next event is read and checked,
-        and put back as it was before each result is handed over (so the caller's own code
-        always runs with the collector as it set it). Nothing the reader, the views or the
-        rules build needs it: :meth:`~edi_rehab.rules.base.ClaimContext.release` breaks the
-        only cycles, so reference counting frees every transaction, and full collections
-        over a 5,000-claim transaction would otherwise cost more than the rules themselves.
+        The cyclic garbage collector is paused while the next event is read and checked
+        (see :mod:`edi_rehab.gcpause`): :meth:`~edi_rehab.rules.base.ClaimContext.release`
+        breaks the only cycles, so reference counting frees every transaction.
         """
-        iterator = iter(events)
-        while True:
-            paused = gc.isenabled()
-            if paused:
-                gc.disable()
-            try:
-                event = next(iterator, None)
-                if event is None:
-                    return
-                result = self.check_event(event)
-            finally:
-                if paused:
-                    gc.enable()
-            yield result
-            result = None  # let the caller's loop free the transaction before the next is read
+        yield from each_with_collector_paused(self.check_event, events)
 
     def check_event(self, event: Event) -> EventResult:
         if isinstance(event, Transaction):

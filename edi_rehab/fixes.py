@@ -63,7 +63,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
-import gc
 import io
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -73,6 +72,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .claims import Claim, ServiceLine
 from .edits import apply_edits, overlaps, replace_components, replace_element
 from .engine import Checker, EventResult
+from .gcpause import each_with_collector_paused
 from .findings import Applicability, Edit, Finding, Severity
 from .mapdata import Maps
 from .minutes import MinutesRow, MinutesTable, minutes_from_mj, minutes_from_note
@@ -104,7 +104,6 @@ __all__ = [
     "render_diff",
     "render_report",
     "summary_line",
-    "taxonomy_discipline",
 ]
 
 #: Check-and-fix passes per transaction set before giving up (ruff re-lints up to 100 times;
@@ -973,23 +972,10 @@ class Fixer:
         :attr:`report`). Raises :class:`X12ReadError` when the input stops being readable;
         what was yielded before is then a partial output, which callers must discard.
 
-        The cyclic garbage collector is paused while an event is fixed and restored before
-        it is handed over, as :meth:`~edi_rehab.engine.Checker.check_events` does.
+        The cyclic garbage collector is paused while an event is fixed (see
+        :mod:`edi_rehab.gcpause`).
         """
-        iterator = iter(events)
-        while True:
-            paused = gc.isenabled()
-            if paused:
-                gc.disable()
-            try:
-                event = next(iterator, None)
-                if event is None:
-                    return
-                fixed = self.fix_event(event)
-            finally:
-                if paused:
-                    gc.enable()
-            yield fixed
+        yield from each_with_collector_paused(self.fix_event, events)
 
     def fix_event(self, event: Event) -> FixedEvent:
         if isinstance(event, Transaction):

@@ -56,9 +56,7 @@ categorised ``other``; they never raise.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import csv
-import gc
 import io
 import itertools
 import re
@@ -71,6 +69,7 @@ from typing import TYPE_CHECKING
 
 from .claims import Claim, ServiceLine
 from .findings import Edit, Finding
+from .gcpause import collector_paused
 from .mapdata import Maps, PayerProfile, PtpEdit
 from .rules.modifier_rules import discipline_evidence
 from .minutes import MinutesTable
@@ -1541,29 +1540,14 @@ def match_remittances(
     ctx = _Context(codes.maps, minutes)
     result = MatchResult()
     for file, remit in remittances:
-        with _gc_paused():
+        with collector_paused():
             result.remittances.append((file, remit))
             result.balance.extend(balance_problems(file, remit))
             for clp in remit.claims:
                 _match_claim(result, file, remit, clp, index, codes, ctx)
-    with _gc_paused():
+    with collector_paused():
         _settle_duplicates(result)
     return result
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while one remittance is matched, as the check
-    engine does per transaction: rows form no reference cycles (reference counting frees
-    them), and full collections over a large index would otherwise triple the time."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPayment, index: ClaimIndex, codes: CodeBook, ctx: _Context) -> None:
@@ -1811,7 +1795,7 @@ def read_remittance_file(name: str, events: Iterable[Event]) -> list[Remittance]
     remits = []
     for event in _typed(events, name, "835"):
         if isinstance(event, Transaction):
-            with _gc_paused():
+            with collector_paused():
                 remits.append(read_remittance(event))
     if not remits:
         raise WrongFileType(f"{name}: holds no transaction set; expected an 835 remittance")

@@ -14,7 +14,6 @@ from .delimiters import Delimiters
 from .errors import ReadWarning, X12ReadError
 from .segments import Segment
 from .stream import (
-    NEED_DATA,
     EndOfInput,
     Event,
     GroupHeader,
