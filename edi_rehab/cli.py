@@ -735,23 +735,35 @@ def build_checker(
     return recipe.build()
 
 
-def _check_options(function):
-    """The options that decide check's findings; split takes them too."""
-    options = [
-        click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable); replaces the config's select. IG codes (IG, IG-IK4-7) narrow --validate."),
-        click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins."),
-        click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block]."),
-        click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles."),
-        click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached."),
-        click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305."),
-        click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides."),
-        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1 (split: that holds a claim)."),
-        click.option("--validate", "validate_too", is_flag=True, help="Also validate against the implementation guide (pyx12): its errors become IG-... findings (see `edi-rehab rule IG`). Each file is then held in memory."),
-        click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes: files run in parallel; large files are split by transaction (findings stay in file order)."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+def _options(*decorators):
+    """Apply click options in the order given (top to bottom in --help)."""
+
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+# What decides the findings: every command that reproduces check's findings takes these.
+_MINUTES = click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
+_UNIT_METHOD = click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
+_NCCI = click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
+_MUE = click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")
+_CONFIG = click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
+_RULE_DATA = (_MINUTES, _UNIT_METHOD, _NCCI, _MUE, _CONFIG)
+_IGNORE = click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins.")
+
+#: The options that decide check's findings; split takes them too.
+_check_options = _options(
+    click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable); replaces the config's select. IG codes (IG, IG-IK4-7) narrow --validate."),
+    _IGNORE,
+    *_RULE_DATA,
+    click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1 (split: that holds a claim)."),
+    click.option("--validate", "validate_too", is_flag=True, help="Also validate against the implementation guide (pyx12): its errors become IG-... findings (see `edi-rehab rule IG`). Each file is then held in memory."),
+    click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes: files run in parallel; large files are split by transaction (findings stay in file order)."),
+)
 
 
 def prepare_check(
@@ -1230,13 +1242,8 @@ def _same_file(a: str, b: str) -> bool:
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes: they change what is billed.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable). U102's fix needs U102 named here.")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable).")
-@click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
+@_options(_IGNORE, *_RULE_DATA)
 @click.option("--minutes-out", metavar="CSV", help="Also write the minutes CSV renumbered to follow lines that fix removed.")
-@click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
-@click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable.")
-@click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip).")
-@click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
 def fix_command(
     file: str,
     output: str | None,
@@ -1404,20 +1411,12 @@ def rules(output_format: str) -> None:
 
 
 # -- match, appeal ----------------------------------------------------------------------------
-def _match_options(function):
-    """The options match and appeal share with check (so the findings are reproduced)."""
-    options = [
-        click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block]."),
-        click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles."),
-        click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable."),
-        click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip)."),
-        click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides."),
-        click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
-        click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+#: The options match and appeal share with check (so the findings are reproduced).
+_match_options = _options(
+    *_RULE_DATA,
+    click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
+    click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
+)
 
 
 def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
