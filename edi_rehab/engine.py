@@ -588,6 +588,17 @@ def check(
         X12ReadError: the data cannot be read as X12.
         ConfigError, MapError, CheckUsageError: unusable options.
     """
+    checker = checker_from_values(
+        minutes=minutes, unit_method=unit_method, config=config, ncci=ncci, mue=mue, select=select, ignore=ignore
+    )
+    findings = [f for result in checker.check_events(iter_events([bytes(data)])) for f in result.findings]
+    return findings + checker.minutes_findings()
+
+
+def checker_from_values(*, minutes=None, unit_method=None, config=None, ncci=None, mue=None, select=None, ignore=None) -> Checker:
+    """A :class:`Checker` from the Python API's loose options, as :func:`check` and
+    :func:`edi_rehab.fixes.fix` take them: file contents as bytes or text (a CMS PTP or MUE
+    file, a TOML config, a minutes CSV) or already-parsed values."""
     from .cms_files import parse_mue_file, parse_ptp_file
     from .config import parse_config
 
@@ -604,7 +615,4 @@ def check(
         minutes = minutes.decode("utf-8-sig")
     if isinstance(minutes, str):
         minutes = parse_minutes_csv(minutes, "<minutes>")
-    checker = Checker(maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore)
-    findings = [f for result in checker.check_events(iter_events([bytes(data)])) for f in result.findings]
-    return findings + checker.minutes_findings()
-
+    return Checker(maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore)

@@ -71,7 +71,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .claims import Claim, ServiceLine
 from .edits import apply_edits, overlaps, replace_components, replace_element
-from .engine import Checker, EventResult
+from .engine import Checker, EventResult, checker_from_values
 from .gcpause import each_with_collector_paused
 from .findings import Applicability, Edit, Finding, Severity
 from .mapdata import Maps
@@ -1656,29 +1656,12 @@ def fix(
         X12ReadError: ``data`` cannot be read as X12 (fix refuses it; nothing is returned).
         ConfigError, MapError, CheckUsageError: unusable options.
     """
-    from .cms_files import parse_mue_file, parse_ptp_file
-    from .config import parse_config
-    from .mapdata import load_maps
-    from .minutes import parse_minutes_csv
     from .x12.document import iter_events
 
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("fix() takes bytes; open files in binary mode")
-    maps = load_maps()
-    if isinstance(ncci, (bytes, bytearray)):
-        ncci = parse_ptp_file("<ncci>", bytes(ncci), maps.all_codes).edits
-    if isinstance(mue, (bytes, bytearray)):
-        mue = parse_mue_file("<mue>", bytes(mue), maps.all_codes)
-    if ncci or mue:
-        maps = load_maps(extra_ptp=ncci or (), mue=mue)  # type: ignore[arg-type]
-    if isinstance(config, str):
-        config = parse_config(config, "<config>")
-    if isinstance(minutes, bytes):
-        minutes = minutes.decode("utf-8-sig")
-    if isinstance(minutes, str):
-        minutes = parse_minutes_csv(minutes, "<minutes>")
-    checker = Checker(
-        maps=maps, config=config, minutes=minutes, unit_method=unit_method, select=select, ignore=ignore  # type: ignore[arg-type]
+    checker = checker_from_values(
+        minutes=minutes, unit_method=unit_method, config=config, ncci=ncci, mue=mue, select=select, ignore=ignore
     )
     fixer = Fixer(checker, FixOptions(unsafe=unsafe, explicit=explicit_codes(checker.config.select)))
     original = bytes(data)
