@@ -107,7 +107,8 @@ class ServiceLine:
         #: Index of the LX segment in ``transaction.texts``.
         self.index = index
         self.lx_raw = lx_raw
-        #: Index of the SV1 segment, its elements (``sv1[0]`` is the id) and SV101's components.
+        #: Index of the SV1 segment, its elements (``sv1[0]`` is the id; at least SV101-SV107,
+        #: empty when not sent) and SV101's components (at least qualifier and code).
         self.sv1_index = sv1_index
         self.sv1 = sv1 if sv1 is not None else _NO_ELEMENTS
         self.composite = composite if composite is not None else _NO_ELEMENTS
@@ -130,10 +131,6 @@ class ServiceLine:
         self.component_separator = component_separator
         self._modifiers: tuple[str, ...] | None = None
 
-    def _element(self, n: int) -> str:
-        sv1 = self.sv1
-        return sv1[n] if n < len(sv1) else ""
-
     def _component(self, n: int) -> str:
         composite = self.composite
         return composite[n] if n < len(composite) else ""
@@ -151,7 +148,7 @@ class ServiceLine:
     @property
     def procedure(self) -> str:
         """SV101-2, the procedure code."""
-        return self._component(1)
+        return self.composite[1]
 
     @property
     def modifiers(self) -> tuple[str, ...]:
@@ -168,35 +165,35 @@ class ServiceLine:
     @property
     def charge_raw(self) -> str:
         """SV102 as written."""
-        return self._element(2)
+        return self.sv1[2]
 
     @property
     def charge(self) -> Decimal | None:
-        return parse_amount(self._element(2))
+        return parse_amount(self.sv1[2])
 
     @property
     def unit_basis(self) -> str:
         """SV103: ``UN`` units or ``MJ`` minutes."""
-        return self._element(3)
+        return self.sv1[3]
 
     @property
     def units_raw(self) -> str:
         """SV104 as written."""
-        return self._element(4)
+        return self.sv1[4]
 
     @property
     def units(self) -> Decimal | None:
-        return parse_amount(self._element(4))
+        return parse_amount(self.sv1[4])
 
     @property
     def place_of_service(self) -> str:
         """SV105, sent only when it differs from CLM05-1."""
-        return self._element(5)
+        return self.sv1[5]
 
     @property
     def diagnosis_pointers(self) -> tuple[str, ...]:
         """SV107's pointers into the claim's HI codes."""
-        return tuple(filter(None, self._element(7).split(self.component_separator)))
+        return tuple(filter(None, self.sv1[7].split(self.component_separator)))
 
     @property
     def date_of_service(self) -> date | None:
@@ -424,7 +421,12 @@ def iter_claims(transaction: Transaction) -> Iterator[Claim]:
         elif kind == 9:  # _SV1
             if pending_lx is None:
                 continue  # an SV1 outside a 2400 loop; the TR3 puts it right after LX
-            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, e[1].split(component) if n > 1 else None, component)
+            if n < 8:  # SV105-SV107 are often left off; the named fields read fixed places
+                e.extend([""] * (8 - n))
+            composite = e[1].split(component)
+            if len(composite) < 2:
+                composite.append("")
+            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, composite, component)
             pending_lx = None
             claim.lines.append(line)  # type: ignore[union-attr]
         elif kind == 8:  # _LX
