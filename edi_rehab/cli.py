@@ -1516,9 +1516,10 @@ def match_command(remit: str, claims: tuple[str, ...], output_format: str, **opt
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     elif output_format == "csv":
-        stream = click.get_binary_stream("stdout")
-        stream.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
-        stream.flush()
+        # Bytes, so the BOM and the CSV's CRLF line ends reach the file as written.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         for line in render_text(result):
             click.echo(line)
