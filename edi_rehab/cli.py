@@ -1363,6 +1363,12 @@ def rule(code: str) -> None:
     if ig.is_ig_code(code):
         click.echo(ig.DOC, nl=False)
         return
+    from .match import MISSING_KX, MISSING_KX_DOC
+
+    if code.strip().upper() == MISSING_KX:
+        click.echo(f"{MISSING_KX} benefit-limit-without-kx (match only, no fix)\n")
+        click.echo(MISSING_KX_DOC, nl=False)
+        return
     found = registry.get(code)
     if found is None:
         matches = registry.matching(code) or tuple(
@@ -1380,19 +1386,26 @@ def rule(code: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(output_format: str) -> None:
     """List every rule: code, default severity, fix, name and summary; last, the IG family
-    that check --validate adds (implementation-guide errors from pyx12)."""
+    that check --validate adds (implementation-guide errors from pyx12) and R501, the cause
+    only match can name (a 119 denial on a line without KX)."""
     from . import ig
     from .rules import registry
 
+    from .match import explanation_json
+
     if output_format == "json":
-        document = {"rules": [r.to_json() for r in registry.RULES], "families": [ig.family_json()]}
+        document = {
+            "rules": [r.to_json() for r in registry.RULES],
+            "families": [ig.family_json()],
+            "remittance": [explanation_json()],
+        }
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     for r in registry.RULES:
         fix = r.fix.value if r.fix else "-"
         click.echo(f"{r.code}  {r.severity.value:<7}  {fix:<6}  {r.name:<34}  {r.summary}")
-    family = ig.family_json()
-    click.echo(f"{family['code']:<4}  {family['severity']:<7}  {'-':<6}  {family['name']:<34}  {family['summary']}")
+    for extra in (ig.family_json(), explanation_json()):
+        click.echo(f"{extra['code']:<4}  {extra['severity']:<7}  {'-':<6}  {extra['name']:<34}  {extra['summary']}")
 
 
 # -- match, appeal ----------------------------------------------------------------------------

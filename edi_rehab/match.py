@@ -174,6 +174,43 @@ EXPLAINING_RULES: Mapping[str, tuple[str, ...]] = {
 #: Match's own explanation: CARC 119 (benefit maximum) on a line billed without KX.
 MISSING_KX = "R501"
 
+#: R501's documentation, in the shape of a rule's (``edi-rehab rule R501``). It is not a check
+#: rule: only a remittance can say a benefit maximum was reached.
+MISSING_KX_DOC = """A line denied for CARC 119 (benefit maximum reached) was billed without KX.
+
+## What it does
+`match` names R501 as the cause of a line adjudicated with CARC 119 (group PR or CO) whose
+837P line carries no KX modifier.
+
+## Why is this bad?
+Medicare therapy services above the annual threshold (PT and SLP combined, OT separately)
+need KX to attest that they are medically necessary; without it they are denied once the
+threshold is passed (Palmetto GBA: PR-119; some MACs report CO-119).
+
+## Source
+Reference §4.2 (Bipartisan Budget Act of 2018 §50202; NGS and Palmetto GBA KX articles [V];
+thresholds by year [V]/[S]).
+
+## Fix safety
+The action is a corrected claim with KX added on the denied lines when the record supports
+medical necessity above the threshold, not a bill to the patient, unless an ABN (GA) is on
+the line. appeal writes that replacement claim; check cannot see it before the 835 arrives.
+"""
+
+
+def explanation_json() -> dict:
+    """R501 in the shape of ``Rule.to_json()`` (for ``rules --format json``)."""
+    return {
+        "code": MISSING_KX,
+        "name": "benefit-limit-without-kx",
+        "severity": "error",
+        "scope": "remittance",
+        "summary": "a line denied for CARC 119 was billed without KX (match only)",
+        "fix": None,
+        "source": "reference 4.2",
+        "doc": MISSING_KX_DOC,
+    }
+
 #: How the action follows the cause; :func:`assess` applies these in this order.
 ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("reversal (CLP02 22)", "none", "the payment was taken back; the CLP that follows it decides"),

@@ -292,10 +292,18 @@ def test_rule_unknown_code(run):
 
 def test_rules_lists_all(run):
     text = run("rules").stdout.splitlines()
-    assert [line.split()[0] for line in text] == [*registry.CODES, "IG-*"]  # IG: check --validate
+    # IG: check --validate; R501: the cause only match can name
+    assert [line.split()[0] for line in text] == [*registry.CODES, "IG-*", "R501"]
     doc = json.loads(run("rules", "--format", "json").stdout)
     assert [r["code"] for r in doc["rules"]] == list(registry.CODES)
     assert all(r["source"].startswith("Reference §") for r in doc["rules"])
+    assert [r["code"] for r in doc["remittance"]] == ["R501"]
+
+
+def test_rule_r501_prints_matchs_own_explanation(run):
+    result = run("rule", "R501")
+    assert result.exit_code == 0
+    assert "## Why is this bad?" in result.stdout and "KX" in result.stdout and "§4.2" in result.stdout
 
 
 def test_ncci_zip_and_several_files(run, files, tmp_path):
