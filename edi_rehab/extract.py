@@ -112,12 +112,7 @@ def _seg_id(text: bytes, el: bytes) -> bytes:
     return text.split(el, 1)[0]
 
 
-def _owned(segment: Segment) -> bytes:
-    """A segment's bytes without the junk the reader tolerated before it."""
-    return segment.text + (segment.terminator or segment.delimiters.segment) + segment.trailing
-
-
-def _with_element(segment: Segment, index: int, value: str) -> bytes:
+def with_element(segment: Segment, index: int, value: str) -> bytes:
     """``segment``'s own bytes with element ``index`` set to ``value`` (separators added when short)."""
     el = segment.delimiters.element
     parts = segment.text.split(el)
@@ -182,7 +177,7 @@ def extract_transactions(parts: Sequence[tuple[Transaction, Sequence[Claim]]], c
     if number is not None and number + len(parts) - 1 > 10**9 - 1:
         raise ExtractError("ST02 would overflow nine digits")
     isa, gs = first.interchange, first.group
-    out: list[bytes] = [_with_element(isa, 13, control.isa13), _with_element(gs, 6, control.gs06)]
+    out: list[bytes] = [with_element(isa, 13, control.isa13), with_element(gs, 6, control.gs06)]
     for k, (tx, claims) in enumerate(parts):
         if number is None and k:
             raise ExtractError("ST02 must be digits to number several transaction sets")
@@ -215,9 +210,9 @@ def _transaction_body(transaction: Transaction, claims: Sequence[Claim], st02: s
         patients = tree.setdefault(claim.billing_hl_index, {}).setdefault(claim.subscriber_hl_index, {})
         patients.setdefault(claim.patient_hl_index, []).append(claim)
 
-    body: list[bytes] = [_with_element(segments[0], 2, st02)]
+    body: list[bytes] = [with_element(segments[0], 2, st02)]
     first_hl = next((i for i, t in enumerate(texts) if t.startswith(b"HL" + el)), len(texts) - 1)
-    body += [_owned(segments[i]) for i in range(1, first_hl)]
+    body += [segments[i].own_bytes for i in range(1, first_hl)]
 
     number = 0
 
@@ -232,12 +227,12 @@ def _transaction_body(transaction: Transaction, claims: Sequence[Claim], st02: s
         parts[2] = parent.encode()
         parts[4] = b"1" if children else b"0"
         body.append(el.join(parts) + (seg.terminator or seg.delimiters.segment) + seg.trailing)
-        body.extend(_owned(segments[i]) for i in range(index + 1, _hl_end(texts, index, el)))
+        body.extend(segments[i].own_bytes for i in range(index + 1, _hl_end(texts, index, el)))
         return str(number)
 
     def emit_claims(items: list[Claim]) -> None:
         for claim in items:
-            body.extend(_owned(segments[i]) for i in range(claim.index, claim.end_index))
+            body.extend(segments[i].own_bytes for i in range(claim.index, claim.end_index))
 
     for billing, subscribers in tree.items():
         billing_id = emit_hl(billing, "", True)
@@ -419,7 +414,7 @@ def apply_to_transaction(transaction: Transaction, edits: Iterable[Edit]) -> tup
     new_raw, _, skipped = apply_edits(transaction.raw, edits, base=transaction.offset)
     se = transaction.segments[-1]
     isa, gs = transaction.interchange, transaction.group
-    envelope = _owned(isa) + _owned(gs)
+    envelope = isa.own_bytes + gs.own_bytes
     trailer = _rebuild(se, [b"GE", b"1", gs.element(6).encode("latin-1")]) + _rebuild(
         se, [b"IEA", b"1", isa.element(13).encode("latin-1")]
     )

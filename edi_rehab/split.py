@@ -46,7 +46,7 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .extract import ControlNumbers, ExtractError, extract_transactions
+from .extract import ControlNumbers, ExtractError, extract_transactions, with_element
 from .findings import Finding, Severity
 from .x12 import GroupHeader, InterchangeHeader, Segment, Transaction, parse
 
@@ -291,26 +291,12 @@ class _Owners:
 
 
 # -- envelopes ------------------------------------------------------------------------------------
-def _owned(segment: Segment) -> bytes:
-    """A segment's bytes without the junk the reader tolerated before it."""
-    return segment.text + (segment.terminator or segment.delimiters.segment) + segment.trailing
-
-
-def _with_element(segment: Segment, index: int, value: str) -> bytes:
-    el = segment.delimiters.element
-    parts = segment.text.split(el)
-    while len(parts) <= index:
-        parts.append(b"")
-    parts[index] = value.encode("latin-1")
-    return el.join(parts) + (segment.terminator or segment.delimiters.segment) + segment.trailing
-
-
 def _envelope(isa: Segment, gs: Segment, se: Segment, bodies: list[bytes], control: ControlNumbers) -> list[bytes]:
     el = se.delimiters.element
     end = (se.terminator or se.delimiters.segment) + se.trailing
     return [
-        _with_element(isa, 13, control.isa13),
-        _with_element(gs, 6, control.gs06),
+        with_element(isa, 13, control.isa13),
+        with_element(gs, 6, control.gs06),
         *bodies,
         el.join([b"GE", str(len(bodies)).encode(), control.gs06.encode()]) + end,
         el.join([b"IEA", b"1", control.isa13.encode()]) + end,

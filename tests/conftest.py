@@ -55,3 +55,34 @@ def fixture_files(suffix: str = ".x12") -> list[Path]:
 def ids(paths: list[Path]) -> list[str]:
     """Readable pytest ids for a list of paths."""
     return [path.name for path in paths]
+
+
+# -- the command line, for the CLI tests -----------------------------------------------------------
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """Invoke ``edi-rehab`` in-process with its own cache folder; no traceback may escape."""
+    from click.testing import CliRunner
+
+    from edi_rehab.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def invoke(*args, input=None):
+        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path):
+    """``files(name, data)`` writes ``data`` (bytes or text) into the test's folder; returns the path."""
+
+    def write(name, data):
+        path = tmp_path / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+        return str(path)
+
+    return write
+

@@ -7,10 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from claimkit import D1, claim, ln, minutes_csv, x12
-from edi_rehab.cli import main
 from edi_rehab.rules import registry
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -26,28 +24,6 @@ MUE_FILE = (
     '"copyright"\n"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\n'
     '"97110","4","3 Date of Service Edit: Clinical","Clinical: Data"\n'
 ).encode()
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-    def invoke(*args, input=None):
-        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
-
-
-@pytest.fixture
-def files(tmp_path):
-    def write(name, data):
-        path = tmp_path / name
-        path.write_bytes(data if isinstance(data, bytes) else data.encode())
-        return str(path)
-
-    return write
 
 
 # -- exit codes -----------------------------------------------------------------------------------

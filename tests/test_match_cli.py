@@ -9,9 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from edi_rehab.cli import main
 from matchkit import C, L, P, S, claim_file, remit_file
 
 PAID = [("CO", "45", "20"), ("PR", "2", "6")]
@@ -31,28 +29,6 @@ REMIT = remit_file(
     ]
 )
 MINUTES = "claim_id,line,minutes,time_block\nPCN1,1,15,0900-0915\nPCN1,2,15,0915-0930\n"
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-    def invoke(*args, input=None):
-        result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
-
-
-@pytest.fixture
-def files(tmp_path):
-    def write(name, data):
-        path = tmp_path / name
-        path.write_bytes(data if isinstance(data, bytes) else data.encode())
-        return str(path)
-
-    return write
 
 
 # -- match ----------------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ class Segment:
         return self.leading + self.text + self.terminator + self.trailing
 
     @property
+    def own_bytes(self) -> bytes:
+        """The segment without the junk the reader tolerated before it: what a new file
+        built from this segment should carry (the terminator is added if the input had none)."""
+        return self.text + (self.terminator or self.delimiters.segment) + self.trailing
+
+    @property
     def start(self) -> int:
         """Offset of the first byte this segment owns (its leading junk included)."""
         return self.offset - len(self.leading)
