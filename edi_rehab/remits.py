@@ -185,7 +185,7 @@ def read_remittance(transaction: Transaction) -> Remittance:
     remit = Remittance(transaction)
     claim: ClaimPayment | None = None
     service: ServicePayment | None = None
-    for i, text in enumerate(transaction.strings):
+    for i, text in enumerate(transaction.decoded_texts()):
         seg_id = text.partition(el)[0]
         if seg_id not in _INTERESTING:
             continue

@@ -127,7 +127,6 @@ class Transaction:
         "group",
         "warnings",
         "_segments",
-        "_strings",
     )
 
     def __init__(
@@ -152,7 +151,6 @@ class Transaction:
         self.group = group
         self.warnings = warnings
         self._segments: list[Segment] | None = None
-        self._strings: list[str] | None = None
         #: How many segments the transaction has, ST and SE included.
         self.count = len(texts) if texts is not None else count
 
@@ -165,22 +163,13 @@ class Transaction:
             self._texts = [t for t in texts if t] if len(texts) != self.count else texts
         return self._texts
 
-    @property
-    def strings(self) -> list[str]:
-        """:attr:`texts` decoded as latin-1 (one char per byte); built on first use and kept."""
-        if self._strings is None:
-            self._strings = self.decoded_texts()
-        return self._strings
-
     def decoded_texts(self) -> list[str]:
         """Each segment's text decoded as latin-1 (one char per byte), not kept.
 
         Views split strings, not bytes; decoding the transaction once in C is cheaper than
-        decoding each segment. Views call this rather than :attr:`strings` so that the list
-        (about three times the transaction's size) is freed when they are done.
+        decoding each segment. The list (about three times the transaction's size) is not
+        kept, so it is freed when the view that asked for it is done.
         """
-        if self._strings is not None:
-            return self._strings
         delims = self.delimiters
         if self._texts is None:
             # The reader found every terminator followed by the same line break and nothing
@@ -668,23 +657,28 @@ class X12Stream:
         self._tx_scan = 0
 
 
-def _first_and_last(raw: bytes, term: bytes, breaks: bytes, line_break: bytes) -> tuple[int, bytes, bytes] | None:
-    """(segment count, first text, last text) when ``raw`` needs no per-segment care.
-
-    That is when every terminator is followed by the interchange's line break and no other
-    CR/LF appears (or there are no line breaks at all), and no segment is empty. Otherwise
-    None, and the caller splits segment by segment.
-    """
+def _uniform_pairs(raw, term, breaks, line_break) -> int | None:
+    """How many segments ``raw`` holds when every terminator is followed by the interchange's
+    line break and no other CR/LF appears (or there are no line breaks at all); else None,
+    and the segments must be found one by one. Works on bytes or on latin-1 text."""
     joint = term + line_break
     if line_break:
-        count = raw.count(joint)
-        if raw.count(term) != count or not all(raw.count(c) == count for c in _chars(line_break)):
+        pairs = raw.count(joint)
+        if raw.count(term) != pairs or not all(raw.count(c) == pairs for c in _chars(line_break)):
             return None
-    else:
-        if any(raw.find(c) >= 0 for c in _chars(breaks)):
-            return None
-        count = raw.count(term)
-    if raw.startswith(joint) or (joint + joint) in raw or count == 0:
+        return pairs
+    if any(raw.find(c) >= 0 for c in _chars(breaks)):
+        return None
+    return raw.count(term)
+
+
+def _first_and_last(raw: bytes, term: bytes, breaks: bytes, line_break: bytes) -> tuple[int, bytes, bytes] | None:
+    """(segment count, first text, last text) when ``raw`` needs no per-segment care: its
+    line breaks are uniform (:func:`_uniform_pairs`) and no segment is empty. Otherwise None,
+    and the caller splits segment by segment."""
+    count = _uniform_pairs(raw, term, breaks, line_break)
+    joint = term + line_break
+    if not count or raw.startswith(joint) or (joint + joint) in raw:
         return None
     first = raw[: raw.find(joint)]
     before_last = raw.rfind(joint, 0, len(raw) - len(joint))
@@ -696,21 +690,13 @@ def _segment_texts(raw, term, breaks, line_break):
     """The text of every segment in ``raw`` (empty ones included, as empty strings).
 
     Works on bytes or, for views, on the same bytes decoded as latin-1 (one char per byte,
-    so both give the same segments). Most files put the same line break after every
-    terminator, or none at all. When every CR/LF in ``raw`` belongs to a terminator +
-    line-break pair (or there are none), one split in C finds every segment; only files that
-    mix styles pay for a per-segment strip.
+    so both give the same segments). When the line breaks are uniform (:func:`_uniform_pairs`)
+    one split in C finds every segment; only files that mix styles pay for a per-segment
+    strip.
     """
-    if line_break:
-        joint = term + line_break
-        pairs = raw.count(joint)
-        if raw.count(term) == pairs and all(raw.count(c) == pairs for c in _chars(line_break)):
-            pieces = raw.split(joint)
-            pieces.pop()  # empty: raw ends with SE's terminator and line break
-            return pieces
-    elif all(raw.find(c) < 0 for c in _chars(breaks)):
-        pieces = raw.split(term)
-        pieces.pop()
+    if _uniform_pairs(raw, term, breaks, line_break) is not None:
+        pieces = raw.split(term + line_break)
+        pieces.pop()  # empty: raw ends with SE's terminator and its line break
         return pieces
     pieces = raw.split(term)
     pieces.pop()  # what follows SE's terminator: its line break, or nothing
