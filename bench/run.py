@@ -85,11 +85,12 @@ def work_read_views(path: str) -> dict:
 
 
 def work_check(path: str) -> dict:
+    """As ``edi-rehab check`` runs in one process: findings only, no claim views kept."""
     from edi_rehab.engine import CheckOptions, check_events  # type: ignore[attr-defined]
     from edi_rehab.x12 import iter_events
 
     findings = 0
-    for _event, found in check_events(iter_events(_chunks(path)), CheckOptions()):
+    for _event, found in check_events(iter_events(_chunks(path)), CheckOptions(), claim_views=False):
         findings += len(found)
     return {"findings": findings}
 

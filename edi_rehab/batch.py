@@ -178,12 +178,10 @@ class CheckPiece:
 
 
 class _Context:
-    """A checker and the claim ids its minutes table names (computed once)."""
+    """The checker a worker process (or the parent, for one job) checks with."""
 
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
-        table = checker.minutes
-        self.minutes_claims = frozenset(row.claim_id for row in table.rows) if table is not None else frozenset()
 
 
 _WORKER: _Context | None = None
@@ -197,20 +195,18 @@ def start_worker(recipe: CheckRecipe | None) -> None:
 
 def _check(context: _Context, events: Iterable) -> CheckPiece:
     findings: list[Finding] = []
-    seen: set[str] = set()
     claims = transactions = 0
-    names = context.minutes_claims
+    checker = context.checker
+    before = checker.seen_claims
     try:
-        for result in context.checker.check_events(events):
+        for result in checker.check_events(events, claim_views=False):
             findings.extend(result.findings)
             if isinstance(result.event, Transaction):
                 transactions += 1
-                claims += len(result.claims)
-                if names:
-                    seen.update(c.claim.claim_id for c in result.claims if c.claim.claim_id in names)
+                claims += result.claim_count
     except X12ReadError as error:
-        return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, str(error))
-    return CheckPiece(tuple(findings), frozenset(seen), claims, transactions)
+        return CheckPiece(tuple(findings), checker.seen_claims - before, claims, transactions, str(error))
+    return CheckPiece(tuple(findings), checker.seen_claims - before, claims, transactions)
 
 
 def _worker_context() -> _Context:
@@ -248,13 +244,8 @@ def validate_whole(data: bytes) -> ValidationResult:
 
 
 def note_seen_claims(checker: Checker, claim_ids: Iterable[str]) -> None:
-    """Tell ``checker`` about claims its workers saw, before ``minutes_findings()``.
-
-    The engine has no public way to learn this yet; it keeps the set in ``_seen_claims``
-    (engine.py, ``_claim_context``). Kept in this one function so a public method can
-    replace it in one place.
-    """
-    checker._seen_claims.update(claim_ids)  # noqa: SLF001 - see the docstring
+    """Tell ``checker`` about claims its workers saw, before ``minutes_findings()``."""
+    checker.note_claims_seen(claim_ids)
 
 
 # -- planning -----------------------------------------------------------------------------------

@@ -90,6 +90,16 @@ def test_check_events_streams_one_result_per_event_with_claim_results():
     assert [(c.claim.claim_id, c.findings) for c in results[3].claims] == [("B", [])]
 
 
+def test_findings_only_results_count_claims_without_holding_their_views():
+    data = x12(transactions=[[claim(ln("97140:GP", 1), ln("97530:GP", 1), id="A"), claim(ln("97110:GP", 1), id="B")]])
+    with_views = list(check_events(iter_events([data]), CheckOptions()))
+    findings_only = list(check_events(iter_events([data]), CheckOptions(), claim_views=False))
+    assert [r.findings for r in findings_only] == [r.findings for r in with_views]
+    [transaction] = [r for r in findings_only if isinstance(r.event, Transaction)]
+    assert transaction.claims == [] and transaction.claim_count == 2
+    assert [r.claim_count for r in with_views if isinstance(r.event, Transaction)] == [2]
+
+
 def test_findings_carry_what_a_fixer_needs():
     data = x12(claim(ln("97110:GP", 3), ln("97140:GP", 1)))
     [finding] = edi_rehab.check(data, minutes=minutes_csv(("PCN1", 1, 33), ("PCN1", 2, 7)))
