@@ -138,7 +138,7 @@ class ServiceLine:
     @property
     def lx(self) -> int | None:
         """LX01 as a number, or None when it is not one."""
-        return int(self.lx_raw) if self.lx_raw.isdigit() else None
+        return int(self.lx_raw) if self.lx_raw.isdecimal() else None
 
     @property
     def qualifier(self) -> str:
@@ -298,7 +298,7 @@ def parse_amount(raw: str) -> Decimal | None:
 @lru_cache(maxsize=8192)
 def parse_date(raw: str) -> date | None:
     """CCYYMMDD as a date, or None when it is not a real date."""
-    if len(raw) != 8 or not raw.isdigit():
+    if len(raw) != 8 or not raw.isdecimal():
         return None
     try:
         return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))

@@ -121,7 +121,7 @@ def normalize_hcpcs(raw: str) -> str:
     Spreadsheet exports turn 00100 into 100; CPT codes are always five characters.
     """
     code = raw.strip().strip('"').strip().upper()
-    if code.isdigit() and len(code) < 5:
+    if code.isdecimal() and len(code) < 5:
         code = code.zfill(5)
     return code
 
@@ -180,7 +180,7 @@ def _parse_yyyymmdd(raw: str) -> date | None:
     """YYYYMMDD as CMS writes it; also YYYY-MM-DD and MM/DD/YYYY from re-saved spreadsheets."""
     s = raw.strip()
     try:
-        if len(s) == 8 and s.isdigit():
+        if len(s) == 8 and s.isdecimal():
             return date(int(s[:4]), int(s[4:6]), int(s[6:]))
         if len(s) == 10 and s[4] == "-":
             return date.fromisoformat(s)

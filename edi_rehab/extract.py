@@ -104,7 +104,7 @@ class ControlNumbers:
     @property
     def st02(self) -> str:
         value = str(self.transaction)
-        return value.zfill(4) if value.isdigit() else value
+        return value.zfill(4) if value.isdecimal() else value
 
 
 # -- extraction ---------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def extract_transactions(parts: Sequence[tuple[Transaction, Sequence[Claim]]], c
             raise ExtractError("transaction sets of different versions (GS08) cannot share one functional group")
     st02 = control.st02
     width = len(st02)
-    number = int(st02) if st02.isdigit() else None
+    number = int(st02) if st02.isdecimal() else None
     if number is not None and number + len(parts) - 1 > 10**9 - 1:
         raise ExtractError("ST02 would overflow nine digits")
     isa, gs = first.interchange, first.group

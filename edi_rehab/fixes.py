@@ -366,7 +366,7 @@ def _format_count(value: int, like: str) -> str:
     places = _places(like)
     if places:
         return f"{value}.{'0' * places}"
-    if len(like) > 1 and like.startswith("0") and like.isdigit():
+    if len(like) > 1 and like.startswith("0") and like.isdecimal():
         return str(value).zfill(len(like))
     return str(value)
 
@@ -1012,7 +1012,7 @@ class Fixer:
                 finding.code == "X001"
                 and isinstance(event, (GroupTrailer, InterchangeTrailer))
                 and element in ("GE01", "IEA01")
-                and str(expected or "").isdigit()
+                and str(expected or "").isdecimal()
             ):
                 seg = event.segment
                 value = _format_count(int(expected), seg.element(1))
@@ -1224,7 +1224,7 @@ class Fixer:
         found = se.element(1)
         if recount or found.strip() == str(tx.count):
             value = str(tx.count + delta)
-        elif found.strip().isdigit():  # SE01 was wrong and X001 is not run: keep it as wrong as it was
+        elif found.strip().isdecimal():  # SE01 was wrong and X001 is not run: keep it as wrong as it was
             value = str(int(found) + delta)
         else:
             return []
@@ -1431,7 +1431,7 @@ def remap_minutes_csv(text: str, lx_maps: Iterable[LxMap]) -> str:
             continue
         lx_map = by_claim.get(cells[header["claim_id"]].strip())
         line_cell = cells[header["line"]].strip()
-        if lx_map is None or not line_cell.isdigit() or int(line_cell) not in lx_map.numbers:
+        if lx_map is None or not line_cell.isdecimal() or int(line_cell) not in lx_map.numbers:
             out.append(raw.rstrip("\r\n") + "," * len(added) + ending if added else raw)
             continue
         cells = cells + [""] * len(added)

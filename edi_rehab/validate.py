@@ -885,7 +885,7 @@ def _merge_acks(
         accepted = sum(1 for segment in body if segment.split("*")[:2] in (["IK5", "A"], ["IK5", "E"]))
         received = facts.received_count
         declared = facts.declared_count.strip()
-        declared = str(int(declared)) if declared.isdigit() else str(received)
+        declared = str(int(declared)) if declared.isdecimal() else str(received)
         status = "A" if accepted == received and not codes else "R"
         group_codes = sorted(codes, key=_code_key)[:5]
         ak9_out = "*".join(["AK9", status, declared, str(received), str(accepted), *group_codes])
@@ -919,4 +919,4 @@ def _mark_duplicates(body: list[str], duplicates: frozenset[int]) -> Iterator[st
 
 
 def _code_key(code: str) -> tuple[int, str]:
-    return (int(code), "") if code.isdigit() else (10**6, code)
+    return (int(code), "") if code.isdecimal() else (10**6, code)

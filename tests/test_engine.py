@@ -21,7 +21,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 class _NeverClean(set):
-    """Stands in for the engine's set of clean line signatures: nothing is ever skipped."""
+    """Stands in for the engine's sets of clean line and encounter signatures: nothing is
+    ever skipped."""
 
     def __contains__(self, item) -> bool:
         return False
@@ -39,6 +40,7 @@ def _run(data: bytes, minutes: str | None, shortcut: bool, **kw):
     checker = Checker(minutes=table, **kw)
     if not shortcut:
         checker._clean_lines = _NeverClean()
+        checker._clean_encounters = _NeverClean()
     found = [f for result in checker.check_events(iter_events([data])) for f in result.findings]
     return found + checker.minutes_findings()
 
@@ -166,3 +168,10 @@ def test_every_reader_warning_kind_lands_in_exactly_one_rule():
     # a kind the reader may add later is reported as tolerated input rather than dropped
     [finding] = checker._warning_findings([ReadWarning("brand-new-kind", "new", 3)])
     assert finding.code == "X003"
+
+
+def test_digits_that_int_does_not_take_are_not_numbers():
+    # Latin-1 0xB2 is "²": str.isdigit() says yes and int() raises. Found by the fix fuzz test.
+    data = x12(claim(ln("97110:GP", "\u00b2"))).replace(b"LX*1~", b"LX*\xb2~")
+    codes = {f.code for f in edi_rehab.check(data)}
+    assert {"U112", "X005"} <= codes

@@ -264,7 +264,7 @@ class LineView:
     def lx(self) -> int | None:
         """LX01 as a number (None when it is not one)."""
         raw = self.line.lx_raw
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isdecimal() else None
 
     def signature(self) -> tuple:
         """Everything a line-scope rule may depend on. Two lines with the same signature get

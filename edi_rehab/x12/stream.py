@@ -740,7 +740,7 @@ def _chars(run):
 def _same_count(found: str, actual: int) -> bool:
     """A count element (SE01, GE01, IEA01: type N0) states ``actual``; leading zeros allowed."""
     value = found.strip()
-    return value.isdigit() and int(value) == actual
+    return value.isdecimal() and int(value) == actual
 
 
 def _non_ascii(text: bytes, position: int) -> ReadWarning:
