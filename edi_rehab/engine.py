@@ -73,7 +73,6 @@ from .minutes import (
     parse_minutes_csv,
 )
 from .rules import registry
-from .rules.ncci_rules import active_pairs
 from .rules.base import (
     DISCIPLINE_LABELS,
     ClaimContext,
@@ -224,6 +223,10 @@ class Checker:
         #: (SV101-2, modifiers) as written -> LineKind, and the line signatures no line rule fired on
         self._kinds: dict[tuple, LineKind] = {}
         self._clean_lines: set[tuple] = set()
+        #: encounter signatures (:meth:`_encounter_signature`) no encounter rule fired on
+        self._clean_encounters: set[tuple] = set()
+        self._with_mue = bool(self.maps.mue_edits)
+        self._periods: dict = {}
         self._pair_cache: dict[tuple, list] = {}
         #: SV103 as written -> trimmed and upper-cased
         self._bases: dict[str, str] = {}
@@ -309,11 +312,12 @@ class Checker:
         return findings
 
     def _transaction(self, tx: Transaction, claim_views: bool = True) -> EventResult:
-        if len(self._clean_lines) > _CACHE_LIMIT or len(self._kinds) > _CACHE_LIMIT or len(self._pair_cache) > _CACHE_LIMIT:
-            # Caches are only shortcuts; a file of endlessly varied lines must not grow them forever.
-            self._clean_lines.clear()
-            self._kinds.clear()
-            self._pair_cache.clear()
+        caches = (self._clean_lines, self._clean_encounters, self._kinds, self._pair_cache, self._periods)
+        if any(len(cache) > _CACHE_LIMIT for cache in caches):
+            # Caches are only shortcuts; a file of endlessly varied lines must not grow them
+            # forever. They are emptied together: signatures hold the kinds they name.
+            for cache in caches:
+                cache.clear()
         loose = self._warning_findings(tx.warnings)
         tctx = TransactionContext(tx, [])
         for rule, severity in self.plan[Scope.TRANSACTION]:
@@ -363,13 +367,16 @@ class Checker:
 
         encounter_rules = self.plan[Scope.ENCOUNTER]
         if encounter_rules:
-            mue = bool(self.maps.mue_edits)
+            clean_encounters = self._clean_encounters
             for encounter in self._encounters(contexts):
-                # Every encounter rule needs a PTP pair, a 59/X modifier or an MUE file.
-                if not mue and not active_pairs(encounter) and not any(lv.distinct_modifiers for lv in encounter.lines):
+                signature = self._encounter_signature(encounter)
+                if signature in clean_encounters:
                     continue
+                found = False
                 for rule, severity in encounter_rules:
-                    emit(rule, severity, rule.check(encounter))
+                    found = emit(rule, severity, rule.check(encounter)) or found
+                if not found:
+                    clean_encounters.add(signature)
 
         claims = []
         everything = loose
@@ -409,7 +416,7 @@ class Checker:
                     procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
                 )
             raw = line.units_raw
-            units = int(raw) if raw.isdigit() else _whole(line.units)
+            units = int(raw) if raw.isdecimal() else _whole(line.units)
             written = line.unit_basis
             basis = bases.get(written)
             if basis is None:
@@ -534,6 +541,26 @@ class Checker:
         cache = self._pair_cache
         for (_, _, dos), lines in by_key.items():
             yield Encounter(dos, lines, maps, pair_cache=cache)
+
+    def _encounter_signature(self, encounter: Encounter) -> tuple:
+        """Everything an encounter rule's verdict depends on, so that an encounter like one
+        that was clean before is skipped (clinics bill the same few code combinations all
+        day): the PTP period of the date (:meth:`~edi_rehab.mapdata.Maps.ptp_period`: dates
+        with the same active edits) and the kinds (code and modifiers) of the lines as a
+        multiset; with an MUE file also each line's units and SV103. Which claim a line is
+        on, its line number and the payer profile only shape a message, never whether a
+        rule fires; a rule that starts to depend on more must add it here."""
+        dos = encounter.dos
+        period = self._periods.get(dos)
+        if period is None:
+            period = self._periods[dos] = self.maps.ptp_period(dos)
+        lines = encounter.lines
+        if self._with_mue:
+            parts = sorted((id(lv.kind), lv.units if lv.units is not None else -1, lv.basis, lv.kind) for lv in lines)
+            return (period, *parts)
+        if len(lines) == 1:
+            return (period, lines[0].kind)
+        return (period, *sorted([lv.kind for lv in lines], key=id))
 
     # -- findings -----------------------------------------------------------------------------
     def _finding(self, rule: Rule, severity: Severity, hit: Hit) -> Finding:

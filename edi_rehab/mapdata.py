@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import os
 import pathlib
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -452,6 +453,8 @@ class Maps:
     provenance: Mapping[str, Provenance]
     _ptp_by_pair: Mapping[tuple[str, str], tuple[PtpEdit, ...]]
     _ptp_by_code: Mapping[str, tuple[PtpEdit, ...]]
+    #: every date on which some PTP edit starts or stops, sorted (see :meth:`ptp_period`)
+    _ptp_change_dates: tuple[date, ...] = ()
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -482,6 +485,12 @@ class Maps:
     ) -> list[PtpEdit]:
         """Edits in which ``code`` is column 1 or column 2 (same date filtering as above)."""
         return _filter_ptp(self._ptp_by_code.get(normalize_code(code), ()), dos, include_inapplicable)
+
+    def ptp_period(self, dos: date) -> int:
+        """Which stretch between PTP edit changes ``dos`` falls in: two dates with the same
+        period have exactly the same active edits (an edit starts or stops only at a
+        change date), so results that depend on the edits may be shared between them."""
+        return bisect_right(self._ptp_change_dates, dos)
 
     def mue(self, code: str) -> MueEdit | None:
         return self.mue_edits.get(normalize_code(code))
@@ -589,6 +598,7 @@ def _assemble(
         provenance=MappingProxyType(dict(provenance)),
         _ptp_by_pair=sort(by_pair),
         _ptp_by_code=sort(by_code),
+        _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
     )
 
 

@@ -1,8 +1,10 @@
 """The engine as a whole: the streaming API, per-claim results, and the speed shortcuts
-(line rules skipped for a clean signature) never changing what is found."""
+(line and encounter rules skipped for a signature that was clean before) never changing
+what is found."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 import edi_rehab
 from claimkit import D1, claim, ln, minutes_csv, x12
 from edi_rehab.engine import Checker, CheckOptions, CheckUsageError, check_events
+from edi_rehab.mapdata import PtpEdit, load_maps
 from edi_rehab.minutes import parse_minutes_csv
 from edi_rehab.synth import SynthSpec, generate_837p
 from edi_rehab.x12 import Transaction, iter_events
@@ -175,3 +178,14 @@ def test_digits_that_int_does_not_take_are_not_numbers():
     data = x12(claim(ln("97110:GP", "\u00b2"))).replace(b"LX*1~", b"LX*\xb2~")
     codes = {f.code for f in edi_rehab.check(data)}
     assert {"U112", "X005"} <= codes
+
+
+def test_a_clean_encounter_does_not_clear_the_same_codes_on_a_date_an_edit_covers():
+    # 97110/97124 pair only on 2026-01-06: the same codes on 01-05 are clean, then must fire on 01-06.
+    edit = PtpEdit("97110", "97124", date(2026, 1, 6), date(2026, 1, 7), "1", "r", "f.txt")
+    maps = load_maps().with_cms([edit], ptp_authoritative=True)
+    before = claim(ln("97110:GP", 1, dos="20260105"), ln("97124:GP", 1, dos="20260105"), id="A")
+    covered = claim(ln("97110:GP", 1, dos="20260106"), ln("97124:GP", 1, dos="20260106"), id="B")
+    results = Checker(maps=maps).check_events(iter_events([x12(before, covered)]))
+    found = [(f.code, f.claim_id) for result in results for f in result.findings]
+    assert found == [("N301", "B")]

@@ -542,3 +542,14 @@ def test_shipped_maps_copy_survives_shutil(tmp_path):
     # maps_dir also accepts a str path
     shutil.copytree(str(resources.files("edi_rehab.maps")), tmp_path / "m", ignore=shutil.ignore_patterns("__pycache__"))
     assert load_maps(maps_dir=str(tmp_path / "m")).profile("medicare").wants_g0283
+
+
+def test_ptp_period_changes_exactly_where_an_edit_starts_or_stops():
+    edit = PtpEdit("97110", "97124", date(2026, 1, 6), date(2026, 1, 8), "1", "r", "f.txt")
+    maps = load_maps().with_cms([edit], ptp_authoritative=True)
+    periods = [maps.ptp_period(date(2026, 1, day)) for day in (4, 5, 6, 7, 8, 9)]
+    assert periods[0] == periods[1] != periods[2] == periods[3] != periods[4] == periods[5]
+    for day in range(4, 10):  # same period, same active edits
+        same = [d for d in range(4, 10) if maps.ptp_period(date(2026, 1, d)) == maps.ptp_period(date(2026, 1, day))]
+        actives = {tuple(maps.ptp_pairs_between("97110", "97124", date(2026, 1, d))) for d in same}
+        assert len(actives) == 1
