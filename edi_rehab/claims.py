@@ -29,7 +29,17 @@ from typing import NamedTuple
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
 
-__all__ = ["Party", "ServiceDate", "ServiceLine", "Claim", "read_claims", "iter_claims", "parse_amount", "parse_date"]
+__all__ = [
+    "Party",
+    "ServiceDate",
+    "ServiceLine",
+    "Claim",
+    "read_claims",
+    "iter_claims",
+    "parse_amount",
+    "amount_cents",
+    "parse_date",
+]
 
 
 class Party(NamedTuple):
@@ -293,6 +303,29 @@ def parse_amount(raw: str) -> Decimal | None:
     if len(_AMOUNTS) < 16384:
         _AMOUNTS[raw] = value
     return value
+
+
+#: Amounts in whole cents, by their text (see amount_cents).
+_CENTS: dict[str, int] = {}
+
+
+def amount_cents(raw: str) -> int | None:
+    """An X12 amount in whole cents, or None when it is not an amount or has a part finer
+    than a cent. Integer sums are exact and much cheaper than Decimal ones; cached like
+    :func:`parse_amount`."""
+    cents = _CENTS.get(raw)
+    if cents is not None:
+        return cents
+    value = parse_amount(raw)
+    if value is None:
+        return None
+    scaled = value * 100
+    if scaled != scaled.to_integral_value():
+        return None
+    cents = int(scaled)
+    if len(_CENTS) < 16384:
+        _CENTS[raw] = cents
+    return cents
 
 
 @lru_cache(maxsize=8192)

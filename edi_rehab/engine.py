@@ -54,6 +54,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from .claims import Claim, parse_date, read_claims
@@ -73,6 +74,7 @@ from .minutes import (
     parse_minutes_csv,
 )
 from .rules import registry
+from .rules.screens import screen_claim
 from .rules.base import (
     DISCIPLINE_LABELS,
     ClaimContext,
@@ -220,9 +222,12 @@ class Checker:
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
 
-        #: (SV101-2, modifiers) as written -> LineKind, and the line signatures no line rule fired on
-        self._kinds: dict[tuple, LineKind] = {}
-        self._clean_lines: set[tuple] = set()
+        #: SV101 as written -> LineKind
+        self._kinds: dict[str, LineKind] = {}
+        #: claim part of a line signature -> the line parts no line rule fired on
+        self._clean_lines: dict[tuple, set[tuple]] = {}
+        #: whether claims are screened (:mod:`edi_rehab.rules.screens`) so cleared claim rules are skipped
+        self._screens = True
         #: encounter signatures (:meth:`_encounter_signature`) no encounter rule fired on
         self._clean_encounters: set[tuple] = set()
         self._with_mue = bool(self.maps.mue_edits)
@@ -313,7 +318,8 @@ class Checker:
 
     def _transaction(self, tx: Transaction, claim_views: bool = True) -> EventResult:
         caches = (self._clean_lines, self._clean_encounters, self._kinds, self._pair_cache, self._periods)
-        if any(len(cache) > _CACHE_LIMIT for cache in caches):
+        clean_line_count = sum(len(clean) for clean in self._clean_lines.values())
+        if clean_line_count > _CACHE_LIMIT or any(len(cache) > _CACHE_LIMIT for cache in caches):
             # Caches are only shortcuts; a file of endlessly varied lines must not grow them
             # forever. They are emptied together: signatures hold the kinds they name.
             for cache in caches:
@@ -326,7 +332,10 @@ class Checker:
             loose.sort(key=_order)
             return EventResult(tx, loose)
 
-        contexts = [self._claim_context(claim) for claim in read_claims(tx)]
+        encounter_rules = self.plan[Scope.ENCOUNTER]
+        #: (patient, rendering NPI, date) -> its lines: the encounters, gathered as the views are built
+        encounters: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
+        contexts = [self._claim_context(claim, encounters) for claim in read_claims(tx)]
         tctx.claims = contexts
         per_claim: dict[int, list[Finding]] = {id(cc): [] for cc in contexts}
         finding = self._finding
@@ -345,33 +354,39 @@ class Checker:
         claim_rules = self.plan[Scope.CLAIM]
         clean_lines = self._clean_lines
         for cc in contexts:
+            claim_key = cc.line_rule_key()
+            clean = clean_lines.get(claim_key)
+            if clean is None:
+                clean = clean_lines[claim_key] = set()
             for lv in cc.lines:
-                signature = lv.signature()
-                if signature in clean_lines:
+                if lv.line_key in clean:
                     continue
                 found = False
                 for rule, severity in line_rules:
                     found = emit(rule, severity, rule.check(lv)) or found
                 if not found:
-                    clean_lines.add(signature)
+                    clean.add(lv.line_key)
             for group in cc.groups:
                 if not group.has_minutes_source:
                     continue  # every group rule is about minutes (needs={"minutes"})
                 for rule, severity in group_rules:
                     emit(rule, severity, rule.check(group))
             for rule, severity in claim_rules:
+                if rule.skip_when is not None and getattr(cc, rule.skip_when):
+                    continue  # the claim's screen proved the rule has nothing to report
                 for hit in rule.check(cc):
                     emit(rule, severity, (hit,))
             if self.minutes is not None:
                 self._claim_minutes_findings(cc, per_claim[id(cc)])
 
-        encounter_rules = self.plan[Scope.ENCOUNTER]
-        if encounter_rules:
+        if encounters:
             clean_encounters = self._clean_encounters
-            for encounter in self._encounters(contexts):
-                signature = self._encounter_signature(encounter)
+            maps, pair_cache = self.maps, self._pair_cache
+            for (_, _, dos), lines in encounters.items():
+                signature = self._encounter_signature(dos, lines)
                 if signature in clean_encounters:
                     continue
+                encounter = Encounter(dos, lines, maps, pair_cache=pair_cache)
                 found = False
                 for rule, severity in encounter_rules:
                     found = emit(rule, severity, rule.check(encounter)) or found
@@ -391,7 +406,9 @@ class Checker:
         return EventResult(tx, everything, claims, len(contexts))
 
     # -- building the rules' view ------------------------------------------------------------
-    def _claim_context(self, claim: Claim) -> ClaimContext:
+    def _claim_context(self, claim: Claim, encounters: dict[tuple, list[LineView]] | None = None) -> ClaimContext:
+        """The rules' view of ``claim``; its lines also join ``encounters`` (when given) under
+        (patient, rendering NPI, date): lines without one date of service or a code join none."""
         profile = self.profile_for(claim)
         method = self.unit_method or profile.unit_method
         maps = self.maps
@@ -406,18 +423,20 @@ class Checker:
         bases = self._bases
         first_position = claim.transaction.first_position
         lines = cc.lines
+        patient = claim.patient_key if encounters is not None else None
         has_minutes = False
         for line in claim.lines:
-            key = (line.procedure, line.modifiers)
-            kind = kinds.get(key)
+            sv1 = line.sv1
+            # SV101 as written stands for its code and modifiers (a kind per spelling).
+            kind = kinds.get(sv1[1])
             if kind is None:
                 procedure = line.procedure.strip().upper()
-                kind = kinds[key] = LineKind(
+                kind = kinds[sv1[1]] = LineKind(
                     procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
                 )
-            raw = line.units_raw
+            raw = sv1[4]
             units = int(raw) if raw.isdecimal() else _whole(line.units)
-            written = line.unit_basis
+            written = sv1[3]
             basis = bases.get(written)
             if basis is None:
                 basis = bases[written] = written.strip().upper()
@@ -443,8 +462,17 @@ class Checker:
             lines.append(lv)
             if kind.disciplines:
                 cc.disciplines.update(kind.disciplines)
+            if encounters is not None and lv.dos is not None and kind.procedure and not line.service_date.is_range:
+                key = (patient, lv.npi, lv.dos)
+                same = encounters.get(key)
+                if same is None:
+                    encounters[key] = [lv]
+                else:
+                    same.append(lv)
         if table is not None or has_minutes:
             cc.groups = self._unit_groups(cc)  # without minutes no group rule can say anything
+        if self._screens:
+            screen_claim(cc)
         return cc
 
     def _note_minutes(self, notes: list[str]) -> int | None:
@@ -529,35 +557,19 @@ class Checker:
             findings.append(self._finding(rule, severity, hit))
         return findings
 
-    def _encounters(self, contexts: list[ClaimContext]) -> Iterator[Encounter]:
-        by_key: dict[tuple, list[LineView]] = {}
-        for cc in contexts:
-            patient = cc.claim.patient_key
-            for lv in cc.lines:
-                if lv.dos is None or not lv.procedure or lv.line.service_date.is_range:
-                    continue
-                by_key.setdefault((patient, lv.npi, lv.dos), []).append(lv)
-        maps = self.maps
-        cache = self._pair_cache
-        for (_, _, dos), lines in by_key.items():
-            yield Encounter(dos, lines, maps, pair_cache=cache)
-
-    def _encounter_signature(self, encounter: Encounter) -> tuple:
+    def _encounter_signature(self, dos: date, lines: list[LineView]) -> tuple:
         """Everything an encounter rule's verdict depends on, so that an encounter like one
         that was clean before is skipped (clinics bill the same few code combinations all
         day): the PTP period of the date (:meth:`~edi_rehab.mapdata.Maps.ptp_period`: dates
         with the same active edits) and the kinds (code and modifiers) of the lines as a
-        multiset; with an MUE file also each line's units and SV103. Which claim a line is
+        multiset; with an MUE file also each line's units and SV103, in line order. Which claim a line is
         on, its line number and the payer profile only shape a message, never whether a
         rule fires; a rule that starts to depend on more must add it here."""
-        dos = encounter.dos
         period = self._periods.get(dos)
         if period is None:
             period = self._periods[dos] = self.maps.ptp_period(dos)
-        lines = encounter.lines
         if self._with_mue:
-            parts = sorted((id(lv.kind), lv.units if lv.units is not None else -1, lv.basis, lv.kind) for lv in lines)
-            return (period, *parts)
+            return (period, *[(lv.kind, lv.units, lv.basis) for lv in lines])
         if len(lines) == 1:
             return (period, lines[0].kind)
         return (period, *sorted([lv.kind for lv in lines], key=id))

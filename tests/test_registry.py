@@ -104,3 +104,14 @@ def test_every_rule_has_fire_and_pass_cases(rule):
     mine = [c for c in CASES if c.code == rule.code]
     assert any(c.fires for c in mine), f"{rule.code}: no fail case"
     assert any(not c.fires for c in mine), f"{rule.code}: no pass case"
+
+
+def test_every_screen_fact_clears_exactly_one_claim_rule():
+    from edi_rehab.rules.base import ClaimContext
+    from edi_rehab.rules.screens import FACTS
+
+    screened = {rule.skip_when: rule.code for rule in RULES if rule.skip_when is not None}
+    assert all(registry.get(code).scope is Scope.CLAIM for code in screened.values())
+    assert sorted(screened) == sorted(FACTS)
+    assert all(FACTS[fact].startswith(code + ":") for fact, code in screened.items())
+    assert set(FACTS) <= set(ClaimContext.__slots__)

@@ -99,6 +99,9 @@ class Rule:
     fix_needs_selection: bool = False
     #: ``"minutes"`` (silent without minutes), ``"mue"`` (silent without an MUE file)
     needs: frozenset[str] = frozenset()
+    #: claim rules: a :data:`~edi_rehab.rules.screens.FACTS` name; when the engine's screen
+    #: sets it on a claim, the rule cannot fire there and is not called
+    skip_when: str | None = None
     doc: str = ""
     summary: str = ""
 
@@ -222,6 +225,8 @@ class LineView:
         "npi",
         "dos",
         "segment",
+        "lx",
+        "line_key",
     )
 
     def __init__(
@@ -259,41 +264,24 @@ class LineView:
         self.dos: date | None = service_date.start if service_date is not None else None
         #: file position of the SV1 (of the LX when the line has no SV1)
         self.segment = segment
-
-    @property
-    def lx(self) -> int | None:
-        """LX01 as a number (None when it is not one)."""
-        raw = self.line.lx_raw
-        return int(raw) if raw.isdecimal() else None
-
-    def signature(self) -> tuple:
-        """Everything a line-scope rule may depend on. Two lines with the same signature get
-        the same line-rule verdicts, so the engine runs the line rules once per clean
-        signature (a file repeats the same code, modifiers and units thousands of times).
-
-        The kind stands for the code and modifiers; then SV103 and SV104 (as read), whether SV1 and
-        REF*6R are there, the unlisted code's description (C404), the deletion check (C406),
-        the payer profile (M205, C403) and whether the claim claims any discipline (M201).
-        """
-        line = self.line
-        info = self.info
-        deleted = description = None
-        if info is not None:
-            if info.deleted is not None:
-                deleted = self.dos is None or info.valid_on(self.dos)
-            if info.unit_class == "ambiguous":
-                description = bool(line.description.strip())
-        return (
-            self.kind,
-            self.basis,
-            self.units,
-            line.sv1_index is not None,
-            line.ref_6r_index is not None,
-            description,
-            deleted,
-            id(self.claim.profile),
-            not self.claim.disciplines,
-        )
+        raw = line.lx_raw
+        #: LX01 as a number (None when it is not one)
+        self.lx: int | None = int(raw) if raw.isdecimal() else None
+        #: The line's part of its signature: everything a line-scope rule may depend on, with
+        #: the claim's part (:meth:`ClaimContext.line_rule_key`). Two lines with the same
+        #: signature get the same line-rule verdicts, so the engine runs the line rules once
+        #: per clean signature (a file repeats the same code, modifiers and units thousands
+        #: of times). The kind stands for the code and modifiers; then SV103 and SV104 (as
+        #: read), whether SV1 and REF*6R are there, and for the few codes that need them the
+        #: unlisted code's description (C404) and the deletion check (C406).
+        key: tuple = (kind, basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
+        info = kind.info
+        if info is not None and (info.deleted is not None or info.unit_class == "ambiguous"):
+            dos = self.dos
+            deleted = None if info.deleted is None else (dos is None or info.valid_on(dos))
+            description = bool(line.description.strip()) if info.unit_class == "ambiguous" else None
+            key += (description, deleted)
+        self.line_key = key
 
     @property
     def is_timed15(self) -> bool:
@@ -422,6 +410,15 @@ class ClaimContext:
         "segment",
         "disciplines",
         "placement_problems",
+        # screen facts (edi_rehab.rules.screens.FACTS): False until the screen proves them
+        "charges_balance",
+        "no_addon_codes",
+        "control_numbers_distinct",
+        "lines_dated",
+        "lx_in_sequence",
+        "timed_codes_distinct",
+        "timed_units_plausible",
+        "untimed_units_single",
     )
 
     def __init__(
@@ -446,6 +443,14 @@ class ClaimContext:
         self.disciplines: set[str] = set()
         #: unbilled minutes rows the engine could not place in a group: (row, reason)
         self.placement_problems: list[tuple[int, str]] = []
+        self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
+        self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
+        self.timed_units_plausible = self.untimed_units_single = False
+
+    def line_rule_key(self) -> tuple:
+        """The claim's part of every line signature (:attr:`LineView.line_key`): the payer
+        profile (M205, C403) and whether the claim claims any discipline (M201)."""
+        return (id(self.profile), not self.disciplines)
 
     def release(self) -> None:
         """Drop the line views and groups (they point back here), so the claim's objects are

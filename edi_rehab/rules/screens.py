@@ -1,0 +1,105 @@
+"""Claim screens: facts gathered in one pass over a claim's lines that prove a claim rule
+has nothing to report, so the engine can skip it.
+
+Theory of operation
+-------------------
+Most claims are clean. Run one by one, the claim rules each walk the claim's lines again
+(with comprehensions, properties and a generator per rule), and on the bench file that
+was the largest part of the rules' cost. :func:`screen_claim` walks the lines once, in a
+plain loop, and records a few facts on the :class:`~edi_rehab.rules.base.ClaimContext`.
+A rule names the fact that clears it in its registry row (``skip_when``); when the fact
+is true the engine does not call the rule.
+
+A fact may only ever be *conservative*: true means the rule would certainly find nothing;
+false means "run the rule", which then decides with its own, complete logic. The rule
+functions do not read the facts, so each rule stays correct on its own, and
+``tests/test_engine.py`` runs every fixture, rule case and generated file with the
+screens off and on and requires the same findings.
+"""
+
+from __future__ import annotations
+
+from ..claims import amount_cents
+from .base import ClaimContext
+from .claim_rules import MAX_LINE_CONTROL
+from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
+
+__all__ = ["FACTS", "screen_claim"]
+
+#: The facts, each true only when the named rule cannot fire on the claim.
+FACTS = {
+    "charges_balance": "C401: CLM02 and every SV102 are amounts, and the SV102s add up to CLM02",
+    "no_addon_codes": "C405: no line bills an add-on code",
+    "control_numbers_distinct": "C408: every REF*6R is distinct and at most 30 characters",
+    "lines_dated": "X002: every line with an SV1 has a DTP*472",
+    "lx_in_sequence": "X005: LX01 runs 1, 2, 3 ...",
+    "timed_codes_distinct": "U105: no 15-minute timed code on two lines of one date, and no timed line over a date range",
+    "timed_units_plausible": "U106: no timed line above 8 units and at most 32 timed units on the claim",
+    "untimed_units_single": "U108: each untimed code is billed once per date with at most one unit",
+}
+
+
+def screen_claim(claim: ClaimContext) -> None:
+    """Set the :data:`FACTS` on ``claim`` from its line views (built by the engine)."""
+    expected = amount_cents(claim.claim.charge_raw)
+    total = 0
+    balance = expected is not None
+    addons = False
+    in_sequence = True
+    dated = True
+    numbers: list[str] = []
+    numbers_distinct = True
+    timed_codes: list[tuple] = []
+    timed_distinct = True
+    timed_units = 0
+    timed_plausible = True
+    untimed: list[tuple] = []
+    untimed_single = True
+    for position, lv in enumerate(claim.lines, start=1):
+        line = lv.line
+        if lv.lx != position:
+            in_sequence = False
+        has_sv1 = line.sv1_index is not None
+        service_date = line.service_date
+        if has_sv1:
+            if service_date is None:
+                dated = False
+            if balance:
+                cents = amount_cents(line.sv1[2])
+                if cents is None:
+                    balance = False  # not an amount, or finer than a cent: C401 decides
+                else:
+                    total += cents
+        number = line.control_number
+        if number:
+            if len(number) > MAX_LINE_CONTROL or number in numbers:
+                numbers_distinct = False
+            numbers.append(number)
+        unit_class = lv.unit_class
+        if unit_class == "timed15":
+            key = (lv.procedure, lv.dos)
+            if (service_date is not None and service_date.is_range) or key in timed_codes:
+                timed_distinct = False
+            timed_codes.append(key)
+            units = lv.units
+            if units is not None:
+                timed_units += units
+                if units > MAX_LINE_UNITS:
+                    timed_plausible = False
+        elif unit_class == "untimed":
+            units = lv.units
+            if units is not None and lv.dos is not None:
+                key = (lv.procedure, lv.dos)
+                if units > 1 or key in untimed:
+                    untimed_single = False
+                untimed.append(key)
+        if lv.info is not None and lv.info.addon_to:
+            addons = True
+    claim.charges_balance = balance and total == expected
+    claim.no_addon_codes = not addons
+    claim.control_numbers_distinct = numbers_distinct
+    claim.lines_dated = dated
+    claim.lx_in_sequence = in_sequence
+    claim.timed_codes_distinct = timed_distinct
+    claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
+    claim.untimed_units_single = untimed_single
