@@ -337,7 +337,8 @@ class Checker:
         encounters: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
         contexts = [self._claim_context(claim, encounters) for claim in read_claims(tx)]
         tctx.claims = contexts
-        per_claim: dict[int, list[Finding]] = {id(cc): [] for cc in contexts}
+        #: id(claim context) -> its findings (only claims with some)
+        per_claim: dict[int, list[Finding]] = {}
         finding = self._finding
 
         def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> bool:
@@ -346,12 +347,14 @@ class Checker:
                 found = True
                 at = hit.at
                 owner = at.claim if isinstance(at, LineView) else at
-                (per_claim[id(owner)] if owner is not None else loose).append(finding(rule, severity, hit))
+                sink = per_claim.setdefault(id(owner), []) if owner is not None else loose
+                sink.append(finding(rule, severity, hit))
             return found
 
         line_rules = self.plan[Scope.LINE]
         group_rules = self.plan[Scope.GROUP]
         claim_rules = self.plan[Scope.CLAIM]
+        unscreened_claim_rules = [(rule, severity) for rule, severity in claim_rules if rule.skip_when is None]
         clean_lines = self._clean_lines
         for cc in contexts:
             claim_key = cc.line_rule_key()
@@ -371,13 +374,13 @@ class Checker:
                     continue  # every group rule is about minutes (needs={"minutes"})
                 for rule, severity in group_rules:
                     emit(rule, severity, rule.check(group))
-            for rule, severity in claim_rules:
+            for rule, severity in unscreened_claim_rules if cc.screens_clear else claim_rules:
                 if rule.skip_when is not None and getattr(cc, rule.skip_when):
                     continue  # the claim's screen proved the rule has nothing to report
                 for hit in rule.check(cc):
                     emit(rule, severity, (hit,))
             if self.minutes is not None:
-                self._claim_minutes_findings(cc, per_claim[id(cc)])
+                self._claim_minutes_findings(cc, per_claim.setdefault(id(cc), []))
 
         if encounters:
             clean_encounters = self._clean_encounters
@@ -396,7 +399,7 @@ class Checker:
         claims = []
         everything = loose
         for cc in contexts:
-            findings = per_claim[id(cc)]
+            findings = per_claim.get(id(cc), [])
             if claim_views:
                 findings.sort(key=_order)
                 claims.append(ClaimResult(cc.claim, cc.profile, cc.unit_method, findings))

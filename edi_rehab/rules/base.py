@@ -411,6 +411,10 @@ class ClaimContext:
         "disciplines",
         "placement_problems",
         # screen facts (edi_rehab.rules.screens.FACTS): False until the screen proves them
+        "screens_clear",
+        "corrections_referenced",
+        "claim_id_short",
+        "one_discipline",
         "charges_balance",
         "no_addon_codes",
         "control_numbers_distinct",
@@ -443,6 +447,7 @@ class ClaimContext:
         self.disciplines: set[str] = set()
         #: unbilled minutes rows the engine could not place in a group: (row, reason)
         self.placement_problems: list[tuple[int, str]] = []
+        self.screens_clear = self.corrections_referenced = self.claim_id_short = self.one_discipline = False
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
         self.timed_units_plausible = self.untimed_units_single = False

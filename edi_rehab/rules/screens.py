@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from ..claims import amount_cents
 from .base import ClaimContext
-from .claim_rules import MAX_LINE_CONTROL
+from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
 
 __all__ = ["FACTS", "screen_claim"]
 
 #: The facts, each true only when the named rule cannot fire on the claim.
 FACTS = {
+    "corrections_referenced": "C402: the claim is not a replacement or void (CLM05-3 7/8) without REF*F8",
+    "claim_id_short": "C407: CLM01 has at most 20 characters",
+    "one_discipline": "M210: the claim's lines claim at most one discipline (GP/GO/GN)",
     "charges_balance": "C401: CLM02 and every SV102 are amounts, and the SV102s add up to CLM02",
     "no_addon_codes": "C405: no line bills an add-on code",
     "control_numbers_distinct": "C408: every REF*6R is distinct and at most 30 characters",
@@ -95,6 +98,10 @@ def screen_claim(claim: ClaimContext) -> None:
                 untimed.append(key)
         if lv.info is not None and lv.info.addon_to:
             addons = True
+    view = claim.claim
+    claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
+    claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
+    claim.one_discipline = len(claim.disciplines) < 2
     claim.charges_balance = balance and total == expected
     claim.no_addon_codes = not addons
     claim.control_numbers_distinct = numbers_distinct
@@ -103,3 +110,16 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_codes_distinct = timed_distinct
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
+    claim.screens_clear = (
+        claim.corrections_referenced
+        and claim.claim_id_short
+        and claim.one_discipline
+        and claim.charges_balance
+        and not addons
+        and numbers_distinct
+        and dated
+        and in_sequence
+        and claim.timed_codes_distinct
+        and claim.timed_units_plausible
+        and untimed_single
+    )
