@@ -467,7 +467,8 @@ def iter_claims(transaction: Transaction) -> Iterator[Claim]:
                 continue
             if line is not None:
                 line.end_index = i
-                _missing_date(claim, line, first_position)
+                if line.service_date is None:
+                    _missing_date(claim, line, first_position)
                 line = None
             elif pending_lx is not None:
                 claim.lines.append(_line_without_sv1(pending_lx, i))
@@ -498,7 +499,8 @@ def iter_claims(transaction: Transaction) -> Iterator[Claim]:
         elif kind == 5 or kind == 1:  # _CLM or _HL: both close the claim before them
             if line is not None:
                 line.end_index = i
-                _missing_date(claim, line, first_position)  # type: ignore[arg-type]
+                if line.service_date is None:
+                    _missing_date(claim, line, first_position)  # type: ignore[arg-type]
                 line = None
             elif pending_lx is not None:
                 claim.lines.append(_line_without_sv1(pending_lx, i))  # type: ignore[union-attr]

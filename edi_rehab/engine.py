@@ -106,6 +106,7 @@ __all__ = [
 
 #: Entries the per-run shortcut caches may hold before they are emptied (between transactions).
 _CACHE_LIMIT = 100_000
+_UNREAD = object()
 
 
 class CheckUsageError(ValueError):
@@ -233,8 +234,9 @@ class Checker:
         self._with_mue = bool(self.maps.mue_edits)
         self._periods: dict = {}
         self._pair_cache: dict[tuple, list] = {}
-        #: SV103 as written -> trimmed and upper-cased
+        #: SV103 as written -> trimmed and upper-cased; SV104 as written -> a whole number or None
         self._bases: dict[str, str] = {}
+        self._units: dict[str, int | None] = {}
         self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
         self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
 
@@ -424,6 +426,8 @@ class Checker:
             self._seen_claims.add(claim_id)
         kinds = self._kinds
         bases = self._bases
+        units_of = self._units
+        disciplines = cc.disciplines
         first_position = claim.transaction.first_position
         lines = cc.lines
         patient = claim.patient_key if encounters is not None else None
@@ -438,7 +442,11 @@ class Checker:
                     procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
                 )
             raw = sv1[4]
-            units = int(raw) if raw.isdecimal() else _whole(line.units)
+            units = units_of.get(raw, _UNREAD)
+            if units is _UNREAD:
+                units = int(raw) if raw.isdecimal() else _whole(line.units)
+                if len(units_of) < _CACHE_LIMIT:
+                    units_of[raw] = units
             written = sv1[3]
             basis = bases.get(written)
             if basis is None:
@@ -455,7 +463,7 @@ class Checker:
                 if row is not None:
                     lv.time_block = row.time_block
                     sidecar = row.minutes
-            if kind.unit_class == "timed15":
+            if kind.unit_class == "timed15" and (sidecar is not None or line.notes or basis == "MJ"):
                 note = self._note_minutes(line.notes) if line.notes else None
                 mj = minutes_from_mj(written, raw) if basis == "MJ" else None
                 if sidecar is not None or note is not None or mj is not None:
@@ -464,7 +472,7 @@ class Checker:
                     has_minutes = True
             lines.append(lv)
             if kind.disciplines:
-                cc.disciplines.update(kind.disciplines)
+                disciplines |= kind.discipline_set
             if encounters is not None and lv.dos is not None and kind.procedure and not line.service_date.is_range:
                 key = (patient, lv.npi, lv.dos)
                 same = encounters.get(key)

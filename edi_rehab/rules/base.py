@@ -168,6 +168,7 @@ class LineKind:
         "distinct_modifiers",
         "has_ptp_edits",
         "service_key",
+        "discipline_set",
     )
 
     def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
@@ -178,6 +179,7 @@ class LineKind:
         self.unit_class = info.unit_class if info is not None else None
         #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
         self.disciplines = tuple(d for d in (policy.discipline_of(m) for m in modifiers) if d)
+        self.discipline_set = frozenset(self.disciplines)
         #: the discipline the line is grouped under: its only discipline modifier, else the
         #: code's own discipline in codes.xml, else ''
         if len(set(self.disciplines)) == 1:

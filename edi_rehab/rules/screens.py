@@ -81,7 +81,9 @@ def screen_claim(claim: ClaimContext) -> None:
         unit_class = lv.unit_class
         if unit_class == "timed15":
             key = (lv.procedure, lv.dos)
-            if (service_date is not None and service_date.is_range) or key in timed_codes:
+            if key in timed_codes or (
+                service_date is not None and service_date.qualifier == "RD8" and service_date.is_range
+            ):
                 timed_distinct = False
             timed_codes.append(key)
             units = lv.units
