@@ -169,6 +169,7 @@ class LineKind:
         "has_ptp_edits",
         "service_key",
         "discipline_set",
+        "signature_extras",
     )
 
     def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
@@ -180,6 +181,8 @@ class LineKind:
         #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
         self.disciplines = tuple(d for d in (policy.discipline_of(m) for m in modifiers) if d)
         self.discipline_set = frozenset(self.disciplines)
+        #: whether a line's signature needs the description (C404) and deletion (C406) parts
+        self.signature_extras = info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
         #: the discipline the line is grouped under: its only discipline modifier, else the
         #: code's own discipline in codes.xml, else ''
         if len(set(self.disciplines)) == 1:
@@ -195,6 +198,11 @@ class LineKind:
         #: what the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
         #: an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects
         self.service_key = (procedure, self.assistant) if self.assistant else procedure
+
+
+#: LX01 as written -> its number (or None); a file numbers its lines 1, 2, 3 ... over and over
+_LX_NUMBERS: dict[str, int | None] = {}
+_UNREAD = object()
 
 
 class LineView:
@@ -267,8 +275,13 @@ class LineView:
         #: file position of the SV1 (of the LX when the line has no SV1)
         self.segment = segment
         raw = line.lx_raw
+        lx = _LX_NUMBERS.get(raw, _UNREAD)
+        if lx is _UNREAD:
+            lx = int(raw) if raw.isdecimal() else None
+            if len(_LX_NUMBERS) < 4096:
+                _LX_NUMBERS[raw] = lx
         #: LX01 as a number (None when it is not one)
-        self.lx: int | None = int(raw) if raw.isdecimal() else None
+        self.lx: int | None = lx
         #: The line's part of its signature: everything a line-scope rule may depend on, with
         #: the claim's part (:meth:`ClaimContext.line_rule_key`). Two lines with the same
         #: signature get the same line-rule verdicts, so the engine runs the line rules once
@@ -277,8 +290,8 @@ class LineView:
         #: read), whether SV1 and REF*6R are there, and for the few codes that need them the
         #: unlisted code's description (C404) and the deletion check (C406).
         key: tuple = (kind, basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
-        info = kind.info
-        if info is not None and (info.deleted is not None or info.unit_class == "ambiguous"):
+        if kind.signature_extras:
+            info = kind.info
             dos = self.dos
             deleted = None if info.deleted is None else (dos is None or info.valid_on(dos))
             description = bool(line.description.strip()) if info.unit_class == "ambiguous" else None
