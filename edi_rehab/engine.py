@@ -46,6 +46,14 @@ Decisions (documented here because they are behaviour):
 5. **Select, ignore, severity** follow :class:`~edi_rehab.config.Config`: codes or
    prefixes, the longest match wins, ignore wins a tie. ``select``/``ignore`` given to the
    checker (the command line) replace the config's select and extend its ignore.
+6. **Shortcuts never change what is found.** Most claims are clean, so the engine avoids
+   running rules that cannot fire: line rules run once per clean line signature
+   (:func:`~edi_rehab.rules.base.line_signature` plus the claim's part), claim rules are
+   skipped when the claim's screen clears them (:mod:`edi_rehab.rules.screens`), and
+   encounter rules run once per clean encounter signature (:meth:`Checker._encounter_signature`).
+   Each shortcut is only ever "this was clean before" or "this cannot fire"; the tests in
+   ``tests/test_engine.py`` run fixtures, every rule case (also with a checker warmed by
+   all the others) and generated files with every shortcut off and require the same findings.
 """
 
 from __future__ import annotations
