@@ -79,8 +79,9 @@ _NO_ELEMENTS: list[str] = [""] * 8
 class ServiceLine:
     """One 2400 loop: a thin view over its split segments.
 
-    The SV1 is kept as its list of elements (``sv1[n]`` is SV1-n) and its SV101 composite as
-    a list of components; the named fields below read from them. Building a line is then one
+    The SV1 is kept as its list of elements (``sv1[n]`` is SV1-n); SV101's components are
+    split from it on first use (a check of a clean line never needs them: the engine knows
+    a line's kind by SV101 as written). The named fields below read from them. Building a line is then one
     split per segment and one small object, which keeps a 200 MB file fast to read; the
     values a rule asks for are worked out on first use (and cached).
     """
@@ -90,7 +91,7 @@ class ServiceLine:
         "lx_raw",
         "sv1_index",
         "sv1",
-        "composite",
+        "_composite",
         "service_date",
         "dtp_index",
         "control_number",
@@ -111,17 +112,16 @@ class ServiceLine:
         lx_raw: str,
         sv1_index: int | None = None,
         sv1: list[str] | None = None,
-        composite: list[str] | None = None,
         component_separator: str = ":",
     ) -> None:
         #: Index of the LX segment in ``transaction.texts``.
         self.index = index
         self.lx_raw = lx_raw
-        #: Index of the SV1 segment, its elements (``sv1[0]`` is the id; at least SV101-SV107,
-        #: empty when not sent) and SV101's components (at least qualifier and code).
+        #: Index of the SV1 segment and its elements (``sv1[0]`` is the id; at least
+        #: SV101-SV107, empty when not sent).
         self.sv1_index = sv1_index
         self.sv1 = sv1 if sv1 is not None else _NO_ELEMENTS
-        self.composite = composite if composite is not None else _NO_ELEMENTS
+        self._composite: list[str] | None = None
         #: DTP*472 (None when the line has none) and its index.
         self.service_date: ServiceDate | None = None
         self.dtp_index: int | None = None
@@ -140,6 +140,17 @@ class ServiceLine:
         self.end_index = 0
         self.component_separator = component_separator
         self._modifiers: tuple[str, ...] | None = None
+
+    @property
+    def composite(self) -> list[str]:
+        """SV101's components (at least qualifier and code), split on first use."""
+        composite = self._composite
+        if composite is None:
+            composite = self.sv1[1].split(self.component_separator) if self.sv1_index is not None else []
+            if len(composite) < 2:
+                composite += [""] * (2 - len(composite))
+            self._composite = composite
+        return composite
 
     def _component(self, n: int) -> str:
         composite = self.composite
@@ -456,10 +467,7 @@ def iter_claims(transaction: Transaction) -> Iterator[Claim]:
                 continue  # an SV1 outside a 2400 loop; the TR3 puts it right after LX
             if n < 8:  # SV105-SV107 are often left off; the named fields read fixed places
                 e.extend([""] * (8 - n))
-            composite = e[1].split(component)
-            if len(composite) < 2:
-                composite.append("")
-            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, composite, component)
+            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, component)
             pending_lx = None
             claim.lines.append(line)  # type: ignore[union-attr]
         elif kind == 8:  # _LX
