@@ -316,15 +316,15 @@ def parse_amount(raw: str) -> Decimal | None:
     return value
 
 
-#: Amounts in whole cents, by their text (see amount_cents).
-_CENTS: dict[str, int] = {}
+#: Amounts in whole cents, by their text (see amount_cents); a hot loop may look here first.
+CENTS: dict[str, int] = {}
 
 
 def amount_cents(raw: str) -> int | None:
     """An X12 amount in whole cents, or None when it is not an amount or has a part finer
     than a cent. Integer sums are exact and much cheaper than Decimal ones; cached like
     :func:`parse_amount`."""
-    cents = _CENTS.get(raw)
+    cents = CENTS.get(raw)
     if cents is not None:
         return cents
     value = parse_amount(raw)
@@ -334,8 +334,8 @@ def amount_cents(raw: str) -> int | None:
     if scaled != scaled.to_integral_value():
         return None
     cents = int(scaled)
-    if len(_CENTS) < 16384:
-        _CENTS[raw] = cents
+    if len(CENTS) < 16384:
+        CENTS[raw] = cents
     return cents
 
 

@@ -170,6 +170,7 @@ class LineKind:
         "service_key",
         "discipline_set",
         "signature_extras",
+        "addon",
     )
 
     def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
@@ -183,6 +184,8 @@ class LineKind:
         self.discipline_set = frozenset(self.disciplines)
         #: whether a line's signature needs the description (C404) and deletion (C406) parts
         self.signature_extras = info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
+        #: whether the code is an add-on code (codes.xml names its primary codes)
+        self.addon = info is not None and bool(info.addon_to)
         #: the discipline the line is grouped under: its only discipline modifier, else the
         #: code's own discipline in codes.xml, else ''
         if len(set(self.disciplines)) == 1:

@@ -19,7 +19,7 @@ screens off and on and requires the same findings.
 
 from __future__ import annotations
 
-from ..claims import amount_cents
+from ..claims import CENTS, amount_cents
 from .base import ClaimContext
 from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
@@ -44,6 +44,7 @@ FACTS = {
 
 def screen_claim(claim: ClaimContext) -> None:
     """Set the :data:`FACTS` on ``claim`` from its line views (built by the engine)."""
+    known_cents = CENTS
     expected = amount_cents(claim.claim.charge_raw)
     total = 0
     balance = expected is not None
@@ -68,7 +69,9 @@ def screen_claim(claim: ClaimContext) -> None:
             if service_date is None:
                 dated = False
             if balance:
-                cents = amount_cents(line.sv1[2])
+                cents = known_cents.get(line.sv1[2])
+                if cents is None:
+                    cents = amount_cents(line.sv1[2])
                 if cents is None:
                     balance = False  # not an amount, or finer than a cent: C401 decides
                 else:
@@ -98,7 +101,7 @@ def screen_claim(claim: ClaimContext) -> None:
                 if units > 1 or key in untimed:
                     untimed_single = False
                 untimed.append(key)
-        if lv.info is not None and lv.info.addon_to:
+        if lv.kind.addon:
             addons = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
