@@ -171,6 +171,8 @@ class LineKind:
         "discipline_set",
         "signature_extras",
         "addon",
+        "ncci_modifiers",
+        "anatomic_modifiers",
     )
 
     def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
@@ -186,6 +188,9 @@ class LineKind:
         self.signature_extras = info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
         #: whether the code is an add-on code (codes.xml names its primary codes)
         self.addon = info is not None and bool(info.addon_to)
+        #: the NCCI-associated modifiers on the line, and the anatomic ones among all its modifiers
+        self.ncci_modifiers = tuple(m for m in modifiers if m in policy.ncci_associated)
+        self.anatomic_modifiers = frozenset(m for m in modifiers if policy.class_of(m) == "anatomic")
         #: the discipline the line is grouped under: its only discipline modifier, else the
         #: code's own discipline in codes.xml, else ''
         if len(set(self.disciplines)) == 1:

@@ -51,13 +51,11 @@ def has_ptp_partner(encounter: Encounter, line: LineView) -> bool:
 
 
 def _ncci_modifiers(line: LineView) -> tuple[str, ...]:
-    ncci = line.claim.maps.modifiers.ncci_associated
-    return tuple(m for m in line.modifiers if m in ncci)
+    return line.kind.ncci_modifiers
 
 
 def _anatomic(line: LineView) -> frozenset[str]:
-    policy = line.claim.maps.modifiers
-    return frozenset(m for m in line.modifiers if policy.class_of(m) == "anatomic")
+    return line.kind.anatomic_modifiers
 
 
 def bypassed(column1: LineView, column2: LineView) -> bool:
