@@ -361,11 +361,15 @@ def _service_date(qualifier: str, raw: str) -> ServiceDate:
 _service_date = lru_cache(maxsize=8192)(_service_date)
 
 
+#: Party((...)) without the named tuple's Python-level __new__ (what Party._make does).
+_new_party = tuple.__new__
+
+
 def _party(e: list[str]) -> Party:
     n = len(e)
     if n > 9:
-        return Party(e[1], e[3], e[4], e[8], e[9])
-    return Party(*(e[k] if k < n else "" for k in (1, 3, 4, 8, 9)))
+        return _new_party(Party, (e[1], e[3], e[4], e[8], e[9]))
+    return _new_party(Party, tuple(e[k] if k < n else "" for k in (1, 3, 4, 8, 9)))
 
 
 # The segment ids a claim view needs. A loop over a 200 MB file runs millions of times, so
