@@ -202,7 +202,9 @@ class Input:
         return [self.data] if self.data is not None else read_chunks(self.path)
 
 
-def walk_folder(root: str, skip: Iterable[str] = ()) -> Iterator[tuple[str, str, int]]:
+def walk_folder(
+    root: str, skip: Iterable[str] = (), seen_files: set[tuple[int, int]] | None = None
+) -> Iterator[tuple[str, str, int]]:
     """``(path, path relative to root, size)`` of every file a folder run picks, in order.
 
     Picked: regular files, and links to them, anywhere below ``root``. Each folder's entries
@@ -211,11 +213,13 @@ def walk_folder(root: str, skip: Iterable[str] = ()) -> Iterator[tuple[str, str,
     not a regular file or folder (FIFOs, sockets, devices: reading one could block the run),
     links that lead nowhere (with a warning), and the folders in ``skip`` (where the run
     writes its 999s). Links to folders are followed, but every folder and every file is
-    visited once (by device and inode), so a link loop ends. Raises :class:`InputProblem`
-    when a folder cannot be listed.
+    visited once (by device and inode), so a link loop ends; ``seen_files`` (device, inode)
+    carries that across several walks. Raises :class:`InputProblem` when a folder cannot be
+    listed.
     """
     seen_folders: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
+    if seen_files is None:
+        seen_files = set()
     for folder in skip:
         try:
             info = os.stat(folder)
@@ -261,11 +265,13 @@ def walk_folder(root: str, skip: Iterable[str] = ()) -> Iterator[tuple[str, str,
 
 def expand_inputs(args: tuple[str, ...], *, skip: Iterable[str] = ()) -> list[Input]:
     """The inputs the arguments name, in order: files as given, folders walked
-    (:func:`walk_folder`), ``-`` for standard input. Raises :class:`InputProblem` for a
-    second ``-`` or a folder with nothing to pick."""
+    (:func:`walk_folder`), ``-`` for standard input. A file named twice (``check a a/b``, or
+    a file and its folder) is read once, where it first comes. Raises :class:`InputProblem`
+    for a second ``-`` or a folder with nothing to pick."""
     if args.count("-") > 1:
         raise InputProblem("standard input (-) can be read only once")
     inputs: list[Input] = []
+    seen_files: set[tuple[int, int]] = set()
     for arg in args:
         if arg == "-":
             inputs.append(Input("-", display_name("-")))
@@ -276,10 +282,15 @@ def expand_inputs(args: tuple[str, ...], *, skip: Iterable[str] = ()) -> list[In
             inputs.append(Input(arg, arg))  # reading it says why it cannot be read
             continue
         if not stat.S_ISDIR(info.st_mode):
+            if stat.S_ISREG(info.st_mode):
+                key = (info.st_dev, info.st_ino)
+                if key in seen_files:
+                    continue
+                seen_files.add(key)
             inputs.append(Input(arg, arg, info.st_size if stat.S_ISREG(info.st_mode) else None))
             continue
-        found = [Input(path, path, size, relative) for path, relative, size in walk_folder(arg, skip)]
-        if not found:
+        found = [Input(path, path, size, relative) for path, relative, size in walk_folder(arg, skip, seen_files)]
+        if not found and next(walk_folder(arg, skip), None) is None:
             raise InputProblem(f"{arg}: no files to read in this folder (hidden files and folders are skipped)")
         inputs += found
     return inputs

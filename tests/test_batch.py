@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from edi_rehab import batch
-from edi_rehab.cli import Progress, main, walk_folder
+from edi_rehab.cli import InputProblem, Progress, expand_inputs, main, walk_folder
 from edi_rehab.engine import Checker
 from edi_rehab.synth import Defect, SynthSpec, generate_837p, minutes_csv
 
@@ -73,6 +73,26 @@ def test_walk_survives_link_loops_and_skips_fifos_and_dangling_links(tmp_path, c
     os.mkfifo(root / "pipe.x12")  # reading it would block the run
     picked = [relative for _, relative, _ in walk_folder(str(root))]
     assert picked == ["a.x12", os.path.join("sub", "b.x12")]
+
+
+def test_a_file_named_twice_is_read_once_where_it_first_comes(tmp_path):
+    root = tree(tmp_path / "in", {"a.x12": GOOD, "sub/b.x12": GOOD, "sub/c.x12": GOOD})
+    sub, c = str(root / "sub"), str(root / "sub" / "c.x12")
+    inputs = expand_inputs((c, sub, str(root), c))
+    assert [i.path for i in inputs] == [c, os.path.join(sub, "b.x12"), os.path.join(str(root), "a.x12")]
+    # a folder whose files were all named before is not "a folder with nothing to read"
+    assert expand_inputs((str(root), sub)) == expand_inputs((str(root),))
+    with pytest.raises(InputProblem, match="no files to read"):
+        expand_inputs((str(tree(tmp_path / "empty", {".hidden.x12": GOOD})),))
+
+
+def test_overlapping_folders_are_checked_once(run, tmp_path):
+    root = tree(tmp_path / "in", {"good.x12": GOOD, "sub/bad.x12": BAD})
+    result = run("check", "--format", "json", root, root / "sub")
+    assert [f["path"] for f in json.loads(result.stdout)["files"]] == [
+        os.path.join(str(root), "good.x12"),
+        os.path.join(str(root), "sub", "bad.x12"),
+    ]
 
 
 def test_check_folder_exit_codes_table_and_quiet(run, tmp_path):
