@@ -78,7 +78,7 @@ from .minutes import (
     UnbilledService,
     line_minutes,
     minutes_from_mj,
-    minutes_from_note,
+    minutes_from_notes,
     parse_minutes_csv,
 )
 from .rules import registry
@@ -472,7 +472,7 @@ class Checker:
                     lv.time_block = row.time_block
                     sidecar = row.minutes
             if kind.unit_class == "timed15" and (sidecar is not None or line.notes or basis == "MJ"):
-                note = self._note_minutes(line.notes) if line.notes else None
+                note = minutes_from_notes(line.notes, self.note_pattern) if line.notes else None
                 mj = minutes_from_mj(written, raw) if basis == "MJ" else None
                 if sidecar is not None or note is not None or mj is not None:
                     found = line_minutes(sidecar, note, mj)
@@ -493,10 +493,6 @@ class Checker:
         if self._screens:
             screen_claim(cc)
         return cc
-
-    def _note_minutes(self, notes: list[str]) -> int | None:
-        found = {m for m in (minutes_from_note(note, self.note_pattern) for note in notes) if m is not None}
-        return found.pop() if len(found) == 1 else None
 
     def _unit_groups(self, cc: ClaimContext) -> list[UnitGroup]:
         grouping = cc.profile.unit_grouping

@@ -75,7 +75,7 @@ from .engine import Checker, EventResult, checker_from_values
 from .gcpause import each_with_collector_paused
 from .findings import Applicability, Edit, Finding, Severity
 from .mapdata import Maps
-from .minutes import MinutesRow, MinutesTable, minutes_from_mj, minutes_from_note
+from .minutes import MinutesRow, MinutesSource, MinutesTable, line_minutes, minutes_from_mj, minutes_from_notes
 from .rules import registry
 from .rules.modifier_rules import discipline_evidence
 from .units import assess
@@ -778,17 +778,17 @@ def _delete_line(p: _Pass, line: ServiceLine) -> Edit:
 
 
 def _own_minutes(p: _Pass, claim: Claim, line: ServiceLine) -> tuple[int | None, bool]:
-    """(minutes of this line, whether they come from the minutes CSV)."""
-    table = p.fixer.minutes_table
-    if table is not None and line.lx is not None:
+    """(minutes of this line, whether they come from the minutes CSV), by the same
+    precedence as check (:func:`~edi_rehab.minutes.line_minutes`)."""
+    sidecar = None
+    if p.fixer.minutes_table is not None and line.lx is not None:
         row = p.fixer.current_row(p.state, claim.claim_id, line.lx)
-        if row is not None:
-            return row.minutes, True
-    pattern = p.fixer.checker.note_pattern
-    found = {m for m in (minutes_from_note(n, pattern) for n in line.notes) if m is not None}
-    if len(found) == 1:
-        return found.pop(), False
-    return minutes_from_mj(line.unit_basis, line.units_raw), False
+        sidecar = row.minutes if row is not None else None
+    note = minutes_from_notes(line.notes, p.fixer.checker.note_pattern)
+    found = line_minutes(sidecar, note, minutes_from_mj(line.unit_basis, line.units_raw))
+    if found is None:
+        return None, False
+    return found[0], found[1] is MinutesSource.SIDECAR
 
 
 def _removal_refusal(

@@ -44,7 +44,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_NOTE_PATTERN",
     "parse_minutes_csv",
     "minutes_from_note",
+    "minutes_from_notes",
     "minutes_from_mj",
     "line_minutes",
 ]
@@ -395,6 +396,14 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     if "minutes" not in compiled.groupindex:
         raise ValueError(f"note pattern {compiled.pattern!r} has no named group 'minutes'")
     found = {int(match.group("minutes")) for match in compiled.finditer(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def minutes_from_notes(notes: Iterable[str], pattern: re.Pattern[str] | str = DEFAULT_NOTE_PATTERN) -> int | None:
+    """The minutes a line's notes (2400 NTE02) record: the one number they agree on, or
+    ``None`` when none records minutes or two record different numbers (which to believe
+    is the clinician's call, not ours)."""
+    found = {m for m in (minutes_from_note(note, pattern) for note in notes) if m is not None}
     return found.pop() if len(found) == 1 else None
 
 
