@@ -9,7 +9,8 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    by CLM01, by CLM01 cut to 20 characters (the TR3 only promises 20 back in CLP01) and
    by its upper-cased form, each lookup O(1). A claim's lines are indexed by REF*6R on
    first use. Findings are placed on their claim and line by segment position (bisect).
-2. **Claims.** CLP01 = CLM01 exactly, else cut to 20 characters, else case-insensitively.
+2. **Claims.** CLP01 = CLM01 exactly, else cut to 20 characters, else case-insensitively,
+   else as a payer's prefix plus CLM01 (a CLM01 of at least :data:`MIN_PREFIXED_ID` characters).
    Several 837 claims sharing a CLM01 (a resubmission, a replacement, the same file twice)
    are told apart by charge (CLP03 = CLM02), dates of service, procedures and REF*6R hits;
    a tie goes to the earliest claim for a reversal and to the latest otherwise. Several
@@ -158,6 +159,9 @@ NON_DENIAL = frozenset({"contractual", "patient-responsibility"})
 
 ACTIONS = ("corrected-claim", "new-claim", "reopening", "appeal", "bill-patient", "write-off", "none")
 METHODS = ("line-control", "fallback", "unmatched", "claim")
+#: The shortest CLM01 a prefixed CLP01 may be matched to: a short id such as "7" would end
+#: too many unrelated CLP01s.
+MIN_PREFIXED_ID = 6
 
 #: The rule codes whose findings explain a denial of each category (check's registry, plus
 #: match's own R501). Other findings on the line are not listed: they are not the cause.
@@ -471,7 +475,8 @@ class ClaimIndex:
         record.claim_findings.append(finding)
 
     def candidates(self, clp01: str) -> tuple[list[ClaimRecord], str]:
-        """837 claims a CLP01 may name, and how: ``exact``, ``truncated``, ``case`` or ``none``."""
+        """837 claims a CLP01 may name, and how: ``exact``, ``truncated`` (cut to 20
+        characters), ``case``, ``prefixed`` (a payer's characters before CLM01) or ``none``."""
         key = clp01.strip()
         found = self._exact.get(key)
         if found:
@@ -483,6 +488,12 @@ class ClaimIndex:
         found = self._folded.get(key.upper())
         if found:
             return found, "case"
+        # A payer that prefixes its own characters to CLP01 (reference §6 "allow for ...
+        # payer prefixes"): the longest CLM01 that ends it, if long enough to mean something.
+        for start in range(1, len(key) - MIN_PREFIXED_ID + 1):
+            found = self._exact.get(key[start:])
+            if found:
+                return found, "prefixed"
         return [], "none"
 
     def __len__(self) -> int:
@@ -550,7 +561,7 @@ class LineMatch:
     record: ClaimRecord | None = None
     #: positions in ``record.claim.lines``
     indexes: tuple[int, ...] = ()
-    #: how the claim was found: ``exact``, ``truncated``, ``case`` or ``none``
+    #: how the claim was found: ``exact``, ``truncated``, ``case``, ``prefixed`` or ``none``
     claim_method: str = "none"
 
     @property

@@ -176,6 +176,16 @@ def test_clp01_cut_to_20_characters_and_case():
     assert [(r.match.claim_method, r.match.record.claim_id) for r in result.rows] == [("truncated", long_id), ("case", "lower1")]
 
 
+def test_clp01_with_a_payer_prefix_finds_its_claim_but_a_short_id_is_not_guessed():
+    claims = claim_file([C("PCN000123", [L("97110")]), C("A1", [L("97110")])])
+    remit = remit_file([P("XYZPCN000123", [S("97110", cas=PAID)]), P("ZZA1", [S("97110", cas=PAID)])])
+    result = run(remit, claims)
+    assert [(r.match.claim_method, r.match.record.claim_id if r.match.record else None) for r in result.rows] == [
+        ("prefixed", "PCN000123"),
+        ("none", None),
+    ]
+
+
 def test_same_clm01_in_two_files_told_apart_by_date_and_charge():
     first = claim_file([C("PCN1", [L("97110", date="20260105", ref6r=None)])])
     second = claim_file([C("PCN1", [L("97110", date="20260112", ref6r=None), L("97140", charge="47", date="20260112", ref6r=None)])])
