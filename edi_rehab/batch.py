@@ -178,10 +178,12 @@ class CheckPiece:
 
 
 class _Context:
-    """The checker a worker process (or the parent, for one job) checks with."""
+    """A checker and the claim ids its minutes table names (computed once)."""
 
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
+        table = checker.minutes
+        self.minutes_claims = frozenset(row.claim_id for row in table.rows) if table is not None else frozenset()
 
 
 _WORKER: _Context | None = None
@@ -195,18 +197,20 @@ def start_worker(recipe: CheckRecipe | None) -> None:
 
 def _check(context: _Context, events: Iterable) -> CheckPiece:
     findings: list[Finding] = []
+    seen: set[str] = set()
     claims = transactions = 0
-    checker = context.checker
-    before = checker.seen_claims
+    names = context.minutes_claims
     try:
-        for result in checker.check_events(events, claim_views=False):
+        for result in context.checker.check_events(events, claim_views=False):
             findings.extend(result.findings)
             if isinstance(result.event, Transaction):
                 transactions += 1
                 claims += result.claim_count
+                if names:
+                    seen.update(claim_id for claim_id in result.claim_ids if claim_id in names)
     except X12ReadError as error:
-        return CheckPiece(tuple(findings), checker.seen_claims - before, claims, transactions, str(error))
-    return CheckPiece(tuple(findings), checker.seen_claims - before, claims, transactions)
+        return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, str(error))
+    return CheckPiece(tuple(findings), frozenset(seen), claims, transactions)
 
 
 def _worker_context() -> _Context:

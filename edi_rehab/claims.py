@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
+from .x12.numbers import whole_number
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
 
@@ -159,7 +160,7 @@ class ServiceLine:
     @property
     def lx(self) -> int | None:
         """LX01 as a number, or None when it is not one."""
-        return int(self.lx_raw) if self.lx_raw.isdecimal() else None
+        return whole_number(self.lx_raw)
 
     @property
     def qualifier(self) -> str:
@@ -320,20 +321,25 @@ def parse_amount(raw: str) -> Decimal | None:
 CENTS: dict[str, int] = {}
 
 
+#: Amounts of 10**18 or more get no cents: far beyond X12's 18-character R type, where
+#: Decimal arithmetic (28 digits) would round and a sum in cents would no longer agree.
+_LARGEST_CENTS_EXPONENT = 17
+
+
 def amount_cents(raw: str) -> int | None:
-    """An X12 amount in whole cents, or None when it is not an amount or has a part finer
-    than a cent. Integer sums are exact and much cheaper than Decimal ones; cached like
-    :func:`parse_amount`."""
+    """An X12 amount in whole cents, or None when it is not an amount, has a part finer
+    than a cent, or is too large to be one (see ``_LARGEST_CENTS_EXPONENT``). Integer sums
+    are exact and much cheaper than Decimal ones; cached like :func:`parse_amount`."""
     cents = CENTS.get(raw)
     if cents is not None:
         return cents
     value = parse_amount(raw)
-    if value is None:
+    if value is None or value.adjusted() > _LARGEST_CENTS_EXPONENT:
         return None
-    scaled = value * 100
-    if scaled != scaled.to_integral_value():
-        return None
-    cents = int(scaled)
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:
+        return None  # finer than a cent (even 1.000 is left to Decimal: it is not an X12 amount)
+    cents = int(value.scaleb(2))
     if len(CENTS) < 16384:
         CENTS[raw] = cents
     return cents

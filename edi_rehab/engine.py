@@ -68,6 +68,7 @@ from decimal import Decimal
 from .claims import Claim, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles
 from .gcpause import each_with_collector_paused
+from .x12.numbers import MAX_DIGITS, whole_number
 from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
 from .minutes import (
@@ -143,12 +144,17 @@ class EventResult:
     #: 837P transactions only: one entry per claim, in file order (empty when the checker
     #: was asked for findings only: ``check_events(..., claim_views=False)``)
     claims: list[ClaimResult] = field(default_factory=list)
-    #: 837P transactions only: how many claims were checked (with or without their views)
-    claim_count: int = 0
+    #: 837P transactions only: CLM01 of every claim checked, in file order (with or without
+    #: their views)
+    claim_ids: tuple[str, ...] = ()
 
     def __iter__(self):
         """``for event, findings in check_events(...)``: a result unpacks as that pair."""
         return iter((self.event, self.findings))
+
+    @property
+    def claim_count(self) -> int:
+        return len(self.claim_ids)
 
     @property
     def transaction_findings(self) -> list[Finding]:
@@ -169,7 +175,8 @@ def parse_codes(values: str | Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _whole(value: Decimal | None) -> int | None:
-    if value is None or value < 0 or value != value.to_integral_value():
+    """A whole, non-negative SV104 such as ``2.0`` as an int (None for 1.5, -1 or 1E+999)."""
+    if value is None or value < 0 or value != value.to_integral_value() or value.adjusted() >= MAX_DIGITS:
         return None
     return int(value)
 
@@ -231,8 +238,8 @@ class Checker:
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
 
-        #: SV101 as written -> LineKind
-        self._kinds: dict[str, LineKind] = {}
+        #: component separator -> SV101 as written -> LineKind
+        self._kinds: dict[bytes, dict[str, LineKind]] = {}
         #: claim part of a line signature -> the line parts no line rule fired on
         self._clean_lines: dict[tuple, set[tuple]] = {}
         #: whether claims are screened (:mod:`edi_rehab.rules.screens`) so cleared claim rules are skipped
@@ -270,7 +277,7 @@ class Checker:
         breaks the only cycles, so reference counting frees every transaction.
 
         ``claim_views=False`` is for callers that want findings only (``check``, the hook):
-        each result then carries :attr:`EventResult.claim_count` but no claim views, so a
+        each result then carries :attr:`EventResult.claim_ids` but no claim views, so a
         transaction's views are freed before the result is handed over. Holding them (about
         twenty objects per claim) makes the collector walk them all as soon as it runs
         again; measured on a 10 MB file, that walk was a tenth of the check's time.
@@ -327,9 +334,12 @@ class Checker:
         return findings
 
     def _transaction(self, tx: Transaction, claim_views: bool = True) -> EventResult:
-        caches = (self._clean_lines, self._clean_encounters, self._kinds, self._pair_cache, self._periods)
-        clean_line_count = sum(len(clean) for clean in self._clean_lines.values())
-        if clean_line_count > _CACHE_LIMIT or any(len(cache) > _CACHE_LIMIT for cache in caches):
+        caches = (
+            self._clean_lines, self._clean_encounters, self._kinds, self._pair_cache, self._periods,
+            self._bases, self._profile_cache,
+        )
+        nested = sum(len(entries) for cache in (self._clean_lines, self._kinds) for entries in cache.values())
+        if nested > _CACHE_LIMIT or any(len(cache) > _CACHE_LIMIT for cache in caches):
             # Caches are only shortcuts; a file of endlessly varied lines must not grow them
             # forever. They are emptied together: signatures hold the kinds they name.
             for cache in caches:
@@ -416,7 +426,7 @@ class Checker:
             everything.extend(findings)
             cc.release()
         everything.sort(key=_order)
-        return EventResult(tx, everything, claims, len(contexts))
+        return EventResult(tx, everything, claims, tuple(cc.claim_id for cc in contexts))
 
     # -- building the rules' view ------------------------------------------------------------
     def _claim_context(self, claim: Claim, encounters: dict[tuple, list[LineView]] | None = None) -> ClaimContext:
@@ -432,7 +442,12 @@ class Checker:
         claim_npi = claim.rendering_npi
         if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
             self._seen_claims.add(claim_id)
-        kinds = self._kinds
+        # SV101 as written stands for its code and modifiers (a kind per spelling), within
+        # one component separator: the same text means another thing under another ISA16.
+        separator = claim.transaction.delimiters.component
+        kinds = self._kinds.get(separator)
+        if kinds is None:
+            kinds = self._kinds[separator] = {}
         bases = self._bases
         units_of = self._units
         disciplines = cc.disciplines
@@ -442,7 +457,6 @@ class Checker:
         has_minutes = False
         for line in claim.lines:
             sv1 = line.sv1
-            # SV101 as written stands for its code and modifiers (a kind per spelling).
             kind = kinds.get(sv1[1])
             if kind is None:
                 procedure = line.procedure.strip().upper()
@@ -452,7 +466,9 @@ class Checker:
             raw = sv1[4]
             units = units_of.get(raw, _UNREAD)
             if units is _UNREAD:
-                units = int(raw) if raw.isdecimal() else _whole(line.units)
+                units = whole_number(raw)
+                if units is None:
+                    units = _whole(line.units)
                 if len(units_of) < _CACHE_LIMIT:
                     units_of[raw] = units
             written = sv1[3]

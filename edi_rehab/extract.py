@@ -45,6 +45,7 @@ from .edits import apply_edits, delete_segment, insert_segment_after, replace_co
 from .findings import Edit
 from .mapdata import ModifierPolicy
 from .x12.document import parse
+from .x12.numbers import whole_number
 from .x12.segments import Segment
 from .x12.stream import Transaction
 
@@ -173,7 +174,7 @@ def extract_transactions(parts: Sequence[tuple[Transaction, Sequence[Claim]]], c
             raise ExtractError("transaction sets of different versions (GS08) cannot share one functional group")
     st02 = control.st02
     width = len(st02)
-    number = int(st02) if st02.isdecimal() else None
+    number = whole_number(st02)
     if number is not None and number + len(parts) - 1 > 10**9 - 1:
         raise ExtractError("ST02 would overflow nine digits")
     isa, gs = first.interchange, first.group

@@ -83,6 +83,7 @@ from .x12.errors import X12ReadError
 from .x12.delimiters import LINE_BREAKS
 from .x12.segments import Segment
 from .x12.stream import EndOfInput, Event, GroupTrailer, InterchangeTrailer, Transaction, X12Stream
+from .x12.numbers import whole_number
 
 __all__ = [
     "MAX_PASSES",
@@ -1012,10 +1013,10 @@ class Fixer:
                 finding.code == "X001"
                 and isinstance(event, (GroupTrailer, InterchangeTrailer))
                 and element in ("GE01", "IEA01")
-                and str(expected or "").isdecimal()
+                and whole_number(str(expected or "")) is not None
             ):
                 seg = event.segment
-                value = _format_count(int(expected), seg.element(1))
+                value = _format_count(whole_number(str(expected)), seg.element(1))
                 data, _, _ = apply_edits(data, [replace_element(seg, 1, value)], base=seg.start)
                 self.report.applied.append(
                     AppliedFix("X001", Applicability.SAFE, f"set {element} to {value}", finding.segment)
@@ -1224,8 +1225,8 @@ class Fixer:
         found = se.element(1)
         if recount or found.strip() == str(tx.count):
             value = str(tx.count + delta)
-        elif found.strip().isdecimal():  # SE01 was wrong and X001 is not run: keep it as wrong as it was
-            value = str(int(found) + delta)
+        elif whole_number(found.strip()) is not None:  # SE01 was wrong and X001 is not run: keep it as wrong as it was
+            value = str(whole_number(found.strip()) + delta)
         else:
             return []
         return [] if value == found else [replace_element(se, 1, value)]
@@ -1431,11 +1432,11 @@ def remap_minutes_csv(text: str, lx_maps: Iterable[LxMap]) -> str:
             continue
         lx_map = by_claim.get(cells[header["claim_id"]].strip())
         line_cell = cells[header["line"]].strip()
-        if lx_map is None or not line_cell.isdecimal() or int(line_cell) not in lx_map.numbers:
+        if lx_map is None or whole_number(line_cell) not in lx_map.numbers:
             out.append(raw.rstrip("\r\n") + "," * len(added) + ending if added else raw)
             continue
         cells = cells + [""] * len(added)
-        old = int(line_cell)
+        old = whole_number(line_cell)
         new = lx_map.numbers[old]
         if new is None:
             procedure, date = lx_map.removed.get(old, ("", ""))

@@ -50,6 +50,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from .x12.numbers import whole_number
+
 __all__ = [
     "MinutesProblem",
     "MinutesRow",
@@ -71,7 +73,6 @@ REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
 OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block")
 _KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
-_WHOLE_NUMBER = re.compile(r"[0-9]+")
 _NEGATIVE_WHOLE_NUMBER = re.compile(r"-[0-9]+")
 _CCYYMMDD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 
@@ -313,16 +314,17 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
 
     line: int | None = None
     if values["line"]:
-        if _WHOLE_NUMBER.fullmatch(values["line"]) and int(values["line"]) > 0:
-            line = int(values["line"])
+        number = whole_number(values["line"])
+        if number is not None and number > 0:
+            line = number
         else:
             problem(f"line must be a positive whole number (LX01), got {values['line']!r}")
 
     minutes = 0
     if not values["minutes"]:
         problem("minutes is empty")
-    elif _WHOLE_NUMBER.fullmatch(values["minutes"]):
-        minutes = int(values["minutes"])
+    elif whole_number(values["minutes"]) is not None:
+        minutes = whole_number(values["minutes"])
     elif _NEGATIVE_WHOLE_NUMBER.fullmatch(values["minutes"]):
         problem(f"minutes must not be negative, got {values['minutes']!r}")
     else:
@@ -395,8 +397,8 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     compiled = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
     if "minutes" not in compiled.groupindex:
         raise ValueError(f"note pattern {compiled.pattern!r} has no named group 'minutes'")
-    found = {int(match.group("minutes")) for match in compiled.finditer(text)}
-    return found.pop() if len(found) == 1 else None
+    found = {whole_number(match.group("minutes")) for match in compiled.finditer(text)}
+    return found.pop() if len(found) == 1 else None  # {None}: too long to be minutes
 
 
 def minutes_from_notes(notes: Iterable[str], pattern: re.Pattern[str] | str = DEFAULT_NOTE_PATTERN) -> int | None:

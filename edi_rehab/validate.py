@@ -75,6 +75,7 @@ import pyx12.x12n_document
 
 from .findings import Finding, Severity
 from .x12 import Document, Group, Interchange, Segment, Transaction, X12ReadError, parse
+from .x12.numbers import whole_number
 
 __all__ = [
     "ValidationStatus",
@@ -885,7 +886,8 @@ def _merge_acks(
         accepted = sum(1 for segment in body if segment.split("*")[:2] in (["IK5", "A"], ["IK5", "E"]))
         received = facts.received_count
         declared = facts.declared_count.strip()
-        declared = str(int(declared)) if declared.isdecimal() else str(received)
+        number = whole_number(declared)
+        declared = str(number) if number is not None else str(received)
         status = "A" if accepted == received and not codes else "R"
         group_codes = sorted(codes, key=_code_key)[:5]
         ak9_out = "*".join(["AK9", status, declared, str(received), str(accepted), *group_codes])
@@ -919,4 +921,5 @@ def _mark_duplicates(body: list[str], duplicates: frozenset[int]) -> Iterator[st
 
 
 def _code_key(code: str) -> tuple[int, str]:
-    return (int(code), "") if code.isdecimal() else (10**6, code)
+    number = whole_number(code)
+    return (number, "") if number is not None else (10**6, code)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edi_rehab
-from claimkit import D1, claim, ln, minutes_csv, x12
+from claimkit import D1, ISA, claim, ln, minutes_csv, x12
 from edi_rehab.engine import Checker, CheckOptions, CheckUsageError, check_events
 from edi_rehab.mapdata import PtpEdit, load_maps
 from edi_rehab.minutes import parse_minutes_csv
@@ -120,7 +120,7 @@ def test_findings_only_results_count_claims_without_holding_their_views():
     findings_only = list(check_events(iter_events([data]), CheckOptions(), claim_views=False))
     assert [r.findings for r in findings_only] == [r.findings for r in with_views]
     [transaction] = [r for r in findings_only if isinstance(r.event, Transaction)]
-    assert transaction.claims == [] and transaction.claim_count == 2
+    assert transaction.claims == [] and transaction.claim_count == 2 and transaction.claim_ids == ("A", "B")
     assert [r.claim_count for r in with_views if isinstance(r.event, Transaction)] == [2]
 
 
@@ -208,3 +208,34 @@ def test_a_clean_encounter_does_not_clear_the_same_codes_on_a_date_an_edit_cover
     results = Checker(maps=maps).check_events(iter_events([x12(before, covered)]))
     found = [(f.code, f.claim_id) for result in results for f in result.findings]
     assert found == [("N301", "B")]
+
+
+# -- found by review: shortcuts must hold on input no real file has ------------------------------
+@pytest.mark.parametrize("charge", ["1E+999999", "100.000000000000000000000000001", "1E+30"])
+def test_amounts_no_x12_file_carries_are_left_to_c401(charge):
+    data = x12(claim(ln("97110:GP", 1, charge="100"), id="A", charge=charge))
+    found = _run(data, None, True)
+    assert "C401" in {f.code for f in found}
+    assert _key(found) == _key(_run(data, None, False))
+
+
+def test_the_same_sv101_text_under_another_component_separator_is_another_kind():
+    good = x12(claim(ln("97110:GP", 3), ln("97014", 1), id="A", filing="MB"))
+    other = good.replace(ISA.encode(), ISA[:-1].encode() + b">")  # ISA16 '>': "97110:GP" is one code
+    warm = Checker()
+    list(warm.check_events(iter_events([other])))
+    found = [f for result in warm.check_events(iter_events([good])) for f in result.findings]
+    assert _key(found) == _key(_run(good, None, False))
+    assert {"C403"} <= {f.code for f in found}
+
+
+def test_digit_runs_too_long_for_int_are_not_numbers():
+    # Python's int() refuses more than 4,300 digits; such an element is simply not a number.
+    huge = "9" * 5000
+    data = x12(claim(ln("97110:GP", huge), ln("97112:GP", 1, lx=huge), id="A"))
+    codes = {f.code for f in edi_rehab.check(data)}
+    assert {"U112", "X005"} <= codes
+    se_count = x12(claim(ln("97110:GP", 1)), se_count=int(huge[:30]))
+    assert "X001" in {f.code for f in edi_rehab.check(se_count)}
+    table = minutes_csv(("PCN1", huge, 30))
+    assert "U109" in {f.code for f in edi_rehab.check(x12(claim(ln("97110:GP", 2))), minutes=table)}

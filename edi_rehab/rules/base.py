@@ -41,6 +41,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Applicability, Severity
+from ..x12.numbers import whole_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..claims import Claim, ServiceLine
@@ -285,7 +286,7 @@ class LineView:
         raw = line.lx_raw
         lx = _LX_NUMBERS.get(raw, _UNREAD)
         if lx is _UNREAD:
-            lx = int(raw) if raw.isdecimal() else None
+            lx = whole_number(raw)
             if len(_LX_NUMBERS) < 4096:
                 _LX_NUMBERS[raw] = lx
         #: LX01 as a number (None when it is not one)

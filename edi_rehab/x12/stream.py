@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from .delimiters import ISA_FIXED_LENGTH, LINE_BREAKS, Delimiters, IsaProblem, read_isa_layout
 from .errors import ReadWarning, X12ReadError
+from .numbers import whole_number
 from .segments import Segment, tile_segments
 
 __all__ = [
@@ -740,7 +741,7 @@ def _chars(run):
 def _same_count(found: str, actual: int) -> bool:
     """A count element (SE01, GE01, IEA01: type N0) states ``actual``; leading zeros allowed."""
     value = found.strip()
-    return value.isdecimal() and int(value) == actual
+    return whole_number(value) == actual
 
 
 def _non_ascii(text: bytes, position: int) -> ReadWarning:
