@@ -48,7 +48,7 @@ Decisions (documented here because they are behaviour):
    checker (the command line) replace the config's select and extend its ignore.
 6. **Shortcuts never change what is found.** Most claims are clean, so the engine avoids
    running rules that cannot fire: line rules run once per clean line signature
-   (:func:`~edi_rehab.rules.base.line_signature` plus the claim's part), claim rules are
+   (:attr:`~edi_rehab.rules.base.LineView.line_key` plus the claim's part), claim rules are
    skipped when the claim's screen clears them (:mod:`edi_rehab.rules.screens`), and
    encounter rules run once per clean encounter signature (:meth:`Checker._encounter_signature`).
    Each shortcut is only ever "this was clean before" or "this cannot fire"; the tests in
@@ -68,7 +68,6 @@ from decimal import Decimal
 from .claims import Claim, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles
 from .gcpause import each_with_collector_paused
-from .x12.numbers import MAX_DIGITS, whole_number
 from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
 from .minutes import (
@@ -99,6 +98,7 @@ from .rules.base import (
 from .units import METHODS
 from .x12.document import iter_events
 from .x12.errors import ReadWarning
+from .x12.numbers import MAX_DIGITS, whole_number
 from .x12.stream import Event, Transaction
 
 __all__ = [
@@ -247,7 +247,8 @@ class Checker:
         #: encounter signatures (:meth:`_encounter_signature`) no encounter rule fired on
         self._clean_encounters: set[tuple] = set()
         self._with_mue = bool(self.maps.mue_edits)
-        self._periods: dict = {}
+        #: date of service -> its PTP period (Maps.ptp_period)
+        self._periods: dict[date, int] = {}
         self._pair_cache: dict[tuple, list] = {}
         #: SV103 as written -> trimmed and upper-cased; SV104 as written -> a whole number or None
         self._bases: dict[str, str] = {}
@@ -593,9 +594,9 @@ class Checker:
         that was clean before is skipped (clinics bill the same few code combinations all
         day): the PTP period of the date (:meth:`~edi_rehab.mapdata.Maps.ptp_period`: dates
         with the same active edits) and the kinds (code and modifiers) of the lines as a
-        multiset; with an MUE file also each line's units and SV103, in line order. Which claim a line is
-        on, its line number and the payer profile only shape a message, never whether a
-        rule fires; a rule that starts to depend on more must add it here."""
+        multiset; with an MUE file also each line's units and SV103, in line order. Which
+        claim a line is on, its line number and the payer profile only shape a message, never
+        whether a rule fires; a rule that starts to depend on more must add it here."""
         period = self._periods.get(dos)
         if period is None:
             period = self._periods[dos] = self.maps.ptp_period(dos)

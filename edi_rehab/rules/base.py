@@ -218,7 +218,7 @@ class LineView:
     """One service line as the rules see it: the claim view's line plus what the maps,
     the modifiers and the minutes sources say about it. Built once per line by the engine.
 
-    Line-scope rules may read only what :meth:`signature` covers (the engine skips them
+    Line-scope rules may read only what :attr:`line_key` covers (the engine skips them
     for a signature that was clean before); anything else belongs in a claim-scope rule.
     """
 

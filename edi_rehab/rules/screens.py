@@ -44,7 +44,7 @@ FACTS = {
 
 def screen_claim(claim: ClaimContext) -> None:
     """Set the :data:`FACTS` on ``claim`` from its line views (built by the engine)."""
-    known_cents = CENTS
+    known_cents = CENTS  # amount_cents's own cache, read inline: one call less per line
     expected = amount_cents(claim.claim.charge_raw)
     total = 0
     balance = expected is not None
