@@ -320,15 +320,14 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
         else:
             problem(f"line must be a positive whole number (LX01), got {values['line']!r}")
 
-    minutes = 0
-    if not values["minutes"]:
-        problem("minutes is empty")
-    elif whole_number(values["minutes"]) is not None:
-        minutes = whole_number(values["minutes"])
-    elif _NEGATIVE_WHOLE_NUMBER.fullmatch(values["minutes"]):
-        problem(f"minutes must not be negative, got {values['minutes']!r}")
-    else:
-        problem(f"minutes must be a whole number, got {values['minutes']!r}")
+    minutes = whole_number(values["minutes"])
+    if minutes is None:
+        if not values["minutes"]:
+            problem("minutes is empty")
+        elif _NEGATIVE_WHOLE_NUMBER.fullmatch(values["minutes"]):
+            problem(f"minutes must not be negative, got {values['minutes']!r}")
+        else:
+            problem(f"minutes must be a whole number, got {values['minutes']!r}")
 
     procedure = values.get("procedure", "").upper() or None
     service_date = values.get("service_date", "") or None
