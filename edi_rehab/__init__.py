@@ -1,6 +1,6 @@
 """edi-rehab: check, fix and trace X12 837P/835 files for therapy billing.
 
-The public API takes and returns values; nothing here touches files (see ``cli.py``)::
+The public API takes and returns values; nothing here touches files (see the ``cli`` package)::
 
     import edi_rehab
     doc = edi_rehab.parse(data)          # lossless: doc.to_bytes() == data

@@ -17,7 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from edi_rehab import batch
-from edi_rehab.cli import InputProblem, Progress, expand_inputs, main, walk_folder
+from edi_rehab.cli import main
+from edi_rehab.cli.files import InputProblem
+from edi_rehab.cli.inputs import expand_inputs, walk_folder
+from edi_rehab.cli.progress import Progress
 from edi_rehab.engine import Checker
 from edi_rehab.synth import Defect, SynthSpec, generate_837p, minutes_csv
 

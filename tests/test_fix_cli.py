@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import edi_rehab
 from claimkit import claim, ln, minutes_csv, x12
 from conftest import FIXTURES
-from edi_rehab import cli
+from edi_rehab.cli import files as cli_files
 from edi_rehab.cli import main
 
 SAMPLE = FIXTURES / "sample-837p.x12"
@@ -111,7 +111,7 @@ def test_a_failed_rename_leaves_no_temporary_file(work: Path, monkeypatch):
     def broken(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli.os, "replace", broken)
+    monkeypatch.setattr(cli_files.os, "replace", broken)
     result = run(str(work / "in.x12"), "-o", str(work / "out.x12"))
     assert result.exit_code == 2 and "cannot write: No space left on device" in result.output
     assert listing(work) == ["in.x12"]

@@ -1,0 +1,75 @@
+"""`edi-rehab appeal`: an appeal packet per denied claim."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .files import InputProblem, inside, write_atomically
+from .match import run_match
+from .options import match_options
+from .output import EXIT_OK, EXIT_UNREADABLE, counted, fail
+
+
+@click.command("appeal")
+@click.argument("remit")
+@click.argument("claims", nargs=-1, required=True)
+@click.option("-o", "--output", "output", required=True, metavar="DIR", help="Folder for the packets and index.json (created when missing).")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first replacement claim, +1 for each next one [default: YYDDDHHMM from the clock].")
+@click.option("--date", "letter_date", metavar="YYYY-MM-DD", help="Date on the letters [default: today].")
+@match_options
+def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, **options) -> None:
+    """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
+
+    Each DIR/NNN-<claim>/ holds letter.md and letter.html (the decoded reasons, the cause,
+    the rule and source supporting the billing, a documentation checklist) and, when a
+    correction resolves the denial, replacement-837p.x12. DIR/index.json lists them with
+    paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
+    """
+    from datetime import date, datetime
+
+    from ..appeal import build_packets, index_json
+
+    try:
+        today = date.fromisoformat(letter_date) if letter_date else date.today()
+    except ValueError:
+        fail(f"--date {letter_date!r} is not a date (YYYY-MM-DD)")
+        sys.exit(EXIT_UNREADABLE)
+    start = control_number or int(datetime.now().strftime("%y%j%H%M"))
+    result, maps = run_match(remit, claims, **options)
+    packets = build_packets(result, maps, today=today, control_start=start)
+    folder = Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for packet in packets.packets:
+            target = folder / packet.folder
+            if target.is_symlink() or not inside(folder, target):
+                raise InputProblem(f"{target}: is a link or lies outside {output}; refusing to write there")
+            target.mkdir(exist_ok=True)
+            files = {"letter.md": packet.letter_markdown.encode("utf-8"), "letter.html": packet.letter_html.encode("utf-8")}
+            if packet.replacement is not None:
+                files["replacement-837p.x12"] = packet.replacement
+            for name, data in files.items():
+                path = target / name
+                if path.is_symlink() or not inside(folder, path):
+                    raise InputProblem(f"{path}: is a link or lies outside {output}; refusing to write there")
+                write_atomically(str(path), data)
+        write_atomically(str(folder / "index.json"), (json.dumps(index_json(packets), indent=2) + "\n").encode("utf-8"))
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    except OSError as error:
+        fail(f"{output}: cannot write: {error.strerror or error}")
+        sys.exit(EXIT_UNREADABLE)
+    for packet in packets.packets:
+        extra = f", replacement claim (frequency {packet.frequency})" if packet.replacement is not None else ""
+        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} lines {', '.join(map(str, packet.lines)) or '-'}: {', '.join(packet.actions)}{extra}")
+        for note in packet.notes:
+            click.echo(f"    note: {note}")
+    for item in packets.skipped:
+        click.echo(f"no packet for claim {item.claim_id}: {', '.join(item.actions)}")
+    click.echo(f"{counted(len(packets.packets), 'packet')} written to {output} ({sum(p.replacement is not None for p in packets.packets)} with a replacement claim); index.json lists them.")
+    sys.exit(EXIT_OK)

@@ -1,0 +1,257 @@
+"""`edi-rehab check`: the therapy rules on 837P files, for people and for hooks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import click
+
+from .acks import ack_targets, write_ack
+from .files import InputProblem, sample_bytes
+from .inputs import Input, expand_inputs, total_size
+from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, silence_stdout
+from .progress import Progress, tracked, worker_pool
+
+
+@click.command("check")
+@click.argument("files", nargs=-1)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="jsonl: one JSON object per file as results come, then a summary object.")
+@check_options
+@click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
+def check(
+    files: tuple[str, ...],
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    minutes_path: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    fail_on: str,
+    validate_too: bool,
+    jobs: int,
+    ack_path: str | None,
+    exit_zero: bool,
+    quiet: bool,
+    sample: bool,
+) -> None:
+    """Run the therapy billing rules on 837P FILES (- for standard input).
+
+    Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
+    A FILE that is a folder stands for every regular file below it, in name order, hidden
+    files and folders skipped; with several files a table sums them up. Exit 0 when nothing
+    is at or above --fail-on, 1 when something is, 2 when an input, map or config cannot be
+    read (or, with --validate, a file could not be validated) or the options make no sense;
+    the worst file wins.
+    """
+    from ..batch import Findings, WorkerFailed, collect, note_seen_claims, plan_input, run_in_order
+    from ..findings import Severity
+    from ..report import FileReport, Summary, render_json, render_text
+
+    minutes_text = None
+    if ack_path and not validate_too:
+        fail("--ack writes the 999 of --validate; add --validate")
+        sys.exit(EXIT_UNREADABLE)
+    if sample:
+        if files or minutes_path:
+            fail("--sample checks the bundled sample with its own minutes; give no FILE and no --minutes")
+            sys.exit(EXIT_UNREADABLE)
+        try:
+            data = sample_bytes(SAMPLE_FILE)
+            inputs = [Input(SAMPLE_FILE, SAMPLE_FILE, len(data), data=data)]
+            minutes_text = sample_bytes(SAMPLE_MINUTES).decode("utf-8")
+        except InputProblem as problem:
+            fail(str(problem))
+            sys.exit(EXIT_UNREADABLE)
+        minutes_path = SAMPLE_MINUTES
+    else:
+        if not files:
+            fail("check needs at least one FILE (or - for standard input, or --sample)")
+            sys.exit(EXIT_UNREADABLE)
+        try:
+            inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
+        except InputProblem as problem:
+            fail(str(problem))
+            sys.exit(EXIT_UNREADABLE)
+    try:
+        targets = ack_targets(inputs, ack_path)
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+
+    recipe, checker, ig_filter = prepare_check(
+        select=select,
+        ignore=ignore,
+        validate_too=validate_too,
+        minutes_path=minutes_path,
+        minutes_text=minutes_text,
+        unit_method=unit_method,
+        ncci_files=ncci_files,
+        mue_file=mue_file,
+        config_path=config_path,
+    )
+    threshold = Severity(fail_on)
+    progress = Progress(len(inputs), total_size(inputs), enabled=not quiet)
+    finished: list = []
+    seen_claims: set[str] = set()
+
+    def finish(result) -> None:
+        """An input is done: say why it is unreadable, write its 999, remember it for the table."""
+        progress.clear()
+        if result.error is not None:
+            fail(result.error)
+        validation = result.validation
+        result.ack = None
+        if validation is not None:
+            for note in validation.notes:
+                fail(f"{result.name}: {note}")
+            target = targets.get(result.index)
+            if target and validation.ack_999 is not None:
+                result.ack = write_ack(target, validation.ack_999)
+                if result.ack is None:
+                    result.error = result.error or f"{target}: the 999 could not be written"
+        seen_claims.update(result.seen_claims)
+        finished.append(result)
+
+    def leftovers() -> list:
+        if checker.minutes is None:
+            return []
+        note_seen_claims(checker, seen_claims)
+        return checker.minutes_findings()
+
+    def events(pool):
+        works = (
+            work
+            for index, inp in enumerate(inputs)
+            for work in plan_input(
+                index, inp.name, inp.chunks(), inp.size,
+                checker=checker, validate=validate_too, parallel=pool is not None, jobs=jobs,
+            )
+        )
+        ordered = tracked(run_in_order(works, pool, window=2 * jobs), progress)
+        return collect(ordered, lambda i: (inputs[i].name, inputs[i].size), buffer=output_format == "jsonl", ig=ig_filter)
+
+    def reports(stream) -> Iterator[FileReport]:
+        """One FileReport per input, its findings streamed from ``stream``."""
+        stream = iter(stream)
+        event = next(stream, None)
+        while event is not None:
+            report = FileReport(inputs[event.index].name)
+            box = [event]
+
+            def findings(report=report, box=box):
+                item = box[0]
+                while isinstance(item, Findings):
+                    yield from item.findings
+                    item = next(stream)
+                finish(item)
+                report.error = item.error
+                box[0] = next(stream, None)
+
+            report.findings = findings()
+            yield report
+            event = box[0]
+        found = leftovers()
+        if found:
+            yield FileReport(checker.minutes.source, found)
+
+    summary = Summary()
+    try:
+        with worker_pool(jobs, recipe) as pool:
+            if output_format == "jsonl":
+                run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
+            elif output_format == "json":
+                for piece in render_json(reports(events(pool)), summary):
+                    click.echo(piece, nl=False)
+            else:
+                # One line behind: the last line is the summary, and the table goes before it.
+                previous = None
+                for text in render_text(reports(events(pool)), summary):
+                    if previous is not None:
+                        progress.clear()
+                        click.echo(previous)
+                    previous = text
+                progress.clear()
+                if len(finished) > 1 and not quiet:
+                    for line in check_table(finished, threshold, validate_too):
+                        click.echo(line)
+                click.echo(previous)
+    except WorkerFailed as problem:
+        progress.clear()
+        fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
+        sys.exit(EXIT_UNREADABLE)
+    except BrokenPipeError:
+        # The reader went away (`check big.x12 | head`): stop quietly, as other linters do.
+        silence_stdout()
+        sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
+    progress.clear()
+    sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
+
+
+def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
+    if summary.unreadable or any(r.error for r in finished):
+        return EXIT_UNREADABLE
+    if not exit_zero and summary.at_or_above(threshold):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def check_table(results: list, threshold, validated: bool) -> list[str]:
+    from ..batch import check_status, summary_table
+
+    header = ["file", "claims", "errors", "warnings", "info", "result"] + (["IG"] if validated else [])
+    align = "lrrrrl" + ("l" if validated else "")
+    rows = []
+    for r in results:
+        row = [r.name, str(r.claims), str(r.counts["error"]), str(r.counts["warning"]), str(r.counts["info"]), check_status(r, threshold)]
+        if validated:
+            row.append(r.validation.status.value if r.validation is not None else "-")
+        rows.append(row)
+    return summary_table(rows, header, align)
+
+
+def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, exit_zero: bool) -> None:
+    """``check --format jsonl``: one object per input as it finishes (input order), the
+    minutes CSV's own findings as one more, then a summary object."""
+    from ..batch import Findings, check_status
+    from ..report import finding_json
+
+    held: list = []
+    for event in stream:
+        if isinstance(event, Findings):
+            held = list(event.findings)
+            continue
+        finish(event)
+        summary.files += 1
+        for finding in held:
+            summary.add(finding)
+        if event.error is not None:
+            summary.unreadable += 1
+        record = {
+            "kind": "file",
+            "path": event.name,
+            "status": check_status(event, threshold),
+            "claims": event.claims,
+            "counts": event.counts,
+            "findings": [finding_json(f) for f in held],
+            "error": event.error,
+        }
+        if event.validation is not None:
+            record["validation"] = {"status": event.validation.status.value, "ack": event.ack}
+        emit_jsonl(record)
+        held = []
+    found = leftovers()
+    if found:
+        summary.files += 1
+        counts = {s: 0 for s in ("error", "warning", "info")}
+        for finding in found:
+            summary.add(finding)
+            counts[finding.severity.value] += 1
+        emit_jsonl({"kind": "file", "path": checker.minutes.source, "status": "minutes", "claims": 0, "counts": counts, "findings": [finding_json(f) for f in found], "error": None})
+    emit_jsonl({"kind": "summary", "files": summary.files, "unreadable": summary.unreadable, "counts": summary.counts, "fail_on": threshold.value, "exit_code": check_exit_code(summary, finished, threshold, exit_zero)})

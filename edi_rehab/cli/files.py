@@ -1,0 +1,167 @@
+"""Reading inputs and writing outputs: the only place in the package that opens a file.
+
+Inputs are read in bounded chunks (memory stays flat on large files); outputs go through a
+temporary file in the target's folder and a rename, so a failed run leaves no half-written
+file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from ..batch import InputFailure
+
+#: Read size for streaming input; bounded so memory stays flat on large files.
+CHUNK_SIZE = 1 << 20
+
+
+class InputProblem(InputFailure):
+    """A file that cannot be opened or read; reported as exit 2."""
+
+
+def read_chunks(path: str) -> Iterator[bytes]:
+    """The bytes of ``path`` (``-`` for stdin), in bounded chunks."""
+    if path == "-":
+        stream = sys.stdin.buffer
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
+        return
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise InputProblem(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputProblem(f"{path}: is a directory") from None
+    except OSError as error:
+        raise InputProblem(f"{path}: cannot open: {error.strerror}") from None
+    with handle:
+        try:
+            while chunk := handle.read(CHUNK_SIZE):
+                yield chunk
+        except OSError as error:
+            raise InputProblem(f"{path}: cannot read: {error.strerror}") from None
+
+
+def read_all(path: str) -> bytes:
+    return b"".join(read_chunks(path))
+
+
+def read_text(path: str) -> str:
+    """A small text input (minutes CSV, config): UTF-8, else latin-1 (EMR exports vary)."""
+    data = read_all(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def write_atomically(
+    path: str,
+    data: bytes | Iterable[bytes],
+    *,
+    backup: bool = False,
+    keep: Callable[[], bool] | None = None,
+) -> bool:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    A crash leaves either the old file or the new one, never a half-written file. ``data``
+    may be an iterable of chunks, written as they come (memory stays flat); an exception
+    while producing them removes the temporary file, leaves ``path`` as it was and
+    propagates. ``keep``, when given, is asked once everything is written: False discards
+    the temporary file and leaves ``path`` untouched. Returns whether ``path`` was written.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        _give_mode(fd, target)
+        with os.fdopen(fd, "wb") as handle:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                handle.write(data)
+            else:
+                for chunk in data:
+                    handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if keep is not None and not keep():
+            os.unlink(temp_name)
+            return False
+        if backup and target.exists():
+            os.replace(target, target.with_name(target.name + ".orig"))
+        os.replace(temp_name, target)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
+
+
+def _give_mode(fd: int, target: Path) -> None:
+    """The permissions ``target`` has (or a new file would get under the umask), not
+    mkstemp's private 0600: the renamed file should look like any other written file."""
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        os.fchmod(fd, mode)
+    except (OSError, AttributeError):  # pragma: no cover - platforms without fchmod
+        pass
+
+
+def write_together(files: list[tuple[str, bytes | None]]) -> None:
+    """Write several files so that a failure leaves none of them changed.
+
+    Each is written with :func:`write_atomically`; the later ones run inside the earlier
+    one's ``keep`` callback, so every file is complete in its temporary before the first
+    rename, and an error while writing any of them removes every temporary. ``None``
+    removes a file left by an earlier run (an output that is empty this time).
+    """
+    writes = [(path, data) for path, data in files if data is not None]
+
+    def chain(index: int) -> bool:
+        if index == len(writes):
+            return True
+        path, data = writes[index]
+        return write_atomically(path, data, keep=lambda: chain(index + 1))
+
+    chain(0)
+    for path, data in files:
+        if data is None and os.path.lexists(path):
+            os.unlink(path)
+
+
+def same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def inside(folder: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def sample_bytes(name: str) -> bytes:
+    from importlib import resources
+
+    try:
+        return resources.files("edi_rehab.samples").joinpath(name).read_bytes()
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        raise InputProblem(f"the bundled sample {name} is missing from this installation") from None

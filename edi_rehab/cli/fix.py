@@ -1,0 +1,146 @@
+"""`edi-rehab fix`: write a corrected 837P, byte splices only."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ..x12 import X12ReadError
+from ..x12.document import iter_events
+from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_atomically
+from .options import IGNORE, RULE_DATA, build_checker, in_order
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail, unreadable
+
+
+@click.command("fix")
+@click.argument("file")
+@click.option("-o", "--output", "output", metavar="OUT", help="Write the fixed file to OUT (a temporary file in OUT's folder, then renamed).")
+@click.option("--in-place", is_flag=True, help="Rewrite FILE itself, keeping the original as FILE.orig.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff, one segment per line, and write nothing.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes: they change what is billed.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable). U102's fix needs U102 named here.")
+@in_order(IGNORE, *RULE_DATA)
+@click.option("--minutes-out", metavar="CSV", help="Also write the minutes CSV renumbered to follow lines that fix removed.")
+def fix_command(
+    file: str,
+    output: str | None,
+    in_place: bool,
+    show_diff: bool,
+    unsafe_fixes: bool,
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    minutes_path: str | None,
+    minutes_out: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+) -> None:
+    """Apply the fixes for check's findings to the 837P FILE and write the result.
+
+    Every byte outside the fixed elements stays as it was. Safe fixes (modifier order,
+    duplicate modifiers, envelope counts) apply by default; unsafe ones (units, charges,
+    modifiers that unlock payment) only with --unsafe-fixes, and U102's (raising units) only
+    when U102 is also named in --select. FILE may be - for standard input (not with
+    --in-place). Exit 0 when no error finding remains in the output, 1 when one does, 2 when
+    FILE cannot be read as X12 or an option or its file is unusable; nothing is written then.
+    """
+    from ..config import ConfigError
+    from ..engine import CheckUsageError
+    from ..fixes import FixOptions, Fixer, explicit_codes, remap_minutes_csv, render_diff, render_report
+    from ..mapdata import MapError
+
+    def usage(message: str) -> None:
+        fail(message)
+        sys.exit(EXIT_UNREADABLE)
+
+    if in_place and output:
+        usage("give -o OUT or --in-place, not both")
+    if not (show_diff or in_place or output):
+        usage("fix needs -o OUT, --in-place or --diff")
+    if in_place and file == "-":
+        usage("--in-place needs a file, not standard input")
+    if minutes_out and not minutes_path:
+        usage("--minutes-out needs --minutes")
+    if show_diff and output_format == "json":
+        usage("--diff prints a diff; it cannot be combined with --format json")
+    if output and not show_diff and file != "-" and same_file(file, output):
+        usage(f"{output} is the input file; use --in-place to rewrite it (the original is kept as .orig)")
+    target = file if in_place else output
+    backup = f"{file}.orig"
+    name = display_name(file)
+
+    try:
+        checker = build_checker(
+            minutes_path=minutes_path,
+            minutes_text=None,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=select,
+            ignore=ignore,
+        )
+    except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
+        usage(str(problem))
+    fixer = Fixer(checker, FixOptions(unsafe=unsafe_fixes, explicit=explicit_codes(checker.config.select)))
+    changed = False
+
+    def fixed_events():
+        nonlocal changed
+        for fixed in fixer.fix_events(iter_events(read_chunks(file))):
+            changed = changed or fixed.changed
+            yield fixed
+
+    def keep() -> bool:
+        if in_place and not changed:
+            return False
+        if in_place and os.path.lexists(backup):
+            raise InputProblem(f"{backup} already exists (an earlier backup); move it away first; {name} was not changed")
+        return True
+
+    written = False
+    try:
+        if show_diff:
+            for line in render_diff(fixed_events(), name, f"{name} (fixed)"):
+                click.echo(line, nl=False)
+        else:
+            written = write_atomically(target, (f.data for f in fixed_events()), backup=in_place, keep=keep)  # type: ignore[arg-type]
+    except InputProblem as problem:
+        usage(str(problem))
+    except X12ReadError as error:
+        usage(f"{unreadable(file, error)}; fix refuses input it cannot read, so nothing was written")
+    except OSError as error:
+        usage(f"{target}: cannot write: {error.strerror or error}")
+    report = fixer.finish()
+
+    if minutes_out and not show_diff and minutes_path:
+        try:
+            raw = read_all(minutes_path)
+            encoding = "utf-8"
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                encoding = "latin-1"
+                text = raw.decode(encoding)
+            write_atomically(minutes_out, remap_minutes_csv(text, report.lx_maps).encode(encoding))
+        except InputProblem as problem:
+            usage(str(problem))
+        except OSError as error:
+            usage(f"{minutes_out}: cannot write: {error.strerror or error}")
+
+    out_name = display_name(target) if target and not show_diff else f"{name} (fixed)"
+    if output_format == "json":
+        document = {"input": name, "output": None if show_diff else target, "written": written, **report.to_json()}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for line in render_report(report, name, out_name):
+            click.echo(line, err=show_diff)
+        if in_place and not written:
+            click.echo(f"{name}: nothing to change; left as it was.")
+    sys.exit(EXIT_FINDINGS if report.errors_remaining else EXIT_OK)

@@ -1,0 +1,122 @@
+"""`edi-rehab match`: 835 service payments matched to their 837P lines and explained."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ..x12 import X12ReadError
+from ..x12.document import iter_events
+from .files import InputProblem, display_name, read_all, read_text
+from .options import build_checker, match_options
+from .output import EXIT_OK, EXIT_UNREADABLE, fail, unreadable, warn
+
+
+def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each input once: a path given twice, or a file with the same bytes
+    as an earlier one, is read once (a warning says so). Raises InputProblem."""
+    import hashlib
+
+    seen_paths: set[str] = set()
+    seen_digests: dict[str, str] = {}
+    inputs = []
+    for path in paths:
+        name = display_name(path)
+        key = path if path == "-" else os.path.realpath(path)
+        if key in seen_paths:
+            warn(f"{name}: given more than once; read once")
+            continue
+        seen_paths.add(key)
+        data = read_all(path)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen_digests:
+            warn(f"{name}: same bytes as {seen_digests[digest]}; read once")
+            continue
+        seen_digests[digest] = name
+        inputs.append((name, data))
+    return inputs
+
+
+def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file):
+    """Read the inputs and match them. Every problem is reported here; exits 2 on any."""
+    from ..config import ConfigError
+    from ..engine import CheckUsageError
+    from ..mapdata import MapError
+    from ..match import ClaimIndex, CodeBook, CodeListError, WrongFileType, index_claim_file, match_remittances, parse_code_list, read_remittance_file
+
+    try:
+        if ([remit, *claims]).count("-") > 1:
+            raise InputProblem("standard input (-) can be read only once")
+        checker = build_checker(
+            minutes_path=minutes_path,
+            minutes_text=None,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=(),
+            ignore=(),
+        )
+        lists = []
+        for path in (carc_file, rarc_file):
+            lists.append(parse_code_list(read_text(path), display_name(path)) if path else None)
+        for code_list in lists:
+            for row, message in code_list.problems if code_list else ():
+                warn(f"{code_list.source}:{row}: {message}; row skipped")
+        remit_name = display_name(remit)
+        claim_inputs = _unique_inputs(claims)
+        remit_data = read_all(remit)
+        for name, data in claim_inputs:
+            if data == remit_data:
+                raise InputProblem(f"{name}: is the same file as the remittance {remit_name}; give the 837P claim files after it")
+        try:
+            remits = read_remittance_file(remit_name, iter_events([remit_data]))
+        except X12ReadError as error:
+            raise InputProblem(unreadable(remit_name, error)) from None
+        index = ClaimIndex()
+        for name, data in claim_inputs:
+            try:
+                if not index_claim_file(index, name, iter_events([data]), checker):
+                    warn(f"{name}: holds no claims")
+            except X12ReadError as error:
+                raise InputProblem(unreadable(name, error)) from None
+        if checker.minutes is not None:
+            for problem in checker.minutes.problems:
+                warn(f"{checker.minutes.source}:{problem.row}: {problem.message}")
+    except (InputProblem, MapError, ConfigError, CheckUsageError, CodeListError, WrongFileType) as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    codes = CodeBook(checker.maps, lists[0], lists[1])
+    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps
+
+
+@click.command("match")
+@click.argument("remit")
+@click.argument("claims", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@match_options
+def match_command(remit: str, claims: tuple[str, ...], output_format: str, **options) -> None:
+    """Match every service payment of the 835 REMIT to its line in the 837P CLAIMS.
+
+    Each payment gets its decoded adjustments and remarks, a category, the check findings
+    that explain a denial and a recommended action; 835 claims with no 837 claim are listed
+    as unmatched, and an 835 that does not balance is reported. REMIT or one CLAIMS file may
+    be - for standard input. Exit 0, or 2 when an input cannot be read or is the wrong kind.
+    """
+    from ..match import render_csv, render_text
+
+    result, _ = run_match(remit, claims, **options)
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    elif output_format == "csv":
+        # Bytes, so the BOM and the CSV's CRLF line ends reach the file as written.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
+        sys.stdout.buffer.flush()
+    else:
+        for line in render_text(result):
+            click.echo(line)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,227 @@
+"""The options several commands share, and reading what they name (CMS files, config,
+minutes) into the Checker the commands run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from .files import InputProblem, display_name, read_all, read_text, write_atomically
+from .output import EXIT_UNREADABLE, counted, fail, warn
+
+SAMPLE_FILE = "sample-837p.x12"
+SAMPLE_MINUTES = "sample-minutes.csv"
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/edi-rehab``, default ``~/.cache/edi-rehab``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "edi-rehab"
+
+
+def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
+    """Parse an official CMS PTP (``kind="ptp"``) or MUE (``"mue"``) file, through the cache.
+
+    The cache entry is keyed by the absolute path, size, mtime_ns and the codes kept, so a
+    hook pays the parse once per quarterly file. An unwritable cache folder only means no
+    cache. Returns the edits (PTP: a tuple of PtpEdit; MUE: a code -> MueEdit mapping).
+    """
+    import hashlib
+
+    from .. import cms_files
+
+    try:
+        resolved = os.path.abspath(path)
+        stat = os.stat(resolved)
+    except OSError as error:
+        raise InputProblem(f"{path}: cannot open: {error.strerror}") from None
+    codes_digest = hashlib.sha256(" ".join(sorted(keep_codes)).encode()).hexdigest()[:16]
+    key = f"{kind}|{cms_files.CACHE_FORMAT_VERSION}|{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{codes_digest}"
+    entry = cache_dir() / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    decode = cms_files.decode_ptp_cache if kind == "ptp" else cms_files.decode_mue_cache
+    try:
+        cached = decode(entry.read_bytes(), key=key)
+    except OSError:
+        cached = None
+    if cached is not None:
+        return cached
+    data = read_all(path)
+    if kind == "ptp":
+        load = cms_files.parse_ptp_file(os.path.basename(path), data, keep_codes)
+        edits, empty = load.edits, not load.edits
+    else:
+        load = cms_files.parse_mue_file(os.path.basename(path), data, keep_codes)
+        edits, empty = dict(load), not load.rows_read
+    if load.problems and empty:
+        what = "NCCI PTP" if kind == "ptp" else "MUE"
+        raise InputProblem(f"{path}: not a usable CMS {what} file: {load.problems[0]}")
+    if load.problems:
+        warn(f"{path}: {counted(len(load.problems), 'row')} skipped; first: {load.problems[0]}")
+    encode = cms_files.encode_ptp_cache if kind == "ptp" else cms_files.encode_mue_cache
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(str(entry), encode(edits, key=key))
+    except OSError:
+        pass  # no cache this time
+    return edits
+
+
+def build_recipe(
+    *,
+    minutes_path: str | None,
+    minutes_text: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    select: Iterable[str],
+    ignore: Iterable[str],
+    rules_off: bool = False,
+):
+    """Read everything ``check`` needs before reading a claim file (CMS files through the
+    cache, config, minutes) into a :class:`~edi_rehab.batch.CheckRecipe`, from which the
+    parent and each worker build the same Checker. Returns ``(recipe, config)``. Raises
+    InputProblem, MapError or ConfigError, all reported as exit 2."""
+    from ..batch import CheckRecipe
+    from ..config import parse_config
+    from ..engine import parse_codes
+    from ..ig import PREFIX
+    from ..mapdata import load_maps
+    from ..minutes import parse_minutes_csv
+    from ..rules import registry
+
+    maps = load_maps()
+    extra_ptp: list = []
+    for path in ncci_files:
+        extra_ptp.extend(load_cms_file(path, "ptp", maps.all_codes))
+    mue = load_cms_file(mue_file, "mue", maps.all_codes) if mue_file else None
+    config = config_text = None
+    if config_path is not None:
+        config_text = read_text(config_path)
+        config = parse_config(config_text, display_name(config_path))
+        for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
+            warn(f"{display_name(config_path)}: {code!r} matches no rule code")
+    minutes = None
+    if minutes_text is not None:
+        minutes = parse_minutes_csv(minutes_text, minutes_path or "minutes.csv")
+    elif minutes_path is not None:
+        minutes = parse_minutes_csv(read_text(minutes_path), display_name(minutes_path))
+    recipe = CheckRecipe(
+        extra_ptp=tuple(extra_ptp),
+        mue=mue,
+        config_text=config_text,
+        config_source=display_name(config_path) if config_path else "<config>",
+        minutes=minutes,
+        unit_method=unit_method,
+        select=parse_codes(select),
+        ignore=parse_codes(ignore),
+        rules_off=rules_off,
+    )
+    return recipe, config
+
+
+def build_checker(
+    *,
+    minutes_path: str | None,
+    minutes_text: str | None,
+    unit_method: str | None,
+    ncci_files: tuple[str, ...],
+    mue_file: str | None,
+    config_path: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+):
+    """Everything ``check`` needs before reading a claim file. Raises InputProblem,
+    MapError, ConfigError or CheckUsageError, all reported as exit 2."""
+    recipe, _ = build_recipe(
+        minutes_path=minutes_path,
+        minutes_text=minutes_text,
+        unit_method=unit_method,
+        ncci_files=ncci_files,
+        mue_file=mue_file,
+        config_path=config_path,
+        select=select,
+        ignore=ignore,
+    )
+    return recipe.build()
+
+
+def in_order(*decorators):
+    """Apply click options in the order given (top to bottom in --help)."""
+
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+# What decides the findings: every command that reproduces check's findings takes these.
+MINUTES = click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
+UNIT_METHOD = click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
+NCCI = click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
+MUE = click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")
+CONFIG = click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
+RULE_DATA = (MINUTES, UNIT_METHOD, NCCI, MUE, CONFIG)
+IGNORE = click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins.")
+
+#: The options that decide check's findings; split takes them too.
+check_options = in_order(
+    click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable); replaces the config's select. IG codes (IG, IG-IK4-7) narrow --validate."),
+    IGNORE,
+    *RULE_DATA,
+    click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True, help="Lowest severity that makes the exit code 1 (split: that holds a claim)."),
+    click.option("--validate", "validate_too", is_flag=True, help="Also validate against the implementation guide (pyx12): its errors become IG-... findings (see `edi-rehab rule IG`). Each file is then held in memory."),
+    click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes: files run in parallel; large files are split by transaction (findings stay in file order)."),
+)
+
+
+def prepare_check(
+    *, select, ignore, validate_too, minutes_path, minutes_text, unit_method, ncci_files, mue_file, config_path
+):
+    """``(recipe, checker, ig_filter)`` for check and split; exits 2 with a message on any problem."""
+    from ..config import ConfigError
+    from ..engine import CheckUsageError, parse_codes
+    from ..ig import IgFilter, split_codes
+    from ..mapdata import MapError
+
+    selected = parse_codes(select)
+    rule_select, ig_select = split_codes(selected)
+    rule_ignore, ig_ignore = split_codes(parse_codes(ignore))
+    rules_off = bool(ig_select) and not rule_select
+    if (ig_select or ig_ignore) and not validate_too:
+        if rules_off:
+            fail("--select names only IG codes, which need --validate")
+            sys.exit(EXIT_UNREADABLE)
+        warn("IG codes in --select/--ignore only matter with --validate")
+    try:
+        recipe, config = build_recipe(
+            minutes_path=minutes_path,
+            minutes_text=minutes_text,
+            unit_method=unit_method,
+            ncci_files=ncci_files,
+            mue_file=mue_file,
+            config_path=config_path,
+            select=rule_select,
+            ignore=rule_ignore,
+            rules_off=rules_off,
+        )
+        checker = recipe.build()
+    except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
+    ig_filter = IgFilter(config, cli_select=selected, cli_ignore=ig_ignore) if validate_too else None
+    return recipe, checker, ig_filter
+
+
+#: The options match and appeal share with check (so the findings are reproduced).
+match_options = in_order(
+    *RULE_DATA,
+    click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
+    click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
+)

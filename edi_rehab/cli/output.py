@@ -1,0 +1,55 @@
+"""What every command says and how it ends: exit codes, messages on stderr, JSON lines.
+
+Exit codes, shared by every command:
+
+* 0: nothing at or above the failing severity;
+* 1: findings at or above it (``check``), errors left (``fix``), invalid (``validate``);
+* 2: unreadable input or a usage error, always with a message and never a traceback.
+
+Across several files the worst code wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from ..x12 import X12ReadError
+from .files import display_name
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_UNREADABLE = 2
+
+
+def fail(message: str) -> None:
+    click.echo(f"edi-rehab: {message}", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"edi-rehab: warning: {message}", err=True)
+
+
+def unreadable(path: str, error: X12ReadError) -> str:
+    return f"{display_name(path)}: {error}"
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def emit_jsonl(record: dict) -> None:
+    click.echo(json.dumps(record, ensure_ascii=True, separators=(",", ":")))
+    sys.stdout.flush()
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file descriptor (a test runner's buffer)
