@@ -11,12 +11,48 @@ The public API takes and returns values; nothing here touches files (see the ``c
 
 __version__ = "0.1.0"
 
-from .claims import Claim, ServiceLine, read_claims
-from .engine import check
-from .findings import Applicability, Edit, Finding, Fix, Severity
-from .fixes import FixResult, fix
-from .remits import ClaimPayment, Remittance, ServicePayment, read_remittance
-from .x12 import Document, ReadWarning, X12ReadError, X12Stream, iter_events, parse
+#: public name -> the module that defines it. Imported on first use (PEP 562), so a process
+#: that needs only part of the package (``edi-rehab rule U101``, a worker, the reader) does
+#: not pay for the engine, the fixer and lxml at start-up.
+_PUBLIC = {
+    "Claim": "claims",
+    "ServiceLine": "claims",
+    "read_claims": "claims",
+    "check": "engine",
+    "Applicability": "findings",
+    "Edit": "findings",
+    "Finding": "findings",
+    "Fix": "findings",
+    "Severity": "findings",
+    "FixResult": "fixes",
+    "fix": "fixes",
+    "ClaimPayment": "remits",
+    "Remittance": "remits",
+    "ServicePayment": "remits",
+    "read_remittance": "remits",
+    "Document": "x12",
+    "ReadWarning": "x12",
+    "X12ReadError": "x12",
+    "X12Stream": "x12",
+    "iter_events": "x12",
+    "parse": "x12",
+}
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "__version__",

@@ -1,0 +1,47 @@
+"""What a process imports before it does any work: a hook starts one process per file, so
+start-up is most of what a small file costs (issue 13). These tests pin the imports, which do
+not drift with the machine's load the way timings do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("edi_rehab.engine", "edi_rehab.fixes", "edi_rehab.match", "edi_rehab.validate", "lxml", "pyx12")
+
+
+def modules_after(*args: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``edi-rehab ARGS``."""
+    code = (
+        "import json, sys\n"
+        "from edi_rehab.cli import main\n"
+        "try:\n"
+        f"    main({list(args)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_help_lists_the_commands_without_the_engine():
+    # --help shows each command's summary, so the command modules load; what they run does not.
+    loaded = modules_after("--help")
+    assert not [name for name in loaded if name.startswith(HEAVY)]
+
+
+def test_rule_doc_imports_the_rules_but_not_the_engine_or_pyx12():
+    loaded = modules_after("rule", "U101")
+    assert "edi_rehab.rules.registry" in loaded
+    assert not [name for name in loaded if name.startswith(("edi_rehab.engine", "edi_rehab.fixes", "pyx12"))]
+    assert "edi_rehab.cli.check" not in loaded and "edi_rehab.cli.fix" not in loaded
+
+
+def test_the_package_still_exports_its_api():
+    import edi_rehab
+
+    assert set(edi_rehab.__all__) == set(edi_rehab._PUBLIC) | {"__version__"}
+    for name in edi_rehab._PUBLIC:
+        assert getattr(edi_rehab, name) is not None
