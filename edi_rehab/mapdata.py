@@ -37,8 +37,12 @@ from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from lxml import etree
+if TYPE_CHECKING:
+    # lxml is imported where XML is parsed, not here: a run that takes the compiled maps
+    # (edi_rehab/compiled_maps.py) never needs it, and importing it is a fixed start-up cost.
+    from lxml import etree
 
 __all__ = [
     "MAP_FILES",
@@ -60,6 +64,9 @@ __all__ = [
     "match_profile",
     "normalize_code",
     "parse_map",
+    "shipped_map_files",
+    "shipped_maps_ready",
+    "use_shipped_maps",
 ]
 
 #: The map files, in load order. Each has ``schema/<stem>.xsd``.
@@ -612,6 +619,8 @@ def _package_dir() -> Traversable:
 
 
 def _hardened_parser() -> etree.XMLParser:
+    from lxml import etree
+
     # Map files are data a user may replace: refuse everything that lets XML reach outside itself
     # or blow up in memory (external entities, DTD loading, network, huge trees).
     return etree.XMLParser(
@@ -625,6 +634,8 @@ def _hardened_parser() -> etree.XMLParser:
 
 
 def _parse_xml(name: str, data: bytes) -> etree._Element:
+    from lxml import etree
+
     try:
         root = etree.fromstring(data, _hardened_parser(), base_url=name)
     except etree.XMLSyntaxError as exc:
@@ -643,6 +654,8 @@ def _parse_xml(name: str, data: bytes) -> etree._Element:
 def _schema(stem: str) -> etree.XMLSchema:
     # Always the package's own schemas, even for maps loaded from another directory: the Python
     # builders below rely on exactly these constraints.
+    from lxml import etree
+
     data = _package_dir().joinpath("schema", f"{stem}.xsd").read_bytes()
     return etree.XMLSchema(etree.fromstring(data, _hardened_parser()))
 
@@ -989,9 +1002,34 @@ def _read_dir(directory: Traversable) -> dict[str, bytes]:
     return files
 
 
-@functools.lru_cache(maxsize=1)
+def shipped_map_files() -> dict[str, bytes]:
+    """The bytes of the six map files shipped in the package, by name."""
+    return _read_dir(_package_dir())
+
+
+_shipped: Maps | None = None
+
+
 def _default_maps() -> Maps:
-    return build_maps(_read_dir(_package_dir()))
+    global _shipped
+    if _shipped is None:
+        _shipped = build_maps(shipped_map_files())
+    return _shipped
+
+
+def shipped_maps_ready() -> bool:
+    """Whether this process already holds the shipped maps (built or handed over)."""
+    return _shipped is not None
+
+
+def use_shipped_maps(maps: Maps) -> None:
+    """Make ``maps`` what :func:`load_maps` returns for the shipped files in this process.
+
+    For the CLI's compiled-maps cache: the caller vouches that ``maps`` was built from
+    exactly :func:`shipped_map_files` (``compiled_maps.compiled_key`` checks it).
+    """
+    global _shipped
+    _shipped = maps
 
 
 def load_maps(
