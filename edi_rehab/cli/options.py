@@ -23,6 +23,57 @@ def cache_dir() -> Path:
     return Path(base) / "edi-rehab"
 
 
+COMPILED_MAPS = "maps-compiled.pickle"
+
+
+def _read_private(path: Path) -> bytes | None:
+    """The file's bytes when it and its folder belong to this user and no one else may write
+    them (a compiled-maps blob is a pickle); ``None`` otherwise or when it is unreadable."""
+    try:
+        folder = os.stat(path.parent)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        uid = os.getuid() if hasattr(os, "getuid") else info.st_uid
+        for owner, mode in ((info.st_uid, info.st_mode), (folder.st_uid, folder.st_mode)):
+            if owner != uid or mode & 0o022:
+                return None
+        return handle.read()
+
+
+def use_compiled_maps() -> None:
+    """Load the shipped maps from the compiled cache, or build them and refresh the cache.
+
+    Saves parsing and validating maps/ (and importing lxml) on every run after the first;
+    the blob is keyed by the maps' content, the package version and Python
+    (``edi_rehab/compiled_maps.py``), so a stale one is rebuilt, never used. Raises
+    MapError when the shipped maps themselves are broken. An unwritable cache folder only
+    means no cache.
+    """
+    from .. import mapdata
+    from ..compiled_maps import compiled_key, decode_compiled, encode_compiled
+
+    if mapdata.shipped_maps_ready():
+        return
+    files = mapdata.shipped_map_files()
+    key = compiled_key(files)
+    entry = cache_dir() / COMPILED_MAPS
+    blob = _read_private(entry)
+    maps = decode_compiled(blob, key) if blob is not None else None
+    if maps is None:
+        maps = mapdata.build_maps(files)
+        blob = encode_compiled(maps, key)
+        try:
+            if blob is not None:
+                entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                write_atomically(str(entry), blob)
+        except OSError:
+            pass  # no cache this time
+    mapdata.use_shipped_maps(maps)
+
+
 def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
     """Parse an official CMS PTP (``kind="ptp"``) or MUE (``"mue"``) file, through the cache.
 
@@ -94,6 +145,7 @@ def build_recipe(
     from ..minutes import parse_minutes_csv
     from ..rules import registry
 
+    use_compiled_maps()
     maps = load_maps()
     extra_ptp: list = []
     for path in ncci_files:

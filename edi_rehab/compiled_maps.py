@@ -1,0 +1,81 @@
+"""The shipped maps, parsed and validated once, kept as a compiled blob between processes.
+
+A hook process that checks one small file spends most of its life starting up, and parsing
+and schema-validating ``maps/`` (with lxml imported for it) is a fixed part of that. The
+CLI keeps the built :class:`~edi_rehab.mapdata.Maps` in its cache folder and hands the
+bytes back here on the next run.
+
+Why the blob can be trusted:
+
+1. Its key is the SHA-256 of every shipped map file's name and bytes, the package version,
+   this format's version and the Python version, and the key is stored inside the blob. A
+   blob whose key differs (the maps or the package changed, or another Python wrote it) is
+   ignored and rebuilt, never used: nothing carries over between versions.
+2. It is a pickle, which can run code when loaded, so the CLI only reads one from a cache
+   folder owned by the user and writable by no one else (see ``cli/options.py``).
+3. Any failure to decode means "no cache": the maps are built from XML as usual.
+
+Pure: bytes in, values out. The CLI reads and writes the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import sys
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from . import __version__
+from .mapdata import Maps
+
+#: Bump when the blob's layout changes in a way the key would not notice.
+FORMAT_VERSION = 1
+_MAGIC = b"edi-rehab compiled maps\n"
+
+
+def compiled_key(files: Mapping[str, bytes]) -> str:
+    """The key a blob must carry to stand for these map files in this package and Python."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + len(files[name]).to_bytes(8, "big") + files[name])
+    runtime = f"{__version__}|{FORMAT_VERSION}|{sys.implementation.cache_tag}|{pickle.HIGHEST_PROTOCOL}"
+    return f"{digest.hexdigest()}|{runtime}"
+
+
+def _read_only(mapping: dict) -> MappingProxyType:
+    return MappingProxyType(mapping)
+
+
+def _proxy_to_dict(proxy: MappingProxyType) -> tuple:
+    # Mapping proxies do not pickle; they are rebuilt as proxies over a private dict.
+    return _read_only, (dict(proxy),)
+
+
+class _Pickler(pickle.Pickler):
+    # A per-pickler dispatch table, so nothing global (copyreg) changes.
+    dispatch_table = {MappingProxyType: _proxy_to_dict}
+
+
+def encode_compiled(maps: Maps, key: str) -> bytes | None:
+    """The blob for ``maps`` built from the files ``key`` was computed from; ``None`` when
+    something in them does not pickle (then the run simply goes without a cache)."""
+    body = io.BytesIO()
+    try:
+        _Pickler(body, protocol=pickle.HIGHEST_PROTOCOL).dump(maps)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+    return _MAGIC + key.encode() + b"\n" + body.getvalue()
+
+
+def decode_compiled(blob: bytes, key: str) -> Maps | None:
+    """The maps in ``blob`` when it carries exactly ``key``; ``None`` for anything else."""
+    header = _MAGIC + key.encode() + b"\n"
+    if not blob.startswith(header):
+        return None
+    try:
+        maps = pickle.loads(memoryview(blob)[len(header):])
+    except Exception:  # noqa: BLE001 - a damaged cache only means rebuilding from XML
+        return None
+    return maps if isinstance(maps, Maps) else None

@@ -1,0 +1,164 @@
+"""The compiled-maps cache (issue 13): the shipped maps kept as a blob between CLI processes.
+
+A cached blob must give exactly the findings the XML gives, and must never be used when it
+is stale (other maps, another package version, another Python), damaged, or writable by
+someone else."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from conftest import fixture_files
+from edi_rehab import compiled_maps, mapdata
+from edi_rehab.cli import options
+from edi_rehab.compiled_maps import compiled_key, decode_compiled, encode_compiled
+from edi_rehab.engine import Checker
+from edi_rehab.x12 import X12ReadError, iter_events
+
+
+@pytest.fixture
+def files():
+    return mapdata.shipped_map_files()
+
+
+@pytest.fixture
+def no_shipped_maps(monkeypatch):
+    """A process that has not loaded the shipped maps yet (restored after the test)."""
+    monkeypatch.setattr(mapdata, "_shipped", None)
+
+
+def findings_of(maps: mapdata.Maps) -> list[tuple]:
+    """Every fixture's findings, as JSON (details included), checked with ``maps``."""
+    checker = Checker(maps=maps)
+    rows = []
+    for path in fixture_files():
+        try:
+            for result in checker.check_events(iter_events([path.read_bytes()]), claim_views=False):
+                rows.extend((path.name, json.dumps(f.to_json(), sort_keys=True)) for f in result.findings)
+        except X12ReadError as error:
+            rows.append((path.name, str(error)))
+    return rows
+
+
+def test_the_key_follows_every_map_byte_and_name(files):
+    key = compiled_key(files)
+    assert compiled_key(dict(files)) == key
+    changed = dict(files)
+    changed["codes.xml"] = files["codes.xml"] + b" "
+    assert compiled_key(changed) != key
+    renamed = {("x" + name if name == "rarc.xml" else name): data for name, data in files.items()}
+    assert compiled_key(renamed) != key
+
+
+def test_the_key_follows_the_package_version_and_the_format(files, monkeypatch):
+    key = compiled_key(files)
+    monkeypatch.setattr(compiled_maps, "__version__", "999.0.0")
+    assert compiled_key(files) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(compiled_maps, "FORMAT_VERSION", compiled_maps.FORMAT_VERSION + 1)
+    assert compiled_key(files) != key
+
+
+def test_decoded_maps_give_the_same_findings_as_the_xml(files):
+    built = mapdata.build_maps(files)
+    key = compiled_key(files)
+    blob = encode_compiled(built, key)
+    assert blob is not None
+    decoded = decode_compiled(blob, key)
+    assert isinstance(decoded, mapdata.Maps) and decoded is not built
+    expected = findings_of(mapdata.build_maps(files))
+    assert expected, "the fixtures hold findings, so the comparison means something"
+    assert findings_of(decoded) == expected
+    # Read-only tables stay read-only after the round trip.
+    with pytest.raises(TypeError):
+        decoded.codes["97530"] = None
+
+
+def test_a_blob_for_other_maps_or_damaged_is_not_used(files):
+    key = compiled_key(files)
+    blob = encode_compiled(mapdata.build_maps(files), key)
+    other = dict(files, **{"payers.xml": files["payers.xml"] + b"\n"})
+    assert decode_compiled(blob, compiled_key(other)) is None
+    assert decode_compiled(blob[: len(blob) // 2], key) is None
+    assert decode_compiled(b"", key) is None
+    header = blob[: blob.index(b"\n", len(b"edi-rehab compiled maps\n")) + 1]
+    assert decode_compiled(header + pickle.dumps({"not": "maps"}), key) is None
+    assert decode_compiled(header + b"\x80\x05garbage", key) is None
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "edi-rehab" / options.COMPILED_MAPS
+
+
+def test_first_run_writes_the_blob_and_the_next_uses_it(cache, no_shipped_maps, monkeypatch):
+    options.use_compiled_maps()
+    assert cache.is_file() and mapdata.shipped_maps_ready()
+    assert oct(cache.parent.stat().st_mode & 0o777) == "0o700"
+
+    def never(files):
+        raise AssertionError("the maps were built from XML although the cache was fresh")
+
+    monkeypatch.setattr(mapdata, "_shipped", None)
+    monkeypatch.setattr(mapdata, "build_maps", never)
+    options.use_compiled_maps()
+    assert isinstance(mapdata.load_maps(), mapdata.Maps)
+
+
+def test_a_stale_blob_is_rebuilt_and_replaced(cache, no_shipped_maps, files):
+    cache.parent.mkdir(parents=True, mode=0o700)
+    stale_key = compiled_key(dict(files, **{"codes.xml": b"older"}))
+    cache.write_bytes(encode_compiled(mapdata.build_maps(files), stale_key))
+    options.use_compiled_maps()
+    assert decode_compiled(cache.read_bytes(), compiled_key(files)) is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="ownership checks are POSIX-only")
+@pytest.mark.parametrize("weak", ["file-group-writable", "folder-world-writable", "symlink"])
+def test_a_blob_others_could_have_written_is_not_read(cache, no_shipped_maps, files, monkeypatch, weak):
+    options.use_compiled_maps()
+    good = cache.read_bytes()
+    if weak == "file-group-writable":
+        cache.chmod(0o664)
+    elif weak == "folder-world-writable":
+        cache.parent.chmod(0o777)
+    else:
+        target = cache.with_name("elsewhere.pickle")
+        target.write_bytes(good)
+        cache.unlink()
+        cache.symlink_to(target)
+    assert options._read_private(cache) is None
+    cache.parent.chmod(0o700)
+
+
+def test_an_unwritable_cache_folder_means_no_cache(tmp_path, no_shipped_maps, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    options.use_compiled_maps()
+    assert mapdata.shipped_maps_ready()
+
+
+def test_a_check_process_with_a_fresh_cache_does_not_import_lxml(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    code = (
+        "import json, sys\n"
+        "from edi_rehab.cli import main\n"
+        "try:\n"
+        "    main(['check', '--sample', '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write('\\n' + json.dumps(sorted(sys.modules)))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
+    first, second = ([json.loads(run.stderr.strip().splitlines()[-1]), run.stdout] for run in runs)
+    assert "lxml" in first[0]  # built from XML, then cached
+    assert "lxml" not in second[0] and "lxml.etree" not in second[0]
+    assert second[1] == first[1] and json.loads(second[1])["files"][0]["findings"]
