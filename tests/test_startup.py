@@ -5,13 +5,14 @@ not drift with the machine's load the way timings do."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 HEAVY = ("edi_rehab.engine", "edi_rehab.fixes", "edi_rehab.match", "edi_rehab.validate", "lxml", "pyx12")
 
 
-def modules_after(*args: str) -> set[str]:
+def modules_after(*args: str, env: dict | None = None) -> set[str]:
     """The modules a fresh interpreter holds after running ``edi-rehab ARGS``."""
     code = (
         "import json, sys\n"
@@ -22,14 +23,36 @@ def modules_after(*args: str) -> set[str]:
         "    pass\n"
         "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
-def test_help_lists_the_commands_without_the_engine():
-    # --help shows each command's summary, so the command modules load; what they run does not.
+def test_help_lists_the_commands_without_importing_any():
+    # The summaries --help shows live in the command table, so no command module loads.
     loaded = modules_after("--help")
     assert not [name for name in loaded if name.startswith(HEAVY)]
+    assert sorted(name for name in loaded if name.startswith("edi_rehab")) == ["edi_rehab", "edi_rehab.cli"]
+
+
+def test_help_shows_every_command_and_each_command_exists():
+    from click.testing import CliRunner
+
+    from edi_rehab.cli import COMMANDS, main
+
+    shown = CliRunner().invoke(main, ["--help"]).output
+    for name, (_module, _function, summary) in COMMANDS.items():
+        assert f"  {name} " in shown and summary in shown
+        command = main.get_command(None, name)
+        assert command is not None and command.name == name
+
+
+def test_a_single_process_check_imports_no_worker_pool_or_toml(tmp_path):
+    # A hook's run (one small file, --jobs 1, no --config, the compiled maps cached by an
+    # earlier run) needs none of these.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    modules_after("check", "--sample", env=env)
+    loaded = modules_after("check", "--sample", "--format", "json", env=env)
+    assert {"concurrent.futures", "tomllib", "tempfile", "difflib"}.isdisjoint(loaded)
 
 
 def test_rule_doc_imports_the_rules_but_not_the_engine_or_pyx12():

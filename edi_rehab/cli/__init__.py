@@ -18,17 +18,19 @@ import click
 
 from .. import __version__
 
-#: command name -> (module in this package, function): the order is the order of --help.
+#: command name -> (module in this package, function, the line ``--help`` shows for it).
+#: The order is the order of --help. The summary lives here, not only in the command's
+#: docstring, so that ``edi-rehab --help`` lists the commands without importing any of them.
 COMMANDS = {
-    "show": ("show", "show"),
-    "check": ("check", "check"),
-    "fix": ("fix", "fix_command"),
-    "split": ("split", "split_command"),
-    "validate": ("validate", "validate"),
-    "match": ("match", "match_command"),
-    "appeal": ("appeal", "appeal_command"),
-    "rule": ("rules", "rule"),
-    "rules": ("rules", "rules"),
+    "show": ("show", "show", "List the envelopes, claims and lines or payments in files."),
+    "check": ("check", "check", "Run the therapy billing rules on 837P files."),
+    "fix": ("fix", "fix_command", "Apply the fixes for check's findings to a file."),
+    "split": ("split", "split_command", "Write the claims that pass the check apart from the rest."),
+    "validate": ("validate", "validate", "Validate files against their implementation guide (999/997)."),
+    "match": ("match", "match_command", "Match each service payment of an 835 to its 837P line."),
+    "appeal": ("appeal", "appeal_command", "Write appeal packets for the claims an 835 still denies."),
+    "rule": ("rules", "rule", "Print the documentation of one rule."),
+    "rules": ("rules", "rules", "List every rule with its severity, fix and summary."),
 }
 
 
@@ -42,8 +44,13 @@ class LazyCommands(click.Group):
         where = COMMANDS.get(name)
         if where is None:
             return None
-        module, function = where
+        module, function, _summary = where
         return getattr(import_module(f"{__name__}.{module}"), function)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_module, _function, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
