@@ -55,7 +55,6 @@ import dataclasses
 import heapq
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +63,8 @@ from .x12 import EndOfInput, Transaction, X12ReadError
 from .x12.document import iter_events
 
 if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Executor, Future
+
     from .engine import Checker
     from .ig import IgFilter
     from .mapdata import MueEdit, PtpEdit
@@ -393,6 +394,13 @@ def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: in
     Raises:
         WorkerFailed: a worker process died (the pool is broken) or a call raised.
     """
+    # concurrent.futures (and logging with it) is imported only when there is a pool: the
+    # usual hook run, one small file in one process, never needs it. ``except ()`` catches
+    # nothing, and without an executor no call can raise BrokenExecutor anyway.
+    if executor is not None:
+        from concurrent.futures import BrokenExecutor
+    else:
+        BrokenExecutor = ()  # noqa: N806
     pending: deque[tuple[Work, Future | None, Any]] = deque()
     unfinished = 0
     source = iter(works)

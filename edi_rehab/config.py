@@ -57,9 +57,7 @@ else escapes it. Checks that need the maps (``extends`` and ``modifier_order`` n
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -186,6 +184,8 @@ def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
 
 def _unknown_key(source: str, where: str, key: str, allowed: tuple[str, ...]) -> ConfigError:
     hint = ""
+    import difflib  # only for a misspelt key
+
     close = difflib.get_close_matches(key.replace("-", "_"), allowed, n=1)
     if close:
         hint = f"; did you mean {close[0]!r}?"
@@ -278,6 +278,8 @@ def parse_config(text: str, source: str) -> Config:
     Raises:
         ConfigError: invalid TOML, an unknown key, or a bad value.
     """
+    import tomllib  # only a run given a config parses TOML
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -34,12 +34,12 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
-from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     # lxml is imported where XML is parsed, not here: a run that takes the compiled maps
     # (edi_rehab/compiled_maps.py) never needs it, and importing it is a fixed start-up cost.
     from lxml import etree
@@ -615,6 +615,16 @@ def _assemble(
 
 
 def _package_dir() -> Traversable:
+    # An installed package is a plain folder: read it with pathlib, because importing
+    # importlib.resources (and tempfile and zipfile with it) is a few milliseconds of every
+    # hook run. A zipped package goes through importlib.resources.
+    from . import maps
+
+    folder = pathlib.Path(maps.__file__).parent
+    if folder.joinpath("codes.xml").is_file():
+        return folder
+    from importlib import resources
+
     return resources.files("edi_rehab.maps")
 
 
@@ -1058,7 +1068,10 @@ def load_maps(
     if maps_dir is None:
         base = _default_maps()
     else:
-        directory = maps_dir if isinstance(maps_dir, Traversable) else pathlib.Path(maps_dir)
+        # A Traversable (importlib.resources) or a path; checked by shape so that
+        # importlib.resources need not be imported.
+        is_traversable = hasattr(maps_dir, "iterdir") and hasattr(maps_dir, "read_bytes")
+        directory = maps_dir if is_traversable else pathlib.Path(maps_dir)
         base = build_maps(_read_dir(directory))
     extra = tuple(extra_ptp)
     if not extra and not mue and not ptp_authoritative:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -47,7 +47,7 @@ class Progress:
             return
         from ..batch import progress_line
 
-        width = shutil.get_terminal_size((80, 24)).columns - 1
+        width = _terminal_columns() - 1
         line = progress_line(self.bytes, self.total_bytes, self.files, self.total_files, now - self.started, width)
         self._write("\r" + line + " " * max(0, self.shown - len(line)) + "\r")
         self.shown, self.drawn_at = len(line), now
@@ -95,3 +95,18 @@ def tracked(ordered, progress: Progress):
     for work, value in ordered:
         progress.advance(work.size, 1 if work.kind == "end" else 0)
         yield work, value
+
+
+def _terminal_columns() -> int:
+    # What shutil.get_terminal_size does (COLUMNS first, then the terminal, then 80),
+    # without importing shutil and the compression modules it pulls in at start-up.
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stderr__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
