@@ -68,6 +68,7 @@ from enum import Enum
 from functools import cache
 
 import pyx12.errors
+import pyx12.map_if
 import pyx12.map_index
 import pyx12.params
 import pyx12.x12file
@@ -93,8 +94,9 @@ __all__ = [
     "DEFAULT_MIN_CHUNK_BYTES",
 ]
 
-#: pyx12 reloads its map for every document (~0.2 s for the 837P map), so a split chunk
-#: should be big enough that validation, not setup, dominates.
+#: Each chunk is one pyx12 run; with its maps loaded once per process (see
+#: :func:`_maps_loaded_once`) a run's setup is small, but a chunk should still be big
+#: enough that validation, not handing the chunk over, dominates.
 DEFAULT_MIN_CHUNK_BYTES = 128 * 1024
 #: With ``jobs`` workers, aim for this many chunks per worker so uneven chunks even out.
 CHUNKS_PER_WORKER = 4
@@ -349,7 +351,7 @@ def validate_chunk(text: str) -> ChunkOutcome:
 
     ack_out = io.StringIO()
     json_out = io.StringIO()
-    with _pyx12_log() as log:
+    with _pyx12_log() as log, _maps_loaded_once():
         try:
             accepted = pyx12.x12n_document.x12n_document(
                 pyx12.params.params(), io.StringIO(text), ack_out, None, None, json_out, callback=on_segment
@@ -507,6 +509,60 @@ class _LogWatch(logging.Handler):
             self.json_failure = reason
         elif message == "callback failed":
             self.callback_failed = True
+
+
+# pyx12 parses its XML map (about 0.2 s for the 837P guide) and its map index on every
+# x12n_document call, and this module calls it once per interchange or chunk: a file of 300
+# small interchanges spent ~100 s loading maps against pyx12's own 2.4 s for the whole file
+# (issue 12). A loaded map is only read while validating (the walker keeps its counts
+# outside the map), so one per (map file, map folder) serves every run in the process.
+_map_lock = threading.Lock()
+_map_users = 0
+_pyx12_loaders: tuple = ()
+
+
+@cache
+def _loaded_map(map_file: str, map_path: str | None):
+    load, _index = _pyx12_loaders
+    return load(map_file, pyx12.params.params(), map_path)
+
+
+@cache
+def _loaded_index(map_path: str | None):
+    _load, index = _pyx12_loaders
+    return index(map_path)
+
+
+def _load_map_once(map_file: str, param, map_path: str | None = None):
+    # Every run here passes pyx12's default params, so the first load's params serve all.
+    return _loaded_map(map_file, map_path)
+
+
+def _index_once(base_path: str | None = None):
+    return _loaded_index(base_path)
+
+
+@contextmanager
+def _maps_loaded_once() -> Iterator[None]:
+    """While pyx12 runs here, its map loaders answer from a per-process cache.
+
+    The loaders are swapped only for the duration (and put back when the last concurrent
+    run ends), so other code in the process that uses pyx12 directly sees pyx12 as it is.
+    """
+    global _map_users, _pyx12_loaders
+    with _map_lock:
+        if _map_users == 0:
+            _pyx12_loaders = (pyx12.map_if.load_map_file, pyx12.map_index.map_index)
+            pyx12.map_if.load_map_file = _load_map_once
+            pyx12.map_index.map_index = _index_once
+        _map_users += 1
+    try:
+        yield
+    finally:
+        with _map_lock:
+            _map_users -= 1
+            if _map_users == 0:
+                pyx12.map_if.load_map_file, pyx12.map_index.map_index = _pyx12_loaders
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -368,3 +369,51 @@ def test_public_835_with_errors_and_no_999():
     located = [(i.segment, i.element, i.code) for i in result.issues]
     assert located == [(4, "BPR16", "IK4-8"), (10, None, "IK3-3")]
     assert result.ack_999 is None and "failed to build the 999" in result.notes[0]
+
+
+# -- pyx12's maps are loaded once per process (issue 12) ----------------------------------------
+def many_interchanges(count: int, *, bad_every: int = 3) -> bytes:
+    """``count`` interchanges of one transaction each, every ``bad_every``-th with a wrong SE01."""
+    parts = []
+    for n in range(1, count + 1):
+        tx = transaction(se01=22) if n % bad_every == 0 else transaction()
+        parts.append(x12(interchange(tx, isa13=f"{n:09d}", gs06=str(n))))
+    return b"".join(parts)
+
+
+@pytest.mark.slow
+def test_each_pyx12_map_is_loaded_once_for_many_interchanges(monkeypatch):
+    import pyx12.map_if
+    import pyx12.map_index
+
+    from edi_rehab import validate
+
+    original_load, original_index = pyx12.map_if.load_map_file, pyx12.map_index.map_index
+    loads: list[str] = []
+
+    def counting_load(map_file, param, map_path=None):
+        loads.append(map_file)
+        return original_load(map_file, param, map_path)
+
+    monkeypatch.setattr(pyx12.map_if, "load_map_file", counting_load)
+    validate._loaded_map.cache_clear()
+    validate._loaded_index.cache_clear()
+    data = many_interchanges(4, bad_every=2)
+    cached = validate_bytes(data)
+    assert sorted(set(loads)) == sorted(loads)  # the control map and the 837P map, once each
+    assert cached.interchange_count == 4 and cached.chunk_count == 4
+    # pyx12 is itself again outside our runs.
+    assert pyx12.map_if.load_map_file is counting_load and pyx12.map_index.map_index is original_index
+
+    # The same answers as pyx12 loading its maps afresh for every interchange.
+    @contextmanager
+    def fresh_maps():
+        yield
+
+    monkeypatch.setattr(validate, "_maps_loaded_once", fresh_maps)
+    fresh = validate_bytes(data)
+    assert cached.to_json() == fresh.to_json()
+    # pyx12 numbers each 999's envelope from the clock and at random: compare what is inside.
+    assert [ack_body(ack.text) for ack in cached.acks] == [ack_body(ack.text) for ack in fresh.acks]
+    # Every third interchange has a wrong SE01, so the comparison covers findings too.
+    assert cached.status is ValidationStatus.INVALID and len({issue.segment for issue in cached.issues}) >= 2
