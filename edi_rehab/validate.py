@@ -343,18 +343,15 @@ def validate_chunk(text: str) -> ChunkOutcome:
         if seg_id in header_lines:
             header_lines[seg_id].append(line)
         if seg_id in _ENVELOPE_IDS and getattr(node, "id", None) == seg_id:
-            _ok, errors = node.is_valid_errors(seg)
-            for error in errors:
-                envelope_issues.append(
-                    _element_issue(line, seg_id, error.refdes, error.err_cde, error.err_str, error.err_val)
-                )
+            for refdes, code, text, value in _envelope_errors(node, seg):
+                envelope_issues.append(_element_issue(line, seg_id, refdes, code, text, value))
 
     ack_out = io.StringIO()
     json_out = io.StringIO()
     with _pyx12_log() as log, _maps_loaded_once():
         try:
             accepted = pyx12.x12n_document.x12n_document(
-                pyx12.params.params(), io.StringIO(text), ack_out, None, None, json_out, callback=on_segment
+                _default_params(), io.StringIO(text), ack_out, None, None, json_out, callback=on_segment
             )
         except pyx12.errors.EngineError as error:
             return _failed(f"pyx12 could not validate the interchange: {_first_clause(error)}")
@@ -383,6 +380,32 @@ def validate_chunk(text: str) -> ChunkOutcome:
             ack_problem = "pyx12 wrote an incomplete 999"
         ack = None
     return ChunkOutcome(bool(accepted), tuple(issues), ack, ack_problem)
+
+
+def _envelope_errors(node, seg) -> tuple[tuple, ...]:
+    """``(refdes, code, text, value)`` of each element error pyx12's map node finds in an
+    envelope segment, remembered on the node by the segment's text.
+
+    A file of many small interchanges repeats most envelope segments (GS, ST, SE, GE with
+    the same numbers), and re-checking each was about a twentieth of validate's time. The
+    check depends only on the node and the values, and the memo lives and dies with the
+    node (loaded once per process, or afresh for every run).
+    """
+    memo = getattr(node, "_edi_rehab_envelope_errors", None)
+    if memo is None:
+        memo = {}
+        try:
+            node._edi_rehab_envelope_errors = memo
+        except AttributeError:  # a node that takes no attributes: check every time
+            pass
+    key = seg.format()
+    found = memo.get(key)
+    if found is None:
+        _ok, errors = node.is_valid_errors(seg)
+        found = tuple((error.refdes, error.err_cde, error.err_str, error.err_val) for error in errors)
+        if len(memo) < 4096:  # interchange control numbers differ in every ISA: bound the memo
+            memo[key] = found
+    return found
 
 
 def _failed(reason: str) -> ChunkOutcome:
@@ -522,9 +545,16 @@ _pyx12_loaders: tuple = ()
 
 
 @cache
+def _default_params() -> pyx12.params.ParamsBase:
+    # pyx12 reads its defaults (and looks for config files on disk) for every params();
+    # they are only read during a run, so one serves the process.
+    return pyx12.params.params()
+
+
+@cache
 def _loaded_map(map_file: str, map_path: str | None):
     load, _index = _pyx12_loaders
-    return load(map_file, pyx12.params.params(), map_path)
+    return load(map_file, _default_params(), map_path)
 
 
 @cache
