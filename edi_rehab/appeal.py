@@ -659,7 +659,7 @@ def _letter(
                 str(row.units_billed) if row.units_billed is not None else "-",
                 _money(row.charge),
                 _money(row.paid),
-                " ".join(a.label for a in row.adjustments if a.category not in ("contractual", "patient-responsibility")) or row.assessment.reason,
+                " ".join(a.label for a in row.adjustments if a.is_denial) or row.assessment.reason,
                 row.action,
             )
         )
@@ -672,10 +672,12 @@ def _letter(
         if row.service_date:
             title += f" on {row.service_date}"
         blocks.append(Block("h2", title))
-        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments]
+        # Only what took money: the contract write-off (CO-45), the patient's share (PR-2)
+        # and amounts given back are not reasons for a denial.
+        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments if x.is_denial]
         reasons += [f"Remark {r.code}: {r.to_json()['text']}" for r in row.remarks]
         blocks.append(Block("h3", "Why the payer denied it"))
-        blocks.append(Block("ul", items=tuple(reasons) or ("The remittance gives no adjustment code.",)))
+        blocks.append(Block("ul", items=tuple(reasons) or ("No adjustment code on the remittance explains the reduction.",)))
         blocks.append(Block("h3", "Cause"))
         blocks.append(Block("p", _sentence(a.cause) or "Not determined from the codes."))
         if a.findings and record is not None:

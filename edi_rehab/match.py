@@ -31,7 +31,9 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
 
 4. **Category.** Each CAS reason and remark has a category in ``maps/carc.xml`` and
    ``maps/rarc.xml``. A line is *denied* when an adjustment other than contract or patient
-   share (or an unexplained gap between allowed and paid) lowered its payment. When a line
+   share (or an unexplained gap between allowed and paid) lowered its payment; a negative
+   CAS amount (an earlier adjustment given back, a secondary payer's credit) lowers nothing
+   and is never a denial. When a line
    carries several denial reasons, :data:`CATEGORY_PRECEDENCE` picks the one that explains
    the denial: first what makes every other reason moot (filed late, not covered, already
    paid, not authorized), then the coding causes a correction fixes (NCCI pairs, then
@@ -235,7 +237,7 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("benefit-limit 119 without KX, GA on the line", "bill-patient", "the ABN makes the patient liable"),
     ("benefit-limit 119 without KX", "corrected-claim", "add KX when the record supports medical necessity"),
     ("benefit-limit with KX, or another limit", "appeal", "medical necessity above the threshold"),
-    ("medical-necessity with GA (PR)", "bill-patient", ""),
+    ("medical-necessity with GA or M38 (PR), unless M39", "bill-patient", "M38: the payer saw a valid ABN; M39: it found the ABN invalid"),
     ("medical-necessity with GZ", "write-off", "no ABN was obtained"),
     ("medical-necessity", "appeal", ""),
     ("authorization, no REF*G1 on the claim", "corrected-claim", "add the authorization number"),
@@ -731,6 +733,13 @@ class DecodedAdjustment:
     def label(self) -> str:
         return f"{self.group}-{self.carc}"
 
+    @property
+    def is_denial(self) -> bool:
+        """True when this adjustment took money for a reason other than the contract or the
+        patient's share. A negative amount gives money back (an earlier adjustment reversed,
+        a secondary payer's credit), so it never denies anything."""
+        return self.category not in NON_DENIAL and self.amount is not None and self.amount > 0
+
     def to_json(self) -> dict:
         text = self.text if self.level == "line" else f"{self.text} (claim level)"
         return {"group": self.group, "carc": self.carc, "amount": _money(self.amount), "text": text}
@@ -933,7 +942,7 @@ def _categorise(
     balance the row's own amounts (the line's CAS for an SVC)."""
     if payment.is_reversal:
         return "reversal", False, "CLP02-22"
-    denials = [a for a in adjustments if a.category not in NON_DENIAL and _nonzero(a.amount)]
+    denials = [a for a in adjustments if a.is_denial]
     if denials:
         best = min(denials, key=lambda a: _RANK.get(a.category, _RANK["other"]))
         category, reason = best.category, best.label
@@ -1103,7 +1112,7 @@ def assess(
     record = match.record
     indexes = match.indexes
     mods = _line_mods(match, service)
-    groups = {a.group for a in adjustments if a.category not in NON_DENIAL}
+    groups = {a.group for a in adjustments if a.is_denial}
     explaining = _explaining(record, indexes, category)
     codes = [f.code for f in explaining]
     facts: dict[str, object] = {}
@@ -1137,8 +1146,11 @@ def assess(
             cause += f"; check finds {', '.join(dict.fromkeys(codes))}"
         return done("new-claim", cause, "correct the claim and send it as a new claim (frequency 1)", ACTION_RULES[1][2])
 
-    if groups == {"PR"} and mods & {"GA", "GY"} and category not in ("benefit-limit", "units"):
-        notice = "an ABN (GA) is on file" if "GA" in mods else "the service is statutorily excluded (GY)"
+    # A signed advance notice (GA on the line, or the payer's M38) makes the patient liable,
+    # unless the payer found the notice invalid (M39).
+    abn = ("GA" in mods or "M38" in remark_codes) and "M39" not in remark_codes
+    if groups == {"PR"} and (abn or "GY" in mods) and category not in ("benefit-limit", "units"):
+        notice = "an advance notice (ABN) signed by the patient is on file" if abn else "the service is statutorily excluded (GY)"
         return done("bill-patient", f"the payer assigned the amount to the patient: {notice}", "bill the patient", "PR with GA or GY")
     if category == "ncci-bundling":
         return _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure)
@@ -1169,9 +1181,9 @@ def assess(
     if category == "units":
         return _assess_units(ctx, record, indexes, service, explaining, codes, corrections, facts, paid, done, procedure, remark_codes)
     if category == "benefit-limit":
-        carcs = {a.carc for a in adjustments if a.category == "benefit-limit"}
+        carcs = {a.carc for a in adjustments if a.category == "benefit-limit" and a.is_denial}
         if "119" in carcs:
-            if "GA" in mods:
+            if abn:
                 return done("bill-patient", "the benefit maximum was reached and an ABN (GA) is on file", "bill the patient under the ABN", ACTION_RULES[15][2])
             if "KX" not in mods:
                 codes.append(MISSING_KX)
@@ -1191,10 +1203,17 @@ def assess(
             return done("bill-patient", "the plan's benefit limit for the period was reached", "bill the patient (or the secondary payer)", "the payer assigned the amount to the patient")
         return done("appeal", "the plan's benefit limit for the period was applied", "send the documentation of medical necessity", ACTION_RULES[17][2])
     if category == "medical-necessity":
-        if "GA" in mods and "PR" in groups:
+        if abn and "PR" in groups:
             return done("bill-patient", "not covered as medically necessary; an ABN (GA) is on file", "bill the patient under the ABN", "")
         if "GZ" in mods:
             return done("write-off", "not covered as medically necessary and no ABN was obtained (GZ)", "", ACTION_RULES[19][2])
+        if "M39" in remark_codes:
+            return done(
+                "appeal",
+                "the payer found the service not medically necessary and the advance notice (ABN) invalid, so the patient cannot be billed",
+                "send the plan of care, evaluation and treatment notes; do not bill the patient under the ABN",
+                "",
+            )
         return done("appeal", "the payer found the service not medically necessary", "send the plan of care, evaluation and treatment notes", "")
     if category == "authorization":
         if record is not None and not _has_ref(record, b"G1"):
@@ -1558,7 +1577,7 @@ class MatchResult:
             "denied_lines": len(denied),
             # what the denial reasons took (contract write-offs and patient shares left out)
             "denied_amount": str(
-                sum((a.amount or _ZERO for r in denied for a in r.adjustments if a.category not in NON_DENIAL), _ZERO)
+                sum((a.amount for r in denied for a in r.adjustments if a.is_denial), _ZERO)  # type: ignore[misc]
             ),
             "matched_claims": len(self.history),
             "unmatched_claims": len(self.unmatched_claims),
@@ -1616,11 +1635,11 @@ def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPa
         result.add(MatchRow(file, remit.position(clp.index), remit, clp, None, match, tuple(claim_adjustments), tuple(claim_remarks), assessment))
         return
     placed = match_lines(record, clp.services) if record else [("unmatched", ())] * len(clp.services)
-    claim_denials = [a for a in claim_adjustments if a.category not in NON_DENIAL and _nonzero(a.amount)]
+    claim_denials = [a for a in claim_adjustments if a.is_denial]
     for svc, (method, indexes) in zip(clp.services, placed):
         match = LineMatch(method, record, indexes, claim_method)
         adjustments = _decode_adjustments(codes, svc.adjustments, "line", unknown)
-        if claim_denials and not any(a.category not in NON_DENIAL for a in adjustments) and (svc.paid or _ZERO) < (svc.charge or _ZERO):
+        if claim_denials and not any(a.is_denial for a in adjustments) and (svc.paid or _ZERO) < (svc.charge or _ZERO):
             adjustments += claim_denials
         remarks = _decode_remarks(codes, svc.remarks, "line", unknown) + claim_remarks
         assessment = assess(clp, svc, match, adjustments, remarks, ctx)

@@ -185,6 +185,17 @@ def test_appeal_letter_for_a_denial_billed_correctly():
     assert "Chapter 5, §20.2" in letter
 
 
+def test_contract_write_off_and_patient_share_are_not_listed_as_denial_reasons():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    cas = [("CO", "45", "10"), ("PR", "2", "3"), ("CO", "151", "48")]
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=cas, ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    letter = packet.letter_markdown
+    assert "CO-151" in letter
+    assert "CO-45" not in letter and "PR-2" not in letter
+
+
 def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
     claims = claim_file([C("OTHER", [L("97110")])])
     remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])

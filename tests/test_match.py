@@ -245,6 +245,11 @@ CATEGORY_CASES = [
     ("unknown-codes", ("GP",), [("CO", "ZZ9", "50")], ("XQ999",), (), "other", "appeal"),
     ("statutory-exclusion-gy", ("GP", "GY"), [("PR", "96", "50")], (), (), "other", "bill-patient"),
     ("sequestration-is-contractual", ("GP",), [("CO", "45", "20"), ("PR", "2", "6"), ("CO", "253", "0.48")], (), (), "paid", "bill-patient"),
+    ("order-not-current-176", ("GP",), [("CO", "176", "50")], (), (), "medical-necessity", "appeal"),
+    ("documentation-incomplete-251", ("GP",), [("CO", "251", "50")], (), (), "medical-necessity", "appeal"),
+    ("abn-on-file-by-remark-m38", ("GP",), [("PR", "50", "50")], ("M38",), (), "medical-necessity", "bill-patient"),
+    ("abn-found-invalid-m39", ("GP", "GA"), [("PR", "50", "50")], ("M39",), (), "medical-necessity", "appeal"),
+    ("paid-above-charge-94", ("GP",), [("CO", "45", "20"), ("CO", "94", "-2")], (), (), "paid", "none"),
 ]
 
 
@@ -410,6 +415,46 @@ def test_unbalanced_remittance_is_reported_and_matching_goes_on():
     assert (line.expected, line.found) == (Decimal("24"), Decimal("30"))
     assert result.summary()["balance_problems"][0]["message"]
     assert any("unbalanced" in text for text in render_text(result))
+
+
+def test_negative_cas_amounts_are_not_denials():
+    # A secondary payer's remittance: the prior payer's share (OA-23), a bundling reduction
+    # of the first adjudication given back (CO-97, negative) and a payment above the charge
+    # (CO-94, negative). Money came back; nothing was denied.
+    claims = claim_file([C("PCN1", [L("97110")], cob=True)])
+    cas = [("OA", "23", "40"), ("CO", "97", "-5"), ("CO", "94", "-3")]
+    remit = remit_file([P("PCN1", [S("97110", cas=cas, ref6r="PCN1-1")], status="2")])
+    result = run(remit, claims)
+    (row,) = result.rows
+    assert row.paid == Decimal("18") and all(a.known for a in row.adjustments)
+    assert (row.category, row.action, row.denied) == ("paid", "none", False)
+    assert result.summary()["denied_lines"] == 0 and result.balance == []
+    from datetime import date
+
+    from edi_rehab.appeal import build_packets
+    from matchkit import MAPS
+
+    assert build_packets(result, MAPS, today=date(2026, 3, 2)).packets == ()
+
+
+def test_a_negative_claim_level_cas_is_not_spread_over_the_lines_as_a_denial():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "2", "10")], ref6r="PCN1-1")], status="2", cas=[("CO", "97", "-4")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("paid", "bill-patient")
+
+
+def test_plb_reference_is_the_second_component_only():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    data = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")])], plb=[("WO", "-3"), ("L6", "1.25")])
+    data = data.replace(b"WO:REF1", b"WO:ADJ77:5")
+    result = run(data, claims)
+    ((_, remit),) = result.remittances
+    assert [(p.reason, p.reference, p.amount) for p in remit.provider_adjustments] == [
+        ("WO", "ADJ77", Decimal("-3")),
+        ("L6", "REF1", Decimal("1.25")),
+    ]
+    assert result.balance == []
 
 
 def test_plb_is_part_of_the_transaction_balance():
