@@ -106,6 +106,11 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "the filing limit in the provider agreement. The first submission was timely, as the acceptance reports show.",
     ),
     "other": (),
+    "coding": (
+        "The code billed must be the one the payer recognises for the service furnished; Medicare pays unattended "
+        "electrical stimulation as HCPCS G0283, not CPT 97014.",
+    ),
+    "enrollment": ("The provider's enrollment with the payer, effective on the date of service.",),
     "unprocessable": (
         "A claim returned as unprocessable (RARC MA130) carries no appeal rights; it is corrected and submitted as a "
         "new claim.",
@@ -165,6 +170,15 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "Correspondence showing earlier submissions",
     ),
     "other": ("Everything the remark codes ask for", "The complete claim with the corrected data"),
+    "coding": (
+        "The treatment note showing the service furnished",
+        "The code the payer pays for that service, from its fee schedule or coding policy, and the practice's charge for it",
+        "For a diagnosis edit: the diagnosis codes and the patient's date of birth and sex as recorded",
+    ),
+    "enrollment": (
+        "The rendering and billing provider's enrollment record with the payer (Medicare: PECOS), with its effective dates",
+        "The credentialing or contract approval letter, when the payer credentials providers",
+    ),
     "unprocessable": ("The corrected claim, sent as a new claim (frequency 1)", "What the remark codes say was missing or invalid"),
 }
 

@@ -39,12 +39,15 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    paid, not authorized), then the coding causes a correction fixes (NCCI pairs, then
    modifiers, then units), then coverage causes that need an appeal (benefit limits,
    necessity), then ``other``. A generic reason (CARC 16, 96 ...) takes its category from
-   its remark codes (16 + N822 is ``modifier``). A reversal (CLP02 = 22) is ``reversal``
-   whatever its codes.
+   its remark codes (16 + N822 is ``modifier``, 96 + N657 is ``coding``). A reversal
+   (CLP02 = 22) is ``reversal`` whatever its codes.
 5. **Cause and action** follow the cause, not the group code: see :func:`assess` and the
    table in :data:`ACTION_RULES`. The check findings on the matched line that fit the
-   category are listed (for example CO-236/N20 with N301); a CARC 119 on a line without
-   KX is explained by match itself as :data:`MISSING_KX` (``R501``).
+   category are listed (for example CO-236/N20 with N301, CO-96/N657 on 97014 with C403);
+   a CARC 119 on a line without KX is explained by match itself as :data:`MISSING_KX`
+   (``R501``). A ``coding`` denial is rebilled with the right code (a person sets its
+   charge); an ``enrollment`` denial (CARC 8, 147, 170, 185, B7, RARC N95) asks for
+   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed.
 6. **Balance** (:func:`balance_problems`): line ``SVC02 - sum(CAS) = SVC03``, claim
    ``CLP03 - sum(CAS) = CLP04``, transaction ``BPR02 = sum(CLP04) - sum(PLB)``. Problems are
    reported; matching goes on.
@@ -134,20 +137,26 @@ CATEGORIES = (
     "patient-responsibility",
     "contractual",
     "reversal",
+    "coding",
+    "enrollment",
     "paid",
     "other",
 )
 
 #: Denial categories, the one explaining a line first. Why this order: a late, uncovered,
-#: already-paid or unauthorised service makes every coding question moot; among coding
-#: causes the most specific (an NCCI pair) explains the less specific (a modifier), and a
-#: modifier problem explains a unit reduction less often than the reverse is true; limits
-#: and necessity are judged on coverage; ``other`` is what no table knows.
+#: already-paid or unauthorised service, or one from a provider the payer has not enrolled
+#: for it, makes every coding question moot; among coding causes a wrong code comes first
+#: (the corrected code changes every pair, modifier and unit question), then the most
+#: specific (an NCCI pair) explains the less specific (a modifier), and a modifier problem
+#: explains a unit reduction less often than the reverse is true; limits and necessity are
+#: judged on coverage; ``other`` is what no table knows.
 CATEGORY_PRECEDENCE = (
     "timely-filing",
     "eligibility",
+    "enrollment",
     "duplicate",
     "authorization",
+    "coding",
     "ncci-bundling",
     "modifier",
     "units",
@@ -159,7 +168,9 @@ _RANK = {c: i for i, c in enumerate(CATEGORY_PRECEDENCE)}
 #: Adjustments that are not denials: the contract write-off and the patient's share.
 NON_DENIAL = frozenset({"contractual", "patient-responsibility"})
 
-ACTIONS = ("corrected-claim", "new-claim", "reopening", "appeal", "bill-patient", "write-off", "none")
+#: ``fix-enrollment``: nothing to send yet; the provider's enrollment or credentialing with
+#: the payer is fixed first, then the line is billed again.
+ACTIONS = ("corrected-claim", "new-claim", "reopening", "appeal", "bill-patient", "write-off", "none", "fix-enrollment")
 METHODS = ("line-control", "fallback", "unmatched", "claim")
 #: The shortest CLM01 a prefixed CLP01 may be matched to: a short id such as "7" would end
 #: too many unrelated CLP01s.
@@ -175,6 +186,7 @@ EXPLAINING_RULES: Mapping[str, tuple[str, ...]] = {
     "benefit-limit": ("R501",),
     "other": ("M201", "M202", "M203", "M207", "X002", "C401", "C402", "C405", "C406", "U107", "U111", "U112"),
     "medical-necessity": ("U106",),
+    "coding": ("C403", "C404", "C406"),
 }
 
 #: Match's own explanation: CARC 119 (benefit maximum) on a line billed without KX.
@@ -251,7 +263,16 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("other, with an explaining finding", "corrected-claim", ""),
     ("other", "appeal", ""),
     ("any appeal with N211 (no appeal rights)", "write-off", ""),
+    ("coding, a code the payer replaces (C403: 97014 to G0283)", "corrected-claim", "rebill with the payer's code for the service; a person sets its charge"),
+    ("coding, diagnosis against age or sex (CARC 9, 10)", "corrected-claim", "correct the diagnosis or the patient's date of birth or sex"),
+    ("coding, another code asked for (N657 ...)", "corrected-claim", "rebill with the code the payer's policy names"),
+    ("enrollment or credentialing (CARC 8, 147, 170, 185, B7; RARC N95)", "fix-enrollment", "fix the enrollment, then rebill"),
 )
+
+
+def _why(label: str) -> str:
+    """The reason of the :data:`ACTION_RULES` row whose label starts with ``label``."""
+    return next(row[2] for row in ACTION_RULES if row[0].startswith(label))
 
 _DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
 _ZERO = Decimal(0)
@@ -1152,6 +1173,18 @@ def assess(
     if groups == {"PR"} and (abn or "GY" in mods) and category not in ("benefit-limit", "units"):
         notice = "an advance notice (ABN) signed by the patient is on file" if abn else "the service is statutorily excluded (GY)"
         return done("bill-patient", f"the payer assigned the amount to the patient: {notice}", "bill the patient", "PR with GA or GY")
+    if category == "coding":
+        return _assess_coding(ctx, record, indexes, adjustments, explaining, codes, corrections, facts, profile, done, procedure)
+    if category == "enrollment":
+        if record is not None and indexes:
+            npi, taxonomy = record.claim.line_rendering(record.claim.lines[indexes[0]])
+            facts.update(rendering_npi=npi, rendering_taxonomy=taxonomy)
+        return done(
+            "fix-enrollment",
+            "the payer's enrollment, credentialing or contract record for the provider does not cover this service on the date of service",
+            "fix the rendering and billing provider's enrollment or credentialing with the payer (Medicare: PECOS), then rebill the line",
+            _why("enrollment or credentialing"),
+        )
     if category == "ncci-bundling":
         return _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure)
     if category == "modifier":
@@ -1286,6 +1319,47 @@ def _same_code_same_date(record: ClaimRecord, index: int) -> bool:
     line = lines[index]
     key = (line.procedure.strip().upper(), _dates_of(line)[0])
     return sum(1 for other in lines if (other.procedure.strip().upper(), _dates_of(other)[0]) == key) > 1
+
+
+def _assess_coding(ctx, record, indexes, adjustments, explaining, codes, corrections, facts, profile, done, procedure):
+    """A code the payer does not pay for the service (97014 to Medicare: G0283), or a
+    diagnosis that does not fit the patient. The action is a corrected claim the biller
+    finishes: the new code's charge is the practice's to set, so nothing is built on a guess."""
+    carcs = {a.carc for a in adjustments if a.is_denial}
+    index = indexes[0] if record is not None and indexes else None
+    where = f"line {record.lx(index)}" if index is not None else "the line"  # type: ignore[union-attr]
+    c403 = [f for f in explaining if f.code == "C403"]
+    info = ctx.maps.code(procedure) if procedure else None
+    replacement = (c403[0].details or {}).get("replacement") if c403 else None
+    if replacement is None and info is not None and info.medicare_replacement and profile is not None and profile.wants_g0283:
+        # check's C403 was not run (ignored in the config): the maps say the same
+        replacement = info.medicare_replacement
+        codes.append("C403")
+    if replacement:
+        facts.update(billed_code=procedure, payer_code=replacement)
+        corrections.append(Correction(f"{where}: bill {replacement} in place of {procedure}, with the practice's charge for {replacement}", index, rule="C403"))
+        return done(
+            "corrected-claim",
+            f"{procedure} is not the code this payer pays for the service; it pays the same service as {replacement}",
+            f"rebill {where} with {replacement} in place of {procedure} (the same service; set the charge for {replacement})",
+            _why("coding, a code the payer replaces"),
+        )
+    if carcs & {"9", "10"}:
+        what = " or ".join(w for c, w in (("9", "age"), ("10", "sex")) if c in carcs)
+        return done(
+            "corrected-claim",
+            f"the payer found a diagnosis on the claim that does not fit the patient's {what} as reported",
+            "check the diagnosis codes and the patient's date of birth and sex against the record, correct whichever is wrong and rebill",
+            _why("coding, diagnosis"),
+        )
+    if explaining:
+        return done("corrected-claim", "; ".join(dict.fromkeys(f.message for f in explaining)), "correct the code the findings name and rebill", _why("coding, another code"))
+    return done(
+        "corrected-claim",
+        f"the payer asks for a different code for the service billed as {procedure or 'this line'}",
+        "check the code against the record and the payer's coding policy, and rebill with the code it names",
+        _why("coding, another code"),
+    )
 
 
 def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure):

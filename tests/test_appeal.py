@@ -196,6 +196,28 @@ def test_contract_write_off_and_patient_share_are_not_listed_as_denial_reasons()
     assert "CO-45" not in letter and "PR-2" not in letter
 
 
+def test_97014_to_medicare_letter_asks_for_g0283_and_never_says_billed_correctly():
+    claims = claim_file([C("PCN1", [L("97014", charge="30"), L("97110")])])
+    remit = remit_file(
+        [P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1"), S("97110", cas=PAID, ref6r="PCN1-2")])]
+    )
+    (packet,) = packets_for(remit, claims).packets
+    letter = packet.letter_markdown
+    assert packet.actions == ("corrected-claim",) and packet.lines == (1,)
+    assert "billed correctly" not in letter and "reconsider" not in letter
+    assert "rebill line 1 with G0283 in place of 97014" in letter.replace("\\", "")
+    # the charge for G0283 is the practice's to set, so no claim is built on a guess
+    assert packet.replacement is None and any("G0283" in note for note in packet.notes)
+
+
+def test_enrollment_denials_send_nothing_until_the_enrollment_is_fixed():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "185", "50")], ref6r="PCN1-1")])])
+    packets = packets_for(remit, claims)
+    assert packets.packets == ()
+    assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["fix-enrollment"]}]
+
+
 def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
     claims = claim_file([C("OTHER", [L("97110")])])
     remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])

@@ -250,6 +250,11 @@ CATEGORY_CASES = [
     ("abn-on-file-by-remark-m38", ("GP",), [("PR", "50", "50")], ("M38",), (), "medical-necessity", "bill-patient"),
     ("abn-found-invalid-m39", ("GP", "GA"), [("PR", "50", "50")], ("M39",), (), "medical-necessity", "appeal"),
     ("paid-above-charge-94", ("GP",), [("CO", "45", "20"), ("CO", "94", "-2")], (), (), "paid", "none"),
+    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "corrected-claim"),
+    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "corrected-claim"),
+    ("enrollment-rendering-185", ("GP",), [("CO", "185", "50")], (), (), "enrollment", "fix-enrollment"),
+    ("enrollment-provider-type-8", ("GP",), [("CO", "8", "50")], (), (), "enrollment", "fix-enrollment"),
+    ("enrollment-by-remark-n95", ("GP",), [("CO", "16", "50")], ("N95",), (), "enrollment", "fix-enrollment"),
 ]
 
 
@@ -281,6 +286,9 @@ def test_every_category_and_action_is_reachable():
         ([("CO", "151", "20"), ("CO", "4", "30")], (), "modifier"),
         ([("PR", "119", "20"), ("CO", "151", "30")], (), "units"),
         ([("CO", "16", "50")], ("N211", "N20"), "ncci-bundling"),
+        ([("CO", "B7", "20"), ("CO", "97", "30")], (), "enrollment"),
+        ([("CO", "96", "20"), ("CO", "4", "30")], ("N657",), "modifier"),
+        ([("CO", "10", "20"), ("CO", "4", "30")], (), "coding"),
     ],
 )
 def test_precedence_picks_the_adjustment_that_explains_the_denial(cas, remarks, category):
@@ -364,6 +372,35 @@ def test_pr119_without_kx_is_a_missing_kx_not_a_bill_to_the_patient():
     assert row.assessment.findings == (MISSING_KX,)
     assert row.action == "corrected-claim" and "KX" in row.assessment.cause
     assert row.assessment.corrections[0].modifiers == ("59", "GP", "KX")
+
+
+def test_97014_denied_by_medicare_with_n657_is_rebilled_as_g0283():
+    claims = claim_file([C("PCN1", [L("97014", charge="30")])])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action, row.assessment.reason) == ("coding", "corrected-claim", "CO-96/N657")
+    assert row.assessment.findings == ("C403",)
+    assert "G0283" in row.assessment.cause and row.assessment.fix.startswith("rebill line 1 with G0283 in place of 97014")
+    assert row.assessment.facts["payer_code"] == "G0283"
+    # the new code's charge is the practice's to set: nothing is changed on a guess
+    assert [c.ready for c in row.assessment.corrections] == [False]
+
+
+def test_97014_coding_denial_still_names_g0283_when_check_ignores_c403():
+    from edi_rehab.config import parse_config
+
+    claims = claim_file([C("PCN1", [L("97014", charge="30")])])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims, config=parse_config('ignore = ["C403"]\n', "c.toml")).rows
+    assert row.action == "corrected-claim" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
+
+
+def test_97014_coding_denial_by_a_commercial_payer_names_no_medicare_code():
+    claims = claim_file([C("PCN1", [L("97014", charge="30")], filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL")])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("coding", "corrected-claim")
+    assert "G0283" not in row.assessment.fix and "payer's coding policy" in row.assessment.fix
 
 
 def test_ma130_means_a_new_claim_with_the_fix():
