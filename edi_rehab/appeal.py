@@ -111,6 +111,11 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "electrical stimulation as HCPCS G0283, not CPT 97014.",
     ),
     "enrollment": ("The provider's enrollment with the payer, effective on the date of service.",),
+    # a CARC 119 from a payer without Medicare's therapy threshold: KX means nothing there
+    "visit-limit": (
+        "The plan's benefit terms for outpatient therapy visits in the period, and its process for approving "
+        "visits above the limit when the record shows they are medically necessary.",
+    ),
     "unprocessable": (
         "A claim returned as unprocessable (RARC MA130) carries no appeal rights; it is corrected and submitted as a "
         "new claim.",
@@ -174,6 +179,11 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "The treatment note showing the service furnished",
         "The code the payer pays for that service, from its fee schedule or coding policy, and the practice's charge for it",
         "For a diagnosis edit: the diagnosis codes and the patient's date of birth and sex as recorded",
+    ),
+    "visit-limit": (
+        "The visits used in the plan year, and the limit the plan's benefit documents set",
+        "Documentation of medical necessity for the further visits: progress report, objective measures, goals",
+        "The plan's request form for additional visits, when it has one",
     ),
     "enrollment": (
         "The rendering and billing provider's enrollment record with the payer (Medicare: PECOS), with its effective dates",
@@ -555,10 +565,18 @@ def _line_label(row: MatchRow) -> str:
     return f"line {lines}" if lines else "the claim"
 
 
+def _topic(row: MatchRow) -> str:
+    """The key into :data:`SUPPORT` and :data:`CHECKLISTS` for a row."""
+    if any(r.code == "MA130" for r in row.remarks):
+        return "unprocessable"
+    if row.category == "benefit-limit" and row.assessment.facts.get("limit") == "visit":
+        return "visit-limit"
+    return row.category
+
+
 def _support(row: MatchRow) -> list[str]:
     a = row.assessment
-    key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else a.category
-    out = list(SUPPORT.get(key, ()))
+    out = list(SUPPORT.get(_topic(row), ()))
     facts = a.facts
     if a.category == "ncci-bundling" and "column1" in facts:
         out.insert(
@@ -714,7 +732,7 @@ def _letter(
 
     keys = []
     for row in open_rows:
-        key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else row.category
+        key = _topic(row)
         if key not in keys:
             keys.append(key)
     checklist = tuple(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))

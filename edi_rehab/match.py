@@ -45,7 +45,8 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    table in :data:`ACTION_RULES`. The check findings on the matched line that fit the
    category are listed (for example CO-236/N20 with N301, CO-96/N657 on 97014 with C403);
    a CARC 119 on a line without KX is explained by match itself as :data:`MISSING_KX`
-   (``R501``). A ``coding`` denial is rebilled with the right code (a person sets its
+   (``R501``), but only for a payer profile that uses the therapy threshold
+   (``therapy_threshold``); elsewhere a 119 is a visit limit. A ``coding`` denial is rebilled with the right code (a person sets its
    charge); an ``enrollment`` denial (CARC 8, 147, 170, 185, B7, RARC N95) asks for
    ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed.
 6. **Balance** (:func:`balance_problems`): line ``SVC02 - sum(CAS) = SVC03``, claim
@@ -198,7 +199,11 @@ MISSING_KX_DOC = """A line denied for CARC 119 (benefit maximum reached) was bil
 
 ## What it does
 `match` names R501 as the cause of a line adjudicated with CARC 119 (group PR or CO) whose
-837P line carries no KX modifier.
+837P line carries no KX modifier, when the claim's payer profile uses the therapy threshold
+(`therapy-threshold="true"` in `maps/payers.xml`: `medicare`, and a Medicare Advantage
+profile that extends it). For any other payer KX means nothing and a 119 is a visit or
+benefit limit: PR-119 is billed to the patient or the secondary payer, CO-119 is appealed
+for more visits with medical necessity or written off.
 
 ## Why is this bad?
 Medicare therapy services above the annual threshold (PT and SLP combined, OT separately)
@@ -223,7 +228,7 @@ def explanation_json() -> dict:
         "name": "benefit-limit-without-kx",
         "severity": "error",
         "scope": "remittance",
-        "summary": "a line denied for CARC 119 was billed without KX (match only)",
+        "summary": "a line denied for CARC 119 was billed without KX to a therapy-threshold payer (match only)",
         "fix": None,
         "source": "reference 4.2",
         "doc": MISSING_KX_DOC,
@@ -246,8 +251,8 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("units, minutes do not support the units", "corrected-claim / write-off", "correct when nothing was paid, else write off the excess"),
     ("units, SV103 MJ or minutes as units", "corrected-claim", ""),
     ("units, minutes support the units", "appeal", "Pub. 100-04 Ch. 5 §20.2 with the treatment minutes"),
-    ("benefit-limit 119 without KX, GA on the line", "bill-patient", "the ABN makes the patient liable"),
-    ("benefit-limit 119 without KX", "corrected-claim", "add KX when the record supports medical necessity"),
+    ("benefit-limit 119 without KX, GA on the line (therapy-threshold payer)", "bill-patient", "the ABN makes the patient liable"),
+    ("benefit-limit 119 without KX (therapy-threshold payer)", "corrected-claim", "add KX when the record supports medical necessity"),
     ("benefit-limit with KX, or another limit", "appeal", "medical necessity above the threshold"),
     ("medical-necessity with GA or M38 (PR), unless M39", "bill-patient", "M38: the payer saw a valid ABN; M39: it found the ABN invalid"),
     ("medical-necessity with GZ", "write-off", "no ABN was obtained"),
@@ -267,6 +272,8 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("coding, diagnosis against age or sex (CARC 9, 10)", "corrected-claim", "correct the diagnosis or the patient's date of birth or sex"),
     ("coding, another code asked for (N657 ...)", "corrected-claim", "rebill with the code the payer's policy names"),
     ("enrollment or credentialing (CARC 8, 147, 170, 185, B7; RARC N95)", "fix-enrollment", "fix the enrollment, then rebill"),
+    ("benefit-limit 119, payer without the therapy threshold, PR", "bill-patient", "a visit limit: the patient or the secondary payer pays"),
+    ("benefit-limit 119, payer without the therapy threshold", "appeal", "a visit-limit appeal with medical necessity, else a write-off"),
 )
 
 
@@ -1148,6 +1155,9 @@ def assess(
         )
 
     profile = _profile(record, ctx.maps)
+    if profile is None and row_payment.filing_indicator:
+        # no 837 claim: the 835's CLP06 (MB, MC ...) still names the kind of payer
+        profile = ctx.maps.profile_for(None, row_payment.filing_indicator)
     if "MA130" in remark_codes:
         fixable = [f for f in _explaining(record, indexes, "other") if f.code not in codes]
         codes.extend(f.code for f in fixable)
@@ -1215,7 +1225,24 @@ def assess(
         return _assess_units(ctx, record, indexes, service, explaining, codes, corrections, facts, paid, done, procedure, remark_codes)
     if category == "benefit-limit":
         carcs = {a.carc for a in adjustments if a.category == "benefit-limit" and a.is_denial}
+        if "119" in carcs and not (profile is not None and profile.therapy_threshold):
+            # KX means nothing to this payer: a 119 is a visit or benefit limit (N640, N130)
+            facts["limit"] = "visit"
+            if "PR" in groups:
+                return done(
+                    "bill-patient",
+                    "the plan's visit or benefit limit for the period was reached, and the payer assigned the amount to the patient",
+                    "bill the patient, or the secondary payer when there is one",
+                    _why("benefit-limit 119, payer without the therapy threshold, PR"),
+                )
+            return done(
+                "appeal",
+                "the plan's visit or benefit limit for the period was applied",
+                "ask the plan for more visits with the documentation of medical necessity; if the limit stands, write the amount off",
+                _why("benefit-limit 119, payer without the therapy threshold"),
+            )
         if "119" in carcs:
+            facts["limit"] = "therapy-threshold"
             if abn:
                 return done("bill-patient", "the benefit maximum was reached and an ABN (GA) is on file", "bill the patient under the ABN", ACTION_RULES[15][2])
             if "KX" not in mods:

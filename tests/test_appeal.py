@@ -218,6 +218,27 @@ def test_enrollment_denials_send_nothing_until_the_enrollment_is_fixed():
     assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["fix-enrollment"]}]
 
 
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
+
+
+def test_commercial_pr_119_visit_limit_is_billed_to_the_patient_not_appealed():
+    claims = claim_file([C("PCN1", [L("97110")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "119", "50")], remarks=("N130",), ref6r="PCN1-1")])], payer="SYNTHETIC COMMERCIAL PPO")
+    packets = packets_for(remit, claims)
+    assert packets.packets == ()
+    assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["bill-patient"]}]
+
+
+def test_commercial_co_119_letter_asks_for_visits_not_kx():
+    claims = claim_file([C("PCN1", [L("97110")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])], payer="SYNTHETIC COMMERCIAL PPO")
+    (packet,) = packets_for(remit, claims).packets
+    letter = packet.letter_markdown
+    assert packet.actions == ("appeal",) and packet.replacement is None
+    assert "KX" not in letter and "Bipartisan Budget Act" not in letter and "threshold" not in letter
+    assert "approving visits above the limit" in letter and "- [ ] The visits used in the plan year" in letter
+
+
 def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
     claims = claim_file([C("OTHER", [L("97110")])])
     remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])

@@ -387,6 +387,15 @@ CATEGORIES = {
 }
 
 
+def test_only_medicare_uses_the_therapy_threshold(maps):
+    assert {p.name: p.therapy_threshold for p in maps.profiles} == {
+        "default": False,
+        "medicare": True,
+        "medicaid": False,
+        "commercial-per-code": False,
+    }
+
+
 def test_required_remittance_codes_present(maps):
     assert [c for c in REQUIRED_CARCS if maps.carc(c) is None] == []
     assert [c for c in REQUIRED_RARCS if maps.rarc(c) is None] == []

@@ -403,6 +403,44 @@ def test_97014_coding_denial_by_a_commercial_payer_names_no_medicare_code():
     assert "G0283" not in row.assessment.fix and "payer's coding policy" in row.assessment.fix
 
 
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
+
+
+@pytest.mark.parametrize(
+    ("group", "remark", "mods", "action"),
+    [
+        ("PR", "N130", ("GP",), "bill-patient"),
+        ("PR", "N640", ("GP", "KX"), "bill-patient"),
+        ("CO", "N640", ("GP",), "appeal"),
+        ("CO", "N130", ("GP", "KX"), "appeal"),
+    ],
+)
+def test_commercial_119_is_a_visit_limit_and_never_asks_for_kx(group, remark, mods, action):
+    claims = claim_file([C("PCN1", [L("97110", mods)], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", mods, cas=[(group, "119", "50")], remarks=(remark,), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("benefit-limit", action)
+    assert MISSING_KX not in row.assessment.findings and row.assessment.corrections == ()
+    assert "KX" not in row.assessment.cause + row.assessment.fix and "visit" in row.assessment.cause
+    if group == "PR":
+        assert "secondary payer" in row.assessment.fix
+    else:
+        assert "medical necessity" in row.assessment.fix and "write the amount off" in row.assessment.fix
+
+
+def test_medicare_advantage_profile_extending_medicare_uses_the_threshold():
+    from edi_rehab.config import parse_config
+
+    config = parse_config('[profiles.synth-ma]\nextends = "medicare"\npayer_ids = ["SYNMA01"]\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110")], filing="16", payer_id="SYNMA01", payer_name="SYNTHETIC MA PLAN")])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims, config=config).rows
+    assert row.action == "corrected-claim" and row.assessment.findings == (MISSING_KX,)
+    # without the profile the same plan (SBR09 16) is not assumed to use the threshold
+    (row,) = run(remit, claims).rows
+    assert row.action == "appeal" and MISSING_KX not in row.assessment.findings
+
+
 def test_ma130_means_a_new_claim_with_the_fix():
     claims = claim_file([C("PCN1", [L("97110", ())])])
     remit = remit_file([P("PCN1", [S("97110", (), cas=[("CO", "16", "50")], ref6r="PCN1-1")], moa=("MA130",))])
