@@ -445,6 +445,13 @@ def build_packets(
                 control += 1
         elif record is None:
             notes.append("no 837 claim with this CLP01 was given: the letter uses the remittance alone")
+        doubt = next((r.match.ambiguous_with for r in rows if r.match.ambiguous_with), ())
+        if record is not None and doubt:
+            others = ", ".join(f"{o.file}:{o.claim.position()}" for o in doubt)
+            notes.append(
+                f"the remittance fits other 837 claims with this CLM01 as well ({others}); this packet uses "
+                f"{record.file}:{record.claim.position()}: check that it is the claim the payer adjudicated"
+            )
         blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes)
         title = f"Claim {claim_id}: request to the payer"
         packets.append(

@@ -13,7 +13,9 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    else as a payer's prefix plus CLM01 (a CLM01 of at least :data:`MIN_PREFIXED_ID` characters).
    Several 837 claims sharing a CLM01 (a resubmission, a replacement, the same file twice)
    are told apart by charge (CLP03 = CLM02), dates of service, procedures and REF*6R hits;
-   a tie goes to the earliest claim for a reversal and to the latest otherwise. Several
+   on a tie the claim whose lines take every SVC wins; a tie after that goes to the earliest
+   claim for a reversal and to the latest otherwise, and is reported as ambiguous
+   (:class:`AmbiguousClaim`: the row's match names the other claims). Several
    CLPs per claim (reversal CLP02 = 22, the correction that follows, crossovers 19-21) all
    match, each on its own.
 3. **Lines**, only inside the matched claim (REF*6R is unique only there):
@@ -95,6 +97,7 @@ __all__ = [
     "EXPLAINING_RULES",
     "METHODS",
     "MISSING_KX",
+    "AmbiguousClaim",
     "Assessment",
     "BalanceProblem",
     "ClaimIndex",
@@ -112,6 +115,8 @@ __all__ = [
     "WrongFileType",
     "assess",
     "balance_problems",
+    "choose_claim",
+    "rank_claims",
     "csv_cell",
     "index_claim_file",
     "match_remittances",
@@ -593,6 +598,8 @@ class LineMatch:
     indexes: tuple[int, ...] = ()
     #: how the claim was found: ``exact``, ``truncated``, ``case``, ``prefixed`` or ``none``
     claim_method: str = "none"
+    #: other 837 claims with the same CLM01 that fit the CLP exactly as well as ``record``
+    ambiguous_with: tuple[ClaimRecord, ...] = ()
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -610,13 +617,17 @@ class LineMatch:
         return [self.record.claim.lines[i] for i in self.indexes] if self.record else []
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "file": self.record.file if self.record else None,
             "claim_id": self.record.claim_id if self.record else None,
             "line": self.line,
             "lines": list(self.lines),
             "method": self.method,
         }
+        if self.ambiguous_with:
+            # only when the claim was a guess, so the usual shape stays as it was
+            out["ambiguous_with"] = [{"file": r.file, "segment": r.claim.position()} for r in self.ambiguous_with]
+        return out
 
 
 def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list[tuple[str, tuple[int, ...]]]:
@@ -733,11 +744,34 @@ def _claim_score(record: ClaimRecord, clp: ClaimPayment) -> tuple:
     return (score, order)
 
 
+def _takes_every_service(record: ClaimRecord, clp: ClaimPayment) -> bool:
+    return all(method != "unmatched" for method, _ in match_lines(record, clp.services))
+
+
+def rank_claims(candidates: Sequence[ClaimRecord], clp: ClaimPayment) -> tuple[ClaimRecord, tuple[ClaimRecord, ...]]:
+    """The 837 claim among same-CLM01 candidates that a CLP most likely pays, and the other
+    candidates that fit it exactly as well (empty unless the choice was a guess).
+
+    Candidates tied on :func:`_claim_score` are told apart by whether the claim's lines take
+    every SVC of the CLP (a claim that leaves a payment line unmatched is the wrong one);
+    what is still tied after that goes by file order (earliest for a reversal, else latest).
+    """
+    if len(candidates) == 1:
+        return candidates[0], ()
+    scores = {id(r): _claim_score(r, clp) for r in candidates}
+    best = max(score for score, _ in scores.values())
+    tied = [r for r in candidates if scores[id(r)][0] == best]
+    if len(tied) > 1 and clp.services:
+        complete = [r for r in tied if _takes_every_service(r, clp)]
+        if complete:
+            tied = complete
+    chosen = max(tied, key=lambda r: scores[id(r)][1])
+    return chosen, tuple(r for r in tied if r is not chosen)
+
+
 def choose_claim(candidates: Sequence[ClaimRecord], clp: ClaimPayment) -> ClaimRecord:
     """The 837 claim among same-CLM01 candidates that a CLP most likely pays."""
-    if len(candidates) == 1:
-        return candidates[0]
-    return max(candidates, key=lambda r: _claim_score(r, clp))
+    return rank_claims(candidates, clp)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1633,10 +1667,44 @@ class UnmatchedClaim:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AmbiguousClaim:
+    """An 835 claim that several 837 claims with its CLM01 fit equally well: the match took
+    ``chosen`` by file order, and a person should check which one the payer adjudicated."""
+
+    file: str
+    segment: int
+    claim_id: str
+    chosen: ClaimRecord
+    others: tuple[ClaimRecord, ...]
+    reversal: bool = False
+
+    @property
+    def message(self) -> str:
+        where = ", ".join(f"{r.file}:{r.claim.position()}" for r in (self.chosen, *self.others))
+        rule = "the earliest, as for a reversal" if self.reversal else "the latest"
+        return (
+            f"{self.claim_id} fits {1 + len(self.others)} claims of the 837 files equally well ({where}); "
+            f"matched to {self.chosen.file}:{self.chosen.claim.position()}, {rule}: check which one the payer adjudicated"
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "segment": self.segment,
+            "remit_claim_id": self.claim_id,
+            "chosen": {"file": self.chosen.file, "segment": self.chosen.claim.position()},
+            "others": [{"file": r.file, "segment": r.claim.position()} for r in self.others],
+            "message": self.message,
+        }
+
+
 @dataclass(slots=True)
 class MatchResult:
     rows: list[MatchRow] = field(default_factory=list)
     unmatched_claims: list[UnmatchedClaim] = field(default_factory=list)
+    #: 835 claims whose 837 claim was chosen by file order among equally good ones
+    ambiguous_claims: list[AmbiguousClaim] = field(default_factory=list)
     balance: list[BalanceProblem] = field(default_factory=list)
     #: unknown codes by kind: ``carc``, ``rarc``, ``group``
     unknown: dict[str, set[str]] = field(default_factory=lambda: {"carc": set(), "rarc": set(), "group": set()})
@@ -1682,6 +1750,7 @@ class MatchResult:
             ),
             "matched_claims": len(self.history),
             "unmatched_claims": len(self.unmatched_claims),
+            "ambiguous_claims": [a.to_json() for a in self.ambiguous_claims],
             "by_category": {c: categories[c] for c in CATEGORIES if categories[c]},
             "by_action": {a: actions[a] for a in ACTIONS if actions[a]},
             "by_method": {m: methods[m] for m in METHODS if methods[m]},
@@ -1721,7 +1790,9 @@ def match_remittances(
 def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPayment, index: ClaimIndex, codes: CodeBook, ctx: _Context) -> None:
     unknown = result.unknown
     candidates, claim_method = index.candidates(clp.claim_id)
-    record = choose_claim(candidates, clp) if candidates else None
+    record, doubt = rank_claims(candidates, clp) if candidates else (None, ())
+    if record is not None and doubt:
+        result.ambiguous_claims.append(AmbiguousClaim(file, remit.position(clp.index), clp.claim_id, record, doubt, clp.is_reversal))
     claim_remarks = _decode_remarks(codes, clp.remarks, "claim", unknown)
     claim_adjustments = _decode_adjustments(codes, clp.adjustments, "claim", unknown)
     if record is None:
@@ -1731,14 +1802,14 @@ def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPa
     else:
         result.history.setdefault(record.ordinal, []).append((file, remit, clp))
     if not clp.services:
-        match = LineMatch("claim" if record else "unmatched", record, tuple(range(len(record.claim.lines))) if record else (), claim_method)
+        match = LineMatch("claim" if record else "unmatched", record, tuple(range(len(record.claim.lines))) if record else (), claim_method, doubt)
         assessment = assess(clp, None, match, claim_adjustments, claim_remarks, ctx)
         result.add(MatchRow(file, remit.position(clp.index), remit, clp, None, match, tuple(claim_adjustments), tuple(claim_remarks), assessment))
         return
     placed = match_lines(record, clp.services) if record else [("unmatched", ())] * len(clp.services)
     claim_denials = [a for a in claim_adjustments if a.is_denial]
     for svc, (method, indexes) in zip(clp.services, placed):
-        match = LineMatch(method, record, indexes, claim_method)
+        match = LineMatch(method, record, indexes, claim_method, doubt)
         adjustments = _decode_adjustments(codes, svc.adjustments, "line", unknown)
         if claim_denials and not any(a.is_denial for a in adjustments) and (svc.paid or _ZERO) < (svc.charge or _ZERO):
             adjustments += claim_denials
@@ -1803,6 +1874,8 @@ def render_text(result: MatchResult) -> Iterator[str]:
                 yield f"    fix: {row.assessment.fix}"
     for claim in result.unmatched_claims:
         yield f"{claim.file}:{claim.segment}: {claim.claim_id} (CLP02 {claim.status}) matches no claim in the 837 files given"
+    for doubt in result.ambiguous_claims:
+        yield f"{doubt.file}:{doubt.segment}: ambiguous claim: {doubt.message}"
     for problem in result.balance:
         where = f" claim {problem.claim_id}" if problem.claim_id else ""
         yield f"{problem.file}:{problem.segment}: unbalanced {problem.level}{where}: {problem.message}"

@@ -239,6 +239,16 @@ def test_commercial_co_119_letter_asks_for_visits_not_kx():
     assert "approving visits above the limit" in letter and "- [ ] The visits used in the plan year" in letter
 
 
+def test_a_packet_for_an_ambiguous_claim_says_which_claim_it_used():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "50", "50")], ref6r="PCN1-1")])])
+    (packet,) = packets_for(remit, ("first.x12", claims), ("second.x12", again)).packets
+    assert packet.file == "second.x12"
+    (note,) = [n for n in packet.notes if "other 837 claims" in n]
+    assert "first.x12:" in note and "second.x12:" in note
+
+
 def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
     claims = claim_file([C("OTHER", [L("97110")])])
     remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])

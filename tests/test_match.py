@@ -195,6 +195,40 @@ def test_same_clm01_in_two_files_told_apart_by_date_and_charge():
     assert [r.match.line for r in result.rows] == [1, 1, 2]
 
 
+def test_same_clm01_tie_goes_to_the_claim_whose_lines_take_every_payment():
+    # Same CLM01, charge, procedures and dates of the payment in both files: the scores tie.
+    # The later file's 97140 is on another date, so only the earlier claim takes both SVCs.
+    right = claim_file([C("PCN1", [L("97110", ref6r=None), L("97140", charge="47", ref6r=None)])])
+    wrong = claim_file([C("PCN1", [L("97110", ref6r=None), L("97140", charge="47", date="20260106", ref6r=None)])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID), S("97140", charge="47", cas=PAID)])])
+    result = run(remit, ("right.x12", right), ("wrong.x12", wrong))
+    assert [(r.match.record.file, r.match.line, r.match.method) for r in result.rows] == [("right.x12", 1, "fallback"), ("right.x12", 2, "fallback")]
+    assert result.ambiguous_claims == [] and "ambiguous_with" not in result.rows[0].to_json()["match"]
+
+
+def test_same_clm01_that_nothing_tells_apart_is_reported_as_ambiguous():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    result = run(remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")])]), ("first.x12", claims), ("second.x12", again))
+    (row,) = result.rows
+    assert row.match.record.file == "second.x12"  # the latest, as before
+    (doubt,) = result.ambiguous_claims
+    assert (doubt.chosen.file, [o.file for o in doubt.others]) == ("second.x12", ["first.x12"])
+    assert row.to_json()["match"]["ambiguous_with"] == [{"file": "first.x12", "segment": doubt.others[0].claim.position()}]
+    summary = result.summary()["ambiguous_claims"]
+    assert len(summary) == 1 and "check which one the payer adjudicated" in summary[0]["message"]
+    assert any("ambiguous claim: PCN1 fits 2 claims" in text for text in render_text(result))
+
+
+def test_a_reversal_tie_goes_to_the_earliest_claim_and_is_ambiguous_too():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", charge="-50", cas=[("CO", "45", "-20"), ("PR", "2", "-6")], ref6r="PCN1-1")], status="22")])
+    result = run(remit, ("first.x12", claims), ("second.x12", again))
+    assert result.rows[0].match.record.file == "first.x12"
+    assert "earliest" in result.ambiguous_claims[0].message
+
+
 def test_crossover_and_several_clps_for_one_claim():
     claims = claim_file([C("PCN1", [L("97110")])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")], status="19", icn="A"), P("PCN1", [S("97110", cas=[("PR", "1", "50")], ref6r="PCN1-1")], status="2", icn="B")])
