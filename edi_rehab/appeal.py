@@ -106,6 +106,16 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "the filing limit in the provider agreement. The first submission was timely, as the acceptance reports show.",
     ),
     "other": (),
+    "coding": (
+        "The code billed must be the one the payer recognises for the service furnished; Medicare pays unattended "
+        "electrical stimulation as HCPCS G0283, not CPT 97014.",
+    ),
+    "enrollment": ("The provider's enrollment with the payer, effective on the date of service.",),
+    # a CARC 119 from a payer without Medicare's therapy threshold: KX means nothing there
+    "visit-limit": (
+        "The plan's benefit terms for outpatient therapy visits in the period, and its process for approving "
+        "visits above the limit when the record shows they are medically necessary.",
+    ),
     "unprocessable": (
         "A claim returned as unprocessable (RARC MA130) carries no appeal rights; it is corrected and submitted as a "
         "new claim.",
@@ -165,6 +175,20 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "Correspondence showing earlier submissions",
     ),
     "other": ("Everything the remark codes ask for", "The complete claim with the corrected data"),
+    "coding": (
+        "The treatment note showing the service furnished",
+        "The code the payer pays for that service, from its fee schedule or coding policy, and the practice's charge for it",
+        "For a diagnosis edit: the diagnosis codes and the patient's date of birth and sex as recorded",
+    ),
+    "visit-limit": (
+        "The visits used in the plan year, and the limit the plan's benefit documents set",
+        "Documentation of medical necessity for the further visits: progress report, objective measures, goals",
+        "The plan's request form for additional visits, when it has one",
+    ),
+    "enrollment": (
+        "The rendering and billing provider's enrollment record with the payer (Medicare: PECOS), with its effective dates",
+        "The credentialing or contract approval letter, when the payer credentials providers",
+    ),
     "unprocessable": ("The corrected claim, sent as a new claim (frequency 1)", "What the remark codes say was missing or invalid"),
 }
 
@@ -421,6 +445,13 @@ def build_packets(
                 control += 1
         elif record is None:
             notes.append("no 837 claim with this CLP01 was given: the letter uses the remittance alone")
+        doubt = next((r.match.ambiguous_with for r in rows if r.match.ambiguous_with), ())
+        if record is not None and doubt:
+            others = ", ".join(f"{o.file}:{o.claim.position()}" for o in doubt)
+            notes.append(
+                f"the remittance fits other 837 claims with this CLM01 as well ({others}); this packet uses "
+                f"{record.file}:{record.claim.position()}: check that it is the claim the payer adjudicated"
+            )
         blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes)
         title = f"Claim {claim_id}: request to the payer"
         packets.append(
@@ -541,10 +572,18 @@ def _line_label(row: MatchRow) -> str:
     return f"line {lines}" if lines else "the claim"
 
 
+def _topic(row: MatchRow) -> str:
+    """The key into :data:`SUPPORT` and :data:`CHECKLISTS` for a row."""
+    if any(r.code == "MA130" for r in row.remarks):
+        return "unprocessable"
+    if row.category == "benefit-limit" and row.assessment.facts.get("limit") == "visit":
+        return "visit-limit"
+    return row.category
+
+
 def _support(row: MatchRow) -> list[str]:
     a = row.assessment
-    key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else a.category
-    out = list(SUPPORT.get(key, ()))
+    out = list(SUPPORT.get(_topic(row), ()))
     facts = a.facts
     if a.category == "ncci-bundling" and "column1" in facts:
         out.insert(
@@ -659,7 +698,7 @@ def _letter(
                 str(row.units_billed) if row.units_billed is not None else "-",
                 _money(row.charge),
                 _money(row.paid),
-                " ".join(a.label for a in row.adjustments if a.category not in ("contractual", "patient-responsibility")) or row.assessment.reason,
+                " ".join(a.label for a in row.adjustments if a.is_denial) or row.assessment.reason,
                 row.action,
             )
         )
@@ -672,10 +711,12 @@ def _letter(
         if row.service_date:
             title += f" on {row.service_date}"
         blocks.append(Block("h2", title))
-        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments]
+        # Only what took money: the contract write-off (CO-45), the patient's share (PR-2)
+        # and amounts given back are not reasons for a denial.
+        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments if x.is_denial]
         reasons += [f"Remark {r.code}: {r.to_json()['text']}" for r in row.remarks]
         blocks.append(Block("h3", "Why the payer denied it"))
-        blocks.append(Block("ul", items=tuple(reasons) or ("The remittance gives no adjustment code.",)))
+        blocks.append(Block("ul", items=tuple(reasons) or ("No adjustment code on the remittance explains the reduction.",)))
         blocks.append(Block("h3", "Cause"))
         blocks.append(Block("p", _sentence(a.cause) or "Not determined from the codes."))
         if a.findings and record is not None:
@@ -698,7 +739,7 @@ def _letter(
 
     keys = []
     for row in open_rows:
-        key = "unprocessable" if any(r.code == "MA130" for r in row.remarks) else row.category
+        key = _topic(row)
         if key not in keys:
             keys.append(key)
     checklist = tuple(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))

@@ -345,6 +345,9 @@ class PayerProfile:
     notes: tuple[str, ...] = ()
     #: ``payers.xml`` or the config file that defined or changed the profile
     origin: str = "payers.xml"
+    #: the payer applies Medicare's annual therapy threshold: KX attests medical necessity
+    #: above it, and a CARC 119 on a line without KX asks for KX (R501)
+    therapy_threshold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -879,6 +882,7 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
                 sources=_ids(el.get("source")),
                 notes=_texts(el, "note"),
                 origin=name,
+                therapy_threshold=_bool(el.get("therapy-threshold")),
             )
         )
         lines[el.get("name")] = el.sourceline

@@ -13,7 +13,9 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    else as a payer's prefix plus CLM01 (a CLM01 of at least :data:`MIN_PREFIXED_ID` characters).
    Several 837 claims sharing a CLM01 (a resubmission, a replacement, the same file twice)
    are told apart by charge (CLP03 = CLM02), dates of service, procedures and REF*6R hits;
-   a tie goes to the earliest claim for a reversal and to the latest otherwise. Several
+   on a tie the claim whose lines take every SVC wins; a tie after that goes to the earliest
+   claim for a reversal and to the latest otherwise, and is reported as ambiguous
+   (:class:`AmbiguousClaim`: the row's match names the other claims). Several
    CLPs per claim (reversal CLP02 = 22, the correction that follows, crossovers 19-21) all
    match, each on its own.
 3. **Lines**, only inside the matched claim (REF*6R is unique only there):
@@ -31,18 +33,24 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
 
 4. **Category.** Each CAS reason and remark has a category in ``maps/carc.xml`` and
    ``maps/rarc.xml``. A line is *denied* when an adjustment other than contract or patient
-   share (or an unexplained gap between allowed and paid) lowered its payment. When a line
+   share (or an unexplained gap between allowed and paid) lowered its payment; a negative
+   CAS amount (an earlier adjustment given back, a secondary payer's credit) lowers nothing
+   and is never a denial. When a line
    carries several denial reasons, :data:`CATEGORY_PRECEDENCE` picks the one that explains
    the denial: first what makes every other reason moot (filed late, not covered, already
    paid, not authorized), then the coding causes a correction fixes (NCCI pairs, then
    modifiers, then units), then coverage causes that need an appeal (benefit limits,
    necessity), then ``other``. A generic reason (CARC 16, 96 ...) takes its category from
-   its remark codes (16 + N822 is ``modifier``). A reversal (CLP02 = 22) is ``reversal``
-   whatever its codes.
+   its remark codes (16 + N822 is ``modifier``, 96 + N657 is ``coding``). A reversal
+   (CLP02 = 22) is ``reversal`` whatever its codes.
 5. **Cause and action** follow the cause, not the group code: see :func:`assess` and the
    table in :data:`ACTION_RULES`. The check findings on the matched line that fit the
-   category are listed (for example CO-236/N20 with N301); a CARC 119 on a line without
-   KX is explained by match itself as :data:`MISSING_KX` (``R501``).
+   category are listed (for example CO-236/N20 with N301, CO-96/N657 on 97014 with C403);
+   a CARC 119 on a line without KX is explained by match itself as :data:`MISSING_KX`
+   (``R501``), but only for a payer profile that uses the therapy threshold
+   (``therapy_threshold``); elsewhere a 119 is a visit limit. A ``coding`` denial is rebilled with the right code (a person sets its
+   charge); an ``enrollment`` denial (CARC 8, 147, 170, 185, B7, RARC N95) asks for
+   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed.
 6. **Balance** (:func:`balance_problems`): line ``SVC02 - sum(CAS) = SVC03``, claim
    ``CLP03 - sum(CAS) = CLP04``, transaction ``BPR02 = sum(CLP04) - sum(PLB)``. Problems are
    reported; matching goes on.
@@ -89,6 +97,7 @@ __all__ = [
     "EXPLAINING_RULES",
     "METHODS",
     "MISSING_KX",
+    "AmbiguousClaim",
     "Assessment",
     "BalanceProblem",
     "ClaimIndex",
@@ -106,6 +115,8 @@ __all__ = [
     "WrongFileType",
     "assess",
     "balance_problems",
+    "choose_claim",
+    "rank_claims",
     "csv_cell",
     "index_claim_file",
     "match_remittances",
@@ -132,20 +143,26 @@ CATEGORIES = (
     "patient-responsibility",
     "contractual",
     "reversal",
+    "coding",
+    "enrollment",
     "paid",
     "other",
 )
 
 #: Denial categories, the one explaining a line first. Why this order: a late, uncovered,
-#: already-paid or unauthorised service makes every coding question moot; among coding
-#: causes the most specific (an NCCI pair) explains the less specific (a modifier), and a
-#: modifier problem explains a unit reduction less often than the reverse is true; limits
-#: and necessity are judged on coverage; ``other`` is what no table knows.
+#: already-paid or unauthorised service, or one from a provider the payer has not enrolled
+#: for it, makes every coding question moot; among coding causes a wrong code comes first
+#: (the corrected code changes every pair, modifier and unit question), then the most
+#: specific (an NCCI pair) explains the less specific (a modifier), and a modifier problem
+#: explains a unit reduction less often than the reverse is true; limits and necessity are
+#: judged on coverage; ``other`` is what no table knows.
 CATEGORY_PRECEDENCE = (
     "timely-filing",
     "eligibility",
+    "enrollment",
     "duplicate",
     "authorization",
+    "coding",
     "ncci-bundling",
     "modifier",
     "units",
@@ -157,7 +174,9 @@ _RANK = {c: i for i, c in enumerate(CATEGORY_PRECEDENCE)}
 #: Adjustments that are not denials: the contract write-off and the patient's share.
 NON_DENIAL = frozenset({"contractual", "patient-responsibility"})
 
-ACTIONS = ("corrected-claim", "new-claim", "reopening", "appeal", "bill-patient", "write-off", "none")
+#: ``fix-enrollment``: nothing to send yet; the provider's enrollment or credentialing with
+#: the payer is fixed first, then the line is billed again.
+ACTIONS = ("corrected-claim", "new-claim", "reopening", "appeal", "bill-patient", "write-off", "none", "fix-enrollment")
 METHODS = ("line-control", "fallback", "unmatched", "claim")
 #: The shortest CLM01 a prefixed CLP01 may be matched to: a short id such as "7" would end
 #: too many unrelated CLP01s.
@@ -173,6 +192,7 @@ EXPLAINING_RULES: Mapping[str, tuple[str, ...]] = {
     "benefit-limit": ("R501",),
     "other": ("M201", "M202", "M203", "M207", "X002", "C401", "C402", "C405", "C406", "U107", "U111", "U112"),
     "medical-necessity": ("U106",),
+    "coding": ("C403", "C404", "C406"),
 }
 
 #: Match's own explanation: CARC 119 (benefit maximum) on a line billed without KX.
@@ -184,7 +204,11 @@ MISSING_KX_DOC = """A line denied for CARC 119 (benefit maximum reached) was bil
 
 ## What it does
 `match` names R501 as the cause of a line adjudicated with CARC 119 (group PR or CO) whose
-837P line carries no KX modifier.
+837P line carries no KX modifier, when the claim's payer profile uses the therapy threshold
+(`therapy-threshold="true"` in `maps/payers.xml`: `medicare`, and a Medicare Advantage
+profile that extends it). For any other payer KX means nothing and a 119 is a visit or
+benefit limit: PR-119 is billed to the patient or the secondary payer, CO-119 is appealed
+for more visits with medical necessity or written off.
 
 ## Why is this bad?
 Medicare therapy services above the annual threshold (PT and SLP combined, OT separately)
@@ -209,7 +233,7 @@ def explanation_json() -> dict:
         "name": "benefit-limit-without-kx",
         "severity": "error",
         "scope": "remittance",
-        "summary": "a line denied for CARC 119 was billed without KX (match only)",
+        "summary": "a line denied for CARC 119 was billed without KX to a therapy-threshold payer (match only)",
         "fix": None,
         "source": "reference 4.2",
         "doc": MISSING_KX_DOC,
@@ -232,10 +256,10 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("units, minutes do not support the units", "corrected-claim / write-off", "correct when nothing was paid, else write off the excess"),
     ("units, SV103 MJ or minutes as units", "corrected-claim", ""),
     ("units, minutes support the units", "appeal", "Pub. 100-04 Ch. 5 §20.2 with the treatment minutes"),
-    ("benefit-limit 119 without KX, GA on the line", "bill-patient", "the ABN makes the patient liable"),
-    ("benefit-limit 119 without KX", "corrected-claim", "add KX when the record supports medical necessity"),
+    ("benefit-limit 119 without KX, GA on the line (therapy-threshold payer)", "bill-patient", "the ABN makes the patient liable"),
+    ("benefit-limit 119 without KX (therapy-threshold payer)", "corrected-claim", "add KX when the record supports medical necessity"),
     ("benefit-limit with KX, or another limit", "appeal", "medical necessity above the threshold"),
-    ("medical-necessity with GA (PR)", "bill-patient", ""),
+    ("medical-necessity with GA or M38 (PR), unless M39", "bill-patient", "M38: the payer saw a valid ABN; M39: it found the ABN invalid"),
     ("medical-necessity with GZ", "write-off", "no ABN was obtained"),
     ("medical-necessity", "appeal", ""),
     ("authorization, no REF*G1 on the claim", "corrected-claim", "add the authorization number"),
@@ -249,7 +273,18 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("other, with an explaining finding", "corrected-claim", ""),
     ("other", "appeal", ""),
     ("any appeal with N211 (no appeal rights)", "write-off", ""),
+    ("coding, a code the payer replaces (C403: 97014 to G0283)", "corrected-claim", "rebill with the payer's code for the service; a person sets its charge"),
+    ("coding, diagnosis against age or sex (CARC 9, 10)", "corrected-claim", "correct the diagnosis or the patient's date of birth or sex"),
+    ("coding, another code asked for (N657 ...)", "corrected-claim", "rebill with the code the payer's policy names"),
+    ("enrollment or credentialing (CARC 8, 147, 170, 185, B7; RARC N95)", "fix-enrollment", "fix the enrollment, then rebill"),
+    ("benefit-limit 119, payer without the therapy threshold, PR", "bill-patient", "a visit limit: the patient or the secondary payer pays"),
+    ("benefit-limit 119, payer without the therapy threshold", "appeal", "a visit-limit appeal with medical necessity, else a write-off"),
 )
+
+
+def _why(label: str) -> str:
+    """The reason of the :data:`ACTION_RULES` row whose label starts with ``label``."""
+    return next(row[2] for row in ACTION_RULES if row[0].startswith(label))
 
 _DISTINCT = frozenset({"59", "XE", "XP", "XS", "XU"})
 _ZERO = Decimal(0)
@@ -563,6 +598,8 @@ class LineMatch:
     indexes: tuple[int, ...] = ()
     #: how the claim was found: ``exact``, ``truncated``, ``case``, ``prefixed`` or ``none``
     claim_method: str = "none"
+    #: other 837 claims with the same CLM01 that fit the CLP exactly as well as ``record``
+    ambiguous_with: tuple[ClaimRecord, ...] = ()
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -580,13 +617,17 @@ class LineMatch:
         return [self.record.claim.lines[i] for i in self.indexes] if self.record else []
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "file": self.record.file if self.record else None,
             "claim_id": self.record.claim_id if self.record else None,
             "line": self.line,
             "lines": list(self.lines),
             "method": self.method,
         }
+        if self.ambiguous_with:
+            # only when the claim was a guess, so the usual shape stays as it was
+            out["ambiguous_with"] = [{"file": r.file, "segment": r.claim.position()} for r in self.ambiguous_with]
+        return out
 
 
 def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list[tuple[str, tuple[int, ...]]]:
@@ -703,11 +744,34 @@ def _claim_score(record: ClaimRecord, clp: ClaimPayment) -> tuple:
     return (score, order)
 
 
+def _takes_every_service(record: ClaimRecord, clp: ClaimPayment) -> bool:
+    return all(method != "unmatched" for method, _ in match_lines(record, clp.services))
+
+
+def rank_claims(candidates: Sequence[ClaimRecord], clp: ClaimPayment) -> tuple[ClaimRecord, tuple[ClaimRecord, ...]]:
+    """The 837 claim among same-CLM01 candidates that a CLP most likely pays, and the other
+    candidates that fit it exactly as well (empty unless the choice was a guess).
+
+    Candidates tied on :func:`_claim_score` are told apart by whether the claim's lines take
+    every SVC of the CLP (a claim that leaves a payment line unmatched is the wrong one);
+    what is still tied after that goes by file order (earliest for a reversal, else latest).
+    """
+    if len(candidates) == 1:
+        return candidates[0], ()
+    scores = {id(r): _claim_score(r, clp) for r in candidates}
+    best = max(score for score, _ in scores.values())
+    tied = [r for r in candidates if scores[id(r)][0] == best]
+    if len(tied) > 1 and clp.services:
+        complete = [r for r in tied if _takes_every_service(r, clp)]
+        if complete:
+            tied = complete
+    chosen = max(tied, key=lambda r: scores[id(r)][1])
+    return chosen, tuple(r for r in tied if r is not chosen)
+
+
 def choose_claim(candidates: Sequence[ClaimRecord], clp: ClaimPayment) -> ClaimRecord:
     """The 837 claim among same-CLM01 candidates that a CLP most likely pays."""
-    if len(candidates) == 1:
-        return candidates[0]
-    return max(candidates, key=lambda r: _claim_score(r, clp))
+    return rank_claims(candidates, clp)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,6 +794,13 @@ class DecodedAdjustment:
     @property
     def label(self) -> str:
         return f"{self.group}-{self.carc}"
+
+    @property
+    def is_denial(self) -> bool:
+        """True when this adjustment took money for a reason other than the contract or the
+        patient's share. A negative amount gives money back (an earlier adjustment reversed,
+        a secondary payer's credit), so it never denies anything."""
+        return self.category not in NON_DENIAL and self.amount is not None and self.amount > 0
 
     def to_json(self) -> dict:
         text = self.text if self.level == "line" else f"{self.text} (claim level)"
@@ -933,7 +1004,7 @@ def _categorise(
     balance the row's own amounts (the line's CAS for an SVC)."""
     if payment.is_reversal:
         return "reversal", False, "CLP02-22"
-    denials = [a for a in adjustments if a.category not in NON_DENIAL and _nonzero(a.amount)]
+    denials = [a for a in adjustments if a.is_denial]
     if denials:
         best = min(denials, key=lambda a: _RANK.get(a.category, _RANK["other"]))
         category, reason = best.category, best.label
@@ -1103,7 +1174,7 @@ def assess(
     record = match.record
     indexes = match.indexes
     mods = _line_mods(match, service)
-    groups = {a.group for a in adjustments if a.category not in NON_DENIAL}
+    groups = {a.group for a in adjustments if a.is_denial}
     explaining = _explaining(record, indexes, category)
     codes = [f.code for f in explaining]
     facts: dict[str, object] = {}
@@ -1118,6 +1189,9 @@ def assess(
         )
 
     profile = _profile(record, ctx.maps)
+    if profile is None and row_payment.filing_indicator:
+        # no 837 claim: the 835's CLP06 (MB, MC ...) still names the kind of payer
+        profile = ctx.maps.profile_for(None, row_payment.filing_indicator)
     if "MA130" in remark_codes:
         fixable = [f for f in _explaining(record, indexes, "other") if f.code not in codes]
         codes.extend(f.code for f in fixable)
@@ -1137,9 +1211,24 @@ def assess(
             cause += f"; check finds {', '.join(dict.fromkeys(codes))}"
         return done("new-claim", cause, "correct the claim and send it as a new claim (frequency 1)", ACTION_RULES[1][2])
 
-    if groups == {"PR"} and mods & {"GA", "GY"} and category not in ("benefit-limit", "units"):
-        notice = "an ABN (GA) is on file" if "GA" in mods else "the service is statutorily excluded (GY)"
+    # A signed advance notice (GA on the line, or the payer's M38) makes the patient liable,
+    # unless the payer found the notice invalid (M39).
+    abn = ("GA" in mods or "M38" in remark_codes) and "M39" not in remark_codes
+    if groups == {"PR"} and (abn or "GY" in mods) and category not in ("benefit-limit", "units"):
+        notice = "an advance notice (ABN) signed by the patient is on file" if abn else "the service is statutorily excluded (GY)"
         return done("bill-patient", f"the payer assigned the amount to the patient: {notice}", "bill the patient", "PR with GA or GY")
+    if category == "coding":
+        return _assess_coding(ctx, record, indexes, adjustments, explaining, codes, corrections, facts, profile, done, procedure)
+    if category == "enrollment":
+        if record is not None and indexes:
+            npi, taxonomy = record.claim.line_rendering(record.claim.lines[indexes[0]])
+            facts.update(rendering_npi=npi, rendering_taxonomy=taxonomy)
+        return done(
+            "fix-enrollment",
+            "the payer's enrollment, credentialing or contract record for the provider does not cover this service on the date of service",
+            "fix the rendering and billing provider's enrollment or credentialing with the payer (Medicare: PECOS), then rebill the line",
+            _why("enrollment or credentialing"),
+        )
     if category == "ncci-bundling":
         return _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure)
     if category == "modifier":
@@ -1169,9 +1258,26 @@ def assess(
     if category == "units":
         return _assess_units(ctx, record, indexes, service, explaining, codes, corrections, facts, paid, done, procedure, remark_codes)
     if category == "benefit-limit":
-        carcs = {a.carc for a in adjustments if a.category == "benefit-limit"}
+        carcs = {a.carc for a in adjustments if a.category == "benefit-limit" and a.is_denial}
+        if "119" in carcs and not (profile is not None and profile.therapy_threshold):
+            # KX means nothing to this payer: a 119 is a visit or benefit limit (N640, N130)
+            facts["limit"] = "visit"
+            if "PR" in groups:
+                return done(
+                    "bill-patient",
+                    "the plan's visit or benefit limit for the period was reached, and the payer assigned the amount to the patient",
+                    "bill the patient, or the secondary payer when there is one",
+                    _why("benefit-limit 119, payer without the therapy threshold, PR"),
+                )
+            return done(
+                "appeal",
+                "the plan's visit or benefit limit for the period was applied",
+                "ask the plan for more visits with the documentation of medical necessity; if the limit stands, write the amount off",
+                _why("benefit-limit 119, payer without the therapy threshold"),
+            )
         if "119" in carcs:
-            if "GA" in mods:
+            facts["limit"] = "therapy-threshold"
+            if abn:
                 return done("bill-patient", "the benefit maximum was reached and an ABN (GA) is on file", "bill the patient under the ABN", ACTION_RULES[15][2])
             if "KX" not in mods:
                 codes.append(MISSING_KX)
@@ -1191,10 +1297,17 @@ def assess(
             return done("bill-patient", "the plan's benefit limit for the period was reached", "bill the patient (or the secondary payer)", "the payer assigned the amount to the patient")
         return done("appeal", "the plan's benefit limit for the period was applied", "send the documentation of medical necessity", ACTION_RULES[17][2])
     if category == "medical-necessity":
-        if "GA" in mods and "PR" in groups:
+        if abn and "PR" in groups:
             return done("bill-patient", "not covered as medically necessary; an ABN (GA) is on file", "bill the patient under the ABN", "")
         if "GZ" in mods:
             return done("write-off", "not covered as medically necessary and no ABN was obtained (GZ)", "", ACTION_RULES[19][2])
+        if "M39" in remark_codes:
+            return done(
+                "appeal",
+                "the payer found the service not medically necessary and the advance notice (ABN) invalid, so the patient cannot be billed",
+                "send the plan of care, evaluation and treatment notes; do not bill the patient under the ABN",
+                "",
+            )
         return done("appeal", "the payer found the service not medically necessary", "send the plan of care, evaluation and treatment notes", "")
     if category == "authorization":
         if record is not None and not _has_ref(record, b"G1"):
@@ -1267,6 +1380,47 @@ def _same_code_same_date(record: ClaimRecord, index: int) -> bool:
     line = lines[index]
     key = (line.procedure.strip().upper(), _dates_of(line)[0])
     return sum(1 for other in lines if (other.procedure.strip().upper(), _dates_of(other)[0]) == key) > 1
+
+
+def _assess_coding(ctx, record, indexes, adjustments, explaining, codes, corrections, facts, profile, done, procedure):
+    """A code the payer does not pay for the service (97014 to Medicare: G0283), or a
+    diagnosis that does not fit the patient. The action is a corrected claim the biller
+    finishes: the new code's charge is the practice's to set, so nothing is built on a guess."""
+    carcs = {a.carc for a in adjustments if a.is_denial}
+    index = indexes[0] if record is not None and indexes else None
+    where = f"line {record.lx(index)}" if index is not None else "the line"  # type: ignore[union-attr]
+    c403 = [f for f in explaining if f.code == "C403"]
+    info = ctx.maps.code(procedure) if procedure else None
+    replacement = (c403[0].details or {}).get("replacement") if c403 else None
+    if replacement is None and info is not None and info.medicare_replacement and profile is not None and profile.wants_g0283:
+        # check's C403 was not run (ignored in the config): the maps say the same
+        replacement = info.medicare_replacement
+        codes.append("C403")
+    if replacement:
+        facts.update(billed_code=procedure, payer_code=replacement)
+        corrections.append(Correction(f"{where}: bill {replacement} in place of {procedure}, with the practice's charge for {replacement}", index, rule="C403"))
+        return done(
+            "corrected-claim",
+            f"{procedure} is not the code this payer pays for the service; it pays the same service as {replacement}",
+            f"rebill {where} with {replacement} in place of {procedure} (the same service; set the charge for {replacement})",
+            _why("coding, a code the payer replaces"),
+        )
+    if carcs & {"9", "10"}:
+        what = " or ".join(w for c, w in (("9", "age"), ("10", "sex")) if c in carcs)
+        return done(
+            "corrected-claim",
+            f"the payer found a diagnosis on the claim that does not fit the patient's {what} as reported",
+            "check the diagnosis codes and the patient's date of birth and sex against the record, correct whichever is wrong and rebill",
+            _why("coding, diagnosis"),
+        )
+    if explaining:
+        return done("corrected-claim", "; ".join(dict.fromkeys(f.message for f in explaining)), "correct the code the findings name and rebill", _why("coding, another code"))
+    return done(
+        "corrected-claim",
+        f"the payer asks for a different code for the service billed as {procedure or 'this line'}",
+        "check the code against the record and the payer's coding policy, and rebill with the code it names",
+        _why("coding, another code"),
+    )
 
 
 def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, corrections, facts, profile, done, procedure):
@@ -1513,10 +1667,44 @@ class UnmatchedClaim:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AmbiguousClaim:
+    """An 835 claim that several 837 claims with its CLM01 fit equally well: the match took
+    ``chosen`` by file order, and a person should check which one the payer adjudicated."""
+
+    file: str
+    segment: int
+    claim_id: str
+    chosen: ClaimRecord
+    others: tuple[ClaimRecord, ...]
+    reversal: bool = False
+
+    @property
+    def message(self) -> str:
+        where = ", ".join(f"{r.file}:{r.claim.position()}" for r in (self.chosen, *self.others))
+        rule = "the earliest, as for a reversal" if self.reversal else "the latest"
+        return (
+            f"{self.claim_id} fits {1 + len(self.others)} claims of the 837 files equally well ({where}); "
+            f"matched to {self.chosen.file}:{self.chosen.claim.position()}, {rule}: check which one the payer adjudicated"
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file,
+            "segment": self.segment,
+            "remit_claim_id": self.claim_id,
+            "chosen": {"file": self.chosen.file, "segment": self.chosen.claim.position()},
+            "others": [{"file": r.file, "segment": r.claim.position()} for r in self.others],
+            "message": self.message,
+        }
+
+
 @dataclass(slots=True)
 class MatchResult:
     rows: list[MatchRow] = field(default_factory=list)
     unmatched_claims: list[UnmatchedClaim] = field(default_factory=list)
+    #: 835 claims whose 837 claim was chosen by file order among equally good ones
+    ambiguous_claims: list[AmbiguousClaim] = field(default_factory=list)
     balance: list[BalanceProblem] = field(default_factory=list)
     #: unknown codes by kind: ``carc``, ``rarc``, ``group``
     unknown: dict[str, set[str]] = field(default_factory=lambda: {"carc": set(), "rarc": set(), "group": set()})
@@ -1558,10 +1746,11 @@ class MatchResult:
             "denied_lines": len(denied),
             # what the denial reasons took (contract write-offs and patient shares left out)
             "denied_amount": str(
-                sum((a.amount or _ZERO for r in denied for a in r.adjustments if a.category not in NON_DENIAL), _ZERO)
+                sum((a.amount for r in denied for a in r.adjustments if a.is_denial), _ZERO)  # type: ignore[misc]
             ),
             "matched_claims": len(self.history),
             "unmatched_claims": len(self.unmatched_claims),
+            "ambiguous_claims": [a.to_json() for a in self.ambiguous_claims],
             "by_category": {c: categories[c] for c in CATEGORIES if categories[c]},
             "by_action": {a: actions[a] for a in ACTIONS if actions[a]},
             "by_method": {m: methods[m] for m in METHODS if methods[m]},
@@ -1601,7 +1790,9 @@ def match_remittances(
 def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPayment, index: ClaimIndex, codes: CodeBook, ctx: _Context) -> None:
     unknown = result.unknown
     candidates, claim_method = index.candidates(clp.claim_id)
-    record = choose_claim(candidates, clp) if candidates else None
+    record, doubt = rank_claims(candidates, clp) if candidates else (None, ())
+    if record is not None and doubt:
+        result.ambiguous_claims.append(AmbiguousClaim(file, remit.position(clp.index), clp.claim_id, record, doubt, clp.is_reversal))
     claim_remarks = _decode_remarks(codes, clp.remarks, "claim", unknown)
     claim_adjustments = _decode_adjustments(codes, clp.adjustments, "claim", unknown)
     if record is None:
@@ -1611,16 +1802,16 @@ def _match_claim(result: MatchResult, file: str, remit: Remittance, clp: ClaimPa
     else:
         result.history.setdefault(record.ordinal, []).append((file, remit, clp))
     if not clp.services:
-        match = LineMatch("claim" if record else "unmatched", record, tuple(range(len(record.claim.lines))) if record else (), claim_method)
+        match = LineMatch("claim" if record else "unmatched", record, tuple(range(len(record.claim.lines))) if record else (), claim_method, doubt)
         assessment = assess(clp, None, match, claim_adjustments, claim_remarks, ctx)
         result.add(MatchRow(file, remit.position(clp.index), remit, clp, None, match, tuple(claim_adjustments), tuple(claim_remarks), assessment))
         return
     placed = match_lines(record, clp.services) if record else [("unmatched", ())] * len(clp.services)
-    claim_denials = [a for a in claim_adjustments if a.category not in NON_DENIAL and _nonzero(a.amount)]
+    claim_denials = [a for a in claim_adjustments if a.is_denial]
     for svc, (method, indexes) in zip(clp.services, placed):
-        match = LineMatch(method, record, indexes, claim_method)
+        match = LineMatch(method, record, indexes, claim_method, doubt)
         adjustments = _decode_adjustments(codes, svc.adjustments, "line", unknown)
-        if claim_denials and not any(a.category not in NON_DENIAL for a in adjustments) and (svc.paid or _ZERO) < (svc.charge or _ZERO):
+        if claim_denials and not any(a.is_denial for a in adjustments) and (svc.paid or _ZERO) < (svc.charge or _ZERO):
             adjustments += claim_denials
         remarks = _decode_remarks(codes, svc.remarks, "line", unknown) + claim_remarks
         assessment = assess(clp, svc, match, adjustments, remarks, ctx)
@@ -1683,6 +1874,8 @@ def render_text(result: MatchResult) -> Iterator[str]:
                 yield f"    fix: {row.assessment.fix}"
     for claim in result.unmatched_claims:
         yield f"{claim.file}:{claim.segment}: {claim.claim_id} (CLP02 {claim.status}) matches no claim in the 837 files given"
+    for doubt in result.ambiguous_claims:
+        yield f"{doubt.file}:{doubt.segment}: ambiguous claim: {doubt.message}"
     for problem in result.balance:
         where = f" claim {problem.claim_id}" if problem.claim_id else ""
         yield f"{problem.file}:{problem.segment}: unbalanced {problem.level}{where}: {problem.message}"

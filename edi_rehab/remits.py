@@ -121,7 +121,8 @@ class ClaimPayment:
 
 @dataclass(slots=True, frozen=True)
 class ProviderAdjustment:
-    """One PLB reason/amount pair."""
+    """One PLB reason/amount pair: ``reason`` is PLB03-1 (or 05-1 ...), ``reference`` its
+    second component only."""
 
     provider: str
     fiscal_date: date | None
@@ -230,7 +231,10 @@ def read_remittance(transaction: Transaction) -> Remittance:
                 reason_composite = e[start]
                 if not reason_composite:
                     continue
-                reason, _, reference = reason_composite.partition(component)
+                # PLB03 is a composite (C042): reason code, then reference id. Any further
+                # component (some payers send "WO>ID>5") is not part of the reference.
+                parts = reason_composite.split(component)
+                reason, reference = parts[0], parts[1] if len(parts) > 1 else ""
                 remit.provider_adjustments.append(
                     ProviderAdjustment(get(1), parse_date(get(2)), reason, reference, parse_amount(get(start + 1)))
                 )

@@ -185,6 +185,70 @@ def test_appeal_letter_for_a_denial_billed_correctly():
     assert "Chapter 5, §20.2" in letter
 
 
+def test_contract_write_off_and_patient_share_are_not_listed_as_denial_reasons():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    cas = [("CO", "45", "10"), ("PR", "2", "3"), ("CO", "151", "48")]
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=cas, ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    letter = packet.letter_markdown
+    assert "CO-151" in letter
+    assert "CO-45" not in letter and "PR-2" not in letter
+
+
+def test_97014_to_medicare_letter_asks_for_g0283_and_never_says_billed_correctly():
+    claims = claim_file([C("PCN1", [L("97014", charge="30"), L("97110")])])
+    remit = remit_file(
+        [P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1"), S("97110", cas=PAID, ref6r="PCN1-2")])]
+    )
+    (packet,) = packets_for(remit, claims).packets
+    letter = packet.letter_markdown
+    assert packet.actions == ("corrected-claim",) and packet.lines == (1,)
+    assert "billed correctly" not in letter and "reconsider" not in letter
+    assert "rebill line 1 with G0283 in place of 97014" in letter.replace("\\", "")
+    # the charge for G0283 is the practice's to set, so no claim is built on a guess
+    assert packet.replacement is None and any("G0283" in note for note in packet.notes)
+
+
+def test_enrollment_denials_send_nothing_until_the_enrollment_is_fixed():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "185", "50")], ref6r="PCN1-1")])])
+    packets = packets_for(remit, claims)
+    assert packets.packets == ()
+    assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["fix-enrollment"]}]
+
+
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
+
+
+def test_commercial_pr_119_visit_limit_is_billed_to_the_patient_not_appealed():
+    claims = claim_file([C("PCN1", [L("97110")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "119", "50")], remarks=("N130",), ref6r="PCN1-1")])], payer="SYNTHETIC COMMERCIAL PPO")
+    packets = packets_for(remit, claims)
+    assert packets.packets == ()
+    assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["bill-patient"]}]
+
+
+def test_commercial_co_119_letter_asks_for_visits_not_kx():
+    claims = claim_file([C("PCN1", [L("97110")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])], payer="SYNTHETIC COMMERCIAL PPO")
+    (packet,) = packets_for(remit, claims).packets
+    letter = packet.letter_markdown
+    assert packet.actions == ("appeal",) and packet.replacement is None
+    assert "KX" not in letter and "Bipartisan Budget Act" not in letter and "threshold" not in letter
+    assert "approving visits above the limit" in letter and "- [ ] The visits used in the plan year" in letter
+
+
+def test_a_packet_for_an_ambiguous_claim_says_which_claim_it_used():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "50", "50")], ref6r="PCN1-1")])])
+    (packet,) = packets_for(remit, ("first.x12", claims), ("second.x12", again)).packets
+    assert packet.file == "second.x12"
+    (note,) = [n for n in packet.notes if "other 837 claims" in n]
+    assert "first.x12:" in note and "second.x12:" in note
+
+
 def test_unmatched_denied_claim_gets_a_letter_from_the_remittance_alone():
     claims = claim_file([C("OTHER", [L("97110")])])
     remit = remit_file([P("NOPE", [S("97110", cas=[("CO", "50", "50")])])])

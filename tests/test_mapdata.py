@@ -379,12 +379,21 @@ def test_payer_id_beats_filing_indicator():
 # carc.xml / rarc.xml
 # ------------------------------------------------------------------------------------------------
 
-REQUIRED_CARCS = "1 2 3 4 5 16 18 22 23 27 29 31 45 50 96 97 109 119 125 129 146 150 151 167 170 181 182 185 197 198 204 222 226 227 234 236 242 253 273 B7 B15 B16".split()
-REQUIRED_RARCS = "N20 M80 M15 M86 N130 N362 N640 MA130 N115 N211 N657 M62 N822 N823 N519 M53 N123 M127 N29 N102 MA01 MA02 N386 M25 N56".split()
+REQUIRED_CARCS = "1 2 3 4 5 16 18 22 23 27 29 31 45 50 96 97 109 119 125 129 146 150 151 167 170 181 182 185 197 198 204 222 226 227 234 236 242 253 273 B7 B15 B16 94 147 176 251".split()
+REQUIRED_RARCS = "N20 M80 M15 M86 N130 N362 N640 MA130 N115 N211 N657 M62 N822 N823 N519 M53 N123 M127 N29 N102 MA01 MA02 N386 M25 N56 M38 M39".split()
 CATEGORIES = {
     "units", "ncci-bundling", "modifier", "medical-necessity", "authorization", "benefit-limit", "duplicate",
-    "eligibility", "timely-filing", "patient-responsibility", "contractual", "reversal", "other",
+    "eligibility", "timely-filing", "patient-responsibility", "contractual", "reversal", "other", "coding", "enrollment",
 }
+
+
+def test_only_medicare_uses_the_therapy_threshold(maps):
+    assert {p.name: p.therapy_threshold for p in maps.profiles} == {
+        "default": False,
+        "medicare": True,
+        "medicaid": False,
+        "commercial-per-code": False,
+    }
 
 
 def test_required_remittance_codes_present(maps):
@@ -410,6 +419,16 @@ CATEGORY_CASES = [
     ("rarc", "N822", "modifier"),
     ("rarc", "N20", "ncci-bundling"),
     ("rarc", "N115", "medical-necessity"),
+    ("carc", "9", "coding"),
+    ("carc", "10", "coding"),
+    ("carc", "8", "enrollment"),
+    ("carc", "170", "enrollment"),
+    ("carc", "185", "enrollment"),
+    ("carc", "B7", "enrollment"),
+    ("carc", "94", "contractual"),
+    ("rarc", "N657", "coding"),
+    ("rarc", "N95", "enrollment"),
+    ("rarc", "M38", "patient-responsibility"),
 ]
 
 

@@ -195,6 +195,40 @@ def test_same_clm01_in_two_files_told_apart_by_date_and_charge():
     assert [r.match.line for r in result.rows] == [1, 1, 2]
 
 
+def test_same_clm01_tie_goes_to_the_claim_whose_lines_take_every_payment():
+    # Same CLM01, charge, procedures and dates of the payment in both files: the scores tie.
+    # The later file's 97140 is on another date, so only the earlier claim takes both SVCs.
+    right = claim_file([C("PCN1", [L("97110", ref6r=None), L("97140", charge="47", ref6r=None)])])
+    wrong = claim_file([C("PCN1", [L("97110", ref6r=None), L("97140", charge="47", date="20260106", ref6r=None)])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", cas=PAID), S("97140", charge="47", cas=PAID)])])
+    result = run(remit, ("right.x12", right), ("wrong.x12", wrong))
+    assert [(r.match.record.file, r.match.line, r.match.method) for r in result.rows] == [("right.x12", 1, "fallback"), ("right.x12", 2, "fallback")]
+    assert result.ambiguous_claims == [] and "ambiguous_with" not in result.rows[0].to_json()["match"]
+
+
+def test_same_clm01_that_nothing_tells_apart_is_reported_as_ambiguous():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    result = run(remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")])]), ("first.x12", claims), ("second.x12", again))
+    (row,) = result.rows
+    assert row.match.record.file == "second.x12"  # the latest, as before
+    (doubt,) = result.ambiguous_claims
+    assert (doubt.chosen.file, [o.file for o in doubt.others]) == ("second.x12", ["first.x12"])
+    assert row.to_json()["match"]["ambiguous_with"] == [{"file": "first.x12", "segment": doubt.others[0].claim.position()}]
+    summary = result.summary()["ambiguous_claims"]
+    assert len(summary) == 1 and "check which one the payer adjudicated" in summary[0]["message"]
+    assert any("ambiguous claim: PCN1 fits 2 claims" in text for text in render_text(result))
+
+
+def test_a_reversal_tie_goes_to_the_earliest_claim_and_is_ambiguous_too():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    again = claim_file([C("PCN1", [L("97110")])], isa13="000000002")
+    remit = remit_file([P("PCN1", [S("97110", charge="-50", cas=[("CO", "45", "-20"), ("PR", "2", "-6")], ref6r="PCN1-1")], status="22")])
+    result = run(remit, ("first.x12", claims), ("second.x12", again))
+    assert result.rows[0].match.record.file == "first.x12"
+    assert "earliest" in result.ambiguous_claims[0].message
+
+
 def test_crossover_and_several_clps_for_one_claim():
     claims = claim_file([C("PCN1", [L("97110")])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")], status="19", icn="A"), P("PCN1", [S("97110", cas=[("PR", "1", "50")], ref6r="PCN1-1")], status="2", icn="B")])
@@ -245,6 +279,16 @@ CATEGORY_CASES = [
     ("unknown-codes", ("GP",), [("CO", "ZZ9", "50")], ("XQ999",), (), "other", "appeal"),
     ("statutory-exclusion-gy", ("GP", "GY"), [("PR", "96", "50")], (), (), "other", "bill-patient"),
     ("sequestration-is-contractual", ("GP",), [("CO", "45", "20"), ("PR", "2", "6"), ("CO", "253", "0.48")], (), (), "paid", "bill-patient"),
+    ("order-not-current-176", ("GP",), [("CO", "176", "50")], (), (), "medical-necessity", "appeal"),
+    ("documentation-incomplete-251", ("GP",), [("CO", "251", "50")], (), (), "medical-necessity", "appeal"),
+    ("abn-on-file-by-remark-m38", ("GP",), [("PR", "50", "50")], ("M38",), (), "medical-necessity", "bill-patient"),
+    ("abn-found-invalid-m39", ("GP", "GA"), [("PR", "50", "50")], ("M39",), (), "medical-necessity", "appeal"),
+    ("paid-above-charge-94", ("GP",), [("CO", "45", "20"), ("CO", "94", "-2")], (), (), "paid", "none"),
+    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "corrected-claim"),
+    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "corrected-claim"),
+    ("enrollment-rendering-185", ("GP",), [("CO", "185", "50")], (), (), "enrollment", "fix-enrollment"),
+    ("enrollment-provider-type-8", ("GP",), [("CO", "8", "50")], (), (), "enrollment", "fix-enrollment"),
+    ("enrollment-by-remark-n95", ("GP",), [("CO", "16", "50")], ("N95",), (), "enrollment", "fix-enrollment"),
 ]
 
 
@@ -276,6 +320,9 @@ def test_every_category_and_action_is_reachable():
         ([("CO", "151", "20"), ("CO", "4", "30")], (), "modifier"),
         ([("PR", "119", "20"), ("CO", "151", "30")], (), "units"),
         ([("CO", "16", "50")], ("N211", "N20"), "ncci-bundling"),
+        ([("CO", "B7", "20"), ("CO", "97", "30")], (), "enrollment"),
+        ([("CO", "96", "20"), ("CO", "4", "30")], ("N657",), "modifier"),
+        ([("CO", "10", "20"), ("CO", "4", "30")], (), "coding"),
     ],
 )
 def test_precedence_picks_the_adjustment_that_explains_the_denial(cas, remarks, category):
@@ -361,6 +408,73 @@ def test_pr119_without_kx_is_a_missing_kx_not_a_bill_to_the_patient():
     assert row.assessment.corrections[0].modifiers == ("59", "GP", "KX")
 
 
+def test_97014_denied_by_medicare_with_n657_is_rebilled_as_g0283():
+    claims = claim_file([C("PCN1", [L("97014", charge="30")])])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action, row.assessment.reason) == ("coding", "corrected-claim", "CO-96/N657")
+    assert row.assessment.findings == ("C403",)
+    assert "G0283" in row.assessment.cause and row.assessment.fix.startswith("rebill line 1 with G0283 in place of 97014")
+    assert row.assessment.facts["payer_code"] == "G0283"
+    # the new code's charge is the practice's to set: nothing is changed on a guess
+    assert [c.ready for c in row.assessment.corrections] == [False]
+
+
+def test_97014_coding_denial_still_names_g0283_when_check_ignores_c403():
+    from edi_rehab.config import parse_config
+
+    claims = claim_file([C("PCN1", [L("97014", charge="30")])])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims, config=parse_config('ignore = ["C403"]\n', "c.toml")).rows
+    assert row.action == "corrected-claim" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
+
+
+def test_97014_coding_denial_by_a_commercial_payer_names_no_medicare_code():
+    claims = claim_file([C("PCN1", [L("97014", charge="30")], filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL")])
+    remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("coding", "corrected-claim")
+    assert "G0283" not in row.assessment.fix and "payer's coding policy" in row.assessment.fix
+
+
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
+
+
+@pytest.mark.parametrize(
+    ("group", "remark", "mods", "action"),
+    [
+        ("PR", "N130", ("GP",), "bill-patient"),
+        ("PR", "N640", ("GP", "KX"), "bill-patient"),
+        ("CO", "N640", ("GP",), "appeal"),
+        ("CO", "N130", ("GP", "KX"), "appeal"),
+    ],
+)
+def test_commercial_119_is_a_visit_limit_and_never_asks_for_kx(group, remark, mods, action):
+    claims = claim_file([C("PCN1", [L("97110", mods)], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", mods, cas=[(group, "119", "50")], remarks=(remark,), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("benefit-limit", action)
+    assert MISSING_KX not in row.assessment.findings and row.assessment.corrections == ()
+    assert "KX" not in row.assessment.cause + row.assessment.fix and "visit" in row.assessment.cause
+    if group == "PR":
+        assert "secondary payer" in row.assessment.fix
+    else:
+        assert "medical necessity" in row.assessment.fix and "write the amount off" in row.assessment.fix
+
+
+def test_medicare_advantage_profile_extending_medicare_uses_the_threshold():
+    from edi_rehab.config import parse_config
+
+    config = parse_config('[profiles.synth-ma]\nextends = "medicare"\npayer_ids = ["SYNMA01"]\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110")], filing="16", payer_id="SYNMA01", payer_name="SYNTHETIC MA PLAN")])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])])
+    (row,) = run(remit, claims, config=config).rows
+    assert row.action == "corrected-claim" and row.assessment.findings == (MISSING_KX,)
+    # without the profile the same plan (SBR09 16) is not assumed to use the threshold
+    (row,) = run(remit, claims).rows
+    assert row.action == "appeal" and MISSING_KX not in row.assessment.findings
+
+
 def test_ma130_means_a_new_claim_with_the_fix():
     claims = claim_file([C("PCN1", [L("97110", ())])])
     remit = remit_file([P("PCN1", [S("97110", (), cas=[("CO", "16", "50")], ref6r="PCN1-1")], moa=("MA130",))])
@@ -410,6 +524,46 @@ def test_unbalanced_remittance_is_reported_and_matching_goes_on():
     assert (line.expected, line.found) == (Decimal("24"), Decimal("30"))
     assert result.summary()["balance_problems"][0]["message"]
     assert any("unbalanced" in text for text in render_text(result))
+
+
+def test_negative_cas_amounts_are_not_denials():
+    # A secondary payer's remittance: the prior payer's share (OA-23), a bundling reduction
+    # of the first adjudication given back (CO-97, negative) and a payment above the charge
+    # (CO-94, negative). Money came back; nothing was denied.
+    claims = claim_file([C("PCN1", [L("97110")], cob=True)])
+    cas = [("OA", "23", "40"), ("CO", "97", "-5"), ("CO", "94", "-3")]
+    remit = remit_file([P("PCN1", [S("97110", cas=cas, ref6r="PCN1-1")], status="2")])
+    result = run(remit, claims)
+    (row,) = result.rows
+    assert row.paid == Decimal("18") and all(a.known for a in row.adjustments)
+    assert (row.category, row.action, row.denied) == ("paid", "none", False)
+    assert result.summary()["denied_lines"] == 0 and result.balance == []
+    from datetime import date
+
+    from edi_rehab.appeal import build_packets
+    from matchkit import MAPS
+
+    assert build_packets(result, MAPS, today=date(2026, 3, 2)).packets == ()
+
+
+def test_a_negative_claim_level_cas_is_not_spread_over_the_lines_as_a_denial():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "2", "10")], ref6r="PCN1-1")], status="2", cas=[("CO", "97", "-4")])])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == ("paid", "bill-patient")
+
+
+def test_plb_reference_is_the_second_component_only():
+    claims = claim_file([C("PCN1", [L("97110")])])
+    data = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1")])], plb=[("WO", "-3"), ("L6", "1.25")])
+    data = data.replace(b"WO:REF1", b"WO:ADJ77:5")
+    result = run(data, claims)
+    ((_, remit),) = result.remittances
+    assert [(p.reason, p.reference, p.amount) for p in remit.provider_adjustments] == [
+        ("WO", "ADJ77", Decimal("-3")),
+        ("L6", "REF1", Decimal("1.25")),
+    ]
+    assert result.balance == []
 
 
 def test_plb_is_part_of_the_transaction_balance():
