@@ -302,9 +302,50 @@ def test_ncci_zip_and_several_files(run, files, tmp_path):
 def test_an_835_is_reported_not_silently_passed(run):
     path = str(FIXTURES / "sample-835.x12")
     result = run("check", path)
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # a hook given only remittances must not pass
     assert " X006 transaction set 835 " in result.stdout
-    assert run("check", "--fail-on", "warning", path).exit_code == 1
+    assert f"{path}: holds no 837P (005010X222) transaction set" in result.stderr
+    assert "no input holds an 837P transaction set" in result.stderr
+    assert run("check", "--fail-on", "warning", path).exit_code == 2
+
+
+def test_an_835_beside_an_837p_is_named_but_the_run_goes_on(run, files):
+    remit = str(FIXTURES / "sample-835.x12")
+    result = run("check", files("a.x12", CLEAN), remit)
+    assert result.exit_code == 0, result.output
+    assert f"{remit}: holds no 837P" in result.stderr
+    assert "no input holds" not in result.stderr
+    table = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines() if line.endswith(("pass", "no-837p"))}
+    assert table[remit] == "no-837p"
+
+    records = [json.loads(line) for line in run("check", "--format", "jsonl", remit).stdout.splitlines()]
+    assert records[0]["status"] == "no-837p" and records[-1]["exit_code"] == 2
+
+
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("claim,line,min\nPCN1,1,30\n", "lacks 'claim_id', 'minutes'"),
+        ("PCN1,1,30\nPCN1,2,15\n", "lacks 'claim_id', 'line', 'minutes'"),
+        ("", "it is empty"),
+        ('"claim_id,line\n', "header is not readable CSV"),
+    ],
+    ids=["misnamed-columns", "no-header", "empty", "unclosed-quote"],
+)
+def test_minutes_csv_without_a_usable_header_exits_2(run, files, text, why):
+    minutes = files("m.csv", text)
+    result = run("check", "--minutes", minutes, files("a.x12", CLEAN))
+    assert result.exit_code == 2
+    assert f"{minutes}: not a minutes CSV: " in result.stderr and why in result.stderr
+    assert "PCN1" not in result.stderr  # the rows are care data: never echoed
+    assert result.stdout == ""  # refused before any claim file was read
+
+
+def test_minutes_header_with_an_unknown_extra_column_still_runs(run, files):
+    minutes = files("m.csv", "Claim_ID,line,minutes,therapist\nPCN1,1,30,x\n")
+    result = run("check", "--minutes", minutes, files("a.x12", CLEAN))
+    assert result.exit_code == 0, result.output
+    assert " U109 unknown column 'therapist'" in result.stdout
 
 
 def test_broken_maps_exit_2_with_the_map_named(run, files, monkeypatch):

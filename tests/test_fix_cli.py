@@ -227,3 +227,13 @@ def test_an_unwritable_out_exits_2(work: Path):
     result = run(str(work / "in.x12"), "-o", str(work / "no" / "such" / "dir" / "out.x12"))
     assert result.exit_code == 2 and "cannot write" in result.output
     assert listing(work) == ["in.x12"]
+
+
+def test_minutes_csv_without_its_header_exits_2_and_writes_nothing(work: Path):
+    minutes = work / "m.csv"
+    minutes.write_text("PCN1,1,38\n")
+    out = work / "out.x12"
+    result = run(str(work / "in.x12"), "-o", str(out), "--minutes", str(minutes))
+    assert result.exit_code == 2
+    assert f"{minutes}: not a minutes CSV: " in result.stderr and "lacks 'claim_id', 'line', 'minutes'" in result.stderr
+    assert not out.exists()

@@ -11,7 +11,7 @@ from .acks import ack_targets, write_ack
 from .files import InputProblem, sample_bytes
 from .inputs import Input, expand_inputs, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, silence_stdout
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, silence_stdout, warn
 from .progress import Progress, tracked, worker_pool
 
 
@@ -106,6 +106,8 @@ def check(
         progress.clear()
         if result.error is not None:
             fail(result.error)
+        elif not result.professional:
+            warn(f"{result.name}: holds no 837P (005010X222) transaction set; the therapy rules did not run on it")
         validation = result.validation
         result.ack = None
         if validation is not None:
@@ -191,11 +193,17 @@ def check(
         silence_stdout()
         sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
     progress.clear()
+    if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
+        fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")
     sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
 
 
 def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
+    """2 for an unreadable input, or when no input holds an 837P (as ``split``: a hook given
+    only 835s must not pass); else 1 for findings at or above ``threshold`` unless ``exit_zero``."""
     if summary.unreadable or any(r.error for r in finished):
+        return EXIT_UNREADABLE
+    if not any(r.professional for r in finished):
         return EXIT_UNREADABLE
     if not exit_zero and summary.at_or_above(threshold):
         return EXIT_FINDINGS
