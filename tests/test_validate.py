@@ -368,3 +368,19 @@ def test_public_835_with_errors_and_no_999():
     located = [(i.segment, i.element, i.code) for i in result.issues]
     assert located == [(4, "BPR16", "IK4-8"), (10, None, "IK3-3")]
     assert result.ack_999 is None and "failed to build the 999" in result.notes[0]
+
+
+@pytest.mark.slow
+def test_a_readme_in_a_folder_is_skipped_unless_strict(tmp_path):
+    root = tmp_path / "inbox"
+    root.mkdir()
+    write(root, "claims.x12", VALID)
+    write(root, "README.txt", b"drop 837P files here\n")
+    result = run(str(root))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{root / 'README.txt'}: not X12 (it does not start with ISA); skipped" in result.stderr
+    assert "README" not in result.stdout
+    assert run("--strict", str(root)).exit_code == 2
+    excluded = run("--exclude", "*.txt", str(root))
+    assert excluded.exit_code == 0 and "README" not in excluded.stdout + excluded.stderr
+    assert run("--include", "*.txt", "--strict", str(root)).exit_code == 2

@@ -9,7 +9,7 @@ import click
 
 from .acks import VALIDATION_EXIT_CODES, ack_targets, write_ack
 from .files import InputProblem
-from .inputs import expand_inputs, total_size
+from .inputs import FolderFilter, expand_inputs, folder_options, total_size
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail, silence_stdout
 from .progress import Progress, tracked, worker_pool
 
@@ -31,19 +31,32 @@ from .progress import Progress, tracked, worker_pool
     help="Worker processes: files run in parallel, and files of 256 KiB or more are split by transaction.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
-def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, jobs: int, quiet: bool) -> None:
+@folder_options
+def validate(
+    files: tuple[str, ...],
+    ack_path: str | None,
+    output_format: str,
+    jobs: int,
+    quiet: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    strict: bool,
+) -> None:
     """Validate FILES against their implementation guide (pyx12) and write the 999.
 
     Prints every error as PATH:SEGMENT: CODE message, SEGMENT being the segment's number in
     the file as given. FILE may be - for standard input, or a folder: every regular file
-    below it is validated, in name order, hidden files and folders skipped. Exit 0 valid,
+    below it is validated, in name order, hidden files and folders skipped, narrowed by
+    --include/--exclude; a file there that is not X12 (a README) is skipped with a warning
+    unless --strict. Exit 0 valid,
     1 invalid, 2 unreadable (not X12, a version pyx12 has no map for, or pyx12 failed); the
     worst file wins.
     """
     from ..batch import Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
 
     try:
-        inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
+        folders = FolderFilter(include=include, exclude=exclude, strict=strict)
+        inputs = expand_inputs(files, skip=[ack_path] if ack_path else [], folders=folders)
         targets = ack_targets(inputs, ack_path)
     except InputProblem as problem:
         fail(str(problem))
