@@ -554,9 +554,13 @@ def _count(result: InputResult, findings: Iterable[Finding]) -> None:
         result.counts[finding.severity.value] += 1
 
 
+#: Validation issue codes that mean "could not be validated", not "invalid".
+NOT_VALIDATED_CODES = ("no-map", "pyx12-failed", "unreadable")
+
+
 def why_not_validated(result: ValidationResult) -> str:
     for issue in result.issues:
-        if issue.code in ("no-map", "pyx12-failed", "unreadable"):
+        if issue.code in NOT_VALIDATED_CODES:
             return issue.message
     return "pyx12 could not decide"
 

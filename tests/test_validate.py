@@ -225,7 +225,8 @@ def test_unknown_version_exits_2_with_a_clear_message(tmp_path):
     ack = tmp_path / "out.999"
     result = run(write(tmp_path, "a2.x12", data), "--ack", str(ack))
     assert result.exit_code == 2
-    assert "no implementation-guide map for 005010X222A2" in result.stdout
+    assert "no implementation-guide map for 005010X222A2" in result.stderr  # the cause, where check puts it
+    assert "no implementation-guide map" not in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert not ack.exists()
 
@@ -235,7 +236,11 @@ def test_garbage_exits_2_without_traceback_or_ack(tmp_path):
     ack = tmp_path / "out.999"
     result = run(write(tmp_path, "junk.x12", b"\x00\x01 hello\n"), "--ack", str(ack))
     assert result.exit_code == 2
-    assert "unreadable" in result.stdout
+    assert "junk.x12: unreadable (1 error" in result.stdout  # the verdict on stdout
+    assert "junk.x12: segment 1: the input is not X12" in result.stderr  # the cause on stderr, as check
+    assert "not X12" not in result.stdout
+    jsonl = run("--format", "jsonl", str(tmp_path / "junk.x12"))
+    assert "junk.x12: segment 1: the input is not X12" in jsonl.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not ack.exists()
 

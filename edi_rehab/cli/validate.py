@@ -52,7 +52,7 @@ def validate(
     1 invalid, 2 unreadable (not X12, a version pyx12 has no map for, or pyx12 failed); the
     worst file wins.
     """
-    from ..batch import Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
+    from ..batch import NOT_VALIDATED_CODES, Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
 
     try:
         folders = FolderFilter(include=include, exclude=exclude, strict=strict)
@@ -109,6 +109,11 @@ def validate(
                         code = EXIT_UNREADABLE
                 for note in result.notes:
                     complain(f"{name}: {note}")
+                # Why a file could not be validated goes to stderr, as check says it, in every
+                # format: a hook reading stdout (or JSON) still shows the operator the cause.
+                for issue in result.issues:
+                    if issue.code in NOT_VALIDATED_CODES:
+                        complain(f"{name}: segment {issue.segment}: {issue.message}" if issue.segment else f"{name}: {issue.message}")
                 worst = max(worst, code)
                 warnings = len(result.issues) - result.error_count
                 rows.append([name, str(result.transaction_count), str(result.error_count), str(warnings), result.status.value, written or "-"])
@@ -119,6 +124,8 @@ def validate(
                     emit_jsonl({"kind": "file", "path": name, **result.to_json(), "ack": written})
                     continue
                 for issue in result.issues:
+                    if issue.code in NOT_VALIDATED_CODES:
+                        continue  # said on stderr above
                     severity = "" if issue.severity.value == "error" else f"{issue.severity.value}: "
                     say(f"{name}:{issue.segment}: {issue.code} {severity}{issue.message}")
                 counts = [
