@@ -389,3 +389,29 @@ def test_a_readme_in_a_folder_is_skipped_unless_strict(tmp_path):
     excluded = run("--exclude", "*.txt", str(root))
     assert excluded.exit_code == 0 and "README" not in excluded.stdout + excluded.stderr
     assert run("--include", "*.txt", "--strict", str(root)).exit_code == 2
+
+
+def interchange_4010() -> bytes:
+    """The synthetic claim in a 004010X098A1 envelope (ISA12 00401, no ST03): pyx12 answers with a 997."""
+    segments = interchange(transaction(version="004010X098A1"), version="004010X098A1")
+    segments[0] = segments[0].replace("*^*00501*", "*U*00401*")
+    segments = [s.removesuffix("*004010X098A1") if s.startswith("ST*") else s for s in segments]
+    return x12(segments)
+
+
+@pytest.mark.slow
+def test_the_ack_is_named_997_when_it_is_one(tmp_path):
+    ack = tmp_path / "old.ack"
+    result = run(write(tmp_path, "old.x12", interchange_4010()), "--ack", str(ack))
+    assert "ST*997*" in ack.read_text()
+    assert f"997 written to {ack}" in result.stdout and "999" not in result.stdout
+    current = run(write(tmp_path, "new.x12", VALID), "--ack", str(tmp_path / "new.ack"))
+    assert "999 written to" in current.stdout
+
+
+def test_ack_kind_reads_st01_with_the_interchanges_separator():
+    from edi_rehab.cli.acks import ack_kind
+
+    assert ack_kind("ISA|00|...~GS|FA|...~ST|997|0001~AK1|HC|1~") == "997"
+    assert ack_kind("ISA*00*...~GS*FA*...~ST*999*0001~") == "999"
+    assert ack_kind("ISA*00*...~NTE*ST*997*~ST*999*0001~") == "999"

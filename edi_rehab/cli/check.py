@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import click
 
-from .acks import ack_targets, write_ack
+from .acks import ack_kind, ack_targets, write_ack
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
@@ -129,7 +129,7 @@ def check(
             if target and validation.ack_999 is not None:
                 result.ack = write_ack(target, validation.ack_999)
                 if result.ack is None:
-                    result.error = result.error or f"{target}: the 999 could not be written"
+                    result.error = result.error or f"{target}: the {ack_kind(validation.ack_999)} could not be written"
         seen_claims.update(result.seen_claims)
         finished.append(result)
 

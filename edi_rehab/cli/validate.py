@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .acks import VALIDATION_EXIT_CODES, ack_targets, write_ack
+from .acks import VALIDATION_EXIT_CODES, ack_kind, ack_targets, write_ack
 from .files import InputProblem
 from .inputs import FolderFilter, expand_inputs, folder_options, total_size
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail, silence_stdout
@@ -135,7 +135,7 @@ def validate(
                     counted(result.transaction_count, "transaction"),
                 ]
                 summary = f"{name}: {result.status.value} ({', '.join(counts[:2])}; {', '.join(counts[2:])})"
-                say(summary + (f"; 999 written to {written}" if written else ""))
+                say(summary + (f"; {ack_kind(result.ack_999)} written to {written}" if written else ""))
     except WorkerFailed as problem:
         complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
