@@ -434,3 +434,30 @@ def test_config_include_and_exclude(run, files, tmp_path):
     assert narrowed.exit_code == 2 and "no files to read" in narrowed.stderr
     bad = run("check", "--config", files("bad.toml", 'exclude = "README"\n'), str(root))
     assert bad.exit_code == 2 and "exclude must be a list of strings" in bad.stderr
+
+
+# -- a reader that goes away ------------------------------------------------------------------------
+def closed_pipe(*args: str) -> tuple[int, str]:
+    """Run edi-rehab with stdout into a pipe whose reader takes one line and closes it, as
+    ``edi-rehab ... | head -1`` does; ``(exit code, stderr)``."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from edi_rehab.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    return process.wait(timeout=120), stderr
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--format", "jsonl"), ("check", "--jobs", "2"), ("show",), ("fix", "--diff")], ids=" ".join)
+def test_a_closed_pipe_ends_quietly(tmp_path, command):
+    big = tmp_path / "big.x12"
+    big.write_bytes((FIXTURES / "every-defect-837p.x12").read_bytes() * 60)  # far more output than a pipe holds
+    code, stderr = closed_pipe(*command, str(big))
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and "Broken pipe" not in stderr, stderr
+    assert code == 1  # cut short: not a pass

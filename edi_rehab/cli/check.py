@@ -11,7 +11,7 @@ from .acks import ack_kind, ack_targets, write_ack
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, silence_stdout, warn
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, warn
 from .progress import Progress, tracked, worker_pool
 
 
@@ -200,10 +200,6 @@ def check(
         progress.clear()
         fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    except BrokenPipeError:
-        # The reader went away (`check big.x12 | head`): stop quietly, as other linters do.
-        silence_stdout()
-        sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
     progress.clear()
     if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
         fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")

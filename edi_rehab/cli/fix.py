@@ -120,6 +120,8 @@ def fix_command(
         usage(str(problem))
     except X12ReadError as error:
         usage(f"{unreadable(file, error)}; fix refuses input it cannot read, so nothing was written")
+    except BrokenPipeError:
+        raise  # the reader of --diff or -o - went away: the entry ends the run quietly
     except OSError as error:
         usage(f"{target}: cannot write: {error.strerror or error}")
     report = fixer.finish()

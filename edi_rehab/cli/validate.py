@@ -10,7 +10,7 @@ import click
 from .acks import VALIDATION_EXIT_CODES, ack_kind, ack_targets, write_ack
 from .files import InputProblem
 from .inputs import FolderFilter, expand_inputs, folder_options, total_size
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail, silence_stdout
+from .output import EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail
 from .progress import Progress, tracked, worker_pool
 
 
@@ -139,9 +139,6 @@ def validate(
     except WorkerFailed as problem:
         complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    except BrokenPipeError:
-        silence_stdout()
-        sys.exit(max(worst, EXIT_FINDINGS if tally["invalid"] else EXIT_OK))
     progress.clear()
     if output_format == "json":
         click.echo(json.dumps({"files": reports}, indent=2))
