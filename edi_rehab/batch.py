@@ -173,6 +173,8 @@ class CheckPiece:
     seen_claims: frozenset[str] = frozenset()
     claims: int = 0
     transactions: int = 0
+    #: Of those, 837P (005010X222) transaction sets: the only ones the therapy rules run on.
+    professional: int = 0
     #: The reader's error when the input turned out unreadable in this part (the findings
     #: before it stand), without the input's name.
     error: str | None = None
@@ -199,19 +201,25 @@ def start_worker(recipe: CheckRecipe | None) -> None:
 def _check(context: _Context, events: Iterable) -> CheckPiece:
     findings: list[Finding] = []
     seen: set[str] = set()
-    claims = transactions = 0
+    claims = transactions = professional = 0
     names = context.minutes_claims
     try:
         for result in context.checker.check_events(events, claim_views=False):
             findings.extend(result.findings)
             if isinstance(result.event, Transaction):
                 transactions += 1
+                professional += is_professional(result.event)
                 claims += result.claim_count
                 if names:
                     seen.update(claim_id for claim_id in result.claim_ids if claim_id in names)
     except X12ReadError as error:
-        return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, str(error))
-    return CheckPiece(tuple(findings), frozenset(seen), claims, transactions)
+        return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, professional, str(error))
+    return CheckPiece(tuple(findings), frozenset(seen), claims, transactions, professional)
+
+
+def is_professional(transaction: Transaction) -> bool:
+    """An 837P 005010X222 transaction set (the engine runs the therapy rules on these only)."""
+    return transaction.set_id == "837" and transaction.version.startswith("005010X222")
 
 
 def _worker_context() -> _Context:
@@ -448,6 +456,8 @@ class InputResult:
     size: int | None = None
     claims: int = 0
     transactions: int = 0
+    #: 837P transaction sets among them (0: the rules ran on nothing in this input).
+    professional: int = 0
     #: Check findings per severity (IG findings included).
     counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
     #: Why the input is unreadable (or could not be validated); ``None`` when it is fine.
@@ -506,6 +516,7 @@ def collect(
             piece: CheckPiece = value
             current.claims += piece.claims
             current.transactions += piece.transactions
+            current.professional += piece.professional
             current.seen_claims.update(piece.seen_claims)
             if piece.findings:
                 if buffer:
@@ -551,20 +562,29 @@ def _count(result: InputResult, findings: Iterable[Finding]) -> None:
         result.counts[finding.severity.value] += 1
 
 
+#: Validation issue codes that mean "could not be validated", not "invalid".
+NOT_VALIDATED_CODES = ("no-map", "pyx12-failed", "unreadable")
+
+
 def why_not_validated(result: ValidationResult) -> str:
     for issue in result.issues:
-        if issue.code in ("no-map", "pyx12-failed", "unreadable"):
+        if issue.code in NOT_VALIDATED_CODES:
             return issue.message
     return "pyx12 could not decide"
 
 
 # -- reporting ----------------------------------------------------------------------------------
 def check_status(result: InputResult, fail_on: Severity) -> str:
-    """``unreadable``, ``fail`` (a finding at or above ``fail_on``), ``warn`` (findings
-    below it) or ``pass``."""
+    """``unreadable``, ``fail`` (a finding at or above ``fail_on``), ``no-837p`` (readable,
+    but no 837P transaction set to run the rules on, and nothing at ``fail_on``), ``warn``
+    (findings below it) or ``pass``."""
     if result.error is not None:
         return "unreadable"
     worst = result.worst
+    if worst is not None and worst.rank >= fail_on.rank:
+        return "fail"
+    if not result.professional:
+        return "no-837p"
     if worst is None:
         return "pass"
     return "fail" if worst.rank >= fail_on.rank else "warn"

@@ -8,6 +8,13 @@ Every key is optional; anything not listed here is an error, so a typo never sil
     select = ["U", "N", "M"]
     ignore = ["M205"]             # e.g. silence modifier order everywhere
 
+    # Which files a folder argument of ``check`` stands for: globs matched against each
+    # file's path inside the folder (or its name, for a glob without "/"). The command
+    # line's --include replaces ``include``; --exclude adds to ``exclude``. A file named
+    # on the command line is always read.
+    include = ["*.837", "*.x12"]
+    exclude = ["archive", "*.tmp"]  # an excluded folder is not entered
+
     [severity]                    # rule code or prefix -> "error" | "warning" | "info"
     M205 = "info"
     N1 = "error"
@@ -91,7 +98,7 @@ _PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-_TOP_KEYS = ("select", "ignore", "severity", "minutes", "profiles")
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "profiles", "include", "exclude")
 _MINUTES_KEYS = ("note_pattern",)
 _PROFILE_KEYS = (
     "extends",
@@ -147,6 +154,9 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     note_pattern: str | None = None
+    #: globs for the files a folder argument stands for (the CLI applies them)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     def is_enabled(self, rule_code: str) -> bool:
         """Whether a rule runs. With no ``select`` every rule is selected. The most specific
@@ -331,7 +341,17 @@ def parse_config(text: str, source: str) -> Config:
         select=select,
         ignore=ignore,
         note_pattern=note_pattern,
+        include=_globs(source, "include", doc["include"]) if "include" in doc else (),
+        exclude=_globs(source, "exclude", doc["exclude"]) if "exclude" in doc else (),
     )
+
+
+def _globs(source: str, where: str, value: object) -> tuple[str, ...]:
+    globs = _str_list(source, where, value)
+    for glob in globs:
+        if not glob.strip():
+            raise ConfigError(source, f"{where}: an empty glob matches nothing; remove it")
+    return globs
 
 
 # --------------------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def test_a_worker_that_dies_or_fails_is_exit_2_with_a_message(run, tmp_path, mon
 
 # -- JSONL, stdin ---------------------------------------------------------------------------------
 def test_jsonl_is_one_object_per_file_in_order_then_a_summary(run, tmp_path):
-    root = tree(tmp_path / "in", {"1.x12": BAD, "2.x12": GOOD, "3.x12": b"junk"})
+    root = tree(tmp_path / "in", {"1.x12": BAD, "2.x12": GOOD, "3.x12": b"ISA*00*"})
     result = run("check", "--format", "jsonl", root)
     lines = result.stdout.splitlines()
     records = [json.loads(line) for line in lines]  # every line parses on its own
@@ -382,7 +382,7 @@ def test_unknown_version_under_check_validate_and_validate(run, tmp_path):
 def test_validate_folder_with_jobs_mirrors_acks_and_matches_jobs_1(run, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "SPLIT_VALIDATE_BYTES", 5_000)
     wrong = synth(5, claims=10, claims_per_transaction=3, defects=(Defect("wrong-se01", 4),))
-    root = tree(tmp_path / "in", {"a.x12": GOOD, "sub/b.x12": wrong, "sub/c.x12": b"junk"})
+    root = tree(tmp_path / "in", {"a.x12": GOOD, "sub/b.x12": wrong, "sub/c.x12": b"ISA*00*"})
     acks = tmp_path / "acks"
     two = run("validate", "--jobs", "2", "--ack", acks, root)
     one = run("validate", root)

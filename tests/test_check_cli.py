@@ -302,9 +302,50 @@ def test_ncci_zip_and_several_files(run, files, tmp_path):
 def test_an_835_is_reported_not_silently_passed(run):
     path = str(FIXTURES / "sample-835.x12")
     result = run("check", path)
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # a hook given only remittances must not pass
     assert " X006 transaction set 835 " in result.stdout
-    assert run("check", "--fail-on", "warning", path).exit_code == 1
+    assert f"{path}: holds no 837P (005010X222) transaction set" in result.stderr
+    assert "no input holds an 837P transaction set" in result.stderr
+    assert run("check", "--fail-on", "warning", path).exit_code == 2
+
+
+def test_an_835_beside_an_837p_is_named_but_the_run_goes_on(run, files):
+    remit = str(FIXTURES / "sample-835.x12")
+    result = run("check", files("a.x12", CLEAN), remit)
+    assert result.exit_code == 0, result.output
+    assert f"{remit}: holds no 837P" in result.stderr
+    assert "no input holds" not in result.stderr
+    table = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines() if line.endswith(("pass", "no-837p"))}
+    assert table[remit] == "no-837p"
+
+    records = [json.loads(line) for line in run("check", "--format", "jsonl", remit).stdout.splitlines()]
+    assert records[0]["status"] == "no-837p" and records[-1]["exit_code"] == 2
+
+
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("claim,line,min\nPCN1,1,30\n", "lacks 'claim_id', 'minutes'"),
+        ("PCN1,1,30\nPCN1,2,15\n", "lacks 'claim_id', 'line', 'minutes'"),
+        ("", "it is empty"),
+        ('"claim_id,line\n', "header is not readable CSV"),
+    ],
+    ids=["misnamed-columns", "no-header", "empty", "unclosed-quote"],
+)
+def test_minutes_csv_without_a_usable_header_exits_2(run, files, text, why):
+    minutes = files("m.csv", text)
+    result = run("check", "--minutes", minutes, files("a.x12", CLEAN))
+    assert result.exit_code == 2
+    assert f"{minutes}: not a minutes CSV: " in result.stderr and why in result.stderr
+    assert "PCN1" not in result.stderr  # the rows are care data: never echoed
+    assert result.stdout == ""  # refused before any claim file was read
+
+
+def test_minutes_header_with_an_unknown_extra_column_still_runs(run, files):
+    minutes = files("m.csv", "Claim_ID,line,minutes,therapist\nPCN1,1,30,x\n")
+    result = run("check", "--minutes", minutes, files("a.x12", CLEAN))
+    assert result.exit_code == 0, result.output
+    assert " U109 unknown column 'therapist'" in result.stdout
 
 
 def test_broken_maps_exit_2_with_the_map_named(run, files, monkeypatch):
@@ -317,3 +358,106 @@ def test_broken_maps_exit_2_with_the_map_named(run, files, monkeypatch):
     result = run("check", files("a.x12", CLEAN))
     assert result.exit_code == 2
     assert result.stderr.strip() == "edi-rehab: codes.xml:12: schema violation: element 'code' missing 'class'"
+
+
+# -- folders: --include/--exclude, non-X12 files beside the claims ----------------------------------
+def claims_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "inbox"
+    (root / "archive").mkdir(parents=True)
+    (root / "a.x12").write_bytes(CLEAN)
+    (root / "b.837").write_bytes(ERROR)
+    (root / "archive" / "old.x12").write_bytes(ERROR)
+    (root / "README.md").write_text("# Claims dropped here by the PM system\n")
+    (root / "MANIFEST").write_text("a.x12\tPCN1\n")
+    return root
+
+
+def checked_paths(result) -> list[str]:
+    return [Path(f["path"]).name for f in json.loads(result.stdout)["files"]]
+
+
+def test_readme_and_manifest_in_a_folder_are_skipped_with_a_warning(run, tmp_path):
+    root = claims_folder(tmp_path)
+    result = run("check", "--format", "json", str(root))
+    assert result.exit_code == 1, result.stderr  # b.837's N301, not 2 for the README
+    assert checked_paths(result) == ["a.x12", "old.x12", "b.837"]
+    for name in ("README.md", "MANIFEST"):
+        assert f"{root / name}: not X12 (it does not start with ISA); skipped" in result.stderr
+    assert "PCN1" not in result.stderr  # the skipped file's content is not echoed
+
+
+def test_strict_makes_a_non_x12_file_in_a_folder_exit_2(run, tmp_path):
+    root = claims_folder(tmp_path)
+    result = run("check", "--strict", str(root))
+    assert result.exit_code == 2
+    assert f"{root / 'README.md'}: " in result.stderr and "skipped" not in result.stderr
+    assert "N301" in result.stdout  # the claim files are still checked and reported
+
+
+def test_a_non_x12_file_named_on_the_command_line_stays_exit_2(run, tmp_path):
+    root = claims_folder(tmp_path)
+    result = run("check", str(root / "a.x12"), str(root / "README.md"))
+    assert result.exit_code == 2 and "README.md" in result.stderr and "skipped" not in result.stderr
+    # --exclude narrows folders only: a file named outright is still read
+    assert run("check", "--exclude", "README*", str(root / "README.md")).exit_code == 2
+
+
+def test_include_and_exclude_narrow_a_folder(run, tmp_path):
+    root = claims_folder(tmp_path)
+    included = run("check", "--format", "json", "--include", "*.x12", str(root))
+    assert checked_paths(included) == ["a.x12", "old.x12"]
+    assert "README" not in included.stderr  # not included: not even looked at
+    excluded = run("check", "--format", "json", "--exclude", "archive", "--exclude", "README.md", "--exclude", "MANIFEST", str(root))
+    assert checked_paths(excluded) == ["a.x12", "b.837"] and excluded.stderr == ""
+    by_path = run("check", "--format", "json", "--exclude", "archive/*.x12", "--include", "*.x12", str(root))
+    assert checked_paths(by_path) == ["a.x12"]
+    nothing = run("check", "--include", "*.edi", str(root))
+    assert nothing.exit_code == 2
+    assert "no files to read in this folder (5 files not matched by --include)" in nothing.stderr
+
+
+def test_a_folder_of_only_non_x12_files_is_not_a_pass(run, tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "README.md").write_text("nothing to send\n")
+    result = run("check", str(root))
+    assert result.exit_code == 2 and "(1 file not X12, skipped)" in result.stderr
+
+
+def test_config_include_and_exclude(run, files, tmp_path):
+    root = claims_folder(tmp_path)
+    config = files("c.toml", 'include = ["*.x12", "*.837"]\nexclude = ["archive"]\n')
+    result = run("check", "--format", "json", "--config", config, str(root))
+    assert checked_paths(result) == ["a.x12", "b.837"] and result.stderr == ""
+    # the command line's --include replaces the config's; --exclude adds to it
+    narrowed = run("check", "--format", "json", "--config", config, "--include", "*.837", "--exclude", "b*", str(root))
+    assert narrowed.exit_code == 2 and "no files to read" in narrowed.stderr
+    bad = run("check", "--config", files("bad.toml", 'exclude = "README"\n'), str(root))
+    assert bad.exit_code == 2 and "exclude must be a list of strings" in bad.stderr
+
+
+# -- a reader that goes away ------------------------------------------------------------------------
+def closed_pipe(*args: str) -> tuple[int, str]:
+    """Run edi-rehab with stdout into a pipe whose reader takes one line and closes it, as
+    ``edi-rehab ... | head -1`` does; ``(exit code, stderr)``."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from edi_rehab.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    return process.wait(timeout=120), stderr
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--format", "jsonl"), ("check", "--jobs", "2"), ("show",), ("fix", "--diff")], ids=" ".join)
+def test_a_closed_pipe_ends_quietly(tmp_path, command):
+    big = tmp_path / "big.x12"
+    big.write_bytes((FIXTURES / "every-defect-837p.x12").read_bytes() * 60)  # far more output than a pipe holds
+    code, stderr = closed_pipe(*command, str(big))
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and "Broken pipe" not in stderr, stderr
+    assert code == 1  # cut short: not a pass

@@ -227,3 +227,36 @@ def test_an_unwritable_out_exits_2(work: Path):
     result = run(str(work / "in.x12"), "-o", str(work / "no" / "such" / "dir" / "out.x12"))
     assert result.exit_code == 2 and "cannot write" in result.output
     assert listing(work) == ["in.x12"]
+
+
+def test_minutes_csv_without_its_header_exits_2_and_writes_nothing(work: Path):
+    minutes = work / "m.csv"
+    minutes.write_text("PCN1,1,38\n")
+    out = work / "out.x12"
+    result = run(str(work / "in.x12"), "-o", str(out), "--minutes", str(minutes))
+    assert result.exit_code == 2
+    assert f"{minutes}: not a minutes CSV: " in result.stderr and "lacks 'claim_id', 'line', 'minutes'" in result.stderr
+    assert not out.exists()
+
+
+def test_dash_output_writes_the_fixed_file_to_stdout_and_the_report_to_stderr(work: Path, monkeypatch):
+    monkeypatch.chdir(work)
+    reference = work / "out.x12"
+    run(str(work / "in.x12"), "-o", str(reference))
+    result = run("-", "-o", "-", input=SAMPLE.read_bytes())
+    assert result.exit_code == 1  # errors remain, as with -o OUT
+    assert result.stdout_bytes == reference.read_bytes()
+    assert "Applied 1 fix" in result.stderr and "<stdout>:" in result.stderr
+    assert not (work / "-").exists()
+
+
+def test_dash_output_writes_nothing_when_the_input_is_unreadable(work: Path):
+    result = run("-", "-o", "-", input=SAMPLE.read_bytes()[:-30])
+    assert result.exit_code == 2 and result.stdout_bytes == b""
+    assert "nothing was written" in result.stderr
+
+
+def test_dash_output_and_json_report_are_a_usage_error(work: Path):
+    result = run(str(work / "in.x12"), "-o", "-", "--format", "json")
+    assert result.exit_code == 2 and result.stdout_bytes == b""
+    assert "-o - writes the fixed file to standard output" in result.stderr

@@ -226,7 +226,8 @@ def test_unknown_version_exits_2_with_a_clear_message(tmp_path):
     ack = tmp_path / "out.999"
     result = run(write(tmp_path, "a2.x12", data), "--ack", str(ack))
     assert result.exit_code == 2
-    assert "no implementation-guide map for 005010X222A2" in result.stdout
+    assert "no implementation-guide map for 005010X222A2" in result.stderr  # the cause, where check puts it
+    assert "no implementation-guide map" not in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert not ack.exists()
 
@@ -236,7 +237,11 @@ def test_garbage_exits_2_without_traceback_or_ack(tmp_path):
     ack = tmp_path / "out.999"
     result = run(write(tmp_path, "junk.x12", b"\x00\x01 hello\n"), "--ack", str(ack))
     assert result.exit_code == 2
-    assert "unreadable" in result.stdout
+    assert "junk.x12: unreadable (1 error" in result.stdout  # the verdict on stdout
+    assert "junk.x12: segment 1: the input is not X12" in result.stderr  # the cause on stderr, as check
+    assert "not X12" not in result.stdout
+    jsonl = run("--format", "jsonl", str(tmp_path / "junk.x12"))
+    assert "junk.x12: segment 1: the input is not X12" in jsonl.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not ack.exists()
 
@@ -417,3 +422,45 @@ def test_each_pyx12_map_is_loaded_once_for_many_interchanges(monkeypatch):
     assert [ack_body(ack.text) for ack in cached.acks] == [ack_body(ack.text) for ack in fresh.acks]
     # Every third interchange has a wrong SE01, so the comparison covers findings too.
     assert cached.status is ValidationStatus.INVALID and len({issue.segment for issue in cached.issues}) >= 2
+
+
+@pytest.mark.slow
+def test_a_readme_in_a_folder_is_skipped_unless_strict(tmp_path):
+    root = tmp_path / "inbox"
+    root.mkdir()
+    write(root, "claims.x12", VALID)
+    write(root, "README.txt", b"drop 837P files here\n")
+    result = run(str(root))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"{root / 'README.txt'}: not X12 (it does not start with ISA); skipped" in result.stderr
+    assert "README" not in result.stdout
+    assert run("--strict", str(root)).exit_code == 2
+    excluded = run("--exclude", "*.txt", str(root))
+    assert excluded.exit_code == 0 and "README" not in excluded.stdout + excluded.stderr
+    assert run("--include", "*.txt", "--strict", str(root)).exit_code == 2
+
+
+def interchange_4010() -> bytes:
+    """The synthetic claim in a 004010X098A1 envelope (ISA12 00401, no ST03): pyx12 answers with a 997."""
+    segments = interchange(transaction(version="004010X098A1"), version="004010X098A1")
+    segments[0] = segments[0].replace("*^*00501*", "*U*00401*")
+    segments = [s.removesuffix("*004010X098A1") if s.startswith("ST*") else s for s in segments]
+    return x12(segments)
+
+
+@pytest.mark.slow
+def test_the_ack_is_named_997_when_it_is_one(tmp_path):
+    ack = tmp_path / "old.ack"
+    result = run(write(tmp_path, "old.x12", interchange_4010()), "--ack", str(ack))
+    assert "ST*997*" in ack.read_text()
+    assert f"997 written to {ack}" in result.stdout and "999" not in result.stdout
+    current = run(write(tmp_path, "new.x12", VALID), "--ack", str(tmp_path / "new.ack"))
+    assert "999 written to" in current.stdout
+
+
+def test_ack_kind_reads_st01_with_the_interchanges_separator():
+    from edi_rehab.cli.acks import ack_kind
+
+    assert ack_kind("ISA|00|...~GS|FA|...~ST|997|0001~AK1|HC|1~") == "997"
+    assert ack_kind("ISA*00*...~GS*FA*...~ST*999*0001~") == "999"
+    assert ack_kind("ISA*00*...~NTE*ST*997*~ST*999*0001~") == "999"

@@ -12,6 +12,7 @@ file). Exit codes are in :mod:`edi_rehab.cli.output`.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 
 import click
@@ -51,6 +52,18 @@ class LazyCommands(click.Group):
         rows = [(name, summary) for name, (_module, _function, summary) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a reader that went away (``check big.x12 | head -1``) ends the
+        run quietly, for every command, here and only here."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            from .output import EXIT_FINDINGS, silence_stdout
+
+            silence_stdout()
+            # Not 0: the output was cut short, so the run cannot count as a pass.
+            sys.exit(EXIT_FINDINGS)
 
 
 @click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -39,14 +39,27 @@ def ack_targets(inputs: list[Input], ack_path: str | None) -> dict[int, str]:
     return targets
 
 
+def ack_kind(text: str) -> str:
+    """``"997"`` when the acknowledgment's first ST01 is 997 (pyx12 answers 004010 input
+    with one), else ``"999"``: what messages call it."""
+    fixed_isa = text.startswith("ISA") and len(text) > 105
+    separator = text[3] if text.startswith("ISA") and len(text) > 3 else "*"
+    terminator = text[105] if fixed_isa else "~"
+    for segment in text.split(terminator):
+        elements = segment.strip().split(separator)
+        if elements[0] == "ST" and len(elements) > 1:
+            return "997" if elements[1] == "997" else "999"
+    return "999"
+
+
 def write_ack(target: str, text: str) -> str | None:
-    """Write one 999; the path written, or ``None`` after printing why it could not be."""
+    """Write one 999 (or 997); the path written, or ``None`` after printing why it could not be."""
     try:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         # latin-1: pyx12 was fed one character per byte, so its echo of a bad value goes
         # back out as the bytes that came in.
         write_atomically(target, text.encode("latin-1"))
     except OSError as error:
-        fail(f"{target}: cannot write the 999: {error.strerror or error}")
+        fail(f"{target}: cannot write the {ack_kind(text)}: {error.strerror or error}")
         return None
     return target

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import click
 
-from .acks import ack_targets, write_ack
+from .acks import ack_kind, ack_targets, write_ack
 from .files import InputProblem, sample_bytes
-from .inputs import Input, expand_inputs, total_size
+from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, silence_stdout
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, warn
 from .progress import Progress, tracked, worker_pool
 
 
@@ -23,6 +23,7 @@ from .progress import Progress, tracked, worker_pool
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 @click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
+@folder_options
 def check(
     files: tuple[str, ...],
     output_format: str,
@@ -40,12 +41,17 @@ def check(
     exit_zero: bool,
     quiet: bool,
     sample: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Run the therapy billing rules on 837P FILES (- for standard input).
 
     Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
     A FILE that is a folder stands for every regular file below it, in name order, hidden
-    files and folders skipped; with several files a table sums them up. Exit 0 when nothing
+    files and folders skipped, narrowed by --include/--exclude (or the config's include and
+    exclude); a file there that is not X12 (a README) is skipped with a warning unless
+    --strict. With several files a table sums them up. Exit 0 when nothing
     is at or above --fail-on, 1 when something is, 2 when an input, map or config cannot be
     read (or, with --validate, a file could not be validated) or the options make no sense;
     the worst file wins.
@@ -70,19 +76,8 @@ def check(
             fail(str(problem))
             sys.exit(EXIT_UNREADABLE)
         minutes_path = SAMPLE_MINUTES
-    else:
-        if not files:
-            fail("check needs at least one FILE (or - for standard input, or --sample)")
-            sys.exit(EXIT_UNREADABLE)
-        try:
-            inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
-        except InputProblem as problem:
-            fail(str(problem))
-            sys.exit(EXIT_UNREADABLE)
-    try:
-        targets = ack_targets(inputs, ack_path)
-    except InputProblem as problem:
-        fail(str(problem))
+    elif not files:
+        fail("check needs at least one FILE (or - for standard input, or --sample)")
         sys.exit(EXIT_UNREADABLE)
 
     recipe, checker, ig_filter = prepare_check(
@@ -96,6 +91,23 @@ def check(
         mue_file=mue_file,
         config_path=config_path,
     )
+    if not sample:
+        # After the config is read: its include/exclude decide what a folder stands for.
+        folders = FolderFilter(
+            include=include or checker.config.include,
+            exclude=(*checker.config.exclude, *exclude),
+            strict=strict,
+        )
+        try:
+            inputs = expand_inputs(files, skip=[ack_path] if ack_path else [], folders=folders)
+        except InputProblem as problem:
+            fail(str(problem))
+            sys.exit(EXIT_UNREADABLE)
+    try:
+        targets = ack_targets(inputs, ack_path)
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
     threshold = Severity(fail_on)
     progress = Progress(len(inputs), total_size(inputs), enabled=not quiet)
     finished: list = []
@@ -106,6 +118,8 @@ def check(
         progress.clear()
         if result.error is not None:
             fail(result.error)
+        elif not result.professional:
+            warn(f"{result.name}: holds no 837P (005010X222) transaction set; the therapy rules did not run on it")
         validation = result.validation
         result.ack = None
         if validation is not None:
@@ -115,7 +129,7 @@ def check(
             if target and validation.ack_999 is not None:
                 result.ack = write_ack(target, validation.ack_999)
                 if result.ack is None:
-                    result.error = result.error or f"{target}: the 999 could not be written"
+                    result.error = result.error or f"{target}: the {ack_kind(validation.ack_999)} could not be written"
         seen_claims.update(result.seen_claims)
         finished.append(result)
 
@@ -186,16 +200,18 @@ def check(
         progress.clear()
         fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    except BrokenPipeError:
-        # The reader went away (`check big.x12 | head`): stop quietly, as other linters do.
-        silence_stdout()
-        sys.exit(EXIT_FINDINGS if summary.total else EXIT_OK)
     progress.clear()
+    if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
+        fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")
     sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
 
 
 def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
+    """2 for an unreadable input, or when no input holds an 837P (as ``split``: a hook given
+    only 835s must not pass); else 1 for findings at or above ``threshold`` unless ``exit_zero``."""
     if summary.unreadable or any(r.error for r in finished):
+        return EXIT_UNREADABLE
+    if not any(r.professional for r in finished):
         return EXIT_UNREADABLE
     if not exit_zero and summary.at_or_above(threshold):
         return EXIT_FINDINGS

@@ -17,7 +17,7 @@ from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail, unreadable
 
 @click.command("fix")
 @click.argument("file")
-@click.option("-o", "--output", "output", metavar="OUT", help="Write the fixed file to OUT (a temporary file in OUT's folder, then renamed).")
+@click.option("-o", "--output", "output", metavar="OUT", help="Write the fixed file to OUT (a temporary file in OUT's folder, then renamed); - for standard output (the report then goes to stderr).")
 @click.option("--in-place", is_flag=True, help="Rewrite FILE itself, keeping the original as FILE.orig.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff, one segment per line, and write nothing.")
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes: they change what is billed.")
@@ -47,7 +47,7 @@ def fix_command(
     duplicate modifiers, envelope counts) apply by default; unsafe ones (units, charges,
     modifiers that unlock payment) only with --unsafe-fixes, and U102's (raising units) only
     when U102 is also named in --select. FILE may be - for standard input (not with
-    --in-place). Exit 0 when no error finding remains in the output, 1 when one does, 2 when
+    --in-place), OUT - for standard output (written only once the whole input was read). Exit 0 when no error finding remains in the output, 1 when one does, 2 when
     FILE cannot be read as X12 or an option or its file is unusable; nothing is written then.
     """
     from ..config import ConfigError
@@ -69,7 +69,10 @@ def fix_command(
         usage("--minutes-out needs --minutes")
     if show_diff and output_format == "json":
         usage("--diff prints a diff; it cannot be combined with --format json")
-    if output and not show_diff and file != "-" and same_file(file, output):
+    to_stdout = output == "-" and not show_diff
+    if to_stdout and output_format == "json":
+        usage("-o - writes the fixed file to standard output; --format json would print its report there too")
+    if output and not to_stdout and not show_diff and file != "-" and same_file(file, output):
         usage(f"{output} is the input file; use --in-place to rewrite it (the original is kept as .orig)")
     target = file if in_place else output
     backup = f"{file}.orig"
@@ -109,12 +112,16 @@ def fix_command(
         if show_diff:
             for line in render_diff(fixed_events(), name, f"{name} (fixed)"):
                 click.echo(line, nl=False)
+        elif to_stdout:
+            written = write_to_stdout(f.data for f in fixed_events())
         else:
             written = write_atomically(target, (f.data for f in fixed_events()), backup=in_place, keep=keep)  # type: ignore[arg-type]
     except InputProblem as problem:
         usage(str(problem))
     except X12ReadError as error:
         usage(f"{unreadable(file, error)}; fix refuses input it cannot read, so nothing was written")
+    except BrokenPipeError:
+        raise  # the reader of --diff or -o - went away: the entry ends the run quietly
     except OSError as error:
         usage(f"{target}: cannot write: {error.strerror or error}")
     report = fixer.finish()
@@ -134,13 +141,30 @@ def fix_command(
         except OSError as error:
             usage(f"{minutes_out}: cannot write: {error.strerror or error}")
 
-    out_name = display_name(target) if target and not show_diff else f"{name} (fixed)"
+    out_name = "<stdout>" if to_stdout else display_name(target) if target and not show_diff else f"{name} (fixed)"
     if output_format == "json":
         document = {"input": name, "output": None if show_diff else target, "written": written, **report.to_json()}
         click.echo(json.dumps(document, indent=2))
     else:
         for line in render_report(report, name, out_name):
-            click.echo(line, err=show_diff)
+            click.echo(line, err=show_diff or to_stdout)
         if in_place and not written:
             click.echo(f"{name}: nothing to change; left as it was.")
     sys.exit(EXIT_FINDINGS if report.errors_remaining else EXIT_OK)
+
+
+def write_to_stdout(chunks) -> bool:
+    """Copy the fixed file to standard output once all of it was made, so an input that
+    turns out unreadable half-way writes nothing (as with -o OUT). The copy waits in a
+    temporary file that stays in memory up to a size, so memory stays flat on large files."""
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+        stream = sys.stdout.buffer
+        shutil.copyfileobj(spool, stream)
+        stream.flush()
+    return True

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
+from .minutes_file import minutes_header_problem
 from .output import EXIT_UNREADABLE, counted, fail, warn
 
 SAMPLE_FILE = "sample-837p.x12"
@@ -158,10 +159,16 @@ def build_recipe(
         for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
             warn(f"{display_name(config_path)}: {code!r} matches no rule code")
     minutes = None
+    if minutes_text is None and minutes_path is not None:
+        minutes_text = read_text(minutes_path)
     if minutes_text is not None:
-        minutes = parse_minutes_csv(minutes_text, minutes_path or "minutes.csv")
-    elif minutes_path is not None:
-        minutes = parse_minutes_csv(read_text(minutes_path), display_name(minutes_path))
+        source = display_name(minutes_path) if minutes_path else "minutes.csv"
+        # A file given on purpose that places no row would silently turn the minutes rules
+        # off: that is a usage error, not a finding.
+        reason = minutes_header_problem(minutes_text)
+        if reason is not None:
+            raise InputProblem(f"{source}: not a minutes CSV: {reason}")
+        minutes = parse_minutes_csv(minutes_text, source)
     recipe = CheckRecipe(
         extra_ptp=tuple(extra_ptp),
         mue=mue,

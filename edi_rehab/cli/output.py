@@ -6,7 +6,9 @@ Exit codes, shared by every command:
 * 1: findings at or above it (``check``), errors left (``fix``), invalid (``validate``);
 * 2: unreadable input or a usage error, always with a message and never a traceback.
 
-Across several files the worst code wins.
+Across several files the worst code wins. A closed pipe (``check big.x12 | head -1``) ends
+the run quietly with 1: the output was cut short, so it is not a pass (the command line's
+entry handles it for every command).
 """
 
 from __future__ import annotations

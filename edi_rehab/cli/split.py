@@ -12,6 +12,7 @@ import click
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
+from .acks import ack_kind
 from .options import check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, unreadable, warn
 
@@ -168,6 +169,6 @@ def split_command(
             return f"{counted(output.claims, f'{what} claim')} to {path} (ISA13 {', '.join(output.interchanges)})"
 
         where = f"; report in {report_path}" if report_path else ""
-        where += f"; 999 in {ack_path}" if ack_path and ack is not None else ""
+        where += f"; {ack_kind(ack)} in {ack_path}" if ack_path and ack is not None else ""
         click.echo(f"{name}: {side(clean, clean_path, 'clean')}, {side(held, held_path, 'held')}{where}.")
     sys.exit(EXIT_FINDINGS if held.claims else EXIT_OK)

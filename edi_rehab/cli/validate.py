@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from .acks import VALIDATION_EXIT_CODES, ack_targets, write_ack
+from .acks import VALIDATION_EXIT_CODES, ack_kind, ack_targets, write_ack
 from .files import InputProblem
-from .inputs import expand_inputs, total_size
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail, silence_stdout
+from .inputs import FolderFilter, expand_inputs, folder_options, total_size
+from .output import EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail
 from .progress import Progress, tracked, worker_pool
 
 
@@ -31,19 +31,32 @@ from .progress import Progress, tracked, worker_pool
     help="Worker processes: files run in parallel, and files of 256 KiB or more are split by transaction.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
-def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, jobs: int, quiet: bool) -> None:
+@folder_options
+def validate(
+    files: tuple[str, ...],
+    ack_path: str | None,
+    output_format: str,
+    jobs: int,
+    quiet: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    strict: bool,
+) -> None:
     """Validate FILES against their implementation guide (pyx12) and write the 999.
 
     Prints every error as PATH:SEGMENT: CODE message, SEGMENT being the segment's number in
     the file as given. FILE may be - for standard input, or a folder: every regular file
-    below it is validated, in name order, hidden files and folders skipped. Exit 0 valid,
+    below it is validated, in name order, hidden files and folders skipped, narrowed by
+    --include/--exclude; a file there that is not X12 (a README) is skipped with a warning
+    unless --strict. Exit 0 valid,
     1 invalid, 2 unreadable (not X12, a version pyx12 has no map for, or pyx12 failed); the
     worst file wins.
     """
-    from ..batch import Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
+    from ..batch import NOT_VALIDATED_CODES, Findings, WorkerFailed, collect, plan_input, run_in_order, summary_table
 
     try:
-        inputs = expand_inputs(files, skip=[ack_path] if ack_path else [])
+        folders = FolderFilter(include=include, exclude=exclude, strict=strict)
+        inputs = expand_inputs(files, skip=[ack_path] if ack_path else [], folders=folders)
         targets = ack_targets(inputs, ack_path)
     except InputProblem as problem:
         fail(str(problem))
@@ -96,6 +109,11 @@ def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, j
                         code = EXIT_UNREADABLE
                 for note in result.notes:
                     complain(f"{name}: {note}")
+                # Why a file could not be validated goes to stderr, as check says it, in every
+                # format: a hook reading stdout (or JSON) still shows the operator the cause.
+                for issue in result.issues:
+                    if issue.code in NOT_VALIDATED_CODES:
+                        complain(f"{name}: segment {issue.segment}: {issue.message}" if issue.segment else f"{name}: {issue.message}")
                 worst = max(worst, code)
                 warnings = len(result.issues) - result.error_count
                 rows.append([name, str(result.transaction_count), str(result.error_count), str(warnings), result.status.value, written or "-"])
@@ -106,6 +124,8 @@ def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, j
                     emit_jsonl({"kind": "file", "path": name, **result.to_json(), "ack": written})
                     continue
                 for issue in result.issues:
+                    if issue.code in NOT_VALIDATED_CODES:
+                        continue  # said on stderr above
                     severity = "" if issue.severity.value == "error" else f"{issue.severity.value}: "
                     say(f"{name}:{issue.segment}: {issue.code} {severity}{issue.message}")
                 counts = [
@@ -115,13 +135,10 @@ def validate(files: tuple[str, ...], ack_path: str | None, output_format: str, j
                     counted(result.transaction_count, "transaction"),
                 ]
                 summary = f"{name}: {result.status.value} ({', '.join(counts[:2])}; {', '.join(counts[2:])})"
-                say(summary + (f"; 999 written to {written}" if written else ""))
+                say(summary + (f"; {ack_kind(result.ack_999)} written to {written}" if written else ""))
     except WorkerFailed as problem:
         complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    except BrokenPipeError:
-        silence_stdout()
-        sys.exit(max(worst, EXIT_FINDINGS if tally["invalid"] else EXIT_OK))
     progress.clear()
     if output_format == "json":
         click.echo(json.dumps({"files": reports}, indent=2))
