@@ -41,7 +41,8 @@ from edi_rehab.rules import registry
 from edi_rehab.synth import Defect, generate_837p
 from edi_rehab.x12 import X12ReadError, iter_events, parse
 
-MB = {"filing": "MB"}  # Medicare profile: CMS total-minutes method, conventional order, 59
+MB = {"filing": "MB"}  # Medicare profile: CMS total-minutes method, no modifier order, 59
+MC = {"filing": "MC"}  # Medicaid profile: CMS total-minutes method, conventional order, 59
 
 
 def segs(data: bytes) -> list[str]:
@@ -302,7 +303,7 @@ CASES = [
     # -- COB: no charge, units or line changes -----------------------------------------------------
     Case(
         "COB::units_refused_modifiers_fixed",
-        x12(claim(ln("97110:GP", 3), ln("97530:GP:59"), extra=COB, **MB)),
+        x12(claim(ln("97110:GP", 3), ln("97530:GP:59"), extra=COB, **MC)),  # MC: a profile with an order
         options={"unsafe": True, "minutes": m(("PCN1", 1, 30), ("PCN1", 2, 15))},
         changed=[("SV1*HC:97530:GP:59*100*UN*1***1", "SV1*HC:97530:59:GP*100*UN*1***1")],
         applied=["M205"],
@@ -784,7 +785,8 @@ def test_sample_fixture_fixes_every_finding():
     minutes = (FIXTURES / "sample-minutes.csv").read_text()
     before = codes(edi_rehab.check(data, minutes=minutes))
     result = edi_rehab.fix(data, unsafe=True, minutes=minutes)
-    assert sorted(a.code for a in result.applied) == before == ["C401", "M201", "M205", "N301", "U101"]
+    # no M205: the sample is billed to Medicare, whose profile sets no modifier order
+    assert sorted(a.code for a in result.applied) == before == ["C401", "M201", "N301", "U101"]
     assert edi_rehab.check(result.data, minutes=minutes) == []
 
 
@@ -810,7 +812,11 @@ FIX_KINDS = {
 def test_pyx12_validates_fixed_generated_files(kind):
     from edi_rehab.validate import validate_bytes
 
-    generated = generate_837p(seed=5, claims=2, lines_per_claim=(2, 3), defects=(FIX_KINDS[kind],), line_break="\n")
+    # modifier order is a defect only for a payer whose profile has an order (Medicaid here, not Medicare)
+    payers = ("MC",) if kind == "modifier-order" else ("MB",)
+    generated = generate_837p(
+        seed=5, claims=2, lines_per_claim=(2, 3), defects=(FIX_KINDS[kind],), line_break="\n", filing_indicators=payers
+    )
     minutes = generated.minutes_csv()
     result = edi_rehab.fix(generated.data, unsafe=True, select="U,M,N,C,X,U102", minutes=minutes)
     assert result.applied, kind

@@ -514,7 +514,7 @@ def test_semantic_errors(name, old, new, fragment):
 
 def test_profile_naming_an_unknown_policy_fails_across_files():
     files = shipped_bytes()
-    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="pt-last" wants-g0283="true"')
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="none" wants-g0283="true"', 'modifier-order="pt-last" wants-g0283="true"')
     with pytest.raises(MapError) as err:
         build_maps(files)
     assert err.value.file == "payers.xml"
@@ -525,10 +525,11 @@ def test_profile_naming_an_unknown_policy_fails_across_files():
 
 
 def test_modifier_order_none_means_no_preference():
+    # the shipped medicare profile sets no order (CMS fixes none); a policy name gives one back
+    assert build_maps(shipped_bytes()).profile("medicare").modifier_order is None
     files = shipped_bytes()
-    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="none" wants-g0283="true"')
-    maps = build_maps(files)
-    assert maps.profile("medicare").modifier_order is None
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="none" wants-g0283="true"', 'modifier-order="conventional" wants-g0283="true"')
+    assert build_maps(files).profile("medicare").modifier_order == "conventional"
 
 
 def test_unknown_map_name_and_wrong_root():

@@ -209,7 +209,8 @@ def modifier_order(line: LineView) -> Iterator[Hit]:
     (`modifier_order`; `conventional` by default: pricing, CQ/CO, 59/X{EPSU}, payment,
     GP/GO/GN, KX, GA/GY/GZ, anatomic) and fires when the billed order differs. So 97530
     with 59 and GP should read `HC:97530:59:GP`. A profile with `modifier_order = "none"`
-    silences it.
+    silences it; the shipped `medicare` profile is one (CMS sets no order), so the rule
+    speaks for the `default`, `medicaid` and configured payer profiles only.
 
     ## Why is this bad?
     Some payers and clearinghouses price or edit on the first modifier position; others
@@ -218,7 +219,8 @@ def modifier_order(line: LineView) -> Iterator[Hit]:
 
     ## Source
     Reference §4.5 (CCO and AAPC sequencing [V]; chirocode "payer's policy is the
-    determining factor" [V]; recommendation) and §9.8.
+    determining factor" [V]; "No CMS instruction was found that fixes the order", hence
+    no order on Medicare; recommendation) and §9.8.
 
     ## Fix safety
     Safe: reordering changes no billed meaning (`details["target_modifiers"]`).

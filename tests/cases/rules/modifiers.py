@@ -47,6 +47,13 @@ CASES = [
     ok("M205::pass_profile_without_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=NO_ORDER, clean=True),
     ok("M205::pass_gp_first_profile", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=GP_FIRST, clean=True),
     ok("M205::pass_single_modifier", claim(ln("97110:GP", 1)), clean=True),
+    # Medicare sets no order (reference 4.5: no CMS instruction fixes it); Medicaid's profile keeps conventional
+    fail("M205::fail_medicaid_profile_has_an_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MC"),
+         count=1, at=[("PCN1", 2)]),
+    ok("M205::pass_medicare_sets_no_order",
+       claim(ln("97140:GP", 1), ln("97530:GP:59", 1), ln("97110:GP:CQ", 1), ln("97112:KX:GP", 1), filing="MB"), clean=True),
+    fail("M205::fail_medicare_with_a_configured_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MB"),
+         config='[profiles.medicare]\nmodifier_order = "conventional"\n'),
 
     # -- M206: a modifier twice ------------------------------------------------------------------
     fail("M206::fail_gp_twice", claim(ln("97110:GP:GP", 1)), count=1, at=[("PCN1", 1)]),
