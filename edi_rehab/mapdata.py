@@ -143,6 +143,9 @@ class CodeInfo:
     #: for ``timed-other`` codes, the time increment in words
     time_basis: str | None = None
     notes: tuple[str, ...] = ()
+    #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
+    #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
+    disciplines: tuple[str, ...] = ()
 
     @property
     def is_timed15(self) -> bool:
@@ -720,11 +723,16 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
         if unit_class == "timed-other" and not time_basis:
             # Without the increment a units check cannot do anything useful with the code.
             raise MapError(name, el.sourceline, f"{code}: timed-other codes need a <time-basis>")
+        disciplines = _ids(el.get("discipline"))
+        if len(set(disciplines)) != len(disciplines):
+            raise MapError(name, el.sourceline, f"{code}: discipline {el.get('discipline')!r} repeats a discipline")
         codes[code] = CodeInfo(
             code=code,
             unit_class=unit_class,
             therapy_list=el.get("therapy"),
-            discipline=el.get("discipline"),
+            # the code implies a discipline only when one discipline alone furnishes it
+            discipline=disciplines[0] if len(disciplines) == 1 else None,
+            disciplines=disciplines,
             label=_text(el.find("label")) or "",
             confidence=el.get("confidence"),
             therapy_confidence=el.get("therapy-confidence"),

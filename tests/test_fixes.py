@@ -423,6 +423,20 @@ CASES = [
         unfixable={"M201": "ambiguous"},
     ),
     Case(
+        "M201::shared_code_takes_the_ot_lines_discipline",
+        x12(claim(ln("97530:GO"), ln("92526"), rendering=None)),
+        options={"unsafe": True},
+        changed=[("SV1*HC:92526*100*UN*1***1", "SV1*HC:92526:GO*100*UN*1***1")],
+        applied=["M201"],
+    ),
+    Case(
+        "M201::shared_code_never_takes_gp",  # 92526 is SLP or OT: the PT lines do not make it PT
+        x12(claim(ln("97110:GP"), ln("92526"), rendering=None)),
+        options={"unsafe": True},
+        remaining=["M201"],
+        unfixable={"M201": "ambiguous"},
+    ),
+    Case(
         "M201::no_room",
         x12(claim(ln("97110:GP"), ln("97535:KX:GA:RT:LT"))),
         options={"unsafe": True},

@@ -109,10 +109,10 @@ CODE_CASES = [
     ("G0283", "untimed", "always", None),
     ("92507", "untimed", "always", "SLP"),
     ("92508", "untimed", "always", "SLP"),
-    ("92526", "untimed", "always", "SLP"),
+    ("92526", "untimed", "always", None),  # SLP or OT: no one discipline
     ("92521", "untimed", "always", "SLP"),
     ("92524", "untimed", "always", "SLP"),
-    ("92610", "untimed", "always", "SLP"),
+    ("92610", "untimed", "always", None),  # SLP or OT
     ("97039", "ambiguous", "always", None),
     ("97139", "ambiguous", "always", None),
 ]
@@ -124,6 +124,22 @@ def test_code_classification(maps, code, unit_class, therapy, discipline):
     assert info is not None
     assert (info.unit_class, info.therapy_list, info.discipline) == (unit_class, therapy, discipline)
     assert info.always_therapy == (therapy == "always")
+
+
+@pytest.mark.parametrize(
+    "code,disciplines",
+    [("92526", ("SLP", "OT")), ("92610", ("SLP", "OT")), ("92507", ("SLP",)), ("97161", ("PT",)), ("97110", ())],
+)
+def test_who_furnishes_a_code(maps, code, disciplines):
+    # swallowing is furnished by SLPs and OTs (issue 10, expert review F10 [M])
+    assert maps.code(code).disciplines == disciplines
+
+
+def test_a_repeated_discipline_fails():
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(files["codes.xml"], 'discipline="SLP OT"', 'discipline="SLP SLP"')
+    with pytest.raises(MapError, match="repeats a discipline"):
+        build_maps(files)
 
 
 def test_reference_code_lists_are_complete(maps):

@@ -81,6 +81,11 @@ CASES = [
     ok("M209::pass_gp_on_pt_evaluation", claim(ln("97161:GP", 1)), clean=True),
     ok("M209::pass_shared_code_any_discipline", claim(ln("97110:GO", 1), ln("97530:GN", 1, "20260106", npi="2222222222")),
        clean=True),
+    # swallowing (92526 treatment, 92610 evaluation) is furnished by SLPs and OTs: GN or GO, not GP
+    fail("M209::fail_gp_on_swallowing_treatment", claim(ln("92526:GP", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M209::fail_gp_on_swallowing_evaluation", claim(ln("92610:GP", 1)), count=1),
+    ok("M209::pass_go_on_swallowing_codes", claim(ln("92610:GO", 1), ln("92526:GO", 1, "20260106")), clean=True),
+    ok("M209::pass_gn_on_swallowing_codes", claim(ln("92610:GN", 1), ln("92526:GN", 1, "20260106")), clean=True),
 
     # -- M210: one therapist, two disciplines --------------------------------------------------------
     fail("M210::fail_go_among_a_therapists_gp_lines", claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GO", 1)),
