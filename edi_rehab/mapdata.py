@@ -146,6 +146,8 @@ class CodeInfo:
     #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
     #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
     disciplines: tuple[str, ...] = ()
+    #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
+    evaluation: bool = False
 
     @property
     def is_timed15(self) -> bool:
@@ -733,6 +735,7 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             # the code implies a discipline only when one discipline alone furnishes it
             discipline=disciplines[0] if len(disciplines) == 1 else None,
             disciplines=disciplines,
+            evaluation=_bool(el.get("evaluation")),
             label=_text(el.find("label")) or "",
             confidence=el.get("confidence"),
             therapy_confidence=el.get("therapy-confidence"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..findings import Severity
 from ..minutes import MinutesProblem
 from ..units import UnitAssessment, units_for_minutes
 from .base import ClaimContext, Hit, LineView, UnitGroup
@@ -452,20 +453,29 @@ def minutes_basis_on_therapy_code(line: LineView) -> Iterator[Hit]:
 
 # -- U108 ---------------------------------------------------------------------------------------
 def untimed_code_multiple_units(claim: ClaimContext) -> Iterator[Hit]:
-    """An untimed code (an evaluation, 97150, G0283 ...) is billed with more than one unit on a date.
+    """An untimed code (an evaluation, 97150, G0283 ...) is billed with more than one unit for one session.
 
     ## What it does
-    Adds the units of each untimed code in `maps/codes.xml` per date of service in the
-    claim (over all its lines) and fires at the first line when the total is above 1.
+    Adds the units of each untimed code in `maps/codes.xml` per session: the code, the
+    date of service, the discipline (GP/GO/GN, else the code's own) and the rendering
+    provider (2420A, else 2310B), over all the claim's lines, and fires at the session's
+    first line when the total is above 1. A PT group (97150-GP) and an OT group
+    (97150-GO) on one day are two sessions under two plans of care, so no finding.
+    It is a warning, and an error on an evaluation or re-evaluation (`evaluation="true"`
+    in `maps/codes.xml`: 97161-97172, 92521-92524, 92610), which is never billed twice
+    for one discipline and date.
 
     ## Why is this bad?
     Untimed codes are reported once per session, "regardless of the number of minutes".
-    Extra units are denied (CARC 151) or treated as duplicates (CARC 18).
+    Extra units are denied (CARC 151) or treated as duplicates (CARC 18); a second
+    evaluation unit is denied outright (MUE 1 with a date-of-service MAI).
 
     ## Source
     Reference §1.2 (§20.2.B: "Regardless of the number of minutes spent providing this
     service only one unit of service is appropriately billed on the same day" [M, S
-    chirocode]) and §2 (untimed code list [V]).
+    chirocode]) and §2 (untimed code list [V]). Sessions per discipline and rendering
+    provider, and the evaluation error: issue 10 and expert review 2026-12 F6, F15
+    (evaluations MUE 1, MAI 2 [M]; reference §3.5 table: 92610 MUE 1, MAI 2 [V, 2017]).
 
     ## Fix safety
     No fix: whether a second session happened is a clinical fact.
@@ -474,15 +484,26 @@ def untimed_code_multiple_units(claim: ClaimContext) -> Iterator[Hit]:
     for lv in claim.lines:
         if lv.unit_class != "untimed" or lv.units is None or lv.dos is None:
             continue
-        entry = totals.setdefault((lv.procedure, lv.dos), [0, []])
+        # one session: one code, date, plan of care (discipline) and rendering provider
+        entry = totals.setdefault((lv.procedure, lv.dos, lv.discipline, lv.npi), [0, []])
         entry[0] += lv.units
         entry[1].append(lv)
-    for (procedure, _), (units, lines) in totals.items():
+    for (procedure, *_), (units, lines) in totals.items():
         if units > 1:
             where = ", ".join(lv.lx_text for lv in lines)
+            lines_word = f"line{'s' if len(lines) > 1 else ''} {where}"
+            if lines[0].info is not None and lines[0].info.evaluation:
+                yield Hit(
+                    f"evaluation {procedure} is billed with {units} units for one discipline on one date "
+                    f"({lines_word}); an evaluation is billed once",
+                    at=lines[0],
+                    details={"units": units, "lines": [lv.lx for lv in lines], "evaluation": True},
+                    severity=Severity.ERROR,
+                )
+                continue
             yield Hit(
-                f"untimed {procedure} is billed with {units} units on one date (line{'s' if len(lines) > 1 else ''} "
-                f"{where}); untimed codes are billed once per session",
+                f"untimed {procedure} is billed with {units} units in one session ({lines_word}: same date, "
+                f"discipline and rendering provider); untimed codes are billed once per session",
                 at=lines[0],
                 details={"units": units, "lines": [lv.lx for lv in lines]},
             )

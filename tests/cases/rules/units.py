@@ -145,8 +145,21 @@ CASES = [
     ok("U107::pass_mj_on_anesthesia_code", claim(ln("00142:QK", 61, basis="MJ")), clean=True),
 
     # -- U108: untimed code with more than one unit ---------------------------------------------
-    fail("U108::fail_evaluation_billed_2_units", claim(ln("97161:GP", 2)), count=1, at=[("PCN1", 1)]),
-    fail("U108::fail_group_therapy_on_two_lines", claim(ln("97150:GP", 1), ln("97150:GP", 1)), at=[("PCN1", 1)]),
+    # an evaluation billed twice is an error (MUE 1); other untimed codes stay warnings
+    fail("U108::fail_evaluation_billed_2_units", claim(ln("97161:GP", 2)), count=1, at=[("PCN1", 1)], severity="error"),
+    fail("U108::fail_evaluation_on_two_lines", claim(ln("97165:GO", 1), ln("97165:GO", 1)), count=1, at=[("PCN1", 1)],
+         severity="error"),
+    fail("U108::fail_slp_evaluation_billed_2_units", claim(ln("92523:GN", 2)), severity="error"),
+    fail("U108::fail_configured_severity_wins_over_the_evaluation_error", claim(ln("97161:GP", 2)), severity="info",
+         config='[severity]\nU108 = "info"\n'),
+    fail("U108::fail_group_therapy_on_two_lines", claim(ln("97150:GP", 1), ln("97150:GP", 1)), at=[("PCN1", 1)],
+         severity="warning"),
+    fail("U108::fail_group_therapy_2_units_one_line", claim(ln("97150:GO", 2)), count=1, severity="warning"),
+    # a session is one code, date, discipline and rendering provider
+    ok("U108::pass_pt_group_and_ot_group_one_day",
+       claim(ln("97150:GP", 1), ln("97150:GO", 1, npi="2222222222")), clean=True),
+    ok("U108::pass_two_pt_groups_by_two_therapists",
+       claim(ln("97150:GP", 1), ln("97150:GP", 1, npi="2222222222")), clean=True),
     ok("U108::pass_evaluation_on_two_dates", claim(ln("97164:GP", 1, D1), ln("97164:GP", 1, D2)), clean=True),
     ok("U108::pass_timed_code_many_units", claim(ln("97110:GP", 4)), clean=True),
 
