@@ -460,6 +460,9 @@ class Maps:
     _ptp_by_code: Mapping[str, tuple[PtpEdit, ...]]
     #: every date on which some PTP edit starts or stops, sorted (see :meth:`ptp_period`)
     _ptp_change_dates: tuple[date, ...] = ()
+    #: whether edits from an official CMS PTP file are merged in (:meth:`with_cms`). Without
+    #: one, the PTP data is ``ncci-ptp.xml`` alone, which pairs therapy codes with each other only.
+    official_ptp: bool = False
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -604,6 +607,7 @@ def _assemble(
         _ptp_by_pair=sort(by_pair),
         _ptp_by_code=sort(by_code),
         _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
+        official_ptp=any(edit.source != "ncci-ptp.xml" for edit in ptp_edits),
     )
 
 

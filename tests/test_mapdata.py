@@ -570,3 +570,11 @@ def test_ptp_period_changes_exactly_where_an_edit_starts_or_stops():
         same = [d for d in range(4, 10) if maps.ptp_period(date(2026, 1, d)) == maps.ptp_period(date(2026, 1, day))]
         actives = {tuple(maps.ptp_pairs_between("97110", "97124", date(2026, 1, d))) for d in same}
         assert len(actives) == 1
+
+
+def test_official_ptp_says_whether_a_cms_file_is_merged_in():
+    # N304 judges a therapy code beside codes outside codes.xml only when the CMS file is in
+    assert not load_maps().official_ptp
+    edit = PtpEdit("97110", "97124", date(2026, 1, 6), None, "1", "r", "ccipra-v320r0-f1.txt")
+    assert load_maps().with_cms([edit]).official_ptp
+    assert not load_maps().with_cms([]).official_ptp
