@@ -280,6 +280,14 @@ CASES = [
         applied=["U101"],
     ),
     Case(
+        "U101::default_profile_never_removes_a_line",  # no payer profile matched: the CMS method is a guess
+        x12(claim(ln("97035:GP", charge="22"), ln("97110:GP", charge="48"), ln("97140:GP", charge="47"),
+                  ln("97116:GP", charge="45"), filing="CI")),
+        options={"unsafe": True, "minutes": m(("PCN1", 1, 8), ("PCN1", 2, 18), ("PCN1", 3, 13), ("PCN1", 4, 10))},
+        remaining=["U101"],
+        unfixable={"U101": "no payer profile matched"},
+    ),
+    Case(
         "U101::ex5_csv_minutes_stay_on_the_day",
         x12(claim(ln("97112:GP"), ln("97110:GP"), ln("97140:GP"), **MB)),
         options={"unsafe": True, "minutes": m(("PCN1", 1, 7), ("PCN1", 2, 7), ("PCN1", 3, 7))},
