@@ -237,6 +237,10 @@ class Checker:
                 severity = Severity(config.severity_for(rule.code, rule.severity.value))
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
+        #: codes whose severity the config sets: a hit's own severity (Hit.severity) yields to it
+        self._configured_severity = frozenset(
+            rule.code for rule in registry.RULES if config.severity_for(rule.code, "") != ""
+        )
 
         #: component separator -> SV101 as written -> LineKind
         self._kinds: dict[bytes, dict[str, LineKind]] = {}
@@ -608,6 +612,8 @@ class Checker:
 
     # -- findings -----------------------------------------------------------------------------
     def _finding(self, rule: Rule, severity: Severity, hit: Hit) -> Finding:
+        if hit.severity is not None and rule.code not in self._configured_severity:
+            severity = hit.severity
         fix = None
         if rule.fix is not None and hit.fixable:
             fix = Fix(rule.fix, hit.fix or rule.summary, requires_explicit_selection=rule.fix_needs_selection)

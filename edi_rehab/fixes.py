@@ -732,6 +732,11 @@ def _units(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     if claim.charge is None:
         return _Refusal("CLM02 is not an amount, so the claim total could not follow the line charges")
     removed = [(c, line) for c, line, _, new in changes if new == 0]
+    if removed and f.code == "U101" and d.get("profile") == "default":
+        return _Refusal(
+            "no payer profile matched, so the CMS method of the default profile judged these units and the payer "
+            "may count per code; removing a line on that guess is left to a person (configure the payer's profile)"
+        )
     if removed and len(removed) >= len(claim.lines):
         return _Refusal("the minutes allow no units on any line of the claim; removing every line would leave no claim to send")
     if removed:

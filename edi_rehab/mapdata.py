@@ -150,6 +150,11 @@ class CodeInfo:
     #: for ``timed-other`` codes, the time increment in words
     time_basis: str | None = None
     notes: tuple[str, ...] = ()
+    #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
+    #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
+    disciplines: tuple[str, ...] = ()
+    #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
+    evaluation: bool = False
 
     @property
     def is_timed15(self) -> bool:
@@ -465,6 +470,9 @@ class Maps:
     _ptp_by_code: Mapping[str, tuple[PtpEdit, ...]]
     #: every date on which some PTP edit starts or stops, sorted (see :meth:`ptp_period`)
     _ptp_change_dates: tuple[date, ...] = ()
+    #: whether edits from an official CMS PTP file are merged in (:meth:`with_cms`). Without
+    #: one, the PTP data is ``ncci-ptp.xml`` alone, which pairs therapy codes with each other only.
+    official_ptp: bool = False
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -609,6 +617,7 @@ def _assemble(
         _ptp_by_pair=sort(by_pair),
         _ptp_by_code=sort(by_code),
         _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
+        official_ptp=any(edit.source != "ncci-ptp.xml" for edit in ptp_edits),
     )
 
 
@@ -746,11 +755,17 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
         if unit_class == "timed-other" and not time_basis:
             # Without the increment a units check cannot do anything useful with the code.
             raise MapError(name, el.sourceline, f"{code}: timed-other codes need a <time-basis>")
+        disciplines = _ids(el.get("discipline"))
+        if len(set(disciplines)) != len(disciplines):
+            raise MapError(name, el.sourceline, f"{code}: discipline {el.get('discipline')!r} repeats a discipline")
         codes[code] = CodeInfo(
             code=code,
             unit_class=unit_class,
             therapy_list=el.get("therapy"),
-            discipline=el.get("discipline"),
+            # the code implies a discipline only when one discipline alone furnishes it
+            discipline=disciplines[0] if len(disciplines) == 1 else None,
+            disciplines=disciplines,
+            evaluation=_bool(el.get("evaluation")),
             label=_text(el.find("label")) or "",
             confidence=el.get("confidence"),
             therapy_confidence=el.get("therapy-confidence"),

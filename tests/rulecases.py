@@ -31,6 +31,8 @@ class Case:
     count: int | None = None
     #: fail cases: (claim id, LX) of each finding of the code, in order (None: not checked)
     at: list[tuple[str | None, int | None]] | None = None
+    #: fail cases: the severity ("error", "warning", "info") of every finding of the code (None: not checked)
+    severity: str | None = None
     #: pass cases: no finding at all (apart from codes in ``allow``)
     clean: bool = False
     allow: tuple[str, ...] = ()
@@ -58,9 +60,14 @@ class Case:
         return edi_rehab.check(self.data(), minutes=self.minutes, **self.options)
 
 
-def fail(id: str, *claims, minutes=None, count=None, at=None, also=(), transactions=None, data=None, **options) -> Case:
+def fail(
+    id: str, *claims, minutes=None, count=None, at=None, severity=None, also=(), transactions=None, data=None, **options
+) -> Case:
     assert "::fail" in id, id
-    return Case(id, data if data is not None else claims, minutes, options, count, at, also=tuple(also), transactions=transactions)
+    return Case(
+        id, data if data is not None else claims, minutes, options, count, at, severity, also=tuple(also),
+        transactions=transactions,
+    )
 
 
 def ok(id: str, *claims, minutes=None, clean=False, allow=(), also=(), transactions=None, data=None, **options) -> Case:
@@ -95,6 +102,8 @@ def verify(case: Case) -> None:
             assert len(mine) == case.count, f"{case.id}: {len(mine)} findings of {case.code}, expected {case.count}:\n{shown}"
         if case.at is not None:
             assert [(f.claim_id, f.line) for f in mine] == case.at, f"{case.id}: wrong place:\n{shown}"
+        if case.severity is not None:
+            assert {f.severity.value for f in mine} == {case.severity}, f"{case.id}: expected {case.severity}:\n{shown}"
     else:
         assert not mine, f"{case.id}: {case.code} fired:\n{shown}"
         if case.clean:

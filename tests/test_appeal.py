@@ -84,10 +84,11 @@ def test_co236_with_distinct_time_blocks_gets_a_valid_replacement():
     assert packet.frequency == "7" and packet.replacement is not None
     doc, claim = read_back(packet.replacement)
     assert claim.frequency_code == "7" and claim.payer_claim_number == "SYNICN-FIRST"
-    # every original line, paid ones included; 59 only on 97530, in the payer's order
+    # every original line, paid ones included; 59 only on 97530, after GP: the Medicare
+    # profile sets no modifier order, so the billed order is kept and 59 is added last
     assert [(line.procedure, line.modifiers) for line in claim.lines] == [
         ("97140", ("GP",)),
-        ("97530", ("59", "GP")),
+        ("97530", ("GP", "59")),
         ("97110", ("GP",)),
     ]
     isa = next(doc.segments())

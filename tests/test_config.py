@@ -92,12 +92,12 @@ def test_profile_errors_need_the_maps(maps, text, fragment):
 
 RESOLVE_CASES = [
     # config, payer id, filing indicator, expected (name, unit_method, ncci_modifier, modifier_order, wants_g0283)
-    ("", None, "MB", ("medicare", "cms", "59", "conventional", True)),
+    ("", None, "MB", ("medicare", "cms", "59", None, True)),  # Medicare sets no modifier order
     ("", "ANY", "CI", ("default", "cms", "59", "conventional", False)),
-    ("[profiles.medicare]\nncci_modifier = 'XU'", None, "MA", ("medicare", "cms", "XU", "conventional", True)),
+    ("[profiles.medicare]\nncci_modifier = 'XU'", None, "MA", ("medicare", "cms", "XU", None, True)),
     # new profiles inherit behaviour from "extends" but not its match criteria
-    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "05102", "CI", ("mac-j5", "cms", "59", "conventional", True)),
-    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "99999", "MB", ("medicare", "cms", "59", "conventional", True)),
+    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "05102", "CI", ("mac-j5", "cms", "59", None, True)),
+    ("[profiles.mac-j5]\nextends = 'medicare'\npayer_ids = ['05102']", "99999", "MB", ("medicare", "cms", "59", None, True)),
     # a payer-id match beats a filing-indicator match, even from a shipped profile
     ("[profiles.acme]\npayer_ids = ['acme1']\n[profiles.medicare]\nfiling_indicators = ['MB', 'MA', 'CI']", "ACME1", "CI",
      ("acme", "cms", "59", "conventional", False)),

@@ -15,7 +15,10 @@ from conftest import FIXTURES
 from edi_rehab.cli import files as cli_files
 from edi_rehab.cli import main
 
-SAMPLE = FIXTURES / "sample-837p.x12"
+#: The README sample billed to Medicaid instead of Medicare: the medicaid profile keeps the
+#: conventional modifier order, so claim 5's GP:59 still gets the one safe fix these tests need
+#: (Medicare sets no order, so on the sample as shipped M205 is silent).
+SAMPLE_DATA = (FIXTURES / "sample-837p.x12").read_bytes().replace(b"*******MB~", b"*******MC~")
 MINUTES = FIXTURES / "sample-minutes.csv"
 REMOVAL = x12(claim(ln("97035:GP", charge="22"), ln("97110:GP", charge="48"), ln("97140:GP", charge="47"),
                     ln("97116:GP", charge="45"), filing="MB"))
@@ -32,7 +35,7 @@ def listing(folder: Path) -> list[str]:
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    (tmp_path / "in.x12").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "in.x12").write_bytes(SAMPLE_DATA)
     return tmp_path
 
 
@@ -44,7 +47,7 @@ def test_safe_fixes_exit_1_while_errors_remain(work: Path):
     assert "4 hidden fixes can be enabled with --unsafe-fixes." in result.output
     assert result.output.rstrip().endswith("4 findings remain (4 errors, 0 warnings, 0 info).")
     assert b"SV1*HC:97530:59:GP*" in out.read_bytes()
-    assert (work / "in.x12").read_bytes() == SAMPLE.read_bytes()  # the input is never touched
+    assert (work / "in.x12").read_bytes() == SAMPLE_DATA  # the input is never touched
     assert listing(work) == ["in.x12", "out.x12"]
 
 
@@ -86,7 +89,7 @@ def test_diff_without_changes_is_empty(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"hello, this is not X12\n", SAMPLE.read_bytes()[:2000], SAMPLE.read_bytes().replace(b"~\nSE*", b"~\nXX*", 1)],
+    [b"", b"hello, this is not X12\n", SAMPLE_DATA[:2000], SAMPLE_DATA.replace(b"~\nSE*", b"~\nXX*", 1)],
     ids=["empty", "garbage", "truncated", "missing-se"],
 )
 def test_unusable_input_exits_2_and_creates_nothing(tmp_path: Path, content: bytes):
@@ -121,13 +124,13 @@ def test_in_place_keeps_a_backup(work: Path):
     target = work / "in.x12"
     result = run(str(target), "--in-place")
     assert result.exit_code == 1
-    assert (work / "in.x12.orig").read_bytes() == SAMPLE.read_bytes()
-    assert target.read_bytes() == edi_rehab.fix(SAMPLE.read_bytes()).data
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE_DATA
+    assert target.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data
     assert listing(work) == ["in.x12", "in.x12.orig"]
     # nothing left to change: the file and its backup are left as they are
     result = run(str(target), "--in-place")
     assert "nothing to change; left as it was" in result.output
-    assert (work / "in.x12.orig").read_bytes() == SAMPLE.read_bytes()
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE_DATA
 
 
 def test_in_place_never_overwrites_an_earlier_backup(work: Path):
@@ -135,7 +138,7 @@ def test_in_place_never_overwrites_an_earlier_backup(work: Path):
     (work / "in.x12.orig").write_bytes(b"the real original")
     result = run(str(target), "--in-place")
     assert result.exit_code == 2 and "in.x12.orig already exists" in result.output
-    assert target.read_bytes() == SAMPLE.read_bytes()
+    assert target.read_bytes() == SAMPLE_DATA
     assert (work / "in.x12.orig").read_bytes() == b"the real original"
     assert listing(work) == ["in.x12", "in.x12.orig"]
 
@@ -163,9 +166,9 @@ def test_usage_errors_exit_2(work: Path, args, message):
 
 def test_standard_input(tmp_path: Path):
     out = tmp_path / "out.x12"
-    result = run("-", "-o", str(out), input=SAMPLE.read_bytes())
+    result = run("-", "-o", str(out), input=SAMPLE_DATA)
     assert result.exit_code == 1
-    assert out.read_bytes() == edi_rehab.fix(SAMPLE.read_bytes()).data
+    assert out.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data
     assert "<stdin>:132: fixed M205" in result.output
 
 
@@ -218,7 +221,7 @@ def test_json_report(tmp_path: Path):
 
 def test_reader_errors_name_the_segment(tmp_path: Path):
     bad = tmp_path / "bad.x12"
-    bad.write_bytes(SAMPLE.read_bytes()[:2000])
+    bad.write_bytes(SAMPLE_DATA[:2000])
     result = run(str(bad), "-o", str(tmp_path / "out.x12"))
     assert result.output.startswith(f"edi-rehab: {bad}: segment ")
 
@@ -243,7 +246,7 @@ def test_dash_output_writes_the_fixed_file_to_stdout_and_the_report_to_stderr(wo
     monkeypatch.chdir(work)
     reference = work / "out.x12"
     run(str(work / "in.x12"), "-o", str(reference))
-    result = run("-", "-o", "-", input=SAMPLE.read_bytes())
+    result = run("-", "-o", "-", input=SAMPLE_DATA)
     assert result.exit_code == 1  # errors remain, as with -o OUT
     assert result.stdout_bytes == reference.read_bytes()
     assert "Applied 1 fix" in result.stderr and "<stdout>:" in result.stderr
@@ -251,7 +254,7 @@ def test_dash_output_writes_the_fixed_file_to_stdout_and_the_report_to_stderr(wo
 
 
 def test_dash_output_writes_nothing_when_the_input_is_unreadable(work: Path):
-    result = run("-", "-o", "-", input=SAMPLE.read_bytes()[:-30])
+    result = run("-", "-o", "-", input=SAMPLE_DATA[:-30])
     assert result.exit_code == 2 and result.stdout_bytes == b""
     assert "nothing was written" in result.stderr
 

@@ -41,7 +41,8 @@ from edi_rehab.rules import registry
 from edi_rehab.synth import Defect, generate_837p
 from edi_rehab.x12 import X12ReadError, iter_events, parse
 
-MB = {"filing": "MB"}  # Medicare profile: CMS total-minutes method, conventional order, 59
+MB = {"filing": "MB"}  # Medicare profile: CMS total-minutes method, no modifier order, 59
+MC = {"filing": "MC"}  # Medicaid profile: CMS total-minutes method, conventional order, 59
 
 
 def segs(data: bytes) -> list[str]:
@@ -279,6 +280,14 @@ CASES = [
         applied=["U101"],
     ),
     Case(
+        "U101::default_profile_never_removes_a_line",  # no payer profile matched: the CMS method is a guess
+        x12(claim(ln("97035:GP", charge="22"), ln("97110:GP", charge="48"), ln("97140:GP", charge="47"),
+                  ln("97116:GP", charge="45"), filing="CI")),
+        options={"unsafe": True, "minutes": m(("PCN1", 1, 8), ("PCN1", 2, 18), ("PCN1", 3, 13), ("PCN1", 4, 10))},
+        remaining=["U101"],
+        unfixable={"U101": "no payer profile matched"},
+    ),
+    Case(
         "U101::ex5_csv_minutes_stay_on_the_day",
         x12(claim(ln("97112:GP"), ln("97110:GP"), ln("97140:GP"), **MB)),
         options={"unsafe": True, "minutes": m(("PCN1", 1, 7), ("PCN1", 2, 7), ("PCN1", 3, 7))},
@@ -302,7 +311,7 @@ CASES = [
     # -- COB: no charge, units or line changes -----------------------------------------------------
     Case(
         "COB::units_refused_modifiers_fixed",
-        x12(claim(ln("97110:GP", 3), ln("97530:GP:59"), extra=COB, **MB)),
+        x12(claim(ln("97110:GP", 3), ln("97530:GP:59"), extra=COB, **MC)),  # MC: a profile with an order
         options={"unsafe": True, "minutes": m(("PCN1", 1, 30), ("PCN1", 2, 15))},
         changed=[("SV1*HC:97530:GP:59*100*UN*1***1", "SV1*HC:97530:59:GP*100*UN*1***1")],
         applied=["M205"],
@@ -417,6 +426,20 @@ CASES = [
     Case(
         "M201::taxonomy_contradicts_the_other_lines",
         x12(claim(ln("97110:GP"), ln("97535"))).replace(*OT_TAXONOMY),
+        options={"unsafe": True},
+        remaining=["M201"],
+        unfixable={"M201": "ambiguous"},
+    ),
+    Case(
+        "M201::shared_code_takes_the_ot_lines_discipline",
+        x12(claim(ln("97530:GO"), ln("92526"), rendering=None)),
+        options={"unsafe": True},
+        changed=[("SV1*HC:92526*100*UN*1***1", "SV1*HC:92526:GO*100*UN*1***1")],
+        applied=["M201"],
+    ),
+    Case(
+        "M201::shared_code_never_takes_gp",  # 92526 is SLP or OT: the PT lines do not make it PT
+        x12(claim(ln("97110:GP"), ln("92526"), rendering=None)),
         options={"unsafe": True},
         remaining=["M201"],
         unfixable={"M201": "ambiguous"},
@@ -784,7 +807,8 @@ def test_sample_fixture_fixes_every_finding():
     minutes = (FIXTURES / "sample-minutes.csv").read_text()
     before = codes(edi_rehab.check(data, minutes=minutes))
     result = edi_rehab.fix(data, unsafe=True, minutes=minutes)
-    assert sorted(a.code for a in result.applied) == before == ["C401", "M201", "M205", "N301", "U101"]
+    # no M205: the sample is billed to Medicare, whose profile sets no modifier order
+    assert sorted(a.code for a in result.applied) == before == ["C401", "M201", "N301", "U101"]
     assert edi_rehab.check(result.data, minutes=minutes) == []
 
 
@@ -810,7 +834,11 @@ FIX_KINDS = {
 def test_pyx12_validates_fixed_generated_files(kind):
     from edi_rehab.validate import validate_bytes
 
-    generated = generate_837p(seed=5, claims=2, lines_per_claim=(2, 3), defects=(FIX_KINDS[kind],), line_break="\n")
+    # modifier order is a defect only for a payer whose profile has an order (Medicaid here, not Medicare)
+    payers = ("MC",) if kind == "modifier-order" else ("MB",)
+    generated = generate_837p(
+        seed=5, claims=2, lines_per_claim=(2, 3), defects=(FIX_KINDS[kind],), line_break="\n", filing_indicators=payers
+    )
     minutes = generated.minutes_csv()
     result = edi_rehab.fix(generated.data, unsafe=True, select="U,M,N,C,X,U102", minutes=minutes)
     assert result.applied, kind

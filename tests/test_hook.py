@@ -32,7 +32,10 @@ CLEAN = generate_837p(SynthSpec(seed=31, claims=10, filing_indicators=("CI",), p
 MIXED = generate_837p(
     SynthSpec(seed=32, claims=10, filing_indicators=("CI",), defects=(Defect("ncci-no-59", 4, 2), Defect("modifier-order", 7, 1)))
 ).data
-WARNING_ONLY = generate_837p(SynthSpec(seed=33, claims=5, defects=(Defect("modifier-order", 2, 1),))).data
+#: M205 only; billed to Medicaid, because the Medicare profile sets no modifier order.
+WARNING_ONLY = generate_837p(
+    SynthSpec(seed=33, claims=5, filing_indicators=("MC",), defects=(Defect("modifier-order", 2, 1),))
+).data
 
 
 @pytest.fixture

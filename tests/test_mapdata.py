@@ -109,10 +109,10 @@ CODE_CASES = [
     ("G0283", "untimed", "always", None),
     ("92507", "untimed", "always", "SLP"),
     ("92508", "untimed", "always", "SLP"),
-    ("92526", "untimed", "always", "SLP"),
+    ("92526", "untimed", "always", None),  # SLP or OT: no one discipline
     ("92521", "untimed", "always", "SLP"),
     ("92524", "untimed", "always", "SLP"),
-    ("92610", "untimed", "always", "SLP"),
+    ("92610", "untimed", "always", None),  # SLP or OT
     ("97039", "ambiguous", "always", None),
     ("97139", "ambiguous", "always", None),
 ]
@@ -124,6 +124,22 @@ def test_code_classification(maps, code, unit_class, therapy, discipline):
     assert info is not None
     assert (info.unit_class, info.therapy_list, info.discipline) == (unit_class, therapy, discipline)
     assert info.always_therapy == (therapy == "always")
+
+
+@pytest.mark.parametrize(
+    "code,disciplines",
+    [("92526", ("SLP", "OT")), ("92610", ("SLP", "OT")), ("92507", ("SLP",)), ("97161", ("PT",)), ("97110", ())],
+)
+def test_who_furnishes_a_code(maps, code, disciplines):
+    # swallowing is furnished by SLPs and OTs (issue 10, expert review F10 [M])
+    assert maps.code(code).disciplines == disciplines
+
+
+def test_a_repeated_discipline_fails():
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(files["codes.xml"], 'discipline="SLP OT"', 'discipline="SLP SLP"')
+    with pytest.raises(MapError, match="repeats a discipline"):
+        build_maps(files)
 
 
 def test_reference_code_lists_are_complete(maps):
@@ -533,7 +549,7 @@ def test_semantic_errors(name, old, new, fragment):
 
 def test_profile_naming_an_unknown_policy_fails_across_files():
     files = shipped_bytes()
-    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="pt-last" wants-g0283="true"')
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="none" wants-g0283="true"', 'modifier-order="pt-last" wants-g0283="true"')
     with pytest.raises(MapError) as err:
         build_maps(files)
     assert err.value.file == "payers.xml"
@@ -544,10 +560,11 @@ def test_profile_naming_an_unknown_policy_fails_across_files():
 
 
 def test_modifier_order_none_means_no_preference():
+    # the shipped medicare profile sets no order (CMS fixes none); a policy name gives one back
+    assert build_maps(shipped_bytes()).profile("medicare").modifier_order is None
     files = shipped_bytes()
-    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="conventional" wants-g0283="true"', 'modifier-order="none" wants-g0283="true"')
-    maps = build_maps(files)
-    assert maps.profile("medicare").modifier_order is None
+    files["payers.xml"] = replace_once(files["payers.xml"], 'modifier-order="none" wants-g0283="true"', 'modifier-order="conventional" wants-g0283="true"')
+    assert build_maps(files).profile("medicare").modifier_order == "conventional"
 
 
 def test_unknown_map_name_and_wrong_root():
@@ -572,3 +589,11 @@ def test_ptp_period_changes_exactly_where_an_edit_starts_or_stops():
         same = [d for d in range(4, 10) if maps.ptp_period(date(2026, 1, d)) == maps.ptp_period(date(2026, 1, day))]
         actives = {tuple(maps.ptp_pairs_between("97110", "97124", date(2026, 1, d))) for d in same}
         assert len(actives) == 1
+
+
+def test_official_ptp_says_whether_a_cms_file_is_merged_in():
+    # N304 judges a therapy code beside codes outside codes.xml only when the CMS file is in
+    assert not load_maps().official_ptp
+    edit = PtpEdit("97110", "97124", date(2026, 1, 6), None, "1", "r", "ccipra-v320r0-f1.txt")
+    assert load_maps().with_cms([edit]).official_ptp
+    assert not load_maps().with_cms([]).official_ptp

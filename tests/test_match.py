@@ -370,7 +370,8 @@ def test_co236_with_distinct_time_blocks_carries_the_59_correction():
     minutes = parse_minutes_csv("claim_id,line,minutes,time_block\nPCN1,1,15,0900-0915\nPCN1,2,15,0915-0930\n", "m.csv")
     row = rows_by_procedure(run(remit, claims, minutes=minutes))["97530"]
     (correction,) = row.assessment.corrections
-    assert correction.modifiers == ("59", "GP") and correction.line == 1 and correction.ready
+    # a Medicare claim: its profile sets no modifier order, so 59 follows the billed GP
+    assert correction.modifiers == ("GP", "59") and correction.line == 1 and correction.ready
 
 
 def test_co151_with_minutes_is_explained_by_u101():

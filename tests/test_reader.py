@@ -31,12 +31,14 @@ from edi_rehab.x12.errors import WARNING_KINDS
 # -- building inputs ----------------------------------------------------------------------
 
 
-def isa(delims: str = "*:^~", control: int = 1, isa11: str | None = None, sender: str = "SENDER") -> str:
+def isa(
+    delims: str = "*:^~", control: int = 1, isa11: str | None = None, sender: str = "SENDER", version: str = "00501"
+) -> str:
     """A 106-byte ISA with ``delims`` (element, component, repetition, terminator)."""
     e, c, r, t = delims
     fields = [
         "ISA", "00", " " * 10, "00", " " * 10, "ZZ", f"{sender:<15}", "ZZ", f"{'RECEIVER':<15}",
-        "260101", "1200", isa11 if isa11 is not None else r, "00501", f"{control:09d}", "0", "T", c,
+        "260101", "1200", isa11 if isa11 is not None else r, version, f"{control:09d}", "0", "T", c,
     ]
     return e.join(fields) + t
 
@@ -261,6 +263,15 @@ def test_isa11_letter_is_not_a_repetition_separator():
     [warning] = doc.warnings
     assert (warning.kind, warning.segment) == ("repetition-letter", 1)
     assert "'U'" in warning.message
+
+
+def test_isa11_u_on_4010_is_the_standards_identifier():
+    # ISA12 00401: ISA11 is the interchange standards identifier, and U its required value
+    doc = parse(interchange(isa11="U", version="00401"))
+    assert doc.interchanges[0].delimiters.repetition is None
+    assert doc.warnings == []
+    # another letter is still no separator there, and still reported
+    assert [w.kind for w in parse(interchange(isa11="X", version="00401")).warnings] == ["repetition-letter"]
 
 
 def test_count_mismatch_says_what_to_write():

@@ -157,3 +157,12 @@ def test_shuffled_multi_date_claim_judges_each_date(items):
     assert findings[0].details["lines"] == sorted(
         n for n, item in enumerate(items, start=1) if item[3] == D2 and item[0] in {"97110:GP", "97140:GP"}
     )
+
+
+@pytest.mark.parametrize("filing,named", [("CI", True), ("MB", False)])
+def test_default_profile_names_the_method_that_judged_the_units(filing, named):
+    spec = claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP", 1), filing=filing)
+    minutes = minutes_csv(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8))
+    (finding,) = [f for f in edi_rehab.check(x12(spec), minutes=minutes) if f.code == "U101"]
+    assert ("judged by the CMS total-minutes method of the default profile" in finding.message) == named
+    assert finding.details["profile"] == ("default" if named else "medicare")

@@ -138,7 +138,8 @@ def test_all_clean_writes_no_held_file_and_removes_a_stale_one(tmp_path):
 
 
 def test_warnings_hold_nothing_unless_fail_on_says_so(tmp_path):
-    data = generate_837p(SynthSpec(seed=4, claims=12, defects=(Defect("modifier-order", 3, 1),))).data  # M205: a warning
+    # M205, a warning; Medicaid because the Medicare profile sets no modifier order
+    data = generate_837p(SynthSpec(seed=4, claims=12, filing_indicators=("MC",), defects=(Defect("modifier-order", 3, 1),))).data
     result, _, held, _ = split_files(tmp_path, data, "--control-number", "7")
     assert result.exit_code == 0 and not held.exists()
     result, _, held, _ = split_files(tmp_path, data, "--control-number", "7", "--fail-on", "warning")

@@ -7,7 +7,9 @@ looks at one *scope* and yields :class:`Hit` values: what is wrong, where, and t
 fixer needs. It never builds a :class:`~edi_rehab.findings.Finding` itself; the engine does
 that, applying the rule's code, its (possibly overridden) severity and its fix
 applicability. So a rule cannot get its own code or severity wrong, and ``fix`` can call
-the same function to recompute a hit.
+the same function to recompute a hit. The one exception is a case the rule's doc names
+as more (or less) serious than the rest: its hit carries that ``severity`` (U108 on an
+evaluation is an error), and a severity the config sets for the code still wins.
 
 Scopes, from small to large (the engine runs each enabled rule once per unit of its scope):
 
@@ -143,7 +145,9 @@ class Hit:
     :class:`ClaimContext` (at its CLM), or None with ``segment`` set (envelope findings).
     ``fix`` overrides the rule's default fix description; ``fixable=False`` says this hit
     has no fix even though the rule can have one (no evidence, no room for a modifier).
-    ``details`` is for machines (the fixer): never patient data.
+    ``details`` is for machines (the fixer): never patient data. ``severity``, when set,
+    replaces the rule's default severity for this hit (a case the rule's doc names); a
+    severity configured for the rule's code still wins over it.
     """
 
     message: str
@@ -152,6 +156,7 @@ class Hit:
     details: dict = field(default_factory=dict)
     fix: str = ""
     fixable: bool = True
+    severity: Severity | None = None
 
 
 class LineKind:

@@ -85,7 +85,9 @@ def tolerated_input(warning: ReadWarning) -> Iterator[Hit]:
     Reports every defect the lossless reader accepted and kept byte for byte: a UTF-8
     byte-order mark or whitespace before the ISA, whitespace after the last IEA, an ISA
     that is not 106 bytes, a letter in ISA11 (so no repetition separator), an empty
-    segment (`~~`), and bytes outside ASCII.
+    segment (`~~`), and bytes outside ASCII. ISA11 = `U` on an interchange before version
+    00402 (ISA12 `00401`, 4010) is not reported: there ISA11 is the interchange standards
+    identifier and `U` its required value.
 
     ## Why is this bad?
     Strict translators reject these files outright (an ISA of the wrong length, a BOM),
@@ -94,7 +96,9 @@ def tolerated_input(warning: ReadWarning) -> Iterator[Hit]:
 
     ## Source
     Reference §5 (005010X222A1 basic character set and fixed-length ISA as in the pyx12
-    maps [V map]); the reader's tolerated-defect list.
+    maps [V map]); the reader's tolerated-defect list. ISA11 as a repetition separator
+    from 00402 on, the standards identifier `U` before it: X12 ISA definitions, as
+    `edi_rehab/x12/delimiters.py` records them, and issue 10 item 8 [S].
 
     ## Fix safety
     No fix yet: removing bytes is safe in principle, but is left to a later layout fix.

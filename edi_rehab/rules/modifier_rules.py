@@ -40,6 +40,11 @@ def discipline_evidence(
     provider's NUCC taxonomy (modifiers.xml). One discipline means the line can be fixed;
     none or several mean a person has to decide. Check, fix and match all ask this one
     function, so they never disagree about whether a discipline can be inferred.
+
+    A shared code (92526 and 92610, furnished by SLP and OT) names no discipline alone: it
+    backs the other witnesses that name one of its disciplines, and when another witness
+    names a discipline outside them, it names all of its own, so the evidence disagrees and
+    nothing is inferred (never GP on a swallowing code because the claim's other lines are PT).
     """
     evidence: dict[str, set[str]] = {}
     info = maps.code(procedure)
@@ -50,6 +55,12 @@ def discipline_evidence(
     by_taxonomy = maps.modifiers.discipline_of_taxonomy(taxonomy) if taxonomy else None
     if by_taxonomy:
         evidence.setdefault(by_taxonomy, set()).add(f"the rendering taxonomy {taxonomy}")
+    shared = info.disciplines if info is not None and len(info.disciplines) > 1 else ()
+    if shared and evidence:
+        reason = f"{procedure} is furnished by {' or '.join(shared)}"
+        named = set(shared) if any(d not in shared for d in evidence) else set(evidence)
+        for discipline in named:
+            evidence.setdefault(discipline, set()).add(reason)
     return evidence
 
 
@@ -209,7 +220,8 @@ def modifier_order(line: LineView) -> Iterator[Hit]:
     (`modifier_order`; `conventional` by default: pricing, CQ/CO, 59/X{EPSU}, payment,
     GP/GO/GN, KX, GA/GY/GZ, anatomic) and fires when the billed order differs. So 97530
     with 59 and GP should read `HC:97530:59:GP`. A profile with `modifier_order = "none"`
-    silences it.
+    silences it; the shipped `medicare` profile is one (CMS sets no order), so the rule
+    speaks for the `default`, `medicaid` and configured payer profiles only.
 
     ## Why is this bad?
     Some payers and clearinghouses price or edit on the first modifier position; others
@@ -218,7 +230,8 @@ def modifier_order(line: LineView) -> Iterator[Hit]:
 
     ## Source
     Reference §4.5 (CCO and AAPC sequencing [V]; chirocode "payer's policy is the
-    determining factor" [V]; recommendation) and §9.8.
+    determining factor" [V]; "No CMS instruction was found that fixes the order", hence
+    no order on Medicare; recommendation) and §9.8.
 
     ## Fix safety
     Safe: reordering changes no billed meaning (`details["target_modifiers"]`).
@@ -337,9 +350,10 @@ def discipline_contradicts_code(line: LineView) -> Iterator[Hit]:
     """The discipline modifier contradicts the code's own discipline (GO on a PT evaluation, GP on an SLP code).
 
     ## What it does
-    Fires when a line has exactly one discipline modifier and the code belongs to one
-    discipline in `maps/codes.xml` (evaluations 97161-97168, SLP codes 92507, 92521 ...)
-    that differs from it.
+    Fires when a line has exactly one discipline modifier and `maps/codes.xml` names who
+    furnishes the code (evaluations 97161-97168, SLP codes 92507, 92521 ...) without that
+    discipline. A shared code accepts each of its disciplines: the swallowing codes 92526
+    and 92610 are `SLP OT`, so GN and GO both match them and GP does not.
 
     ## Why is this bad?
     "The discipline must match the plan of care": a PT evaluation billed under an OT plan
@@ -347,21 +361,28 @@ def discipline_contradicts_code(line: LineView) -> Iterator[Hit]:
 
     ## Source
     Reference §4.1 ("Exactly one discipline modifier per line [M]. The discipline must
-    match the plan of care") and §2 (evaluation and SLP code lists [V]).
+    match the plan of care") and §2 (evaluation and SLP code lists [V]). OTs furnishing
+    92526 and 92610 with GO: issue 10 and expert review 2026-12 F10, attributed to the CMS
+    therapy code list and AOTA coding guidance [M] (`maps/codes.xml` source `ot-swallow`).
 
     ## Fix safety
-    No fix: the code or the modifier may be the wrong one. Some payers let an OT bill an
-    SLP-listed code (swallowing), which is why this is a warning.
+    No fix: the code or the modifier may be the wrong one. It is a warning because a payer
+    may let another discipline bill a code the map gives to one.
     """
-    if line.info is None or not line.info.discipline or len(set(line.disciplines)) != 1:
+    if line.info is None or not line.info.disciplines or len(set(line.disciplines)) != 1:
         return
-    if line.disciplines[0] != line.info.discipline:
-        expected = discipline_modifier(line, line.info.discipline)
+    allowed = line.info.disciplines
+    if line.disciplines[0] not in allowed:
+        expected = " or ".join(filter(None, (discipline_modifier(line, d) for d in allowed)))
         yield Hit(
-            f"{line.procedure} is a {line.info.discipline} code but carries the {line.disciplines[0]} "
+            f"{line.procedure} is a {' or '.join(allowed)} code but carries the {line.disciplines[0]} "
             f"modifier {discipline_modifier(line, line.disciplines[0])}; expected {expected}",
             at=line,
-            details={"code_discipline": line.info.discipline, "line_discipline": line.disciplines[0]},
+            details={
+                "code_discipline": line.info.discipline or " ".join(allowed),
+                "code_disciplines": list(allowed),
+                "line_discipline": line.disciplines[0],
+            },
         )
 
 

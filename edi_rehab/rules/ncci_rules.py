@@ -244,6 +244,14 @@ def ncci_modifier_without_pair(encounter: Encounter) -> Iterator[Hit]:
     another code billed for the same patient, rendering provider and date (in the same
     transaction). A line whose code is billed again that day is M208 instead.
 
+    It judges only what the PTP data covers, and is silent otherwise:
+    * the line's code must be in `maps/codes.xml` (the therapy code set): `ncci-ptp.xml`
+      pairs therapy codes only, and a CMS PTP file is kept only for rows naming one of them,
+      so an anesthesia 62322-59 beside 00902 has pairs this tool never sees;
+    * without a CMS PTP file (`--ncci-file`), every other code billed that day must be in
+      `maps/codes.xml` too: a therapy code's pairs with codes outside it (chiropractic,
+      E/M, injections) are in the CMS file only.
+
     ## Why is this bad?
     The modifier is probably needless; payers watch 59 usage closely and it may trigger a
     review. It is only a warning: 59 "is not limited to NCCI pairs" (Cahaba), and a partner
@@ -253,11 +261,19 @@ def ncci_modifier_without_pair(encounter: Encounter) -> Iterator[Hit]:
     Reference §4.4 (checker rule: "Flag 59/X on a code that is in no active PTP pair with
     another code on the same date ... make it a warning only" [V Cahaba]).
 
+    The coverage limit: issue 10 item 7 (a false N304 on 62322-59 beside 00902) and
+    `maps/PROVENANCE.md` (no CMS data file is redistributed; the map holds therapy pairs).
+
     ## Fix safety
     No fix: the partner may be on a claim this file does not hold.
     """
+    maps = encounter.maps
+    # without the CMS file, a code outside codes.xml that day may be the partner we cannot see
+    all_covered = maps.official_ptp or all(x.info is not None for x in encounter.lines)
     for line in encounter.lines:
-        if not line.distinct_modifiers or has_ptp_partner(encounter, line):
+        if not line.distinct_modifiers or line.info is None or not all_covered:
+            continue
+        if has_ptp_partner(encounter, line):
             continue
         if any(x is not line and x.procedure == line.procedure for x in encounter.lines):
             continue  # M208

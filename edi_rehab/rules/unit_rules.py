@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..findings import Severity
 from ..minutes import MinutesProblem
 from ..units import UnitAssessment, units_for_minutes
 from .base import ClaimContext, Hit, LineView, UnitGroup
@@ -79,6 +80,7 @@ def unit_details(group: UnitGroup, assessment: UnitAssessment) -> dict:
     closest = assessment.closest
     return {
         "method": assessment.method,
+        "profile": group.claim.profile.name,
         "lines": [lv.lx for lv in group.lines],
         "discipline": group.discipline,
         "minutes": {service_id(s): m for s, m in group.minutes_by_service.items()},
@@ -106,22 +108,39 @@ def _total_minutes(group: UnitGroup) -> int:
     return sum(group.minutes_by_service.values())
 
 
+#: the profile used when no payer profile matched the claim
+DEFAULT_PROFILE = "default"
+
+
+def _default_profile_note(group: UnitGroup, method: str) -> str:
+    """Under the default profile, which method judged the units and why (the payer's own
+    method is unknown: many commercial payers count per code, reference §1.6)."""
+    if group.claim.profile.name != DEFAULT_PROFILE:
+        return ""
+    name = "CMS total-minutes" if method == "cms" else "per-code"
+    return f"; judged by the {name} method of the default profile, as no payer profile matched this payer"
+
+
 def _total_verdict(group: UnitGroup, verdict: str, verb: str) -> Iterator[Hit]:
     """U101 (``verb`` "allow") or U102 ("support"): one hit for the group under the CMS
-    method, one per service off its own rounding under the per-code method."""
+    method, one per service off its own rounding under the per-code method. U101 under the
+    default profile is a warning: the payer's method is not known."""
     assessment = group.assessment
     if assessment is None or verdict not in assessment.verdicts:
         return
     details = unit_details(group, assessment)
     off = assessment.over if verdict == "U101" else assessment.under
+    note = _default_profile_note(group, assessment.method)
+    severity = Severity.WARNING if note and verdict == "U101" else None
     if assessment.method == "cms":
         yield Hit(
             f"{assessment.billed_total} timed units billed on {group.where}, but "
             f"{_total_minutes(group)} timed minutes {verb} {assessment.allowed_total} under the CMS "
-            f"total-minutes method ({_services_text(group, assessment.billed)})",
+            f"total-minutes method ({_services_text(group, assessment.billed)}){note}",
             at=_first_line(group, off),
             details=details,
             fix=f"bill {_allocation_text(assessment.closest)}",
+            severity=severity,
         )
         return
     for service in off:
@@ -129,10 +148,11 @@ def _total_verdict(group: UnitGroup, verdict: str, verb: str) -> Iterator[Hit]:
         allowed = assessment.closest[service]
         yield Hit(
             f"{service_name(service)}: {_plural(assessment.billed[service], 'unit')} billed for "
-            f"{minutes} minutes; rounded on its own (per-code method) that is {_plural(allowed, 'unit')}",
+            f"{minutes} minutes; rounded on its own (per-code method) that is {_plural(allowed, 'unit')}{note}",
             at=_first_line(group, [service]),
             details={**details, "service": service_id(service)},
             fix=f"bill {_plural(allowed, 'unit')} of {service_name(service)}",
+            severity=severity,
         )
 
 
@@ -153,6 +173,10 @@ def units_exceed_minutes(group: UnitGroup) -> Iterator[Hit]:
 
     Untimed codes, codes timed in other increments and unlisted codes never count.
 
+    Under the `default` profile (no payer profile matched, so the payer's method is not
+    known) it is a warning, the message names the method that judged it, and the fix
+    never removes a line.
+
     ## Why is this bad?
     Units above what the documented time supports are overbilling. Payers deny or
     recoup them (CARC 151, RARC M53) and repeated patterns invite medical review.
@@ -163,11 +187,13 @@ def units_exceed_minutes(group: UnitGroup) -> Iterator[Hit]:
 
     ## Source
     Reference §1.2 (Pub. 100-04 Ch. 5 §20.2, unit chart and examples [V]), §1.3 (reference
-    algorithm [D]), §1.6 (per-code method [S]).
+    algorithm [D]), §1.6 (per-code method [S]). Default profile a warning: issue 10 item 6,
+    expert review 2026-12 F8 (three 8-minute codes to a commercial payer that counts per code).
 
     ## Fix safety
     Unsafe: lowering SV104 changes what is billed. The fix moves the bill to the valid
-    allocation closest to it (`details["target"]`, per line in `details["line_units"]`).
+    allocation closest to it (`details["target"]`, per line in `details["line_units"]`);
+    under the default profile it refuses an allocation that takes a line to 0 units.
     """
     yield from _total_verdict(group, "U101", "allow")
 
@@ -237,7 +263,7 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
     yield Hit(
         f"units on {group.where} are split {_allocation_text(assessment.billed)}, which the CMS "
         f"method does not allow for these minutes ({_services_text(group, assessment.billed)}); "
-        f"valid: {valid}",
+        f"valid: {valid}{_default_profile_note(group, assessment.method)}",
         at=_first_line(group, (*assessment.over, *assessment.under)),
         details=unit_details(group, assessment),
         fix=f"bill {_allocation_text(assessment.closest)}",
@@ -452,20 +478,29 @@ def minutes_basis_on_therapy_code(line: LineView) -> Iterator[Hit]:
 
 # -- U108 ---------------------------------------------------------------------------------------
 def untimed_code_multiple_units(claim: ClaimContext) -> Iterator[Hit]:
-    """An untimed code (an evaluation, 97150, G0283 ...) is billed with more than one unit on a date.
+    """An untimed code (an evaluation, 97150, G0283 ...) is billed with more than one unit for one session.
 
     ## What it does
-    Adds the units of each untimed code in `maps/codes.xml` per date of service in the
-    claim (over all its lines) and fires at the first line when the total is above 1.
+    Adds the units of each untimed code in `maps/codes.xml` per session: the code, the
+    date of service, the discipline (GP/GO/GN, else the code's own) and the rendering
+    provider (2420A, else 2310B), over all the claim's lines, and fires at the session's
+    first line when the total is above 1. A PT group (97150-GP) and an OT group
+    (97150-GO) on one day are two sessions under two plans of care, so no finding.
+    It is a warning, and an error on an evaluation or re-evaluation (`evaluation="true"`
+    in `maps/codes.xml`: 97161-97172, 92521-92524, 92610), which is never billed twice
+    for one discipline and date.
 
     ## Why is this bad?
     Untimed codes are reported once per session, "regardless of the number of minutes".
-    Extra units are denied (CARC 151) or treated as duplicates (CARC 18).
+    Extra units are denied (CARC 151) or treated as duplicates (CARC 18); a second
+    evaluation unit is denied outright (MUE 1 with a date-of-service MAI).
 
     ## Source
     Reference §1.2 (§20.2.B: "Regardless of the number of minutes spent providing this
     service only one unit of service is appropriately billed on the same day" [M, S
-    chirocode]) and §2 (untimed code list [V]).
+    chirocode]) and §2 (untimed code list [V]). Sessions per discipline and rendering
+    provider, and the evaluation error: issue 10 and expert review 2026-12 F6, F15
+    (evaluations MUE 1, MAI 2 [M]; reference §3.5 table: 92610 MUE 1, MAI 2 [V, 2017]).
 
     ## Fix safety
     No fix: whether a second session happened is a clinical fact.
@@ -474,15 +509,26 @@ def untimed_code_multiple_units(claim: ClaimContext) -> Iterator[Hit]:
     for lv in claim.lines:
         if lv.unit_class != "untimed" or lv.units is None or lv.dos is None:
             continue
-        entry = totals.setdefault((lv.procedure, lv.dos), [0, []])
+        # one session: one code, date, plan of care (discipline) and rendering provider
+        entry = totals.setdefault((lv.procedure, lv.dos, lv.discipline, lv.npi), [0, []])
         entry[0] += lv.units
         entry[1].append(lv)
-    for (procedure, _), (units, lines) in totals.items():
+    for (procedure, *_), (units, lines) in totals.items():
         if units > 1:
             where = ", ".join(lv.lx_text for lv in lines)
+            lines_word = f"line{'s' if len(lines) > 1 else ''} {where}"
+            if lines[0].info is not None and lines[0].info.evaluation:
+                yield Hit(
+                    f"evaluation {procedure} is billed with {units} units for one discipline on one date "
+                    f"({lines_word}); an evaluation is billed once",
+                    at=lines[0],
+                    details={"units": units, "lines": [lv.lx for lv in lines], "evaluation": True},
+                    severity=Severity.ERROR,
+                )
+                continue
             yield Hit(
-                f"untimed {procedure} is billed with {units} units on one date (line{'s' if len(lines) > 1 else ''} "
-                f"{where}); untimed codes are billed once per session",
+                f"untimed {procedure} is billed with {units} units in one session ({lines_word}: same date, "
+                f"discipline and rendering provider); untimed codes are billed once per session",
                 at=lines[0],
                 details={"units": units, "lines": [lv.lx for lv in lines]},
             )

@@ -50,7 +50,8 @@ class IsaLayout:
     end: int
     #: The ISA's own length up to and including the terminator (106 when padded).
     length: int
-    #: True when ISA11 held a letter or digit and was therefore not taken as a separator.
+    #: True when ISA11 held a letter or digit and was therefore not taken as a separator
+    #: (False for ``U`` before version 00402, where ``U`` is ISA11's required value).
     repetition_is_letter: bool
 
 
@@ -93,7 +94,9 @@ def read_isa_layout(data: bytes | bytearray, start: int) -> IsaLayout | None:
     repetition_is_letter = False
     if len(isa11) == 1:
         if isa11.isalnum():
-            repetition_is_letter = True
+            # Before 00402 (e.g. 4010, ISA12 00401) ISA11 is the standards identifier and
+            # "U" its one value: no separator was meant, so there is nothing to warn about.
+            repetition_is_letter = not (isa11 == b"U" and _before_repetition(_element_at(data, start, element, 12)))
         elif isa11 not in (element, component, terminator, b" "):
             repetition = bytes(isa11)
     end = pos + 3
@@ -108,6 +111,12 @@ def read_isa_layout(data: bytes | bytearray, start: int) -> IsaLayout | None:
         length=end - start,
         repetition_is_letter=repetition_is_letter,
     )
+
+
+def _before_repetition(isa12: bytes) -> bool:
+    """Whether ISA12 names a version before 00402, where ISA11 is not a repetition separator."""
+    version = isa12.strip()
+    return len(version) == 5 and version.isdigit() and version < b"00402"
 
 
 def _element_at(data: bytes | bytearray, start: int, element: bytes, index: int) -> bytes:

@@ -33,6 +33,10 @@ CASES = [
     fail("X003::fail_letter_as_repetition_separator", data=edited(b"*^*00501*", b"*U*00501*")),
     fail("X003::fail_whitespace_after_the_last_iea", data=x12(GOOD) + b"\n\n  \n"),
     ok("X003::pass_plain_file", GOOD, clean=True),
+    # before 00402 ISA11 is the standards identifier, and U its required value, not a separator
+    ok("X003::pass_4010_isa11_u", data=edited(b"*^*00501*", b"*U*00401*"), clean=True),
+    fail("X003::fail_4010_isa11_another_letter", data=edited(b"*^*00501*", b"*X*00401*"), count=1),
+    fail("X003::fail_5010_isa11_u", data=edited(b"*^*00501*", b"*U*00501*"), count=1),
     ok("X003::pass_crlf_after_each_segment", data=x12(GOOD, terminator="~\r\n"), clean=True),
 
     # -- X004: control numbers ----------------------------------------------------------------------

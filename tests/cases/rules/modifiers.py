@@ -47,6 +47,13 @@ CASES = [
     ok("M205::pass_profile_without_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=NO_ORDER, clean=True),
     ok("M205::pass_gp_first_profile", claim(ln("97140:GP", 1), ln("97530:GP:59", 1)), config=GP_FIRST, clean=True),
     ok("M205::pass_single_modifier", claim(ln("97110:GP", 1)), clean=True),
+    # Medicare sets no order (reference 4.5: no CMS instruction fixes it); Medicaid's profile keeps conventional
+    fail("M205::fail_medicaid_profile_has_an_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MC"),
+         count=1, at=[("PCN1", 2)]),
+    ok("M205::pass_medicare_sets_no_order",
+       claim(ln("97140:GP", 1), ln("97530:GP:59", 1), ln("97110:GP:CQ", 1), ln("97112:KX:GP", 1), filing="MB"), clean=True),
+    fail("M205::fail_medicare_with_a_configured_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MB"),
+         config='[profiles.medicare]\nmodifier_order = "conventional"\n'),
 
     # -- M206: a modifier twice ------------------------------------------------------------------
     fail("M206::fail_gp_twice", claim(ln("97110:GP:GP", 1)), count=1, at=[("PCN1", 1)]),
@@ -74,6 +81,11 @@ CASES = [
     ok("M209::pass_gp_on_pt_evaluation", claim(ln("97161:GP", 1)), clean=True),
     ok("M209::pass_shared_code_any_discipline", claim(ln("97110:GO", 1), ln("97530:GN", 1, "20260106", npi="2222222222")),
        clean=True),
+    # swallowing (92526 treatment, 92610 evaluation) is furnished by SLPs and OTs: GN or GO, not GP
+    fail("M209::fail_gp_on_swallowing_treatment", claim(ln("92526:GP", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M209::fail_gp_on_swallowing_evaluation", claim(ln("92610:GP", 1)), count=1),
+    ok("M209::pass_go_on_swallowing_codes", claim(ln("92610:GO", 1), ln("92526:GO", 1, "20260106")), clean=True),
+    ok("M209::pass_gn_on_swallowing_codes", claim(ln("92610:GN", 1), ln("92526:GN", 1, "20260106")), clean=True),
 
     # -- M210: one therapist, two disciplines --------------------------------------------------------
     fail("M210::fail_go_among_a_therapists_gp_lines", claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GO", 1)),

@@ -76,6 +76,15 @@ CASES = [
     ok("N304::pass_59_with_its_partner", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
     ok("N304::pass_no_distinct_modifier", claim(ln("97110:GP", 1)), clean=True),
     ok("N304::pass_repeat_is_m208", claim(ln("97110:GP", 1), ln("97110:59:GP", 1)), also=["M208"]),
+    # the PTP data covers therapy codes only: outside them silence, never a guess
+    ok("N304::pass_code_outside_the_therapy_set", claim(ln("62322:59", 1), ln("00902", 1)), clean=True),
+    ok("N304::pass_code_outside_the_therapy_set_with_cms_file", claim(ln("62322:59", 1), ln("00902", 1)),
+       ncci=EDIT_110_112, clean=True),
+    ok("N304::pass_partner_outside_the_therapy_set_without_cms_file", claim(ln("98941", 1), ln("97140:59:GP", 1)),
+       clean=True),
+    # with the CMS file, a therapy code's pairs with any code are known
+    fail("N304::fail_cms_file_has_no_pair_with_the_other_code", claim(ln("99213", 1), ln("97110:59:GP", 1)),
+         ncci=EDIT_110_112, count=1, at=[("PCN1", 2)]),
 
     # -- N305: MUE ---------------------------------------------------------------------------------
     fail("N305::fail_date_of_service_edit_over_two_lines",

@@ -17,6 +17,16 @@ CASES = [
          minutes=mins(("PCN1", 1, 33), ("PCN1", 2, 7)), count=1, at=[("PCN1", 1)]),
     fail("U101::fail_cms_7_minutes_billed_1_unit",
          claim(ln("97110:GP", 1)), minutes=mins(("PCN1", 1, 7)), at=[("PCN1", 1)]),
+    # no payer profile matched (SBR09 CI): the CMS method is a guess there, so a warning; Medicare: an error
+    fail("U101::fail_default_profile_is_a_warning",
+         claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP", 1), filing="CI"),
+         minutes=mins(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8)), count=1, severity="warning"),
+    fail("U101::fail_medicare_profile_is_an_error",
+         claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8)), count=1, severity="error"),
+    fail("U101::fail_medicaid_profile_is_an_error",
+         claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP", 1), filing="MC"),
+         minutes=mins(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8)), count=1, severity="error"),
     fail("U101::fail_cms_aapc_3x8_billed_3",
          claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GP", 1)),
          minutes=mins(("PCN1", 1, 8), ("PCN1", 2, 8), ("PCN1", 3, 8)), count=1),
@@ -145,8 +155,21 @@ CASES = [
     ok("U107::pass_mj_on_anesthesia_code", claim(ln("00142:QK", 61, basis="MJ")), clean=True),
 
     # -- U108: untimed code with more than one unit ---------------------------------------------
-    fail("U108::fail_evaluation_billed_2_units", claim(ln("97161:GP", 2)), count=1, at=[("PCN1", 1)]),
-    fail("U108::fail_group_therapy_on_two_lines", claim(ln("97150:GP", 1), ln("97150:GP", 1)), at=[("PCN1", 1)]),
+    # an evaluation billed twice is an error (MUE 1); other untimed codes stay warnings
+    fail("U108::fail_evaluation_billed_2_units", claim(ln("97161:GP", 2)), count=1, at=[("PCN1", 1)], severity="error"),
+    fail("U108::fail_evaluation_on_two_lines", claim(ln("97165:GO", 1), ln("97165:GO", 1)), count=1, at=[("PCN1", 1)],
+         severity="error"),
+    fail("U108::fail_slp_evaluation_billed_2_units", claim(ln("92523:GN", 2)), severity="error"),
+    fail("U108::fail_configured_severity_wins_over_the_evaluation_error", claim(ln("97161:GP", 2)), severity="info",
+         config='[severity]\nU108 = "info"\n'),
+    fail("U108::fail_group_therapy_on_two_lines", claim(ln("97150:GP", 1), ln("97150:GP", 1)), at=[("PCN1", 1)],
+         severity="warning"),
+    fail("U108::fail_group_therapy_2_units_one_line", claim(ln("97150:GO", 2)), count=1, severity="warning"),
+    # a session is one code, date, discipline and rendering provider
+    ok("U108::pass_pt_group_and_ot_group_one_day",
+       claim(ln("97150:GP", 1), ln("97150:GO", 1, npi="2222222222")), clean=True),
+    ok("U108::pass_two_pt_groups_by_two_therapists",
+       claim(ln("97150:GP", 1), ln("97150:GP", 1, npi="2222222222")), clean=True),
     ok("U108::pass_evaluation_on_two_dates", claim(ln("97164:GP", 1, D1), ln("97164:GP", 1, D2)), clean=True),
     ok("U108::pass_timed_code_many_units", claim(ln("97110:GP", 4)), clean=True),
 
