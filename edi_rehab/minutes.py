@@ -47,10 +47,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
-from .x12.numbers import whole_number
+from .x12.numbers import MAX_DIGITS, decimal_number, whole_number
 
 __all__ = [
     "MinutesProblem",
@@ -418,11 +418,10 @@ def minutes_from_mj(unit_basis: str, quantity: str | Decimal) -> int | None:
     """
     if unit_basis.strip().upper() != "MJ":
         return None
-    try:
-        value = Decimal(quantity.strip() if isinstance(quantity, str) else quantity)
-    except (InvalidOperation, TypeError, ValueError):
+    value = decimal_number(quantity.strip()) if isinstance(quantity, str) else quantity
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value != value.to_integral_value():
         return None
-    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+    if value.adjusted() >= MAX_DIGITS:
         return None
     return int(value)
 
