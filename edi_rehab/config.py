@@ -17,6 +17,12 @@ Every key is optional; anything not listed here is an error, so a typo never sil
     # named groups it reads. Only checked here for being a valid pattern.
     note_pattern = '(?P<code>\\d{5})\\s*[=:]\\s*(?P<minutes>\\d+)\\s*min'
 
+    [fix]
+    # The most units a fix may set on one line when it raises units (U102's unsafe fix, applied
+    # only with --unsafe-fixes --select U102). An MUE from --mue-file lowers it for its code.
+    # Default 16: four hours of one 15-minute code on one line (a tool choice, not a payer rule).
+    max_units_per_line = 16
+
     # A new profile: starts from "extends" (default: the shipped "default" profile).
     [profiles.acme-ppo]
     extends = "commercial-per-code"
@@ -79,6 +85,7 @@ __all__ = [
     "SEVERITIES",
     "Config",
     "ConfigError",
+    "DEFAULT_MAX_UNITS_PER_LINE",
     "ProfileSpec",
     "effective_profiles",
     "parse_config",
@@ -93,8 +100,15 @@ _PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-_TOP_KEYS = ("select", "ignore", "severity", "minutes", "profiles")
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles")
 _MINUTES_KEYS = ("note_pattern",)
+_FIX_KEYS = ("max_units_per_line",)
+
+#: The default of ``[fix] max_units_per_line``: four hours of one 15-minute code on one line.
+#: A raise above it is refused rather than billed (issue 16: 10**12 minutes once became
+#: 66,666,666,667 units). A choice of this tool [L], not a payer's number: where the MUE of
+#: the code is known (``--mue-file``) the lower of the two applies.
+DEFAULT_MAX_UNITS_PER_LINE = 16
 _PROFILE_KEYS = (
     "extends",
     "payer_ids",
@@ -149,6 +163,8 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     note_pattern: str | None = None
+    #: the most units a fix may raise one line to (``[fix] max_units_per_line``)
+    max_units_per_line: int = DEFAULT_MAX_UNITS_PER_LINE
 
     def is_enabled(self, rule_code: str) -> bool:
         """Whether a rule runs. With no ``select`` every rule is selected. The most specific
@@ -315,6 +331,20 @@ def parse_config(text: str, source: str) -> Config:
             except re.error as exc:
                 raise ConfigError(source, f"[minutes] note_pattern is not a valid regular expression: {exc}") from None
 
+    max_units_per_line = DEFAULT_MAX_UNITS_PER_LINE
+    if "fix" in doc:
+        table = doc["fix"]
+        if not isinstance(table, dict):
+            raise ConfigError(source, "fix must be a table")
+        for key in table:
+            if key not in _FIX_KEYS:
+                raise _unknown_key(source, "[fix]", key, _FIX_KEYS)
+        if "max_units_per_line" in table:
+            value = table["max_units_per_line"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+                raise ConfigError(source, f"[fix] max_units_per_line must be a whole number from 1 to 9999, not {value!r}")
+            max_units_per_line = value
+
     profiles: list[ProfileSpec] = []
     if "profiles" in doc:
         table = doc["profiles"]
@@ -329,6 +359,7 @@ def parse_config(text: str, source: str) -> Config:
         select=select,
         ignore=ignore,
         note_pattern=note_pattern,
+        max_units_per_line=max_units_per_line,
     )
 
 

@@ -72,6 +72,7 @@ from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
 from .minutes import (
     DEFAULT_NOTE_PATTERN,
+    MINUTES_PER_DAY,
     MinutesProblem,
     MinutesRow,
     MinutesTable,
@@ -505,11 +506,37 @@ class Checker:
                     encounters[key] = [lv]
                 else:
                     same.append(lv)
+        if table is not None and has_minutes:
+            self._drop_overfull_days(cc, table)
         if table is not None or has_minutes:
             cc.groups = self._unit_groups(cc)  # without minutes no group rule can say anything
         if self._screens:
             screen_claim(cc)
         return cc
+
+    def _drop_overfull_days(self, cc: ClaimContext, table: MinutesTable) -> None:
+        """CSV rows that give one rendering clinician more than a day of minutes on one date
+        of this claim are not used (U109 names each row): one of them is wrong, and which
+        one is the clinic's to say, so none becomes evidence for units (engine decision 3)."""
+        days: dict[tuple[str, date], list[LineView]] = {}
+        for lv in cc.lines:
+            if lv.minutes_source == "sidecar" and lv.dos is not None:
+                days.setdefault((lv.npi, lv.dos), []).append(lv)
+        for (npi, dos), lvs in days.items():
+            total = sum(lv.minutes or 0 for lv in lvs)
+            if total <= MINUTES_PER_DAY:
+                continue
+            for lv in lvs:
+                row = table.row_for(cc.claim_id, lv.lx)  # type: ignore[arg-type]
+                lv.minutes = lv.minutes_source = None
+                if row is not None:
+                    cc.placement_problems.append(
+                        (
+                            row.row,
+                            f"the rows of claim {cc.claim_id!r} give rendering provider {npi or '?'} {total} minutes on "
+                            f"{dos:%Y%m%d}, more than a day ({MINUTES_PER_DAY}); this row is not used",
+                        )
+                    )
 
     def _unit_groups(self, cc: ClaimContext) -> list[UnitGroup]:
         grouping = cc.profile.unit_grouping

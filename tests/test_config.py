@@ -33,11 +33,17 @@ def test_docstring_example_parses_and_resolves(maps):
     medicaid = resolve_profile(maps, cfg, None, "MC")
     assert (medicaid.name, medicaid.unit_method, medicaid.modifier_order) == ("medicaid", "per-code", None)
     assert medicaid.origin == "edi-rehab.toml"
+    assert cfg.max_units_per_line == 16
+
+
+def test_fix_unit_cap_is_configurable():
+    assert parse_config("[fix]\nmax_units_per_line = 4", "c.toml").max_units_per_line == 4
 
 
 def test_empty_config_is_the_shipped_behaviour(maps):
     cfg = parse_config("", "empty.toml")
     assert cfg.profiles == () and cfg.select == () and cfg.note_pattern is None
+    assert cfg.max_units_per_line == config_module.DEFAULT_MAX_UNITS_PER_LINE == 16
     assert effective_profiles(maps, cfg) == maps.profiles
     assert resolve_profile(maps, None, None, "MB") is maps.profile("medicare")
 
@@ -64,6 +70,13 @@ ERROR_CASES = [
     ("[profiles.acme]\npayer_ids = ['has space']", "not a payer id"),
     ("[profiles.Acme]\nunit_method = 'cms'", "lower-case"),
     ("profiles = 1", "profiles must be a table"),
+    ("fix = 1", "fix must be a table"),
+    ("[fix]\nmax_units = 4", "unknown key 'max_units' in [fix]"),
+    ("[fix]\nmax_units_per_line = 0", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = -4", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = 4.5", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = true", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = 10000", "from 1 to 9999"),
 ]
 
 
