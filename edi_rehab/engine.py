@@ -66,7 +66,7 @@ from datetime import date
 from decimal import Decimal
 
 from .claims import Claim, parse_date, read_claims
-from .config import Config, ConfigError, effective_profiles
+from .config import Config, ConfigError, effective_profiles, note_pattern_hazard
 from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
@@ -224,6 +224,9 @@ class Checker:
             raise CheckUsageError(f"unknown unit method {unit_method!r}; expected one of {', '.join(METHODS)}")
         self.unit_method = unit_method
         self.profiles = effective_profiles(self.maps, config)
+        hazard = note_pattern_hazard(config.note_pattern) if config.note_pattern else None
+        if hazard is not None:  # a Config built in code skips parse_config's screen
+            raise ConfigError(config.source, f"[minutes] note_pattern is refused: {hazard}")
         self.note_pattern = (
             re.compile(config.note_pattern, re.IGNORECASE) if config.note_pattern else DEFAULT_NOTE_PATTERN
         )

@@ -63,6 +63,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "DEFAULT_NOTE_PATTERN",
     "MINUTES_PER_DAY",
+    "MAX_NOTE_LENGTH",
     "parse_minutes_csv",
     "minutes_from_note",
     "minutes_from_notes",
@@ -74,6 +75,11 @@ __all__ = [
 #: larger number is a typing or export error (10**12 once billed 66,666,666,667 units), and
 #: the row, note or MJ quantity holding it is not minutes at all.
 MINUTES_PER_DAY = 1440
+
+#: NTE02 is AN 1/80 in 005010X222A1 (pyx12's element dictionary, data element 352); only the
+#: first 80 characters of a note are searched for minutes, so a hostile 10 MB note costs no
+#: more than a valid one (the config's note pattern is screened too, config.note_pattern_hazard).
+MAX_NOTE_LENGTH = 80
 
 REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
 OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block")
@@ -392,7 +398,8 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     Every match of ``pattern`` is read. One value (however often repeated) is the answer.
     No match, or two different values (``6 MIN WALK TEST, 38 MIN``; ``TIMED MIN 38
     TOTAL MIN 53``), gives ``None``: a note that names two numbers is not evidence for
-    either. A number above :data:`MINUTES_PER_DAY` is not minutes of one line either.
+    either. A number above :data:`MINUTES_PER_DAY` is not minutes of one line either. Only
+    the first :data:`MAX_NOTE_LENGTH` characters are read.
 
     Args:
         text: the note text.
@@ -405,6 +412,7 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     compiled = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
     if "minutes" not in compiled.groupindex:
         raise ValueError(f"note pattern {compiled.pattern!r} has no named group 'minutes'")
+    text = text[:MAX_NOTE_LENGTH]  # a pattern's time grows with the text; the TR3 allows 80
     found = {_day_minutes(match.group("minutes")) for match in compiled.finditer(text)}
     return found.pop() if len(found) == 1 else None  # {None}: not a number, or more than a day
 

@@ -317,3 +317,25 @@ def test_broken_maps_exit_2_with_the_map_named(run, files, monkeypatch):
     result = run("check", files("a.x12", CLEAN))
     assert result.exit_code == 2
     assert result.stderr.strip() == "edi-rehab: codes.xml:12: schema violation: element 'code' missing 'class'"
+
+
+# -- a hostile note pattern or note (issue 16, item 4) ---------------------------------------------
+@pytest.mark.parametrize("command", ["check", "fix", "match"])
+def test_a_backtracking_note_pattern_is_a_config_error(run, files, tmp_path, command):
+    config = files("c.toml", "[minutes]\nnote_pattern = '(?P<minutes>a+)+$'\n")
+    claims = files("c.x12", x12(claim(ln("97110:GP", 2, note="a" * 40 + "b"))))
+    args = {"check": [claims], "fix": [claims, "-o", str(tmp_path / "out.x12")], "match": [claims, claims]}[command]
+    result = run(command, *args, "--config", config)
+    assert result.exit_code == 2, result.output
+    assert "c.toml: [minutes] note_pattern is refused: it repeats a part that repeats itself" in result.stderr
+
+
+def test_a_huge_note_costs_no_more_than_a_valid_one(run, files):
+    import time
+
+    config = files("c.toml", "[minutes]\nnote_pattern = '\\s*\\s*\\s*x(?P<minutes>[0-9]+)'\n")  # passes the screen
+    claims = files("c.x12", x12(claim(ln("97110:GP", 2, note=" " * 3000 + "1"))))
+    started = time.monotonic()
+    result = run("check", claims, "--config", config)
+    assert result.exit_code in (0, 1), result.output
+    assert time.monotonic() - started < 10  # cubic in 3,000 spaces takes minutes; the note is cut to 80
