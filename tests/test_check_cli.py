@@ -339,3 +339,20 @@ def test_a_huge_note_costs_no_more_than_a_valid_one(run, files):
     result = run("check", claims, "--config", config)
     assert result.exit_code in (0, 1), result.output
     assert time.monotonic() - started < 10  # cubic in 3,000 spaces takes minutes; the note is cut to 80
+
+
+@pytest.mark.parametrize("command", ["check", "show", "validate", "fix"])
+def test_a_segment_without_separators_keeps_its_patient_name_out_of_stderr(run, files, tmp_path, command):
+    # the patient's NM1 lost its element separators and slipped between GS and ST
+    data = x12(claim(ln("97110:GP", 1), patient="SYN000001"))
+    head, gs, rest = data.partition(b"GS*")
+    gs_segment, _, after = rest.partition(b"~")
+    mutated = head + gs + gs_segment + b"~\nNM1IL1TESTLAST TESTFIRST MI SYN000001~" + after
+    path = files("c.x12", mutated)
+    extra = ["-o", str(tmp_path / "out.x12")] if command == "fix" else []
+    result = run(command, path, *extra)
+    assert result.exit_code == 2, result.output
+    said = result.stdout + result.stderr  # validate reports on stdout, the others on stderr
+    assert "expected ST or GE, found 'NM1'... (a segment with no element separator, 37 characters)" in said
+    for fragment in ("TESTLAST", "TESTFIRST", "SYN000001"):
+        assert fragment not in said
