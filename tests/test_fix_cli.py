@@ -298,3 +298,35 @@ def test_more_than_a_day_for_one_clinician_disables_those_rows(tmp_path: Path):
     check = edi_rehab.check(data, minutes=minutes_csv(("PCN1", 1, 800), ("PCN1", 2, 800)))
     assert sorted(f.details["row"] for f in check if f.code == "U109") == [2, 3]
     assert not [f for f in check if f.code in ("U101", "U102", "U103")]
+
+
+# -- -o over a symlink, a FIFO or a device (issue 16, item 5) --------------------------------------
+def test_output_through_a_symlink_replaces_the_file_it_points_to(work: Path):
+    real, link = work / "real.x12", work / "link.x12"
+    real.write_bytes(b"old")
+    link.symlink_to(real.name)
+    result = run(str(work / "in.x12"), "-o", str(link))
+    assert result.exit_code == 1, result.output
+    assert link.is_symlink() and os.readlink(link) == "real.x12"
+    assert real.read_bytes() == edi_rehab.fix(SAMPLE.read_bytes()).data
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_output_that_is_not_a_regular_file_is_refused(work: Path, kind: str):
+    import stat
+
+    if kind == "fifo":
+        target = work / "pipe"
+        os.mkfifo(target)
+    elif kind == "device":
+        target = Path(os.devnull)
+    else:
+        target = work / "folder"
+        target.mkdir()
+    before = os.lstat(target)
+    result = run(str(work / "in.x12"), "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert f"{target}: cannot write: it is a " in result.output and "only a regular file is replaced" in result.output
+    after = os.lstat(target)
+    assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode) and after.st_ino == before.st_ino
+    assert not [p for p in work.iterdir() if p.name.endswith(".tmp")]
