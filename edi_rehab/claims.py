@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from .x12.numbers import whole_number
+from .x12.numbers import decimal_number, whole_number
 from .x12.errors import ReadWarning
 from .x12.stream import Transaction
 
@@ -296,7 +296,9 @@ _AMOUNTS: dict[str, Decimal] = {}
 
 
 def parse_amount(raw: str) -> Decimal | None:
-    """An X12 decimal (R type) as Decimal, or None when empty or not a number.
+    """An X12 decimal (R type) as Decimal, or None when empty or not a number of the R
+    type's shape and size (:func:`~edi_rehab.x12.numbers.decimal_number`: no exponent, at
+    most 18 digits), so ``1e999999999`` is "not an amount", never an overflow later.
 
     Cached: a claim file repeats the same few charges, units and dates thousands of times,
     and Decimal/date objects are immutable, so sharing them is safe.
@@ -304,13 +306,8 @@ def parse_amount(raw: str) -> Decimal | None:
     cached = _AMOUNTS.get(raw)
     if cached is not None:
         return cached
-    if not raw:
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if not value.is_finite():
+    value = decimal_number(raw)
+    if value is None:
         return None
     if len(_AMOUNTS) < 16384:
         _AMOUNTS[raw] = value

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .mapdata import MueEdit, PtpEdit
+from .x12.numbers import whole_number
 
 __all__ = [
     "CACHE_FORMAT_VERSION",
@@ -382,10 +383,13 @@ def _parse_mue_member(
         if not _CODE_RE.match(code):
             bad(f"not a 5-character code: {cells[0].strip()!r}")
             continue
-        try:
-            value = int(cells[1].strip())
-        except ValueError:
-            bad(f"MUE value is not a whole number: {cells[1].strip()!r}")
+        value = whole_number(cells[1].strip())
+        if value is None:
+            # int() would take "-3" (and Unicode digits): a negative MUE allows no units and
+            # reads as "every unit is over", so the row is refused, not believed.
+            shown = cells[1].strip()
+            negative = shown.startswith("-") and whole_number(shown[1:]) is not None
+            bad(f"MUE value {'must not be negative' if negative else 'is not a whole number'}: {shown[:20]!r}")
             continue
         mai = _MAI_RE.match(cells[2])
         if mai is None:
@@ -490,6 +494,8 @@ def decode_mue_cache(data: bytes, *, key: str | None = None) -> dict[str, MueEdi
     try:
         out: dict[str, MueEdit] = {}
         for code, value, mai, rationale, source in rows:
+            if not isinstance(value, int) or value < 0:
+                return None  # not what encode_mue_cache writes: parse the file again
             out[code] = MueEdit(
                 code=code, value=int(value), adjudication_indicator=int(mai), rationale=rationale, source=source
             )

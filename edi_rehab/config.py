@@ -24,6 +24,12 @@ Every key is optional; anything not listed here is an error, so a typo never sil
     # named groups it reads. Only checked here for being a valid pattern.
     note_pattern = '(?P<code>\\d{5})\\s*[=:]\\s*(?P<minutes>\\d+)\\s*min'
 
+    [fix]
+    # The most units a fix may set on one line when it raises units (U102's unsafe fix, applied
+    # only with --unsafe-fixes --select U102). An MUE from --mue-file lowers it for its code.
+    # Default 16: four hours of one 15-minute code on one line (a tool choice, not a payer rule).
+    max_units_per_line = 16
+
     # A new profile: starts from "extends" (default: the shipped "default" profile).
     [profiles.acme-ppo]
     extends = "commercial-per-code"
@@ -84,6 +90,7 @@ __all__ = [
     "SEVERITIES",
     "Config",
     "ConfigError",
+    "DEFAULT_MAX_UNITS_PER_LINE",
     "ProfileSpec",
     "effective_profiles",
     "parse_config",
@@ -98,8 +105,15 @@ _PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-_TOP_KEYS = ("select", "ignore", "severity", "minutes", "profiles", "include", "exclude")
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude")
 _MINUTES_KEYS = ("note_pattern",)
+_FIX_KEYS = ("max_units_per_line",)
+
+#: The default of ``[fix] max_units_per_line``: four hours of one 15-minute code on one line.
+#: A raise above it is refused rather than billed (issue 16: 10**12 minutes once became
+#: 66,666,666,667 units). A choice of this tool [L], not a payer's number: where the MUE of
+#: the code is known (``--mue-file``) the lower of the two applies.
+DEFAULT_MAX_UNITS_PER_LINE = 16
 _PROFILE_KEYS = (
     "extends",
     "payer_ids",
@@ -157,6 +171,8 @@ class Config:
     #: globs for the files a folder argument stands for (the CLI applies them)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: the most units a fix may raise one line to (``[fix] max_units_per_line``)
+    max_units_per_line: int = DEFAULT_MAX_UNITS_PER_LINE
 
     def is_enabled(self, rule_code: str) -> bool:
         """Whether a rule runs. With no ``select`` every rule is selected. The most specific
@@ -190,6 +206,88 @@ def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
 # --------------------------------------------------------------------------------------------
 # Parsing
 # --------------------------------------------------------------------------------------------
+
+
+#: Longest ``note_pattern`` accepted; the default pattern is under half of it.
+MAX_NOTE_PATTERN_LENGTH = 200
+#: Most repeats that can match more than one character (``*``, ``+``, ``{1,9}``) in a row,
+#: with no character that must match between them: each one more multiplies the ways to
+#: split a failing note (``\s*`` five times took 5 s on 80 spaces, four took 0.3 s).
+MAX_REPEATS_IN_A_ROW = 3
+
+
+def note_pattern_hazard(pattern: str) -> str | None:
+    """Why ``pattern`` may take exponential (or high polynomial) time on a hostile note,
+    or None when it passes the screen.
+
+    The pattern runs on NTE text from claim files, which anyone can write (``(a+)+$`` hung a
+    run for 40 s), and Python's ``re`` backtracks without a time limit. So a note pattern may
+    not be longer than :data:`MAX_NOTE_PATTERN_LENGTH`, hold a backreference or a
+    conditional group, repeat something that itself repeats or alternates (``(a+)+``,
+    ``(a|ab)*``), or put more than :data:`MAX_REPEATS_IN_A_ROW` such repeats in a row. The
+    notes it runs on are cut to the TR3's NTE02 size too (``minutes.MAX_NOTE_LENGTH``). A
+    screen, not a proof: it refuses the known shapes of catastrophic backtracking.
+    """
+    if len(pattern) > MAX_NOTE_PATTERN_LENGTH:
+        return f"it is {len(pattern)} characters long; at most {MAX_NOTE_PATTERN_LENGTH} are accepted"
+    import re._constants as c
+    import re._parser as parser
+
+    try:
+        tree = parser.parse(pattern)
+    except re.error as exc:  # pragma: no cover - compiled above
+        return str(exc)
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT)
+    zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
+
+    def walk(items, inside_repeat: bool) -> tuple[str | None, bool]:
+        """(hazard, whether ``items`` hold a repeat of more than one character)."""
+        run, holds = 0, False
+        for op, av in items:
+            if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+                return "it uses a backreference or a conditional group", holds
+            subs: list = []
+            if op in repeats:
+                low, high, sub = av
+                many = high > 1 and low != high
+                if (high > 1) and inside_repeat:
+                    return "it repeats a part that repeats itself (nested quantifiers, as in (a+)+)", holds
+                hazard, inner = walk(sub, inside_repeat or high > 1)
+                if hazard:
+                    return hazard, holds
+                if many or inner:
+                    run, holds = run + 1, True
+                elif sub.getwidth()[0] > 0 and low > 0:
+                    run = 0
+            elif op in (c.SUBPATTERN, c.ATOMIC_GROUP, c.BRANCH):
+                if op == c.BRANCH:
+                    if inside_repeat:
+                        return "it repeats an alternation (as in (a|ab)*)", holds
+                    subs = av[1]
+                else:
+                    subs = [av[-1]] if op == c.SUBPATTERN else [av]
+                inner = False
+                for sub in subs:
+                    hazard, held = walk(sub, inside_repeat)
+                    if hazard:
+                        return hazard, holds
+                    inner = inner or held
+                if inner:
+                    run, holds = run + 1, True
+                elif min(sub.getwidth()[0] for sub in subs) > 0:
+                    run = 0
+            elif op in zero_width:
+                if op != c.AT:
+                    hazard, _ = walk(av[1], inside_repeat)
+                    if hazard:
+                        return hazard, holds
+            else:
+                run = 0  # one character that must match
+            if run > MAX_REPEATS_IN_A_ROW:
+                return f"it has more than {MAX_REPEATS_IN_A_ROW} repeats in a row with nothing between them that must match", holds
+        return None, holds
+
+    return walk(tree, False)[0]
 
 
 def _unknown_key(source: str, where: str, key: str, allowed: tuple[str, ...]) -> ConfigError:
@@ -326,6 +424,23 @@ def parse_config(text: str, source: str) -> Config:
                 re.compile(note_pattern)
             except re.error as exc:
                 raise ConfigError(source, f"[minutes] note_pattern is not a valid regular expression: {exc}") from None
+            hazard = note_pattern_hazard(note_pattern)
+            if hazard is not None:
+                raise ConfigError(source, f"[minutes] note_pattern is refused: {hazard}")
+
+    max_units_per_line = DEFAULT_MAX_UNITS_PER_LINE
+    if "fix" in doc:
+        table = doc["fix"]
+        if not isinstance(table, dict):
+            raise ConfigError(source, "fix must be a table")
+        for key in table:
+            if key not in _FIX_KEYS:
+                raise _unknown_key(source, "[fix]", key, _FIX_KEYS)
+        if "max_units_per_line" in table:
+            value = table["max_units_per_line"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+                raise ConfigError(source, f"[fix] max_units_per_line must be a whole number from 1 to 9999, not {value!r}")
+            max_units_per_line = value
 
     profiles: list[ProfileSpec] = []
     if "profiles" in doc:
@@ -343,6 +458,7 @@ def parse_config(text: str, source: str) -> Config:
         note_pattern=note_pattern,
         include=_globs(source, "include", doc["include"]) if "include" in doc else (),
         exclude=_globs(source, "exclude", doc["exclude"]) if "exclude" in doc else (),
+        max_units_per_line=max_units_per_line,
     )
 
 

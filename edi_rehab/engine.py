@@ -66,12 +66,13 @@ from datetime import date
 from decimal import Decimal
 
 from .claims import Claim, parse_date, read_claims
-from .config import Config, ConfigError, effective_profiles
+from .config import Config, ConfigError, effective_profiles, note_pattern_hazard
 from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
 from .mapdata import Maps, MueEdit, PayerProfile, PtpEdit, load_maps, match_profile
 from .minutes import (
     DEFAULT_NOTE_PATTERN,
+    MINUTES_PER_DAY,
     MinutesProblem,
     MinutesRow,
     MinutesTable,
@@ -223,6 +224,9 @@ class Checker:
             raise CheckUsageError(f"unknown unit method {unit_method!r}; expected one of {', '.join(METHODS)}")
         self.unit_method = unit_method
         self.profiles = effective_profiles(self.maps, config)
+        hazard = note_pattern_hazard(config.note_pattern) if config.note_pattern else None
+        if hazard is not None:  # a Config built in code skips parse_config's screen
+            raise ConfigError(config.source, f"[minutes] note_pattern is refused: {hazard}")
         self.note_pattern = (
             re.compile(config.note_pattern, re.IGNORECASE) if config.note_pattern else DEFAULT_NOTE_PATTERN
         )
@@ -509,11 +513,37 @@ class Checker:
                     encounters[key] = [lv]
                 else:
                     same.append(lv)
+        if table is not None and has_minutes:
+            self._drop_overfull_days(cc, table)
         if table is not None or has_minutes:
             cc.groups = self._unit_groups(cc)  # without minutes no group rule can say anything
         if self._screens:
             screen_claim(cc)
         return cc
+
+    def _drop_overfull_days(self, cc: ClaimContext, table: MinutesTable) -> None:
+        """CSV rows that give one rendering clinician more than a day of minutes on one date
+        of this claim are not used (U109 names each row): one of them is wrong, and which
+        one is the clinic's to say, so none becomes evidence for units (engine decision 3)."""
+        days: dict[tuple[str, date], list[LineView]] = {}
+        for lv in cc.lines:
+            if lv.minutes_source == "sidecar" and lv.dos is not None:
+                days.setdefault((lv.npi, lv.dos), []).append(lv)
+        for (npi, dos), lvs in days.items():
+            total = sum(lv.minutes or 0 for lv in lvs)
+            if total <= MINUTES_PER_DAY:
+                continue
+            for lv in lvs:
+                row = table.row_for(cc.claim_id, lv.lx)  # type: ignore[arg-type]
+                lv.minutes = lv.minutes_source = None
+                if row is not None:
+                    cc.placement_problems.append(
+                        (
+                            row.row,
+                            f"the rows of claim {cc.claim_id!r} give rendering provider {npi or '?'} {total} minutes on "
+                            f"{dos:%Y%m%d}, more than a day ({MINUTES_PER_DAY}); this row is not used",
+                        )
+                    )
 
     def _unit_groups(self, cc: ClaimContext) -> list[UnitGroup]:
         grouping = cc.profile.unit_grouping

@@ -712,6 +712,10 @@ def _units(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
         if new > old and not allow_raise:
             raises.append(f"line {_lx(found[1])} {found[1].procedure} {old}->{new}")
             continue
+        if new > old:
+            limit, why = _raise_limit(p, found[1])
+            if new > limit:
+                return _Refusal(f"line {_lx(found[1])} {found[1].procedure} would go from {old} to {new} units, above {why}; check the minutes")
         changes.append((found[0], found[1], old, new))
     unbilled = d.get("unbilled_units") or {}
     if not changes:
@@ -776,6 +780,18 @@ def _units(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     if delta:
         plan.charge[claim.index] = delta
     return plan
+
+
+def _raise_limit(p: _Pass, line: ServiceLine) -> tuple[int, str]:
+    """The most units a fix may raise ``line`` to, and what sets it: the code's MUE when an
+    MUE file gave one, else (or when lower) the configured cap (``[fix] max_units_per_line``).
+    A raise beyond it is refused, never trimmed to fit: minutes that call for more units than
+    that are more likely wrong than the claim."""
+    cap = p.fixer.checker.config.max_units_per_line
+    mue = p.fixer.checker.maps.mue(line.procedure)
+    if mue is not None and mue.value < cap:
+        return mue.value, f"the MUE of {mue.value} for {line.procedure}"
+    return cap, f"the cap of {cap} units per line ([fix] max_units_per_line)"
 
 
 def _delete_line(p: _Pass, line: ServiceLine) -> Edit:

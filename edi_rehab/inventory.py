@@ -157,6 +157,7 @@ def describe_event(event: Event) -> dict | None:
         elif event.set_id == "835":
             remit = read_remittance(event)
             described["remittance"] = remittance_to_json(remit)
+            warnings += [_warning_json(w) for w in remit.warnings]
         described["warnings"] = warnings
         return described
     if isinstance(event, (GroupTrailer, InterchangeTrailer, EndOfInput)):
@@ -216,8 +217,8 @@ def render_text(described: dict) -> Iterator[str]:
                     code = ":".join([s["procedure"], *s["modifiers"]])
                     adj = " ".join(f"{g}-{r} {a}" for g, r, a in s["adjustments"])
                     yield (
-                        f"        {code:<20} {s['service_date'] or 'no date':<11} charge {s['charge']:>8}"
-                        f"  paid {s['paid']:>8}  {adj}"
+                        f"        {code:<20} {s['service_date'] or 'no date':<11} charge {s['charge'] or '?':>8}"
+                        f"  paid {s['paid'] or '?':>8}  {adj}"
                         + (f"  remarks {' '.join(s['remarks'])}" if s["remarks"] else "")
                     )
     for warning in described.get("warnings", []):

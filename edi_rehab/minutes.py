@@ -47,10 +47,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
-from .x12.numbers import whole_number
+from .x12.numbers import decimal_number, whole_number
 
 __all__ = [
     "MinutesProblem",
@@ -62,12 +62,24 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "DEFAULT_NOTE_PATTERN",
+    "MINUTES_PER_DAY",
+    "MAX_NOTE_LENGTH",
     "parse_minutes_csv",
     "minutes_from_note",
     "minutes_from_notes",
     "minutes_from_mj",
     "line_minutes",
 ]
+
+#: Minutes in a day: no line (and no clinician) records more time than that in one day, so a
+#: larger number is a typing or export error (10**12 once billed 66,666,666,667 units), and
+#: the row, note or MJ quantity holding it is not minutes at all.
+MINUTES_PER_DAY = 1440
+
+#: NTE02 is AN 1/80 in 005010X222A1 (pyx12's element dictionary, data element 352); only the
+#: first 80 characters of a note are searched for minutes, so a hostile 10 MB note costs no
+#: more than a valid one (the config's note pattern is screened too, config.note_pattern_hazard).
+MAX_NOTE_LENGTH = 80
 
 REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
 OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block")
@@ -204,7 +216,8 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
         an unknown, empty or repeated column name (the other columns are still read), a
         missing required column (then no row is read), a row with the wrong number of
         fields, an empty ``claim_id``, a ``line`` that is not a positive whole number,
-        missing/non-numeric/negative ``minutes``, a ``service_date`` that is not a real
+        missing/non-numeric/negative ``minutes`` or more than a day of them
+        (:data:`MINUTES_PER_DAY`), a ``service_date`` that is not a real
         CCYYMMDD date, an unbilled row without ``procedure`` or ``service_date``, a
         second row for the same (claim_id, line), and text the csv module cannot read
         (reading stops there). A row with any problem is left out.
@@ -328,6 +341,8 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
             problem(f"minutes must not be negative, got {values['minutes']!r}")
         else:
             problem(f"minutes must be a whole number, got {values['minutes']!r}")
+    elif minutes > MINUTES_PER_DAY:
+        problem(f"minutes {minutes} are more than a day ({MINUTES_PER_DAY}) on one line; this row is not used")
 
     procedure = values.get("procedure", "").upper() or None
     service_date = values.get("service_date", "") or None
@@ -383,7 +398,8 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     Every match of ``pattern`` is read. One value (however often repeated) is the answer.
     No match, or two different values (``6 MIN WALK TEST, 38 MIN``; ``TIMED MIN 38
     TOTAL MIN 53``), gives ``None``: a note that names two numbers is not evidence for
-    either.
+    either. A number above :data:`MINUTES_PER_DAY` is not minutes of one line either. Only
+    the first :data:`MAX_NOTE_LENGTH` characters are read.
 
     Args:
         text: the note text.
@@ -396,8 +412,15 @@ def minutes_from_note(text: str, pattern: re.Pattern[str] | str = DEFAULT_NOTE_P
     compiled = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
     if "minutes" not in compiled.groupindex:
         raise ValueError(f"note pattern {compiled.pattern!r} has no named group 'minutes'")
-    found = {whole_number(match.group("minutes")) for match in compiled.finditer(text)}
-    return found.pop() if len(found) == 1 else None  # {None}: too long to be minutes
+    text = text[:MAX_NOTE_LENGTH]  # a pattern's time grows with the text; the TR3 allows 80
+    found = {_day_minutes(match.group("minutes")) for match in compiled.finditer(text)}
+    return found.pop() if len(found) == 1 else None  # {None}: not a number, or more than a day
+
+
+def _day_minutes(text: str) -> int | None:
+    """``text`` as minutes: a whole number no larger than :data:`MINUTES_PER_DAY`."""
+    minutes = whole_number(text)
+    return minutes if minutes is not None and minutes <= MINUTES_PER_DAY else None
 
 
 def minutes_from_notes(notes: Iterable[str], pattern: re.Pattern[str] | str = DEFAULT_NOTE_PATTERN) -> int | None:
@@ -413,17 +436,17 @@ def minutes_from_mj(unit_basis: str, quantity: str | Decimal) -> int | None:
 
     ``MJ`` (minutes) is the anesthesia basis; therapy lines should bill ``UN`` units, and
     rule U107 says so. When a line uses it anyway, SV104 is the only record of time.
-    Returns ``None`` for any other basis, and for a quantity that is not a non-negative
-    whole number (``61.5`` minutes is not something to round for the clinician).
+    Returns ``None`` for any other basis, for a quantity that is not a non-negative whole
+    number (``61.5`` minutes is not something to round for the clinician), and for one
+    above :data:`MINUTES_PER_DAY`.
     """
     if unit_basis.strip().upper() != "MJ":
         return None
-    try:
-        value = Decimal(quantity.strip() if isinstance(quantity, str) else quantity)
-    except (InvalidOperation, TypeError, ValueError):
+    value = decimal_number(quantity.strip()) if isinstance(quantity, str) else quantity
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value != value.to_integral_value():
         return None
-    if not value.is_finite() or value < 0 or value != value.to_integral_value():
-        return None
+    if value > MINUTES_PER_DAY:
+        return None  # more than a day is not minutes of one line
     return int(value)
 
 

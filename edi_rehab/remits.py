@@ -163,7 +163,15 @@ def _composite(value: str, component: str) -> tuple[str, str, tuple[str, ...]]:
     return qualifier, code, modifiers
 
 
-def _adjustments(e: list[str]) -> list[Adjustment]:
+def not_an_amount(seg_id: str, n: int, raw: str, position: int) -> ReadWarning:
+    """The warning for element ``n`` of a segment that holds something other than an X12
+    amount (a letter, an exponent such as ``1e999999999``, more than 18 digits). The value
+    reads as missing, so no sum is made with it; only its first characters are quoted."""
+    shown = raw if len(raw) <= 12 else raw[:12] + "..."
+    return ReadWarning("not-an-amount", f"{seg_id}{n:02d} {shown!r} is not an X12 number; read as missing", position)
+
+
+def _adjustments(e: list[str], remit: Remittance, position: int) -> list[Adjustment]:
     group = e[1] if len(e) > 1 else ""
     found = []
     for start in range(2, min(len(e), 20), 3):
@@ -172,7 +180,11 @@ def _adjustments(e: list[str]) -> list[Adjustment]:
             continue
         amount_raw = e[start + 1] if start + 1 < len(e) else ""
         quantity_raw = e[start + 2] if start + 2 < len(e) else ""
-        found.append(Adjustment(group, reason, parse_amount(amount_raw), parse_amount(quantity_raw), amount_raw))
+        amount, quantity = parse_amount(amount_raw), parse_amount(quantity_raw)
+        for n, raw, value in ((start + 1, amount_raw, amount), (start + 2, quantity_raw, quantity)):
+            if value is None and raw:
+                remit.warnings.append(not_an_amount("CAS", n, raw, position))
+        found.append(Adjustment(group, reason, amount, quantity, amount_raw))
     return found
 
 
@@ -186,6 +198,16 @@ def read_remittance(transaction: Transaction) -> Remittance:
     remit = Remittance(transaction)
     claim: ClaimPayment | None = None
     service: ServicePayment | None = None
+
+    def amount(n: int) -> Decimal | None:
+        """Element ``n`` of the current segment as a number; one that is there but is not
+        a number is warned about (``e``, ``i`` and ``seg_id`` are the loop's)."""
+        raw = e[n] if n < len(e) else ""
+        value = parse_amount(raw)
+        if value is None and raw:
+            remit.warnings.append(not_an_amount(seg_id, n, raw, remit.position(i)))
+        return value
+
     for i, text in enumerate(transaction.decoded_texts()):
         seg_id = text.partition(el)[0]
         if seg_id not in _INTERESTING:
@@ -194,7 +216,7 @@ def read_remittance(transaction: Transaction) -> Remittance:
         get = lambda n: e[n] if n < len(e) else ""  # noqa: E731 - local, read-only
         if seg_id == "BPR":
             remit.handling_code = get(1)
-            remit.total_paid = parse_amount(get(2))
+            remit.total_paid = amount(2)
             remit.credit_debit = get(3)
             remit.payment_method = get(4)
             remit.payment_date = parse_date(get(16))
@@ -214,9 +236,9 @@ def read_remittance(transaction: Transaction) -> Remittance:
                 index=i,
                 claim_id=get(1),
                 status=get(2),
-                charge=parse_amount(get(3)),
-                paid=parse_amount(get(4)),
-                patient_responsibility=parse_amount(get(5)),
+                charge=amount(3),
+                paid=amount(4),
+                patient_responsibility=amount(5),
                 filing_indicator=get(6),
                 payer_claim_number=get(7),
                 facility_code=get(8),
@@ -236,7 +258,7 @@ def read_remittance(transaction: Transaction) -> Remittance:
                 parts = reason_composite.split(component)
                 reason, reference = parts[0], parts[1] if len(parts) > 1 else ""
                 remit.provider_adjustments.append(
-                    ProviderAdjustment(get(1), parse_date(get(2)), reason, reference, parse_amount(get(start + 1)))
+                    ProviderAdjustment(get(1), parse_date(get(2)), reason, reference, amount(start + 1))
                 )
         elif claim is None:
             continue
@@ -248,19 +270,19 @@ def read_remittance(transaction: Transaction) -> Remittance:
                 qualifier=qualifier,
                 procedure=code,
                 modifiers=modifiers,
-                charge=parse_amount(get(2)),
-                paid=parse_amount(get(3)),
+                charge=amount(2),
+                paid=amount(3),
                 revenue_code=get(4),
-                units_paid=parse_amount(get(5)),
+                units_paid=amount(5),
                 units_paid_raw=get(5),
                 original_qualifier=o_qualifier,
                 original_procedure=o_code,
                 original_modifiers=o_modifiers,
-                original_units=parse_amount(get(7)),
+                original_units=amount(7),
             )
             claim.services.append(service)
         elif seg_id == "CAS":
-            (service.adjustments if service else claim.adjustments).extend(_adjustments(e))
+            (service.adjustments if service else claim.adjustments).extend(_adjustments(e, remit, remit.position(i)))
         elif seg_id in ("MOA", "MIA") and service is None:
             first, last = (3, 8) if seg_id == "MOA" else (20, 25)
             claim.remarks.extend(code for code in e[first : last] if code)
@@ -287,7 +309,7 @@ def read_remittance(transaction: Transaction) -> Remittance:
         elif seg_id == "NM1" and service is None and get(1) == "QC":
             claim.patient = ", ".join(p for p in (get(3), get(4)) if p)
         elif seg_id == "AMT" and service is not None and get(1) == "B6":
-            service.allowed = parse_amount(get(2))
+            service.allowed = amount(2)
         elif seg_id == "LQ" and service is not None and get(1) == "HE":
             service.remarks.append(get(2))
     if claim is not None:

@@ -462,3 +462,42 @@ def test_a_closed_pipe_ends_quietly(tmp_path, command):
     code, stderr = closed_pipe(*command, str(big))
     assert "Traceback" not in stderr and "Exception ignored" not in stderr and "Broken pipe" not in stderr, stderr
     assert code == 1  # cut short: not a pass
+
+
+# -- a hostile note pattern or note (issue 16, item 4) ---------------------------------------------
+@pytest.mark.parametrize("command", ["check", "fix", "match"])
+def test_a_backtracking_note_pattern_is_a_config_error(run, files, tmp_path, command):
+    config = files("c.toml", "[minutes]\nnote_pattern = '(?P<minutes>a+)+$'\n")
+    claims = files("c.x12", x12(claim(ln("97110:GP", 2, note="a" * 40 + "b"))))
+    args = {"check": [claims], "fix": [claims, "-o", str(tmp_path / "out.x12")], "match": [claims, claims]}[command]
+    result = run(command, *args, "--config", config)
+    assert result.exit_code == 2, result.output
+    assert "c.toml: [minutes] note_pattern is refused: it repeats a part that repeats itself" in result.stderr
+
+
+def test_a_huge_note_costs_no_more_than_a_valid_one(run, files):
+    import time
+
+    config = files("c.toml", "[minutes]\nnote_pattern = '\\s*\\s*\\s*x(?P<minutes>[0-9]+)'\n")  # passes the screen
+    claims = files("c.x12", x12(claim(ln("97110:GP", 2, note=" " * 3000 + "1"))))
+    started = time.monotonic()
+    result = run("check", claims, "--config", config)
+    assert result.exit_code in (0, 1), result.output
+    assert time.monotonic() - started < 10  # cubic in 3,000 spaces takes minutes; the note is cut to 80
+
+
+@pytest.mark.parametrize("command", ["check", "show", "validate", "fix"])
+def test_a_segment_without_separators_keeps_its_patient_name_out_of_stderr(run, files, tmp_path, command):
+    # the patient's NM1 lost its element separators and slipped between GS and ST
+    data = x12(claim(ln("97110:GP", 1), patient="SYN000001"))
+    head, gs, rest = data.partition(b"GS*")
+    gs_segment, _, after = rest.partition(b"~")
+    mutated = head + gs + gs_segment + b"~\nNM1IL1TESTLAST TESTFIRST MI SYN000001~" + after
+    path = files("c.x12", mutated)
+    extra = ["-o", str(tmp_path / "out.x12")] if command == "fix" else []
+    result = run(command, path, *extra)
+    assert result.exit_code == 2, result.output
+    said = result.stdout + result.stderr  # validate reports on stdout, the others on stderr
+    assert "expected ST or GE, found 'NM1'... (a segment with no element separator, 37 characters)" in said
+    for fragment in ("TESTLAST", "TESTFIRST", "SYN000001"):
+        assert fragment not in said

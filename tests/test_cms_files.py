@@ -276,6 +276,9 @@ MUE_BAD = [
     ('"97110","8"', "expected 4"),
     ('"9711","8","1 Line Edit","x"', None),  # zero-padded to 09711: a valid, unknown code
     ('"97X10X","8","1 Line Edit","x"', "5-character"),
+    ('"97110","-3","3 Date of Service Edit: Clinical","x"', "must not be negative"),  # int() took it
+    ('"97110","\u00b2","3 Date of Service Edit: Clinical","x"', "whole number"),  # a superscript 2
+    ('"97110","' + "9" * 5000 + '","3 Date of Service Edit: Clinical","x"', "whole number"),
 ]
 
 
@@ -361,3 +364,8 @@ def test_unusable_ptp_cache_is_none(blob):
 
 def test_mue_cache_refuses_ptp_cache():
     assert decode_mue_cache(encode_ptp_cache(EDITS)) is None
+
+
+def test_mue_cache_with_a_negative_value_is_read_again():
+    blob = encode_mue_cache({"97110": MueEdit("97110", -3, 3, "Clinical: Data", "m.csv")})
+    assert decode_mue_cache(blob) is None

@@ -33,11 +33,34 @@ def test_docstring_example_parses_and_resolves(maps):
     medicaid = resolve_profile(maps, cfg, None, "MC")
     assert (medicaid.name, medicaid.unit_method, medicaid.modifier_order) == ("medicaid", "per-code", None)
     assert medicaid.origin == "edi-rehab.toml"
+    assert cfg.max_units_per_line == 16
+
+
+def test_note_pattern_screen_lets_ordinary_patterns_through(monkeypatch):
+    from edi_rehab.config import note_pattern_hazard
+    from edi_rehab.minutes import DEFAULT_NOTE_PATTERN
+
+    for pattern in (r"MIN (?P<minutes>\d+)", r"(?:MIN|MINUTES)\s*(?P<minutes>\d{1,4})", r"(?:ab)+(?P<minutes>\d+)"):
+        assert note_pattern_hazard(pattern) is None, pattern
+    monkeypatch.setattr(config_module, "MAX_NOTE_PATTERN_LENGTH", 10_000)  # its comments make it long
+    assert note_pattern_hazard("(?x)" + DEFAULT_NOTE_PATTERN.pattern) is None
+
+
+def test_a_config_built_in_code_is_screened_too():
+    from edi_rehab.engine import Checker
+
+    with pytest.raises(ConfigError, match="nested quantifiers"):
+        Checker(config=Config(note_pattern="(?P<minutes>a+)+$"))
+
+
+def test_fix_unit_cap_is_configurable():
+    assert parse_config("[fix]\nmax_units_per_line = 4", "c.toml").max_units_per_line == 4
 
 
 def test_empty_config_is_the_shipped_behaviour(maps):
     cfg = parse_config("", "empty.toml")
     assert cfg.profiles == () and cfg.select == () and cfg.note_pattern is None
+    assert cfg.max_units_per_line == config_module.DEFAULT_MAX_UNITS_PER_LINE == 16
     assert effective_profiles(maps, cfg) == maps.profiles
     assert resolve_profile(maps, None, None, "MB") is maps.profile("medicare")
 
@@ -64,6 +87,20 @@ ERROR_CASES = [
     ("[profiles.acme]\npayer_ids = ['has space']", "not a payer id"),
     ("[profiles.Acme]\nunit_method = 'cms'", "lower-case"),
     ("profiles = 1", "profiles must be a table"),
+    ("fix = 1", "fix must be a table"),
+    ("[fix]\nmax_units = 4", "unknown key 'max_units' in [fix]"),
+    ("[fix]\nmax_units_per_line = 0", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = -4", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = 4.5", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = true", "from 1 to 9999"),
+    ("[fix]\nmax_units_per_line = 10000", "from 1 to 9999"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>a+)+$'", "nested quantifiers"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>(?:\\d|\\d\\d)*)'", "repeats an alternation"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>\\d)\\1'", "backreference"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>\\d)(?P=minutes)'", "backreference"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>\\d)(?(minutes)a|b)'", "conditional group"),
+    ("[minutes]\nnote_pattern = '\\s*\\s*\\s*\\s*(?P<minutes>\\d)'", "more than 3 repeats in a row"),
+    ("[minutes]\nnote_pattern = '(?P<minutes>\\d+)" + "x" * 200 + "'", "at most 200"),
 ]
 
 

@@ -263,3 +263,106 @@ def test_dash_output_and_json_report_are_a_usage_error(work: Path):
     result = run(str(work / "in.x12"), "-o", "-", "--format", "json")
     assert result.exit_code == 2 and result.stdout_bytes == b""
     assert "-o - writes the fixed file to standard output" in result.stderr
+
+
+# -- absurd minutes never bill absurd units (issue 16, item 2) ------------------------------------
+UNDER = x12(claim(ln("97110:GP", 1, charge="48"), filing="MB"))
+
+
+def test_a_trillion_minutes_disable_their_row_and_bill_nothing_more(tmp_path: Path):
+    path, minutes, out = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12"
+    path.write_bytes(UNDER)
+    minutes.write_text(minutes_csv(("PCN1", 1, 10**12)))
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U102")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == UNDER  # it once billed 66,666,666,667 units
+    assert "m.csv:2: minutes 1000000000000 are more than a day (1440) on one line; this row is not used" in result.stderr
+
+
+def test_a_raise_above_the_configured_cap_is_refused(tmp_path: Path):
+    path, minutes, out = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12"
+    path.write_bytes(UNDER)
+    minutes.write_text(minutes_csv(("PCN1", 1, 1440)))  # a day is readable: 96 units
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U1,U102")
+    assert out.read_bytes() == UNDER
+    assert "line 1 97110 would go from 1 to 96 units, above the cap of 16 units per line" in result.output
+    config = tmp_path / "c.toml"
+    config.write_text("[fix]\nmax_units_per_line = 2\n")
+    minutes.write_text(minutes_csv(("PCN1", 1, 38)))  # 3 units: within the default cap, above 2
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U1,U102", "--config", str(config))
+    assert out.read_bytes() == UNDER
+    assert "would go from 1 to 3 units, above the cap of 2 units per line ([fix] max_units_per_line)" in result.output
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U1,U102")
+    assert "fixed U102 (unsafe)" in result.output and b"*144*UN*3*" in out.read_bytes()
+
+
+def test_a_raise_above_the_mue_is_refused(tmp_path: Path):
+    path, minutes, out, mue = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12", tmp_path / "mue.csv"
+    path.write_bytes(UNDER)
+    minutes.write_text(minutes_csv(("PCN1", 1, 38)))
+    mue.write_text(
+        '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\r\n'
+        '"97110","2","3 Date of Service Edit: Clinical","Clinical: Data"\r\n'
+    )
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--mue-file", str(mue), "--unsafe-fixes", "--select", "U1,U102")
+    assert out.read_bytes() == UNDER
+    assert "would go from 1 to 3 units, above the MUE of 2 for 97110" in result.output
+
+
+def test_a_negative_mue_is_refused(tmp_path: Path):
+    path, minutes, out, mue = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12", tmp_path / "mue.csv"
+    path.write_bytes(UNDER)
+    minutes.write_text(minutes_csv(("PCN1", 1, 38)))
+    mue.write_text(
+        '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\r\n'
+        '"97110","-3","3 Date of Service Edit: Clinical","Clinical: Data"\r\n'
+    )
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--mue-file", str(mue), "--unsafe-fixes", "--select", "U1,U102")
+    assert "MUE value must not be negative: '-3'" in result.output
+    assert "fixed U102 (unsafe)" in result.output and b"*144*UN*3*" in out.read_bytes()  # no MUE: the default cap
+
+
+def test_more_than_a_day_for_one_clinician_disables_those_rows(tmp_path: Path):
+    path, minutes, out = tmp_path / "two.x12", tmp_path / "m.csv", tmp_path / "out.x12"
+    data = x12(claim(ln("97110:GP", 1, charge="48"), ln("97530:GP", 1, charge="48"), filing="MB"))
+    path.write_bytes(data)
+    minutes.write_text(minutes_csv(("PCN1", 1, 800), ("PCN1", 2, 800)))  # each under a day, together over
+    result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--unsafe-fixes", "--select", "U1,U102")
+    assert out.read_bytes() == data
+    message = "give rendering provider 1111111111 1600 minutes on 20260105, more than a day (1440); this row is not used"
+    assert result.output.count(message) == 2
+    check = edi_rehab.check(data, minutes=minutes_csv(("PCN1", 1, 800), ("PCN1", 2, 800)))
+    assert sorted(f.details["row"] for f in check if f.code == "U109") == [2, 3]
+    assert not [f for f in check if f.code in ("U101", "U102", "U103")]
+
+
+# -- -o over a symlink, a FIFO or a device (issue 16, item 5) --------------------------------------
+def test_output_through_a_symlink_replaces_the_file_it_points_to(work: Path):
+    real, link = work / "real.x12", work / "link.x12"
+    real.write_bytes(b"old")
+    link.symlink_to(real.name)
+    result = run(str(work / "in.x12"), "-o", str(link))
+    assert result.exit_code == 1, result.output
+    assert link.is_symlink() and os.readlink(link) == "real.x12"
+    assert real.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_output_that_is_not_a_regular_file_is_refused(work: Path, kind: str):
+    import stat
+
+    if kind == "fifo":
+        target = work / "pipe"
+        os.mkfifo(target)
+    elif kind == "device":
+        target = Path(os.devnull)
+    else:
+        target = work / "folder"
+        target.mkdir()
+    before = os.lstat(target)
+    result = run(str(work / "in.x12"), "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert f"{target}: cannot write: it is a " in result.output and "only a regular file is replaced" in result.output
+    after = os.lstat(target)
+    assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode) and after.st_ino == before.st_ino
+    assert not [p for p in work.iterdir() if p.name.endswith(".tmp")]

@@ -282,6 +282,15 @@ PROBLEM_CASES = [
         (),
     ),
     ProblemCase(
+        "more_than_a_day_on_one_line",
+        H + "PCN1001,1,1440,,\nPCN1001,2,1441,,\nPCN1001,3,1000000000000,,\n",
+        (
+            (3, "minutes 1441 are more than a day (1440) on one line; this row is not used"),
+            (4, "minutes 1000000000000 are more than a day (1440) on one line; this row is not used"),
+        ),
+        (("PCN1001", 1),),
+    ),
+    ProblemCase(
         "every_problem_of_a_row_is_reported",
         H + ",,-1,,2026\n",
         (
@@ -370,6 +379,8 @@ NOTE_CASES = [
     ("6 MIN WALK TEST, 38 MIN", None),  # two numbers: not evidence for either
     ("TIMED MIN 38 TOTAL MIN 53", None),
     ("MIN 12345", None),  # more than four digits is not a minute count
+    ("MIN 1440", 1440),  # a whole day is the most one line can hold
+    ("MIN 1441", None),  # more than a day is not minutes of one line
 ]
 
 
@@ -412,6 +423,11 @@ MJ_CASES = [
     ("MJ", "sixty", None),
     ("MJ", "NaN", None),
     ("MJ", Decimal("Infinity"), None),
+    ("MJ", "1440", 1440),
+    ("MJ", "1441", None),  # more than a day
+    ("MJ", "1000000000000", None),
+    ("MJ", "1e999999999", None),  # used to read as a number; not an X12 R value
+    ("MJ", Decimal("1E+999999"), None),
 ]
 
 

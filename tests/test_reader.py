@@ -440,3 +440,23 @@ def test_fuzzed_input_raises_only_x12readerror(data, seed):
     # the views take whatever the reader accepted without raising
     for transaction in doc.transactions():
         read_claims(transaction) if transaction.set_id == "837" else read_remittance(transaction)
+
+
+# -- an unexpected segment id quotes no patient data (issue 16, item 6) ----------------------------
+#: An NM1 whose element separators were lost: its whole text reads as the segment "id".
+_NAME = "JOHN DOE MEMBER SYN000001 19410202"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "position"),
+    [
+        ((_NAME,) + BODY[5:], "expected GS or IEA, found 'JOH'... (a segment with no element separator, 34 characters)", 2),
+        (BODY[:1] + (_NAME,) + BODY[1:], "expected ST or GE, found 'JOH'... (a segment with no element separator, 34 characters)", 3),
+    ],
+    ids=["before-gs", "before-st"],
+)
+def test_an_unexpected_segment_is_quoted_by_its_first_bytes_only(body, expected, position):
+    with pytest.raises(X12ReadError) as err:
+        parse(interchange(body=body))
+    assert err.value.message == expected and err.value.segment == position
+    assert "DOE" not in str(err.value) and "MEMBER" not in str(err.value)

@@ -7,7 +7,9 @@ file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -77,7 +79,7 @@ def write_atomically(
     propagates. ``keep``, when given, is asked once everything is written: False discards
     the temporary file and leaves ``path`` untouched. Returns whether ``path`` was written.
     """
-    target = Path(path)
+    target = _regular_target(path)
     folder = target.parent if str(target.parent) else Path(".")
     import tempfile  # here, not at the top: most runs write nothing (a hook prints JSON)
 
@@ -105,6 +107,21 @@ def write_atomically(
             pass
         raise
     return True
+
+
+def _regular_target(path: str) -> Path:
+    """The file the rename should replace: through a symlink, the file it points to (so the
+    link stays a link); raises OSError for a FIFO, a device, a socket or a folder, which a
+    rename would silently replace with a regular file (``-o /dev/null`` once did)."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise OSError(errno.EINVAL, f"it is {kind}; only a regular file is replaced", str(target))
+    return target
 
 
 def _give_mode(fd: int, target: Path) -> None:

@@ -11,7 +11,7 @@ import click
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_atomically
-from .options import IGNORE, RULE_DATA, build_checker, in_order
+from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail, unreadable
 
 
@@ -91,6 +91,7 @@ def fix_command(
         )
     except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
         usage(str(problem))
+    warn_unused_minutes_rows(checker)
     fixer = Fixer(checker, FixOptions(unsafe=unsafe_fixes, explicit=explicit_codes(checker.config.select)))
     changed = False
 

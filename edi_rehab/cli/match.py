@@ -76,6 +76,9 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
             remits = read_remittance_file(remit_name, iter_events([remit_data]))
         except X12ReadError as error:
             raise InputProblem(unreadable(remit_name, error)) from None
+        for remittance in remits:
+            for warning in remittance.warnings:
+                warn(f"{remit_name}:{warning.segment}: {warning.message}")
         index = ClaimIndex()
         for name, data in claim_inputs:
             try:

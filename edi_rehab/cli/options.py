@@ -209,6 +209,17 @@ def build_checker(
     return recipe.build()
 
 
+def warn_unused_minutes_rows(checker) -> None:
+    """When U109 is not selected, the minutes rows it would report (a bad row, more than a
+    day of minutes) still go unused; say so on stderr, naming each row, rather than let a
+    ``--select U102`` run look as if every row was believed."""
+    table = checker.minutes
+    if table is None or checker.config.is_enabled("U109"):
+        return
+    for problem in table.problems:
+        warn(f"{table.source}:{problem.row}: {problem.message}")
+
+
 def in_order(*decorators):
     """Apply click options in the order given (top to bottom in --help)."""
 
@@ -274,6 +285,7 @@ def prepare_check(
     except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
+    warn_unused_minutes_rows(checker)
     ig_filter = IgFilter(config, cli_select=selected, cli_ignore=ig_ignore) if validate_too else None
     return recipe, checker, ig_filter
 

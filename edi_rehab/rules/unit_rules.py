@@ -542,11 +542,12 @@ def minutes_row_unusable(problem: MinutesProblem) -> Iterator[Hit]:
     Reports every problem found in the `--minutes` CSV with its row number (the header is
     row 1): a missing or unknown column, a row with the wrong number of fields, an empty
     claim_id, a line that is not a positive whole number, minutes that are missing, not a
-    whole number or negative, a bad service_date, an unbilled row (empty line) without
-    procedure and service_date, a second row for the same claim and line, and an unbilled
-    row whose date has timed lines of several disciplines on its claim (the engine cannot
-    tell whose minutes they are). The row is left out; the lines it would have covered get
-    U104.
+    whole number, negative or more than a day (1,440) on one line, a bad service_date, an
+    unbilled row (empty line) without procedure and service_date, a second row for the same
+    claim and line, an unbilled row whose date has timed lines of several disciplines on its
+    claim (the engine cannot tell whose minutes they are), and the rows that give one
+    rendering provider more than 1,440 minutes on one date of a claim (each of them). The
+    row is left out; the lines it would have covered get U104.
 
     ## Why is this bad?
     A row that is silently dropped turns into wrong unit advice: the day's total shrinks

@@ -440,7 +440,7 @@ class X12Stream:
             self._state = "isa"
             return InterchangeTrailer(segment, warnings)
         raise X12ReadError(
-            f"expected GS or IEA, found {seg_id or 'an unreadable segment'}",
+            f"expected GS or IEA, found {_quoted_id(seg_id)}",
             segment=segment.position,
             offset=segment.offset,
         )
@@ -465,7 +465,7 @@ class X12Stream:
         if seg_id in ("IEA", "GS", "ISA"):
             raise X12ReadError(f"missing GE: found {seg_id} inside a functional group", segment=segment.position, offset=segment.offset)
         raise X12ReadError(
-            f"expected ST or GE, found {seg_id or 'an unreadable segment'}",
+            f"expected ST or GE, found {_quoted_id(seg_id)}",
             segment=segment.position,
             offset=segment.offset,
         )
@@ -736,6 +736,17 @@ def _count_segments(raw: bytes, term: bytes, breaks: bytes) -> int:
 
 def _chars(run):
     return [run[i : i + 1] for i in range(len(run))]
+
+
+def _quoted_id(seg_id: str) -> str:
+    """An unexpected segment id for an error message. Ids are 2 or 3 characters; a segment
+    without an element separator is its whole text, which can be an NM1's patient name, so
+    only its first :data:`_QUOTE` characters are shown, and the cut is marked."""
+    if not seg_id:
+        return "an unreadable segment"
+    if len(seg_id) <= _QUOTE:
+        return seg_id
+    return f"{seg_id[:_QUOTE]!r}... (a segment with no element separator, {len(seg_id)} characters)"
 
 
 def _same_count(found: str, actual: int) -> bool:
