@@ -11,8 +11,10 @@ them in worker processes and puts the results back in order.
    already or a call of a top-level function on one argument (picklable: bytes, a list of
    :class:`~edi_rehab.x12.stream.Transaction`, a chunk text). How an input is cut:
 
-   * ``jobs=1`` (inline): streamed; each transaction is checked in this process as it is
-     read, exactly as a plain ``check`` does.
+   * ``jobs=1`` (inline): streamed; consecutive transactions are checked in this process in
+     batches of about :data:`CHECK_BATCH_BYTES` as they are read, exactly as a plain
+     ``check`` does. Batching matters for files of many small transaction sets: one work
+     item per transaction cost about a seventh of check's time on 5,000 one-claim sets.
    * parallel, an input of at most :data:`SPLIT_CHECK_BYTES`: the whole input goes to one
      worker (:func:`check_whole`). Many small files keep every worker busy.
    * parallel, a larger input or standard input: this process reads the stream, checks
@@ -324,7 +326,7 @@ def plan_input(
             if parallel and data is not None and len(data) <= split_check_bytes:
                 yield Work(index, "check", data, check_whole, len(data))
             else:
-                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes if parallel else 0):
+                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes):
                     check_failed = check_failed or work.kind == "error"
                     yield work
         if validate and not check_failed:
