@@ -235,7 +235,7 @@ def count_claims(path: Path) -> int:
         terminator + b"\r\nCLM" + element)
 
 
-def cli_table(repeats: int) -> None:
+def cli_table(repeats: int) -> dict[str, float]:
     """``edi-rehab check FILE --format json`` as a process against pyx12 as a process, alternately."""
     ours = edi_rehab_command()
     print("## The command line as a process, start-up included, alternating with pyx12 in one run")
@@ -243,6 +243,7 @@ def cli_table(repeats: int) -> None:
     print(f"`{' '.join(Path(ours[0]).name if i == 0 else a for i, a in enumerate(ours))} check FILE --format json` "
           f"against `python -c 'iterate pyx12 X12Reader' FILE`; best of {repeats}.")
     print()
+    process_seconds: dict[str, float] = {}
     print("| shape | MB | claims | pyx12 s | check s | check MB/s | claims/s | × pyx12 | check peak RSS MB | exit |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, megabytes, changes in CLI_SHAPES:
@@ -257,9 +258,31 @@ def cli_table(repeats: int) -> None:
             check_best, check_rss = min(check_best, seconds), max(check_rss, rss)
         print(f"| {name} | {size_mb:.2f} | {claims:,} | {pyx12_best:.2f} | {check_best:.3f} | {size_mb / check_best:.1f} | "
               f"{claims / check_best:,.0f} | {pyx12_best / check_best:.1f}× | {check_rss:.0f} | {check_exit} |")
+        process_seconds[name] = check_best
     print()
     startup_table(repeats * 3)
     validate_table(repeats)
+    return process_seconds
+
+
+def stage_table(process_seconds: dict[str, float], repeats: int) -> None:
+    """Where a check process's time goes, per shape: start-up (the 5-claim process), reading,
+    claim views, rules, and what is left (output, the CLI's own work, the collector)."""
+    startup = process_seconds["crlf-5-claims"]
+    print("Where the check process's time goes (seconds; API jobs best of "
+          f"{repeats} in their own processes, imports outside their timing):")
+    print()
+    print("| shape | process | start-up | read | views | rules | rest (output, CLI) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, megabytes, changes in CLI_SHAPES:
+        if not megabytes:
+            continue
+        path = make_shape(name, megabytes, changes)
+        read, views, check = (best_of(job, path, repeats)["seconds"] for job in ("read", "read+views", "check"))
+        total = process_seconds[name]
+        print(f"| {name} | {total:.3f} | {startup:.3f} | {read:.3f} | {views - read:.3f} | {check - views:.3f} | "
+              f"{total - startup - check:.3f} |")
+    print()
 
 
 PYX12_VALIDATE = (
@@ -345,7 +368,8 @@ def main() -> None:
         return
     print(f"# edi-rehab benchmarks, {date.today()} on {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print()
-    cli_table(args.repeats)
+    process_seconds = cli_table(args.repeats)
+    stage_table(process_seconds, args.repeats)
     if args.cli_only:
         return
     sizes = (2, 20) if args.small else (10, 200)
