@@ -106,6 +106,12 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "the filing limit in the provider agreement. The first submission was timely, as the acceptance reports show.",
     ),
     "other": (),
+    # a payer that counts units per code (maps/payers.xml unit-method="per-code"): not Medicare's §20.2
+    "units-per-code": (
+        "The CPT time rule for 15-minute timed codes: a unit is attained once the midpoint (8 minutes) is passed, "
+        "each code counted on its own.",
+        "The payer's own policy on timed therapy units, as the provider agreement names it.",
+    ),
     "coding": (
         "The code billed must be the one the payer recognises for the service furnished; Medicare pays unattended "
         "electrical stimulation as HCPCS G0283, not CPT 97014.",
@@ -179,6 +185,11 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "The treatment note showing the service furnished",
         "The code the payer pays for that service, from its fee schedule or coding policy, and the practice's charge for it",
         "For a diagnosis edit: the diagnosis codes and the patient's date of birth and sex as recorded",
+    ),
+    "units-per-code": (
+        "Treatment note for each date of service with the timed minutes of each timed code",
+        "The payer's policy on counting timed units",
+        "The plan of care that covers the services",
     ),
     "visit-limit": (
         "The visits used in the plan year, and the limit the plan's benefit documents set",
@@ -578,6 +589,8 @@ def _topic(row: MatchRow) -> str:
         return "unprocessable"
     if row.category == "benefit-limit" and row.assessment.facts.get("limit") == "visit":
         return "visit-limit"
+    if row.category == "units" and row.assessment.facts.get("unit_method") == "per-code":
+        return "units-per-code"
     return row.category
 
 
@@ -594,17 +607,29 @@ def _support(row: MatchRow) -> list[str]:
         blocks = facts.get("time_blocks")
         if isinstance(blocks, dict) and blocks:
             out.append("The record places " + " and ".join(f"line {lx} in time block {b}" for lx, b in blocks.items()) + ".")
-    if a.category == "units" and "minutes" in facts:
-        out.append(
-            f"The record shows {facts['minutes']} timed minutes for {_line_label(row)}, which support "
-            f"{facts['units_supported']} unit(s) under §20.2; {facts['units_billed']} were billed."
+    if a.category == "units" and "day_minutes" in facts:
+        services = "; ".join(
+            f"{d['service']} {d['minutes']} minutes, {_units(d['units'])}" for d in facts.get("day_services", ())  # type: ignore[union-attr]
         )
-    if a.category == "units" and "group_allowed_total" in facts:
-        out.append(
-            f"For the whole day the timed minutes allow {facts['group_allowed_total']} unit(s); "
-            f"{facts.get('group_billed_total', '?')} were billed."
-        )
+        lines = _lines_words(list(facts.get("day_lines", ())))  # type: ignore[call-overload]
+        if facts.get("unit_method") == "per-code":
+            out.append(f"The record shows these timed minutes for the date of service ({lines}): {services}.")
+        else:
+            out.append(
+                f"The record shows {facts['day_minutes']} timed minutes for the date of service ({lines}: {services}). "
+                f"Under the total-minutes method these minutes allow {_units(facts['day_units_allowed'])} for the day; "  # type: ignore[arg-type]
+                f"{_units(facts['day_units_billed'])} {'was' if facts['day_units_billed'] == 1 else 'were'} billed."  # type: ignore[arg-type]
+            )
+            if facts.get("pooled") and row.action == "appeal":
+                out.append(
+                    "§20.2 Example 3 is this case: 33 minutes of 97110 and 7 minutes of 97140 make 40 timed minutes, "
+                    "billed as 3 units (2 of 97110 and 1 of 97140), although 97140 alone took fewer than 8 minutes."
+                )
     return out
+
+
+def _units(n: object) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
 
 
 def _edit_source(source: str) -> str:

@@ -181,8 +181,24 @@ def test_appeal_letter_for_a_denial_billed_correctly():
     assert packet.actions == ("appeal",) and packet.replacement is None and packet.notes == ()
     letter = packet.letter_markdown
     assert letter.startswith("# Request for reconsideration: claim PCN1")
-    assert "The record shows 31 timed minutes for line 1, which support 2 unit\\(s\\) under §20.2; 2 were billed." in letter
-    assert "Chapter 5, §20.2" in letter
+    page = packet.letter_html
+    assert "The record shows 31 timed minutes for the date of service (line 1: 97110 31 minutes, 2 units)" in page
+    assert "these minutes allow 2 units for the day; 2 units were billed." in page
+    assert "Chapter 5, §20.2" in letter and "Example 3" not in letter
+
+
+def test_cms_example_3_letter_appeals_with_the_days_minutes_and_the_example():
+    """97110 33 min x2 and 97140 7 min x1 (correct, CMS Ex. 3); 97140 denied CO-151 (issue 11, logic 1)."""
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2"), L("97140", charge="45")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="2", cas=PAID, ref6r="PCN1-1"), S("97140", charge="45", cas=[("CO", "151", "45")], ref6r="PCN1-2")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,33\nPCN1,2,7\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    assert packet.actions == ("appeal",) and packet.replacement is None
+    letter = packet.letter_html
+    assert "The record shows 40 timed minutes for the date of service (lines 1, 2: 97110 33 minutes, 2 units; 97140 7 minutes, 1 unit)" in letter
+    assert "these minutes allow 3 units for the day; 3 units were billed." in letter
+    assert "§20.2 Example 3 is this case" in letter
+    assert "support 0" not in letter and "Corrected claim" not in letter
 
 
 def test_contract_write_off_and_patient_share_are_not_listed_as_denial_reasons():

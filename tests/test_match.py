@@ -19,6 +19,7 @@ from edi_rehab.match import (
     render_csv,
     render_text,
 )
+from edi_rehab.config import parse_config
 from edi_rehab.minutes import parse_minutes_csv
 from matchkit import C, L, P, S, claim_file, remit_file, run
 
@@ -381,7 +382,7 @@ def test_co151_with_minutes_is_explained_by_u101():
     assert row.category == "units" and "U101" in row.assessment.findings
     assert row.action == "corrected-claim"
     assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
-    assert row.assessment.facts["minutes"] == 30 and row.assessment.facts["units_supported"] == 2
+    assert row.assessment.facts["day_minutes"] == 30 and row.assessment.facts["day_units_allowed"] == 2
 
 
 def test_co151_with_minutes_that_support_the_units_is_an_appeal():
@@ -389,7 +390,93 @@ def test_co151_with_minutes_that_support_the_units_is_an_appeal():
     remit = remit_file([P("PCN1", [S("97110", charge="96", cas=[("CO", "151", "48")], units="1", original_units="2", ref6r="PCN1-1")])])
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
     (row,) = run(remit, claims, minutes=minutes).rows
-    assert row.action == "appeal" and "31 timed minutes support 2" in row.assessment.cause
+    assert row.action == "appeal" and "31 timed minutes" in row.assessment.cause
+    assert "allow 2 units under the CMS total-minutes method" in row.assessment.cause
+
+
+# -- units are judged by the day (issue 11, logic 1) ------------------------------------------
+_EX3_MINUTES = "claim_id,line,minutes\nPCN1,1,33\nPCN1,2,7\n"
+
+
+def _ex3(units_97110: str, cas_97140, paid_97140: str | None = None, *, payer_id="SYNMB0001", filing="MB"):
+    """CMS Example 3 (97110 33 min, 97140 7 min), 97140 denied CO-151 on its one unit."""
+    charge = str(48 * int(units_97110))
+    claims = claim_file([C("PCN1", [L("97110", charge=charge, units=units_97110), L("97140", charge="45")], payer_id=payer_id, filing=filing)])
+    remit = remit_file(
+        [P("PCN1", [S("97110", charge=charge, cas=PAID, units=units_97110, ref6r="PCN1-1"), S("97140", charge="45", cas=cas_97140, paid=paid_97140, ref6r="PCN1-2")])]
+    )
+    return remit, claims
+
+
+def test_cms_example_3_denied_co151_is_appealed_with_the_days_minutes():
+    remit, claims = _ex3("2", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97140"]
+    assert row.category == "units" and row.action == "appeal"
+    assert not row.assessment.corrections and "U101" not in row.assessment.findings
+    facts = row.assessment.facts
+    assert (facts["day_minutes"], facts["day_units_allowed"], facts["day_units_billed"]) == (40, 3, 3)
+    assert facts["pooled"] is True and facts["day_lines"] == [1, 2]
+    assert "40 timed minutes" in row.assessment.cause and "support 0" not in row.assessment.cause
+
+
+def test_cms_example_3_judged_from_nte_minutes_as_check_reads_them():
+    """The day comes from check's own minutes sources (2400 NTE here), not only the CSV."""
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2"), L("97140", charge="45")])])
+    text = claims.decode("latin-1")
+    text = text.replace("REF*6R*PCN1-1~", "REF*6R*PCN1-1~\nNTE*ADD*33 MIN~").replace("REF*6R*PCN1-2~", "REF*6R*PCN1-2~\nNTE*ADD*7 MIN~")
+    segments = text.split("~\n")
+    st = next(i for i, x in enumerate(segments) if x.startswith("ST*"))
+    se = next(i for i, x in enumerate(segments) if x.startswith("SE*"))
+    segments[se] = f"SE*{se - st + 1}*0001"
+    claims = "~\n".join(segments).encode("latin-1")
+    remit = remit_file([P("PCN1", [S("97110", charge="96", cas=PAID, units="2", ref6r="PCN1-1"), S("97140", charge="45", cas=[("CO", "151", "45")], ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97140"]
+    assert row.action == "appeal" and row.assessment.facts["day_minutes"] == 40
+
+
+def test_truly_over_billed_day_denied_co151_is_conceded():
+    """97110 33 min billed 3 units with 97140 7 min x1: 40 minutes allow 3, 4 were billed (U101)."""
+    remit, claims = _ex3("3", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97140"]
+    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert row.assessment.facts["day_units_billed"] == 4 and row.assessment.facts["day_units_allowed"] == 3
+    # the correction is the day's: 97110 goes to 2 units, 97140 keeps its unit
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
+
+
+def test_over_billed_day_is_conceded_even_when_u101_is_ignored_in_the_config():
+    remit, claims = _ex3("3", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    config = parse_config('ignore = ["U101"]\n', "c.toml")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes, config=config))["97140"]
+    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
+
+
+def test_misallocated_day_u103_is_conceded():
+    """40 minutes, 3 units, but billed 97110 x1 + 97140 x2: the split is wrong (U103)."""
+    claims = claim_file([C("PCN1", [L("97110", charge="48", units="1"), L("97140", charge="90", units="2")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="48", cas=PAID, units="1", ref6r="PCN1-1"), S("97140", charge="90", cas=[("CO", "151", "45")], paid="45", units="1", original_units="2", ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv(_EX3_MINUTES, "m.csv")))["97140"]
+    assert "U103" in row.assessment.findings and row.action in ("corrected-claim", "write-off")
+
+
+def test_per_code_payer_example_3_concedes_the_7_minute_line():
+    """Per-code (each code rounded on its own): 7 minutes of 97140 earn nothing, as U101 says."""
+    remit, claims = _ex3("2", [("CO", "151", "45")], payer_id="ACME1", filing="CI")
+    config = parse_config('[profiles.acme]\nextends = "commercial-per-code"\npayer_ids = ["ACME1"]\n', "c.toml")
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv(_EX3_MINUTES, "m.csv"), config=config))["97140"]
+    assert row.assessment.facts["unit_method"] == "per-code"
+    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(1, 0)]
+
+
+def test_a_day_with_a_line_missing_minutes_is_not_conceded():
+    remit, claims = _ex3("2", [("CO", "151", "45")])
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv("claim_id,line,minutes\nPCN1,2,7\n", "m.csv")))["97140"]
+    assert row.action == "appeal" and row.assessment.facts["day_lines_without_minutes"] == [1]
 
 
 def test_co4_n822_is_explained_by_m201_with_the_modifier_to_add():
