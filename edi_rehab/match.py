@@ -55,7 +55,10 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    (``R501``), but only for a payer profile that uses the therapy threshold
    (``therapy_threshold``); elsewhere a 119 is a visit limit. A ``coding`` denial is rebilled with the right code (a person sets its
    charge); an ``enrollment`` denial (CARC 8, 147, 170, 185, B7, RARC N95) asks for
-   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed.
+   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed. A
+   correction to a payer whose profile's ``correction_route`` is ``reopening`` (Medicare Part B)
+   is a ``reopening`` (a clerical-error reopening request naming the changes), not a
+   ``corrected-claim``; an MA130 return stays a ``new-claim``.
 6. **Balance** (:func:`balance_problems`): line ``SVC02 - sum(CAS) = SVC03``, claim
    ``CLP03 - sum(CAS) = CLP04``, transaction ``BPR02 = sum(CLP04) - sum(PLB)``. Problems are
    reported; matching goes on.
@@ -286,6 +289,7 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("enrollment or credentialing (CARC 8, 147, 170, 185, B7; RARC N95)", "fix-enrollment", "fix the enrollment, then rebill"),
     ("benefit-limit 119, payer without the therapy threshold, PR", "bill-patient", "a visit limit: the patient or the secondary payer pays"),
     ("benefit-limit 119, payer without the therapy threshold", "appeal", "a visit-limit appeal with medical necessity, else a write-off"),
+    ("a correction to a payer whose correction route is reopening (Medicare Part B)", "reopening", "a clerical-error reopening request within 1 year names the changes; no replacement claim (frequency 7) is sent"),
 )
 
 
@@ -1346,6 +1350,11 @@ def assess(
     def done(action: str, cause: str, fix: str, why: str) -> Assessment:
         if action == "appeal" and "N211" in remark_codes:
             action, why = "write-off", "remark N211: this decision cannot be appealed"
+        if action == "corrected-claim" and profile is not None and profile.correction_route == "reopening":
+            # Medicare Part B takes no replacement claims from professional billers: the same
+            # corrections go to the payer as a clerical-error reopening request.
+            action, why = "reopening", _why("a correction to a payer whose correction route is reopening")
+            facts["correction_route"] = "reopening"
         return Assessment(
             category, True, action, cause, fix, why, tuple(dict.fromkeys(codes)), tuple(corrections), facts, reason
         )

@@ -263,8 +263,8 @@ CATEGORY_CASES = [
     ("medical-necessity", ("GP",), [("CO", "50", "50")], ("N115",), (), "medical-necessity", "appeal"),
     ("medical-necessity-gz", ("GP", "GZ"), [("CO", "50", "50")], (), (), "medical-necessity", "write-off"),
     ("medical-necessity-ga", ("GP", "GA"), [("PR", "50", "50")], (), (), "medical-necessity", "bill-patient"),
-    ("authorization", ("GP",), [("CO", "197", "50")], (), (), "authorization", "corrected-claim"),
-    ("benefit-limit-no-kx", ("GP",), [("PR", "119", "50")], (), (), "benefit-limit", "corrected-claim"),
+    ("authorization", ("GP",), [("CO", "197", "50")], (), (), "authorization", "reopening"),
+    ("benefit-limit-no-kx", ("GP",), [("PR", "119", "50")], (), (), "benefit-limit", "reopening"),
     ("benefit-limit-kx", ("GP", "KX"), [("PR", "119", "50")], (), (), "benefit-limit", "appeal"),
     ("benefit-limit-ga", ("GP", "GA"), [("PR", "119", "50")], (), (), "benefit-limit", "bill-patient"),
     ("duplicate", ("GP",), [("OA", "18", "50")], (), (), "duplicate", "reopening"),
@@ -285,8 +285,8 @@ CATEGORY_CASES = [
     ("abn-on-file-by-remark-m38", ("GP",), [("PR", "50", "50")], ("M38",), (), "medical-necessity", "bill-patient"),
     ("abn-found-invalid-m39", ("GP", "GA"), [("PR", "50", "50")], ("M39",), (), "medical-necessity", "appeal"),
     ("paid-above-charge-94", ("GP",), [("CO", "45", "20"), ("CO", "94", "-2")], (), (), "paid", "none"),
-    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "corrected-claim"),
-    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "corrected-claim"),
+    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "reopening"),
+    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "reopening"),
     ("enrollment-rendering-185", ("GP",), [("CO", "185", "50")], (), (), "enrollment", "fix-enrollment"),
     ("enrollment-provider-type-8", ("GP",), [("CO", "8", "50")], (), (), "enrollment", "fix-enrollment"),
     ("enrollment-by-remark-n95", ("GP",), [("CO", "16", "50")], ("N95",), (), "enrollment", "fix-enrollment"),
@@ -304,10 +304,26 @@ def test_category_and_action(case, mods, cas, remarks, moa, category, action):
     assert result.balance == []
 
 
+# The same denials from a commercial payer (default profile, correction route "replacement"):
+# what Medicare takes as a reopening is a corrected claim there (issue 11, logic 2).
+COMMERCIAL_CORRECTIONS = [c[:6] + ("corrected-claim",) for c in CATEGORY_CASES if c[6] == "reopening" and c[0] in (
+    "authorization", "coding-diagnosis-against-age-9", "coding-by-remark-n657"
+)]
+
+
+@pytest.mark.parametrize(("case", "mods", "cas", "remarks", "moa", "category", "action"), COMMERCIAL_CORRECTIONS, ids=[c[0] for c in COMMERCIAL_CORRECTIONS])
+def test_commercial_corrections_stay_corrected_claims(case, mods, cas, remarks, moa, category, action):
+    claims = claim_file([C("PCN1", [L("97110", mods)], filing="CI", payer_id="SYNCI0001", payer_name="SYNTHETIC COMMERCIAL")])
+    remit = remit_file([P("PCN1", [S("97110", mods, cas=cas, remarks=remarks, ref6r="PCN1-1")], moa=moa)])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == (category, action)
+    assert "correction_route" not in row.assessment.facts
+
+
 def test_every_category_and_action_is_reachable():
     covered = {c[5] for c in CATEGORY_CASES} | {"reversal"}
     assert covered == set(CATEGORIES)
-    actions = {c[6] for c in CATEGORY_CASES} | {"none"}
+    actions = {c[6] for c in CATEGORY_CASES + COMMERCIAL_CORRECTIONS} | {"none"}
     assert actions == set(ACTIONS)
 
 
@@ -349,10 +365,20 @@ def test_co236_on_97530_beside_97140_is_explained_by_n301():
     claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
     remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")])])
     row = rows_by_procedure(run(remit, claims))["97530"]
-    assert row.category == "ncci-bundling" and row.action == "corrected-claim"
+    assert row.category == "ncci-bundling" and row.action == "reopening"
     assert row.assessment.findings == ("N301",)
     assert "97140" in row.assessment.cause and "59" in row.assessment.fix
     assert row.assessment.facts["column1"] == "97140" and row.assessment.facts["column2"] == "97530"
+    # Medicare Part B: the correction goes as a clerical-error reopening, not a corrected claim
+    assert row.assessment.facts["correction_route"] == "reopening"
+    assert "reopening" in row.assessment.why
+
+
+def test_co236_to_a_commercial_payer_is_a_corrected_claim():
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")], filing="CI", payer_id="SYNCI0001")])
+    remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97530"]
+    assert row.category == "ncci-bundling" and row.action == "corrected-claim"
 
 
 def test_co236_with_59_already_on_the_line_calls_for_an_appeal_and_same_block_for_a_write_off():
@@ -380,7 +406,7 @@ def test_co151_with_minutes_is_explained_by_u101():
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\n", "m.csv")
     (row,) = run(remit, claims, minutes=minutes).rows
     assert row.category == "units" and "U101" in row.assessment.findings
-    assert row.action == "corrected-claim"
+    assert row.action == "reopening"
     assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
     assert row.assessment.facts["day_minutes"] == 30 and row.assessment.facts["day_units_allowed"] == 2
 
@@ -440,7 +466,7 @@ def test_truly_over_billed_day_denied_co151_is_conceded():
     remit, claims = _ex3("3", [("CO", "151", "45")])
     minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
     row = rows_by_procedure(run(remit, claims, minutes=minutes))["97140"]
-    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert row.action == "reopening" and "U101" in row.assessment.findings
     assert row.assessment.facts["day_units_billed"] == 4 and row.assessment.facts["day_units_allowed"] == 3
     # the correction is the day's: 97110 goes to 2 units, 97140 keeps its unit
     assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
@@ -451,7 +477,7 @@ def test_over_billed_day_is_conceded_even_when_u101_is_ignored_in_the_config():
     minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
     config = parse_config('ignore = ["U101"]\n', "c.toml")
     row = rows_by_procedure(run(remit, claims, minutes=minutes, config=config))["97140"]
-    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert row.action == "reopening" and "U101" in row.assessment.findings
     assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
 
 
@@ -483,7 +509,7 @@ def test_co4_n822_is_explained_by_m201_with_the_modifier_to_add():
     claims = claim_file([C("PCN1", [L("97110"), L("97535", ())])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97535", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-2")])])
     row = rows_by_procedure(run(remit, claims))["97535"]
-    assert row.assessment.findings == ("M201",) and row.action == "corrected-claim"
+    assert row.assessment.findings == ("M201",) and row.action == "reopening"
     assert row.assessment.corrections[0].modifiers == ("GP",)
 
 
@@ -491,7 +517,7 @@ def test_pr119_without_kx_is_a_missing_kx_not_a_bill_to_the_patient():
     claims = claim_file([C("PCN1", [L("97110", ("59", "GP"))])])
     (row,) = run(remit_file([P("PCN1", [S("97110", ("59", "GP"), cas=[("PR", "119", "50")], ref6r="PCN1-1")])]), claims).rows
     assert row.assessment.findings == (MISSING_KX,)
-    assert row.action == "corrected-claim" and "KX" in row.assessment.cause
+    assert row.action == "reopening" and "KX" in row.assessment.cause
     assert row.assessment.corrections[0].modifiers == ("59", "GP", "KX")
 
 
@@ -499,7 +525,7 @@ def test_97014_denied_by_medicare_with_n657_is_rebilled_as_g0283():
     claims = claim_file([C("PCN1", [L("97014", charge="30")])])
     remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims).rows
-    assert (row.category, row.action, row.assessment.reason) == ("coding", "corrected-claim", "CO-96/N657")
+    assert (row.category, row.action, row.assessment.reason) == ("coding", "reopening", "CO-96/N657")
     assert row.assessment.findings == ("C403",)
     assert "G0283" in row.assessment.cause and row.assessment.fix.startswith("rebill line 1 with G0283 in place of 97014")
     assert row.assessment.facts["payer_code"] == "G0283"
@@ -513,7 +539,7 @@ def test_97014_coding_denial_still_names_g0283_when_check_ignores_c403():
     claims = claim_file([C("PCN1", [L("97014", charge="30")])])
     remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims, config=parse_config('ignore = ["C403"]\n', "c.toml")).rows
-    assert row.action == "corrected-claim" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
+    assert row.action == "reopening" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
 
 
 def test_97014_coding_denial_by_a_commercial_payer_names_no_medicare_code():
@@ -556,7 +582,7 @@ def test_medicare_advantage_profile_extending_medicare_uses_the_threshold():
     claims = claim_file([C("PCN1", [L("97110")], filing="16", payer_id="SYNMA01", payer_name="SYNTHETIC MA PLAN")])
     remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims, config=config).rows
-    assert row.action == "corrected-claim" and row.assessment.findings == (MISSING_KX,)
+    assert row.action == "reopening" and row.assessment.findings == (MISSING_KX,)
     # without the profile the same plan (SBR09 16) is not assumed to use the threshold
     (row,) = run(remit, claims).rows
     assert row.action == "appeal" and MISSING_KX not in row.assessment.findings
@@ -580,13 +606,13 @@ def test_duplicate_paid_on_another_clp_needs_nothing():
 def test_same_code_twice_on_one_date_duplicate_is_corrected():
     claims = claim_file([C("PCN1", [L("97110"), L("97110")])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97110", cas=[("OA", "18", "50")], ref6r="PCN1-2")])])
-    assert run(remit, claims).rows[1].action == "corrected-claim"
+    assert run(remit, claims).rows[1].action == "reopening"
 
 
 def test_addon_without_primary_b15_is_explained_by_c405():
     claims = claim_file([C("PCN1", [L("97130")])])
     (row,) = run(remit_file([P("PCN1", [S("97130", cas=[("CO", "B15", "50")], ref6r="PCN1-1")])]), claims).rows
-    assert (row.category, row.action, row.assessment.findings) == ("ncci-bundling", "corrected-claim", ("C405",))
+    assert (row.category, row.action, row.assessment.findings) == ("ncci-bundling", "reopening", ("C405",))
 
 
 def test_authorization_on_the_claim_means_an_appeal():
