@@ -421,3 +421,16 @@ def test_payer_profiles_carry_the_correction_route_and_appeal_levels():
     assert default.correction_route == "replacement" and [lv.name for lv in default.appeal_levels] == ["first-level appeal"]
     medicaid = next(p for p in MAPS.profiles if p.name == "medicaid")
     assert medicaid.appeal_levels == default.appeal_levels  # no levels of its own: the default's
+
+
+def test_per_code_payer_units_appeal_cites_the_cpt_time_rule_not_medicare():
+    config = parse_config('[profiles.acme]\nextends = "commercial-per-code"\npayer_ids = ["ACME1"]\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes, config=config).packets
+    assert packet.actions == ("appeal",)
+    page = packet.letter_html
+    assert "The CPT time rule for 15-minute timed codes" in page
+    assert "The record shows these timed minutes for the date of service (line 1): 97110 31 minutes, 2 units." in page
+    assert "§20.2" not in page and "Pub. 100-04" not in page
