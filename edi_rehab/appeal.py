@@ -349,6 +349,9 @@ class AppealPacket:
     actions: tuple[str, ...]
     #: why no replacement was built, edits that were skipped ... (no patient data)
     notes: tuple[str, ...] = ()
+    #: what the letter is: ``appeal``, ``reopening`` (reprocess as sent), ``reopening-correction``
+    #: (a clerical-error reopening request naming the changes), ``corrected-claim``, ``new-claim``
+    request: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +388,7 @@ def index_json(packets: Packets) -> dict:
                 "claim_id": p.claim_id,
                 "letter": f"{p.folder}/letter.md",
                 "replacement_claim": f"{p.folder}/replacement-837p.x12" if p.replacement is not None else None,
+                "request": p.request,
                 "lines": list(p.lines),
             }
             for p in packets.packets
@@ -493,6 +497,7 @@ def build_packets(
                 lxs,
                 actions,
                 tuple(notes),
+                next(_request_kind(r) for r in open_rows if r.action in SENDING),
             )
         )
     return Packets(tuple(packets), tuple(skipped))

@@ -170,7 +170,7 @@ def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(r
     assert result.exit_code == 0, result.output
     assert not any(p.name.endswith(".x12") for p in out.rglob("*"))
     (entry,) = json.loads((out / "index.json").read_text())["claims"]
-    assert entry["replacement_claim"] is None
+    assert entry["replacement_claim"] is None and entry["request"] == "reopening-correction"
     page = (out / "001-PCN1" / "letter.html").read_text()
     assert "Clerical error reopening request: claim PCN1" in page and "line 2: add 59 to 97530" in page
     assert "File by:</strong> 2027-02-16" in page
