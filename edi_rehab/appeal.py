@@ -6,6 +6,11 @@ Theory of operation
 whose *latest* adjudication still leaves a line denied (a line paid after a correction is not
 denied any more), decides what to send:
 
+* the correction route follows the payer profile (``correction_route`` in ``maps/payers.xml``):
+  for ``reopening`` (Medicare Part B) match already turned every correction into a
+  ``reopening`` action, and the letter is a clerical-error reopening request with a
+  "Changes requested" table (line, code, change) and the evidence; no claim file is ever
+  built for such a payer except a new claim after an MA130 return;
 * a line whose action is ``corrected-claim`` or ``new-claim`` asks for a replacement claim;
   it is built (:func:`edi_rehab.extract.build_claim_file`) when every such line has a
   correction that needs no human decision (a modifier to add, units to bill) and the
@@ -16,10 +21,15 @@ denied any more), decides what to send:
 
 The replacement is a complete 837P holding the claim alone: every original line (paid ones
 too: a replacement replaces the whole claim), the corrections, CLM05-3 = the payer profile's
-``replacement_frequency`` (``7`` with REF*F8 = the latest CLP07 after any reversal, or ``1``),
+``replacement_frequency`` (``7`` with REF*F8 = the latest CLP07 after any reversal, or ``1``;
+always ``1`` for the ``new-claim`` route),
 ``1`` for a claim returned as unprocessable (MA130), fresh ISA13/GS06/ST02 and consistent HL,
 LX, CLM02 and SE01. Units or lines are not changed on a claim with COB loops (2320/2430):
 that would unbalance the other payer's adjudication.
+
+An appeal letter is titled by the profile's first appeal level (Medicare: redetermination,
+form CMS-20027); it and a reopening request carry the date to file by, counted from the
+835's date with the profile's days.
 
 The letter is built as a small document model (:class:`Block` values) and rendered twice.
 Both renderers escape **every** piece of text, so nothing taken from a file (CLM01, names,
@@ -40,12 +50,12 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .extract import ControlNumbers, ExtractError, build_claim_file, delete_line_edit, modifier_edit, units_edits
 from .findings import Edit
-from .mapdata import Maps
+from .mapdata import AppealLevel, Maps, PayerProfile
 from .match import ClaimRecord, Correction, MatchResult, MatchRow
 
 __all__ = [
@@ -106,6 +116,12 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "the filing limit in the provider agreement. The first submission was timely, as the acceptance reports show.",
     ),
     "other": (),
+    # a payer that counts units per code (maps/payers.xml unit-method="per-code"): not Medicare's §20.2
+    "units-per-code": (
+        "The CPT time rule for 15-minute timed codes: a unit is attained once the midpoint (8 minutes) is passed, "
+        "each code counted on its own.",
+        "The payer's own policy on timed therapy units, as the provider agreement names it.",
+    ),
     "coding": (
         "The code billed must be the one the payer recognises for the service furnished; Medicare pays unattended "
         "electrical stimulation as HCPCS G0283, not CPT 97014.",
@@ -180,6 +196,11 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "The code the payer pays for that service, from its fee schedule or coding policy, and the practice's charge for it",
         "For a diagnosis edit: the diagnosis codes and the patient's date of birth and sex as recorded",
     ),
+    "units-per-code": (
+        "Treatment note for each date of service with the timed minutes of each timed code",
+        "The payer's policy on counting timed units",
+        "The plan of care that covers the services",
+    ),
     "visit-limit": (
         "The visits used in the plan year, and the limit the plan's benefit documents set",
         "Documentation of medical necessity for the further visits: progress report, objective measures, goals",
@@ -195,6 +216,7 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
 _REQUESTS = {
     "appeal": "We ask you to reconsider the denial of {lines}: billed correctly, as the rules and documentation listed here show.",
     "reopening": "We ask you to reopen the claim and reprocess {lines} as submitted: the claim carried what the denial says was missing, so the denial appears to be a processing error.",
+    "reopening-correction": "We ask you to reopen the claim to correct a clerical error on {lines}: the changes are listed below with the record that supports them. No replacement claim is sent.",
     "corrected-claim": "A corrected claim is enclosed for {lines}; the corrections are listed with each line.",
     "new-claim": "The claim was returned as unprocessable, which carries no appeal rights; a new claim correcting {lines} is enclosed.",
 }
@@ -327,6 +349,9 @@ class AppealPacket:
     actions: tuple[str, ...]
     #: why no replacement was built, edits that were skipped ... (no patient data)
     notes: tuple[str, ...] = ()
+    #: what the letter is: ``appeal``, ``reopening`` (reprocess as sent), ``reopening-correction``
+    #: (a clerical-error reopening request naming the changes), ``corrected-claim``, ``new-claim``
+    request: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +388,7 @@ def index_json(packets: Packets) -> dict:
                 "claim_id": p.claim_id,
                 "letter": f"{p.folder}/letter.md",
                 "replacement_claim": f"{p.folder}/replacement-837p.x12" if p.replacement is not None else None,
+                "request": p.request,
                 "lines": list(p.lines),
             }
             for p in packets.packets
@@ -452,7 +478,11 @@ def build_packets(
                 f"the remittance fits other 837 claims with this CLM01 as well ({others}); this packet uses "
                 f"{record.file}:{record.claim.position()}: check that it is the claim the payer adjudicated"
             )
-        blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes)
+        if record is not None:
+            profile = record.profile or maps.profile_for(record.claim.payer_id, record.claim.filing_indicator)
+        else:
+            profile = maps.profile_for(None, rows[0].payment.filing_indicator)
+        blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile)
         title = f"Claim {claim_id}: request to the payer"
         packets.append(
             AppealPacket(
@@ -467,6 +497,7 @@ def build_packets(
                 lxs,
                 actions,
                 tuple(notes),
+                next(_request_kind(r) for r in open_rows if r.action in SENDING),
             )
         )
     return Packets(tuple(packets), tuple(skipped))
@@ -525,11 +556,15 @@ def _replacement(
     if not edits:
         notes.append("no replacement claim built: the corrections change nothing on the claim")
         return None, None, notes
+    profile = record.profile or maps.profile_for(claim.payer_id, claim.filing_indicator)
     if any(r.action == "new-claim" for r in rows):
         frequency, number = "1", None
+    elif profile.correction_route == "reopening":
+        # match turns these corrections into reopenings; a frequency-7 file never goes to such a payer
+        notes.append("no replacement claim built: this payer takes corrections as a reopening request")
+        return None, None, notes
     else:
-        profile = record.profile or maps.profile_for(claim.payer_id, claim.filing_indicator)
-        frequency = profile.replacement_frequency
+        frequency = "1" if profile.correction_route == "new-claim" else profile.replacement_frequency
         number = result.latest_payer_claim_number(record) if frequency == "7" else None
         if frequency == "7" and not number:
             notes.append("no replacement claim built: no payer claim number (CLP07) to put in REF*F8")
@@ -578,6 +613,8 @@ def _topic(row: MatchRow) -> str:
         return "unprocessable"
     if row.category == "benefit-limit" and row.assessment.facts.get("limit") == "visit":
         return "visit-limit"
+    if row.category == "units" and row.assessment.facts.get("unit_method") == "per-code":
+        return "units-per-code"
     return row.category
 
 
@@ -594,16 +631,52 @@ def _support(row: MatchRow) -> list[str]:
         blocks = facts.get("time_blocks")
         if isinstance(blocks, dict) and blocks:
             out.append("The record places " + " and ".join(f"line {lx} in time block {b}" for lx, b in blocks.items()) + ".")
-    if a.category == "units" and "minutes" in facts:
-        out.append(
-            f"The record shows {facts['minutes']} timed minutes for {_line_label(row)}, which support "
-            f"{facts['units_supported']} unit(s) under §20.2; {facts['units_billed']} were billed."
+    if a.category == "units" and "day_minutes" in facts:
+        services = "; ".join(
+            f"{d['service']} {d['minutes']} minutes, {_units(d['units'])}" for d in facts.get("day_services", ())  # type: ignore[union-attr]
         )
-    if a.category == "units" and "group_allowed_total" in facts:
-        out.append(
-            f"For the whole day the timed minutes allow {facts['group_allowed_total']} unit(s); "
-            f"{facts.get('group_billed_total', '?')} were billed."
-        )
+        lines = _lines_words(list(facts.get("day_lines", ())))  # type: ignore[call-overload]
+        if facts.get("unit_method") == "per-code":
+            out.append(f"The record shows these timed minutes for the date of service ({lines}): {services}.")
+        else:
+            out.append(
+                f"The record shows {facts['day_minutes']} timed minutes for the date of service ({lines}: {services}). "
+                f"Under the total-minutes method these minutes allow {_units(facts['day_units_allowed'])} for the day; "  # type: ignore[arg-type]
+                f"{_units(facts['day_units_billed'])} {'was' if facts['day_units_billed'] == 1 else 'were'} billed."  # type: ignore[arg-type]
+            )
+            if facts.get("pooled") and row.action == "appeal":
+                out.append(
+                    "§20.2 Example 3 is this case: 33 minutes of 97110 and 7 minutes of 97140 make 40 timed minutes, "
+                    "billed as 3 units (2 of 97110 and 1 of 97140), although 97140 alone took fewer than 8 minutes."
+                )
+    return out
+
+
+def _units(n: object) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
+def _request_kind(row: MatchRow) -> str:
+    """The row's action, with a correction sent as a clerical-error reopening (a payer whose
+    correction route is ``reopening``: Medicare Part B) told apart from a plain reprocess request."""
+    if row.action == "reopening" and row.assessment.facts.get("correction_route") == "reopening":
+        return "reopening-correction"
+    return row.action
+
+
+def _level_facts(kind: str, level: AppealLevel | None, profile: PayerProfile | None, decided: date | None) -> list[tuple[str, str]]:
+    """What the request is (appeal level, form) and the date to file it by, counted from the
+    remittance date (the payer's decision) with the days in ``maps/payers.xml``."""
+    if kind == "appeal" and level is not None:
+        what = f"{level.name} (first level of appeal)" + (f", form {level.form}" if level.form else "")
+        days = level.days
+    elif kind == "reopening-correction" and profile is not None:
+        what, days = "clerical-error reopening", profile.correction_days
+    else:
+        return []
+    out = [("Request", what)]
+    if days is not None and decided is not None:
+        out.append(("File by", f"{(decided + timedelta(days=days)).isoformat()} ({days} days from the remittance date)"))
     return out
 
 
@@ -622,16 +695,19 @@ def _letter(
     frequency: str | None,
     has_replacement: bool,
     notes: Sequence[str],
+    profile: PayerProfile | None = None,
 ) -> list[Block]:
     first = open_rows[0]
     remit = first.remit
     claim = record.claim if record else None
     claim_id = claim.claim_id if claim else first.remit_claim_id
     icn = result.latest_payer_claim_number(record) if record else first.payer_claim_number
-    actions = list(dict.fromkeys(r.action for r in open_rows if r.action in SENDING))
+    actions = list(dict.fromkeys(_request_kind(r) for r in open_rows if r.action in SENDING))
+    level = profile.appeal_levels[0] if profile is not None and profile.appeal_levels else None
     heading = {
-        "appeal": "Request for reconsideration",
+        "appeal": f"{level.name[0].upper()}{level.name[1:]} request" if level is not None else "Request for reconsideration",
         "reopening": "Request to reopen and reprocess",
+        "reopening-correction": "Clerical error reopening request",
         "corrected-claim": "Corrected claim",
         "new-claim": "New claim after an unprocessable return",
     }[actions[0]]
@@ -660,12 +736,14 @@ def _letter(
             span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
             facts.append(("Dates of service", span))
         facts.append(("Claim charge (CLM02)", claim.charge_raw))
+    facts += _level_facts(actions[0], level, profile, remit.payment_date)
     blocks.append(Block("facts", items=tuple(facts)))
 
     blocks.append(Block("h2", "Request"))
     by_action: dict[str, list[int]] = {}
     for row in open_rows:
-        by_action.setdefault(row.action, []).extend(n for n in row.match.lines if n not in by_action.get(row.action, []))
+        kind = _request_kind(row)
+        by_action.setdefault(kind, []).extend(n for n in row.match.lines if n not in by_action.get(kind, []))
     for action in actions:
         text = _REQUESTS[action].format(lines=_lines_words(by_action.get(action, [])))
         if action in ("corrected-claim", "new-claim") and has_replacement:
@@ -702,6 +780,15 @@ def _letter(
                 row.action,
             )
         )
+    changes = [
+        (", ".join(map(str, row.match.lines)) or "-", row.procedure or "-", change)
+        for row in open_rows
+        if _request_kind(row) == "reopening-correction"
+        for change in ([c.description for c in row.assessment.corrections] or [row.assessment.fix or "see the line below"])
+    ]
+    if changes:
+        blocks.append(Block("h2", "Changes requested"))
+        blocks.append(Block("table", items=tuple(dict.fromkeys(changes)), header=("Line", "Procedure", "Change")))
     blocks.append(Block("h2", "Lines in question"))
     blocks.append(Block("table", items=tuple(table), header=("Line", "Procedure", "Modifiers", "Date", "Units", "Charge", "Paid", "Denial", "Request")))
 
@@ -729,6 +816,11 @@ def _letter(
         blocks.append(Block("h3", "What resolves it"))
         fix = a.fix or "See the request above."
         ready = [c.description for c in a.corrections if c.ready and row.action in ("corrected-claim", "new-claim")]
+        if _request_kind(row) == "reopening-correction":
+            ready = [f"Requested change: {c.description}" for c in a.corrections]
+        if _request_kind(row) == "reopening-correction" and ready:
+            # the fix speaks of rebilling; a reopening asks the payer to make the change itself
+            fix = "Reopen the claim and make the change listed below."
         blocks.append(Block("p", _sentence(fix)))
         if ready:
             blocks.append(Block("ul", items=tuple(f"Applied in the enclosed claim: {d}" for d in ready) if has_replacement else tuple(ready)))

@@ -27,6 +27,8 @@ Invariants
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import os
 import pathlib
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MAP_FILES",
     "AdjustmentGroup",
+    "AppealLevel",
+    "CORRECTION_ROUTES",
     "Carc",
     "CodeInfo",
     "MapError",
@@ -326,6 +330,24 @@ class ModifierPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class AppealLevel:
+    """One level of a payer's appeal sequence (``<appeal-level>`` in ``maps/payers.xml``)."""
+
+    #: what the payer calls it: ``redetermination``, ``reconsideration``, ``first-level appeal``
+    name: str
+    #: days from the decision (the remittance date) to file it; None when unknown
+    days: int | None = None
+    #: the payer's form for it, when it has one (``CMS-20027``)
+    form: str | None = None
+    confidence: str = "M"
+
+
+#: ``replacement``: a frequency-7 claim with REF*F8; ``new-claim``: a new original claim
+#: (frequency 1); ``reopening``: no claim at all, a written reopening request (Medicare Part B).
+CORRECTION_ROUTES = ("replacement", "new-claim", "reopening")
+
+
+@dataclass(frozen=True, slots=True)
 class PayerProfile:
     """How a payer changes the checks. Field meanings are documented in ``maps/payers.xml``."""
 
@@ -353,6 +375,14 @@ class PayerProfile:
     #: the payer applies Medicare's annual therapy threshold: KX attests medical necessity
     #: above it, and a CARC 119 on a line without KX asks for KX (R501)
     therapy_threshold: bool = False
+    #: how a correction reaches the payer: one of :data:`CORRECTION_ROUTES`
+    correction_route: str = "replacement"
+    #: days from the initial determination within which a correction may be asked for
+    #: (Medicare's clerical-error reopening: 1 year); None when the profile names none
+    correction_days: int | None = None
+    #: the appeal levels in order (first level first); a profile without its own takes the
+    #: ``default`` profile's
+    appeal_levels: tuple[AppealLevel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -898,11 +928,25 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
                 notes=_texts(el, "note"),
                 origin=name,
                 therapy_threshold=_bool(el.get("therapy-threshold")),
+                correction_route=el.get("correction-route", "replacement"),
+                correction_days=int(el.get("correction-days")) if el.get("correction-days") else None,
+                appeal_levels=tuple(
+                    AppealLevel(
+                        level.get("name"),
+                        int(level.get("days")) if level.get("days") else None,
+                        level.get("form"),
+                        level.get("confidence", "M"),
+                    )
+                    for level in el.iterchildren("appeal-level")
+                ),
             )
         )
         lines[el.get("name")] = el.sourceline
-    if not any(p.name == "default" for p in profiles):
+    default = next((p for p in profiles if p.name == "default"), None)
+    if default is None:
         raise MapError(name, root.sourceline, "a profile named 'default' is required")
+    # a profile without appeal levels of its own follows the default profile's
+    profiles = [p if p.appeal_levels else dataclasses.replace(p, appeal_levels=default.appeal_levels) for p in profiles]
     return tuple(profiles), lines
 
 

@@ -44,13 +44,21 @@ remittances in, :class:`MatchRow` values out. The CLI reads the files; nothing h
    its remark codes (16 + N822 is ``modifier``, 96 + N657 is ``coding``). A reversal
    (CLP02 = 22) is ``reversal`` whatever its codes.
 5. **Cause and action** follow the cause, not the group code: see :func:`assess` and the
-   table in :data:`ACTION_RULES`. The check findings on the matched line that fit the
+   table in :data:`ACTION_RULES`. Units are judged by the day, as check judges them
+   (:class:`DayUnits`: the claim's unit groups rebuilt by the checker that checked it): a
+   units denial is conceded only when U101/U103 fire on the line's day (per-code payers: on
+   its code), and appealed with the day's total minutes otherwise, since under the CMS
+   method a 7-minute code may rightly carry the day's last unit (§20.2 Example 3). The
+   check findings on the matched line that fit the
    category are listed (for example CO-236/N20 with N301, CO-96/N657 on 97014 with C403);
    a CARC 119 on a line without KX is explained by match itself as :data:`MISSING_KX`
    (``R501``), but only for a payer profile that uses the therapy threshold
    (``therapy_threshold``); elsewhere a 119 is a visit limit. A ``coding`` denial is rebilled with the right code (a person sets its
    charge); an ``enrollment`` denial (CARC 8, 147, 170, 185, B7, RARC N95) asks for
-   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed.
+   ``fix-enrollment`` first: nothing goes to the payer until the enrollment is fixed. A
+   correction to a payer whose profile's ``correction_route`` is ``reopening`` (Medicare Part B)
+   is a ``reopening`` (a clerical-error reopening request naming the changes), not a
+   ``corrected-claim``; an MA130 return stays a ``new-claim``.
 6. **Balance** (:func:`balance_problems`): line ``SVC02 - sum(CAS) = SVC03``, claim
    ``CLP03 - sum(CAS) = CLP04``, transaction ``BPR02 = sum(CLP04) - sum(PLB)``. Problems are
    reported; matching goes on.
@@ -106,6 +114,7 @@ __all__ = [
     "CodeList",
     "CodeListError",
     "Correction",
+    "DayUnits",
     "DecodedAdjustment",
     "DecodedRemark",
     "LineMatch",
@@ -118,6 +127,7 @@ __all__ = [
     "choose_claim",
     "rank_claims",
     "csv_cell",
+    "day_units",
     "index_claim_file",
     "match_remittances",
     "parse_code_list",
@@ -253,9 +263,9 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("ncci-bundling, no 59/X, distinct blocks or no minutes", "corrected-claim", "add the payer's 59/XU to the column-2 line if the record shows distinct blocks"),
     ("modifier, a check finding on the line", "corrected-claim", "fix the modifiers the finding names"),
     ("modifier, the line was right", "reopening", "the payer misread a correct line"),
-    ("units, minutes do not support the units", "corrected-claim / write-off", "correct when nothing was paid, else write off the excess"),
+    ("units, U101/U103 fire on the line's day (per-code: on its code)", "corrected-claim / write-off", "correct when nothing was paid, else write off the excess"),
     ("units, SV103 MJ or minutes as units", "corrected-claim", ""),
-    ("units, minutes support the units", "appeal", "Pub. 100-04 Ch. 5 §20.2 with the treatment minutes"),
+    ("units, the day's minutes support its units", "appeal", "the day's total timed minutes (Pub. 100-04 Ch. 5 §20.2 and its Example 3 for the CMS method)"),
     ("benefit-limit 119 without KX, GA on the line (therapy-threshold payer)", "bill-patient", "the ABN makes the patient liable"),
     ("benefit-limit 119 without KX (therapy-threshold payer)", "corrected-claim", "add KX when the record supports medical necessity"),
     ("benefit-limit with KX, or another limit", "appeal", "medical necessity above the threshold"),
@@ -279,6 +289,7 @@ ACTION_RULES: tuple[tuple[str, str, str], ...] = (
     ("enrollment or credentialing (CARC 8, 147, 170, 185, B7; RARC N95)", "fix-enrollment", "fix the enrollment, then rebill"),
     ("benefit-limit 119, payer without the therapy threshold, PR", "bill-patient", "a visit limit: the patient or the secondary payer pays"),
     ("benefit-limit 119, payer without the therapy threshold", "appeal", "a visit-limit appeal with medical necessity, else a write-off"),
+    ("a correction to a payer whose correction route is reopening (Medicare Part B)", "reopening", "a clerical-error reopening request within 1 year names the changes; no replacement claim (frequency 7) is sent"),
 )
 
 
@@ -420,7 +431,12 @@ class ClaimRecord:
     line_findings: dict[int, list[Finding]] = field(default_factory=dict)
     #: findings on the claim but on none of its lines
     claim_findings: list[Finding] = field(default_factory=list)
+    #: the checker that checked the claim: it rebuilds the claim's unit groups on demand
+    #: (:func:`day_units`), so match judges units by the day exactly as check did
+    checker: Checker | None = None
     _controls: dict[str, list[int]] | None = None
+    #: position in ``claim.lines`` -> its day's :class:`DayUnits` (filled on first use)
+    _days: dict[int, DayUnits] | None = None
 
     @property
     def claim_id(self) -> str:
@@ -463,10 +479,15 @@ class ClaimIndex:
         self._by_file: dict[str, list[ClaimRecord]] = {}
 
     def add(
-        self, file: str, claim: Claim, findings: Iterable[Finding] = (), profile: PayerProfile | None = None
+        self,
+        file: str,
+        claim: Claim,
+        findings: Iterable[Finding] = (),
+        profile: PayerProfile | None = None,
+        checker: Checker | None = None,
     ) -> ClaimRecord:
-        """Index one claim (file order) with the findings that check gave for it."""
-        record = ClaimRecord(file, claim, len(self.records), profile)
+        """Index one claim (file order) with the findings that ``checker`` gave for it."""
+        record = ClaimRecord(file, claim, len(self.records), profile, checker=checker)
         self.records.append(record)
         if file not in self._by_file:
             self.files.append(file)
@@ -1033,11 +1054,151 @@ def _categorise(
     return "paid", False, ""
 
 
+# -- units by the day -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DayUnits:
+    """One day's timed units (one unit group of check's engine: date, and discipline or
+    rendering provider as the payer profile groups them) as check judged them.
+
+    Units are judged by the day, not the line: under the CMS total-minutes method a code of
+    7 minutes may carry the day's last unit (Pub. 100-04 Ch. 5 §20.2, Example 3), so the
+    only honest verdict on a line is its group's. ``verdicts`` are the assessment's
+    (:func:`edi_rehab.units.assess`): U101 over-billed, U102 under-billed, U103 misallocated.
+    """
+
+    #: ``cms`` or ``per-code``: the unit method check used for the claim
+    method: str
+    #: LX01 of the day's billed timed lines
+    lines: tuple[int, ...]
+    #: service (``97110``, ``97110+CQ``) -> minutes, services performed but not billed included
+    minutes: Mapping[str, int]
+    #: service -> units billed
+    billed: Mapping[str, int]
+    #: the units the day's minutes allow (CMS: the pooled cap; per-code: the sum of each
+    #: code's own rounding); None when the day could not be judged
+    allowed_total: int | None
+    billed_total: int
+    verdicts: frozenset[str]
+    #: services billed above the allocation closest to the bill
+    over: tuple[str, ...]
+    #: the allocation closest to the bill (what a units correction moves to)
+    target: Mapping[str, int]
+    #: SV104 changes per line that bill ``target``: {"line": LX, "units": n, ...}
+    line_units: tuple[Mapping[str, object], ...]
+    #: the service of the line asked about
+    service: str
+    #: LX01 of the day's timed lines without minutes (the day cannot be judged then)
+    missing_minutes: tuple[int, ...]
+
+    @property
+    def judged(self) -> bool:
+        return self.allowed_total is not None
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes.values())
+
+    @property
+    def over_billed(self) -> bool:
+        """True when check's U101 or U103 fires for the line: under the CMS method on its
+        day as a whole, under the per-code method on its own code."""
+        if self.method == "per-code":
+            return "U101" in self.verdicts and self.service in self.over
+        return bool(self.verdicts & {"U101", "U103"})
+
+    @property
+    def pooled(self) -> bool:
+        """True when the line's code carries more units than its own minutes would give
+        alone: the day's pooled minutes earn them (the case of §20.2 Example 3)."""
+        own = self.minutes.get(self.service)
+        return own is not None and self.billed.get(self.service, 0) > units_for_minutes(own)
+
+    def services_text(self) -> str:
+        """``97110: 33 min, 2 units; 97140: 7 min, 1 unit``."""
+        return "; ".join(
+            f"{s}: {m} min, {_count(self.billed.get(s, 0), 'unit')}" for s, m in self.minutes.items()
+        )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def day_units(record: ClaimRecord, index: int, fallback: Checker | None = None) -> DayUnits | None:
+    """The day of timed units line ``index`` of ``record`` belongs to, judged as check
+    judges it, or None (an untimed line, no minutes anywhere, no checker).
+
+    The claim's unit groups are rebuilt by the checker that checked the claim (same maps,
+    minutes CSV, NTE pattern, profiles and unit method), else by ``fallback``; they are not
+    kept from the check itself because the engine frees them per transaction. Built once per
+    claim, on the first units denial that asks.
+    """
+    if record._days is None:
+        checker = record.checker or fallback
+        record._days = _claim_days(record, checker) if checker is not None else {}
+    return record._days.get(index)
+
+
+def _claim_days(record: ClaimRecord, checker: Checker) -> dict[int, DayUnits]:
+    from .rules.unit_rules import service_id, unit_details
+
+    claim = record.claim
+    position = {id(line): i for i, line in enumerate(claim.lines)}
+    # The engine's own claim view (the one its unit rules judge); only the engine builds it.
+    cc = checker._claim_context(claim)
+    days: dict[int, DayUnits] = {}
+    try:
+        for group in cc.groups:
+            assessment = group.assessment
+            lines = tuple(lv.lx for lv in group.lines if lv.lx is not None)
+            missing = tuple(lv.lx for lv in group.missing_minutes if lv.lx is not None)
+            if assessment is not None:
+                details = unit_details(group, assessment)
+                minutes, billed = details["minutes"], details["billed"]
+                common = dict(
+                    allowed_total=assessment.allowed_total,
+                    billed_total=assessment.billed_total,
+                    verdicts=frozenset(assessment.verdicts),
+                    over=tuple(service_id(s) for s in assessment.over),
+                    target=details["target"],
+                    line_units=tuple(details["line_units"]),
+                )
+            else:
+                minutes = {service_id(s): m for s, m in group.minutes_by_service.items()}
+                billed = {service_id(s): u for s, u in group.billed_by_service.items()}
+                common = dict(
+                    allowed_total=None,
+                    billed_total=sum(billed.values()),
+                    verdicts=frozenset(),
+                    over=(),
+                    target={},
+                    line_units=(),
+                )
+            for lv in group.lines:
+                i = position.get(id(lv.line))
+                if i is not None:
+                    days[i] = DayUnits(
+                        group.method, lines, minutes, billed, service=service_id(lv.service_key), missing_minutes=missing, **common
+                    )
+    finally:
+        cc.release()
+    return days
+
+
 # -- cause analysis ------------------------------------------------------------------------------
 @dataclass(slots=True)
 class _Context:
     maps: Maps
     minutes: MinutesTable | None
+    #: a checker for claims indexed without one (:meth:`ClaimIndex.add` from the API)
+    _fallback: Checker | None = None
+
+    def fallback_checker(self) -> Checker:
+        if self._fallback is None:
+            from .engine import Checker
+
+            self._fallback = Checker(maps=self.maps, minutes=self.minutes)
+        return self._fallback
 
 
 def _line_mods(match: LineMatch, svc: ServicePayment | None) -> set[str]:
@@ -1132,15 +1293,20 @@ def _unit_corrections(finding: Finding, record: ClaimRecord) -> list[Correction]
     if finding.fix is not None and finding.fix.edits:
         return [Correction(finding.fix.description, None, edits=tuple(finding.fix.edits), rule=finding.code)]
     targets = finding.details.get("line_units") if finding.details else None
+    return _target_corrections(targets or (), record, finding.code)
+
+
+def _target_corrections(targets: Iterable[Mapping], record: ClaimRecord, rule: str) -> list[Correction]:
+    """Corrections for SV104 targets ``{"line": LX, "units": n}`` (units 0: remove the line)."""
     out = []
-    for target in targets or ():
+    for target in targets:
         lx = target.get("line")
         index = next((i for i, line in enumerate(record.claim.lines) if line.lx == lx), None)
         if index is None or target.get("units") is None:
             continue
         units = int(target["units"])
         words = f"remove line {lx}" if units == 0 else f"line {lx}: bill {units} unit{'s' if units != 1 else ''}"
-        out.append(Correction(words, index, units=units, rule=finding.code))
+        out.append(Correction(words, index, units=units, rule=rule))
     return out
 
 
@@ -1184,6 +1350,11 @@ def assess(
     def done(action: str, cause: str, fix: str, why: str) -> Assessment:
         if action == "appeal" and "N211" in remark_codes:
             action, why = "write-off", "remark N211: this decision cannot be appealed"
+        if action == "corrected-claim" and profile is not None and profile.correction_route == "reopening":
+            # Medicare Part B takes no replacement claims from professional billers: the same
+            # corrections go to the payer as a clerical-error reopening request.
+            action, why = "reopening", _why("a correction to a payer whose correction route is reopening")
+            facts["correction_route"] = "reopening"
         return Assessment(
             category, True, action, cause, fix, why, tuple(dict.fromkeys(codes)), tuple(corrections), facts, reason
         )
@@ -1500,28 +1671,25 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
 
 
 def _assess_units(ctx, record, indexes, service, explaining, codes, corrections, facts, paid, done, procedure, remark_codes):
+    """Units are judged by the day, as check judges them (:class:`DayUnits`): the payer's
+    reduction is conceded only when check's U101/U103 fire for the line's day (per-code: for
+    its code); a day billed as its total minutes allow is appealed with those minutes."""
     if record is None or not indexes:
         return done("appeal", "the payer reduced the units", "send the treatment minutes", "the 837 line was not found")
     line = record.claim.lines[indexes[0]]
-    minutes = [_minutes(ctx, record, i) for i in indexes]
     facts["units_billed"] = str(sum((record.claim.lines[i].units or _ZERO for i in indexes), _ZERO))
-    if all(m is not None for m in minutes):
-        total = sum(minutes)  # type: ignore[arg-type]
-        facts["minutes"] = total
-        facts["units_supported"] = units_for_minutes(total)
-    for f in explaining:
-        if f.code in ("U101", "U103", "U106", "U107") and f.details:
-            for key in ("allowed_total", "billed_total", "minutes"):
-                if key in f.details:
-                    facts[f"group_{key}"] = f.details[key]
-    over = [f for f in explaining if f.code in ("U101", "U103")]
     basis = [f for f in explaining if f.code in ("U107", "U106", "U111", "U112")]
     if basis:
         for f in basis:
             if f.fix is not None and f.fix.edits:
                 corrections.append(Correction(f.fix.description, indexes[0], edits=tuple(f.fix.edits), rule=f.code))
         return done("corrected-claim", "; ".join(dict.fromkeys(f.message for f in basis)), "bill 15-minute units (UN) from the treatment minutes", ACTION_RULES[13][2])
-    if over:
+    fallback = ctx.fallback_checker() if record.checker is None else None
+    day = next((d for d in (day_units(record, i, fallback) for i in indexes) if d is not None), None)
+    if day is not None and day.judged:
+        return _assess_unit_day(record, indexes, day, codes, corrections, facts, paid, done, procedure)
+    over = [f for f in explaining if f.code in ("U101", "U103")]
+    if over:  # check judged the day although match could not rebuild it (a claim indexed by hand)
         for f in over:
             corrections.extend(_unit_corrections(f, record))
         cause = "; ".join(dict.fromkeys(f.message for f in over))
@@ -1530,24 +1698,108 @@ def _assess_units(ctx, record, indexes, service, explaining, codes, corrections,
         return done("corrected-claim", cause, "bill the units the minutes support", ACTION_RULES[12][2])
     if "M53" in remark_codes and (line.units is None or line.unit_basis.strip().upper() != "UN"):
         return done("corrected-claim", "the units field was missing or invalid", "bill whole UN units", ACTION_RULES[13][2])
-    supported = facts.get("units_supported")
-    if supported is not None and line.units is not None and line.units <= supported:  # type: ignore[operator]
+    if day is not None and day.missing_minutes:
+        facts["day_lines_without_minutes"] = list(day.missing_minutes)
         return done(
             "appeal",
-            f"the payer reduced the units, but {facts['minutes']} timed minutes support {supported} unit(s) of {procedure}",
-            "send the treatment note with the timed minutes (Pub. 100-04 Ch. 5 §20.2)",
+            f"the payer reduced the units; the day's units cannot be judged because {_lines_text(day.missing_minutes)} "
+            f"{'has' if len(day.missing_minutes) == 1 else 'have'} no minutes",
+            "send the treatment note with the day's total timed minutes, once every timed line of the day has its minutes",
             ACTION_RULES[14][2],
-        )
-    if supported is not None:
-        return done(
-            "write-off" if paid else "corrected-claim",
-            f"{facts['units_billed']} unit(s) billed, but {facts['minutes']} timed minutes support {supported}",
-            "bill the units the minutes support",
-            ACTION_RULES[12][2],
         )
     if "N362" in remark_codes or "N640" in remark_codes:
         return done("appeal", "the units exceed the payer's maximum for the service (MUE or policy)", "send the documentation of medical necessity for the units", "")
     return done("appeal", "the payer reduced the units; no minutes were given to check them", "send the treatment note with the timed minutes (give --minutes to check them first)", ACTION_RULES[14][2])
+
+
+def _lines_text(numbers: Sequence[int]) -> str:
+    return ("line " if len(numbers) == 1 else "lines ") + ", ".join(map(str, numbers))
+
+
+def _assess_unit_day(record, indexes, day: DayUnits, codes, corrections, facts, paid, done, procedure):
+    facts.update(
+        unit_method=day.method,
+        day_lines=list(day.lines),
+        day_minutes=day.total_minutes,
+        day_units_allowed=day.allowed_total,
+        day_units_billed=day.billed_total,
+        day_services=[{"service": s, "minutes": m, "units": day.billed.get(s, 0)} for s, m in day.minutes.items()],
+        pooled=day.pooled,
+    )
+    cms = day.method == "cms"
+    where = _lines_text(day.lines)
+    if day.over_billed:
+        verdicts = sorted(day.verdicts & {"U101", "U103"})
+        codes.extend(verdicts)
+        for f in _day_findings(record, day, verdicts):
+            corrections.extend(_unit_corrections(f, record))
+        if not corrections:  # the U101/U103 finding was ignored in the config: the day says the same
+            corrections.extend(_day_corrections(record, day))
+        facts["day_target"] = dict(day.target)
+        if cms and "U101" in day.verdicts:
+            cause = (
+                f"{day.billed_total} timed units were billed on {where}, but the day's {day.total_minutes} timed minutes "
+                f"allow {day.allowed_total} under the CMS total-minutes method ({day.services_text()})"
+            )
+        elif cms:
+            cause = (
+                f"the day's units on {where} are split in a way the CMS total-minutes method does not allow for "
+                f"these minutes ({day.services_text()})"
+            )
+        else:
+            own = day.minutes[day.service]
+            cause = (
+                f"{_count(day.billed.get(day.service, 0), 'unit')} of {day.service} billed for {own} minutes; rounded on "
+                f"its own (the payer's per-code method) that is {_count(day.target.get(day.service, 0), 'unit')}"
+            )
+        target = ", ".join(f"{_count(u, 'unit')} of {s}" for s, u in day.target.items() if u) or "no timed units"
+        if paid:
+            return done("write-off", cause, "the payer paid the units the minutes support; write off the excess and bill correctly from now on", ACTION_RULES[12][2])
+        return done("corrected-claim", cause, f"bill {target} for the day", ACTION_RULES[12][2])
+    if cms:
+        cause = (
+            f"the payer reduced the units of {procedure}, but the day's {day.total_minutes} timed minutes on {where} "
+            f"allow {day.allowed_total} units under the CMS total-minutes method and {day.billed_total} were billed, "
+            f"allocated as that method directs ({day.services_text()})"
+        )
+        fix = "send the treatment note with the day's total timed minutes and the minutes of each timed service"
+    else:
+        own = day.minutes[day.service]
+        allowed = units_for_minutes(own)
+        cause = (
+            f"the payer reduced the units of {procedure}, but its {own} timed minutes support {_count(allowed, 'unit')} "
+            f"rounded on their own (the payer's per-code method), and {_count(day.billed.get(day.service, 0), 'unit')} "
+            f"{'was' if day.billed.get(day.service, 0) == 1 else 'were'} billed"
+        )
+        fix = f"send the treatment note with the timed minutes of {procedure}"
+    return done("appeal", cause, fix, ACTION_RULES[14][2])
+
+
+def _day_findings(record: ClaimRecord, day: DayUnits, codes: Sequence[str]) -> list[Finding]:
+    """check's U101/U103 findings about ``day`` (on whichever of its lines they sit)."""
+    found = []
+    for items in (*record.line_findings.values(), record.claim_findings):
+        for f in items:
+            lines = (f.details or {}).get("lines")
+            if f.code in codes and isinstance(lines, list) and set(lines) & set(day.lines):
+                if day.method != "per-code" or (f.details or {}).get("service") == day.service:
+                    found.append(f)
+    return found
+
+
+def _day_corrections(record: ClaimRecord, day: DayUnits) -> list[Correction]:
+    """The day's SV104 targets as corrections; per-code, only those of the line's code."""
+    targets = day.line_units
+    if day.method == "per-code":
+        own = _lines_of_service(record, day)
+        targets = tuple(t for t in targets if t.get("line") in own)
+    rule = "U101" if "U101" in day.verdicts else "U103"
+    return _target_corrections(targets, record, rule)
+
+
+def _lines_of_service(record: ClaimRecord, day: DayUnits) -> set[int | None]:
+    code = day.service.split("+")[0]
+    return {line.lx for line in record.claim.lines if line.procedure.strip().upper() == code and line.lx in day.lines}
 
 
 # --------------------------------------------------------------------------------------------
@@ -2019,7 +2271,7 @@ def index_claim_file(index: ClaimIndex, name: str, events: Iterable[Event], chec
         if isinstance(result.event, Transaction):
             seen = True
             for item in result.claims:
-                index.add(name, item.claim, item.findings, item.profile)
+                index.add(name, item.claim, item.findings, item.profile, checker)
                 claims += 1
     if not seen:
         raise WrongFileType(f"{name}: holds no transaction set; expected an 837P claim file")

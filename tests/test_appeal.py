@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from edi_rehab.appeal import Block, build_packets, folder_name, index_json, md_escape, render_html, render_markdown
+from edi_rehab.appeal import Block, Packets, build_packets, folder_name, index_json, md_escape, render_html, render_markdown
 from edi_rehab.claims import read_claims
 from edi_rehab.config import parse_config
 from edi_rehab.minutes import parse_minutes_csv
@@ -42,7 +42,13 @@ def read_back(data: bytes):
     return doc, claim
 
 
-NCCI_CLAIMS = [C("PCN1", [L("97140", charge="47"), L("97530", charge="55"), L("97110", charge="48")])]
+#: a commercial payer (the default profile: corrections go as replacement claims)
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
+
+NCCI_LINES = [L("97140", charge="47"), L("97530", charge="55"), L("97110", charge="48")]
+NCCI_CLAIMS = [C("PCN1", NCCI_LINES, **COMMERCIAL)]
+#: the same claim to Medicare Part B (SBR09 MB): corrections go as reopening requests
+NCCI_MEDICARE = [C("PCN1", NCCI_LINES)]
 NCCI_REMIT = [
     P(
         "PCN1",
@@ -84,11 +90,11 @@ def test_co236_with_distinct_time_blocks_gets_a_valid_replacement():
     assert packet.frequency == "7" and packet.replacement is not None
     doc, claim = read_back(packet.replacement)
     assert claim.frequency_code == "7" and claim.payer_claim_number == "SYNICN-FIRST"
-    # every original line, paid ones included; 59 only on 97530, after GP: the Medicare
-    # profile sets no modifier order, so the billed order is kept and 59 is added last
+    # every original line, paid ones included; 59 only on 97530, placed where the
+    # commercial profile's conventional modifier order puts it (what M205 then accepts)
     assert [(line.procedure, line.modifiers) for line in claim.lines] == [
         ("97140", ("GP",)),
-        ("97530", ("GP", "59")),
+        ("97530", ("59", "GP")),
         ("97110", ("GP",)),
     ]
     isa = next(doc.segments())
@@ -102,30 +108,40 @@ def test_co236_with_distinct_time_blocks_gets_a_valid_replacement():
 def test_latest_clp07_after_a_reversal_goes_in_ref_f8():
     remit = remit_file(
         [
-            P("PCN1", [S("97110", charge="-48", cas=[("CO", "45", "-20")], ref6r="PCN1-1")], status="22", icn="ICN-OLD"),
-            P("PCN1", [S("97110", charge="48", cas=[("PR", "119", "48")], ref6r="PCN1-1")], icn="ICN-NEW"),
+            P("PCN1", [S("97110", (), charge="-48", cas=[("CO", "45", "-20")], ref6r="PCN1-1")], status="22", icn="ICN-OLD"),
+            P("PCN1", [S("97110", (), charge="48", cas=[("CO", "4", "48")], remarks=("N822",), ref6r="PCN1-1")], icn="ICN-NEW"),
         ]
     )
-    claims = claim_file([C("PCN1", [L("97110", charge="48")])])
+    claims = claim_file([C("PCN1", [L("97110", (), charge="48")], **COMMERCIAL)])
     (packet,) = packets_for(remit, claims).packets
     _, claim = read_back(packet.replacement)
     assert claim.payer_claim_number == "ICN-NEW"
-    assert claim.lines[0].modifiers == ("GP", "KX")
-    assert "without KX" in packet.letter_markdown and "Bipartisan Budget Act of 2018" in packet.letter_markdown
+    assert claim.lines[0].modifiers == ("GP",)
     assert pyx12_valid(packet.replacement)
+
+
+def test_medicare_kx_correction_is_a_reopening_request_not_a_replacement():
+    claims = claim_file([C("PCN1", [L("97110", charge="48")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="48", cas=[("PR", "119", "48")], ref6r="PCN1-1")], icn="ICN-NEW")])
+    (packet,) = packets_for(remit, claims).packets
+    assert packet.replacement is None and packet.frequency is None and packet.actions == ("reopening",)
+    page = packet.letter_html
+    assert "Clerical error reopening request: claim PCN1" in page
+    assert "Requested change: line 1: add KX" in page and "Bipartisan Budget Act of 2018" in page
 
 
 @pytest.mark.slow
 def test_payer_wanting_new_claims_gets_frequency_1_and_ma130_always_does():
-    config = parse_config('[profiles.medicare]\nreplacement_frequency = "1"\n', "c.toml")
-    claims = claim_file([C("PCN1", [L("97110")], frequency="7", f8="OLDICN")])
-    remit = remit_file([P("PCN1", [S("97110", cas=[("PR", "119", "50")], ref6r="PCN1-1")])])
+    config = parse_config('[profiles.default]\nreplacement_frequency = "1"\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110", ())], frequency="7", f8="OLDICN", **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-1")])])
     (packet,) = packets_for(remit, claims, config=config).packets
     _, claim = read_back(packet.replacement)
     assert (packet.frequency, claim.frequency_code, claim.payer_claim_number) == ("1", "1", "")
     assert "as this payer asks" in packet.letter_markdown
     assert pyx12_valid(packet.replacement)
 
+    # Medicare: a claim returned as unprocessable is the one correction sent as a claim (a new one)
     claims = claim_file([C("PCN2", [L("97110", ())], member="SYN000002")])
     remit = remit_file([P("PCN2", [S("97110", (), cas=[("CO", "16", "50")], remarks=("M53",), ref6r="PCN2-1")], moa=("MA130",))])
     (packet,) = packets_for(remit, claims).packets
@@ -137,7 +153,7 @@ def test_payer_wanting_new_claims_gets_frequency_1_and_ma130_always_does():
 
 @pytest.mark.slow
 def test_units_correction_rescales_the_charge_and_keeps_clm02_consistent():
-    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3"), L("97140", charge="47")])])
+    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3"), L("97140", charge="47")], **COMMERCIAL)])
     remit = remit_file([P("PCN1", [S("97110", charge="144", units="3", cas=[("CO", "151", "144")], ref6r="PCN1-1"), S("97140", charge="47", cas=PAID, ref6r="PCN1-2")])])
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\nPCN1,2,8\n", "m.csv")
     (packet,) = packets_for(remit, claims, minutes=minutes).packets
@@ -149,7 +165,7 @@ def test_units_correction_rescales_the_charge_and_keeps_clm02_consistent():
 
 
 def test_cob_claims_get_no_unit_changes():
-    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3")], cob=True)])
+    claims = claim_file([C("PCN1", [L("97110", charge="144", units="3")], cob=True, **COMMERCIAL)])
     remit = remit_file([P("PCN1", [S("97110", charge="144", units="3", cas=[("CO", "151", "144")], ref6r="PCN1-1")])])
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\n", "m.csv")
     (packet,) = packets_for(remit, claims, minutes=minutes).packets
@@ -181,9 +197,28 @@ def test_appeal_letter_for_a_denial_billed_correctly():
     (packet,) = packets_for(remit, claims, minutes=minutes).packets
     assert packet.actions == ("appeal",) and packet.replacement is None and packet.notes == ()
     letter = packet.letter_markdown
-    assert letter.startswith("# Request for reconsideration: claim PCN1")
-    assert "The record shows 31 timed minutes for line 1, which support 2 unit\\(s\\) under §20.2; 2 were billed." in letter
-    assert "Chapter 5, §20.2" in letter
+    # Medicare's first level of appeal, its form and the deadline from the remittance date (2026-02-16)
+    assert letter.startswith("# Redetermination request: claim PCN1")
+    page = packet.letter_html
+    assert "<strong>Request:</strong> redetermination (first level of appeal), form CMS-20027" in page
+    assert "<strong>File by:</strong> 2026-06-16 (120 days from the remittance date)" in page
+    assert "The record shows 31 timed minutes for the date of service (line 1: 97110 31 minutes, 2 units)" in page
+    assert "these minutes allow 2 units for the day; 2 units were billed." in page
+    assert "Chapter 5, §20.2" in letter and "Example 3" not in letter
+
+
+def test_cms_example_3_letter_appeals_with_the_days_minutes_and_the_example():
+    """97110 33 min x2 and 97140 7 min x1 (correct, CMS Ex. 3); 97140 denied CO-151 (issue 11, logic 1)."""
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2"), L("97140", charge="45")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="2", cas=PAID, ref6r="PCN1-1"), S("97140", charge="45", cas=[("CO", "151", "45")], ref6r="PCN1-2")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,33\nPCN1,2,7\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    assert packet.actions == ("appeal",) and packet.replacement is None
+    letter = packet.letter_html
+    assert "The record shows 40 timed minutes for the date of service (lines 1, 2: 97110 33 minutes, 2 units; 97140 7 minutes, 1 unit)" in letter
+    assert "these minutes allow 3 units for the day; 3 units were billed." in letter
+    assert "§20.2 Example 3 is this case" in letter
+    assert "support 0" not in letter and "Corrected claim" not in letter
 
 
 def test_contract_write_off_and_patient_share_are_not_listed_as_denial_reasons():
@@ -204,11 +239,12 @@ def test_97014_to_medicare_letter_asks_for_g0283_and_never_says_billed_correctly
     )
     (packet,) = packets_for(remit, claims).packets
     letter = packet.letter_markdown
-    assert packet.actions == ("corrected-claim",) and packet.lines == (1,)
+    # Medicare Part B: the code is corrected through a clerical-error reopening, not a claim
+    assert packet.actions == ("reopening",) and packet.lines == (1,)
     assert "billed correctly" not in letter and "reconsider" not in letter
-    assert "rebill line 1 with G0283 in place of 97014" in letter.replace("\\", "")
-    # the charge for G0283 is the practice's to set, so no claim is built on a guess
-    assert packet.replacement is None and any("G0283" in note for note in packet.notes)
+    assert "Rebill" not in letter and "Reopen the claim and make the change listed below." in letter
+    assert "line 1: bill G0283 in place of 97014, with the practice" in packet.letter_html
+    assert packet.replacement is None
 
 
 def test_enrollment_denials_send_nothing_until_the_enrollment_is_fixed():
@@ -217,9 +253,6 @@ def test_enrollment_denials_send_nothing_until_the_enrollment_is_fixed():
     packets = packets_for(remit, claims)
     assert packets.packets == ()
     assert index_json(packets)["not_appealed"] == [{"claim_id": "PCN1", "lines": [1], "actions": ["fix-enrollment"]}]
-
-
-COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
 
 
 def test_commercial_pr_119_visit_limit_is_billed_to_the_patient_not_appealed():
@@ -328,9 +361,9 @@ def test_renderers_escape_block_text():
 
 
 def test_mixed_claim_names_the_lines_of_each_request():
-    claims = claim_file([C("PCN1", [L("97110"), L("97035", charge="22")])])
+    claims = claim_file([C("PCN1", [L("97110", ()), L("97035", charge="22")], **COMMERCIAL)])
     remit = remit_file(
-        [P("PCN1", [S("97110", cas=[("PR", "119", "50")], ref6r="PCN1-1"), S("97035", charge="22", cas=[("OA", "18", "22")], ref6r="PCN1-2")])]
+        [P("PCN1", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-1"), S("97035", charge="22", cas=[("OA", "18", "22")], ref6r="PCN1-2")])]
     )
     (packet,) = packets_for(remit, claims).packets
     letter = packet.letter_markdown
@@ -340,3 +373,65 @@ def test_mixed_claim_names_the_lines_of_each_request():
     assert "line 2 is submitted again with it" in letter
     _, claim = read_back(packet.replacement)
     assert [line.procedure for line in claim.lines] == ["97110", "97035"]
+
+
+# -- the correction route follows the payer (issue 11, logic 2) ------------------------------
+def test_medicare_ncci_denial_gets_a_reopening_request_and_no_frequency_7_claim():
+    minutes = parse_minutes_csv(DISTINCT, "minutes.csv")
+    (packet,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_MEDICARE), minutes=minutes).packets
+    assert packet.actions == ("reopening",) and packet.replacement is None and packet.frequency is None
+    assert index_json(Packets((packet,)))["claims"][0]["replacement_claim"] is None
+    page = packet.letter_html
+    assert "<h1>Clerical error reopening request: claim PCN1</h1>" in page
+    assert "No replacement claim is sent." in page
+    # what to change on which line, with the evidence
+    assert "<h2>Changes requested</h2>" in page and "<td>2</td><td>97530</td><td>line 2: add 59 to 97530: the minutes file puts the two services in distinct time blocks</td>" in page
+    assert "The record places line 2 in time block 0915-0930" in page
+    assert "<strong>File by:</strong> 2027-02-16 (365 days from the remittance date)" in page
+    assert "frequency code 7" not in page
+
+
+def test_commercial_appeal_names_the_profiles_first_level_and_its_deadline():
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    (packet,) = packets_for(remit, claims, minutes=parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")).packets
+    assert packet.letter_markdown.startswith("# First-level appeal request: claim PCN1")
+    assert "<strong>File by:</strong> 2026-08-15 (180 days from the remittance date)" in packet.letter_html
+
+
+def test_a_new_claim_route_sends_corrections_as_frequency_1():
+    import dataclasses
+
+    claims = claim_file([C("PCN1", [L("97110", ())], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-1")])])
+    result = run(remit, claims)
+    record = result.rows[0].match.record
+    record.profile = dataclasses.replace(record.profile, correction_route="new-claim")
+    (packet,) = build_packets(result, MAPS, today=TODAY).packets
+    assert packet.frequency == "1" and read_back(packet.replacement)[1].frequency_code == "1"
+
+
+def test_payer_profiles_carry_the_correction_route_and_appeal_levels():
+    medicare = next(p for p in MAPS.profiles if p.name == "medicare")
+    assert (medicare.correction_route, medicare.correction_days) == ("reopening", 365)
+    assert [(level.name, level.days, level.form) for level in medicare.appeal_levels] == [
+        ("redetermination", 120, "CMS-20027"),
+        ("reconsideration", 180, None),
+    ]
+    default = next(p for p in MAPS.profiles if p.name == "default")
+    assert default.correction_route == "replacement" and [lv.name for lv in default.appeal_levels] == ["first-level appeal"]
+    medicaid = next(p for p in MAPS.profiles if p.name == "medicaid")
+    assert medicaid.appeal_levels == default.appeal_levels  # no levels of its own: the default's
+
+
+def test_per_code_payer_units_appeal_cites_the_cpt_time_rule_not_medicare():
+    config = parse_config('[profiles.acme]\nextends = "commercial-per-code"\npayer_ids = ["ACME1"]\n', "c.toml")
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")], **COMMERCIAL)])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes, config=config).packets
+    assert packet.actions == ("appeal",)
+    page = packet.letter_html
+    assert "The CPT time rule for 15-minute timed codes" in page
+    assert "The record shows these timed minutes for the date of service (line 1): 97110 31 minutes, 2 units." in page
+    assert "§20.2" not in page and "Pub. 100-04" not in page

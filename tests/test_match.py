@@ -19,6 +19,7 @@ from edi_rehab.match import (
     render_csv,
     render_text,
 )
+from edi_rehab.config import parse_config
 from edi_rehab.minutes import parse_minutes_csv
 from matchkit import C, L, P, S, claim_file, remit_file, run
 
@@ -262,8 +263,8 @@ CATEGORY_CASES = [
     ("medical-necessity", ("GP",), [("CO", "50", "50")], ("N115",), (), "medical-necessity", "appeal"),
     ("medical-necessity-gz", ("GP", "GZ"), [("CO", "50", "50")], (), (), "medical-necessity", "write-off"),
     ("medical-necessity-ga", ("GP", "GA"), [("PR", "50", "50")], (), (), "medical-necessity", "bill-patient"),
-    ("authorization", ("GP",), [("CO", "197", "50")], (), (), "authorization", "corrected-claim"),
-    ("benefit-limit-no-kx", ("GP",), [("PR", "119", "50")], (), (), "benefit-limit", "corrected-claim"),
+    ("authorization", ("GP",), [("CO", "197", "50")], (), (), "authorization", "reopening"),
+    ("benefit-limit-no-kx", ("GP",), [("PR", "119", "50")], (), (), "benefit-limit", "reopening"),
     ("benefit-limit-kx", ("GP", "KX"), [("PR", "119", "50")], (), (), "benefit-limit", "appeal"),
     ("benefit-limit-ga", ("GP", "GA"), [("PR", "119", "50")], (), (), "benefit-limit", "bill-patient"),
     ("duplicate", ("GP",), [("OA", "18", "50")], (), (), "duplicate", "reopening"),
@@ -284,8 +285,8 @@ CATEGORY_CASES = [
     ("abn-on-file-by-remark-m38", ("GP",), [("PR", "50", "50")], ("M38",), (), "medical-necessity", "bill-patient"),
     ("abn-found-invalid-m39", ("GP", "GA"), [("PR", "50", "50")], ("M39",), (), "medical-necessity", "appeal"),
     ("paid-above-charge-94", ("GP",), [("CO", "45", "20"), ("CO", "94", "-2")], (), (), "paid", "none"),
-    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "corrected-claim"),
-    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "corrected-claim"),
+    ("coding-diagnosis-against-age-9", ("GP",), [("CO", "9", "50")], (), (), "coding", "reopening"),
+    ("coding-by-remark-n657", ("GP",), [("CO", "96", "50")], ("N657",), (), "coding", "reopening"),
     ("enrollment-rendering-185", ("GP",), [("CO", "185", "50")], (), (), "enrollment", "fix-enrollment"),
     ("enrollment-provider-type-8", ("GP",), [("CO", "8", "50")], (), (), "enrollment", "fix-enrollment"),
     ("enrollment-by-remark-n95", ("GP",), [("CO", "16", "50")], ("N95",), (), "enrollment", "fix-enrollment"),
@@ -303,10 +304,26 @@ def test_category_and_action(case, mods, cas, remarks, moa, category, action):
     assert result.balance == []
 
 
+# The same denials from a commercial payer (default profile, correction route "replacement"):
+# what Medicare takes as a reopening is a corrected claim there (issue 11, logic 2).
+COMMERCIAL_CORRECTIONS = [c[:6] + ("corrected-claim",) for c in CATEGORY_CASES if c[6] == "reopening" and c[0] in (
+    "authorization", "coding-diagnosis-against-age-9", "coding-by-remark-n657"
+)]
+
+
+@pytest.mark.parametrize(("case", "mods", "cas", "remarks", "moa", "category", "action"), COMMERCIAL_CORRECTIONS, ids=[c[0] for c in COMMERCIAL_CORRECTIONS])
+def test_commercial_corrections_stay_corrected_claims(case, mods, cas, remarks, moa, category, action):
+    claims = claim_file([C("PCN1", [L("97110", mods)], filing="CI", payer_id="SYNCI0001", payer_name="SYNTHETIC COMMERCIAL")])
+    remit = remit_file([P("PCN1", [S("97110", mods, cas=cas, remarks=remarks, ref6r="PCN1-1")], moa=moa)])
+    (row,) = run(remit, claims).rows
+    assert (row.category, row.action) == (category, action)
+    assert "correction_route" not in row.assessment.facts
+
+
 def test_every_category_and_action_is_reachable():
     covered = {c[5] for c in CATEGORY_CASES} | {"reversal"}
     assert covered == set(CATEGORIES)
-    actions = {c[6] for c in CATEGORY_CASES} | {"none"}
+    actions = {c[6] for c in CATEGORY_CASES + COMMERCIAL_CORRECTIONS} | {"none"}
     assert actions == set(ACTIONS)
 
 
@@ -348,10 +365,20 @@ def test_co236_on_97530_beside_97140_is_explained_by_n301():
     claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
     remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")])])
     row = rows_by_procedure(run(remit, claims))["97530"]
-    assert row.category == "ncci-bundling" and row.action == "corrected-claim"
+    assert row.category == "ncci-bundling" and row.action == "reopening"
     assert row.assessment.findings == ("N301",)
     assert "97140" in row.assessment.cause and "59" in row.assessment.fix
     assert row.assessment.facts["column1"] == "97140" and row.assessment.facts["column2"] == "97530"
+    # Medicare Part B: the correction goes as a clerical-error reopening, not a corrected claim
+    assert row.assessment.facts["correction_route"] == "reopening"
+    assert "reopening" in row.assessment.why
+
+
+def test_co236_to_a_commercial_payer_is_a_corrected_claim():
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")], filing="CI", payer_id="SYNCI0001")])
+    remit = remit_file([P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97530"]
+    assert row.category == "ncci-bundling" and row.action == "corrected-claim"
 
 
 def test_co236_with_59_already_on_the_line_calls_for_an_appeal_and_same_block_for_a_write_off():
@@ -380,9 +407,9 @@ def test_co151_with_minutes_is_explained_by_u101():
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,30\n", "m.csv")
     (row,) = run(remit, claims, minutes=minutes).rows
     assert row.category == "units" and "U101" in row.assessment.findings
-    assert row.action == "corrected-claim"
+    assert row.action == "reopening"
     assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
-    assert row.assessment.facts["minutes"] == 30 and row.assessment.facts["units_supported"] == 2
+    assert row.assessment.facts["day_minutes"] == 30 and row.assessment.facts["day_units_allowed"] == 2
 
 
 def test_co151_with_minutes_that_support_the_units_is_an_appeal():
@@ -390,14 +417,100 @@ def test_co151_with_minutes_that_support_the_units_is_an_appeal():
     remit = remit_file([P("PCN1", [S("97110", charge="96", cas=[("CO", "151", "48")], units="1", original_units="2", ref6r="PCN1-1")])])
     minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
     (row,) = run(remit, claims, minutes=minutes).rows
-    assert row.action == "appeal" and "31 timed minutes support 2" in row.assessment.cause
+    assert row.action == "appeal" and "31 timed minutes" in row.assessment.cause
+    assert "allow 2 units under the CMS total-minutes method" in row.assessment.cause
+
+
+# -- units are judged by the day (issue 11, logic 1) ------------------------------------------
+_EX3_MINUTES = "claim_id,line,minutes\nPCN1,1,33\nPCN1,2,7\n"
+
+
+def _ex3(units_97110: str, cas_97140, paid_97140: str | None = None, *, payer_id="SYNMB0001", filing="MB"):
+    """CMS Example 3 (97110 33 min, 97140 7 min), 97140 denied CO-151 on its one unit."""
+    charge = str(48 * int(units_97110))
+    claims = claim_file([C("PCN1", [L("97110", charge=charge, units=units_97110), L("97140", charge="45")], payer_id=payer_id, filing=filing)])
+    remit = remit_file(
+        [P("PCN1", [S("97110", charge=charge, cas=PAID, units=units_97110, ref6r="PCN1-1"), S("97140", charge="45", cas=cas_97140, paid=paid_97140, ref6r="PCN1-2")])]
+    )
+    return remit, claims
+
+
+def test_cms_example_3_denied_co151_is_appealed_with_the_days_minutes():
+    remit, claims = _ex3("2", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97140"]
+    assert row.category == "units" and row.action == "appeal"
+    assert not row.assessment.corrections and "U101" not in row.assessment.findings
+    facts = row.assessment.facts
+    assert (facts["day_minutes"], facts["day_units_allowed"], facts["day_units_billed"]) == (40, 3, 3)
+    assert facts["pooled"] is True and facts["day_lines"] == [1, 2]
+    assert "40 timed minutes" in row.assessment.cause and "support 0" not in row.assessment.cause
+
+
+def test_cms_example_3_judged_from_nte_minutes_as_check_reads_them():
+    """The day comes from check's own minutes sources (2400 NTE here), not only the CSV."""
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2"), L("97140", charge="45")])])
+    text = claims.decode("latin-1")
+    text = text.replace("REF*6R*PCN1-1~", "REF*6R*PCN1-1~\nNTE*ADD*33 MIN~").replace("REF*6R*PCN1-2~", "REF*6R*PCN1-2~\nNTE*ADD*7 MIN~")
+    segments = text.split("~\n")
+    st = next(i for i, x in enumerate(segments) if x.startswith("ST*"))
+    se = next(i for i, x in enumerate(segments) if x.startswith("SE*"))
+    segments[se] = f"SE*{se - st + 1}*0001"
+    claims = "~\n".join(segments).encode("latin-1")
+    remit = remit_file([P("PCN1", [S("97110", charge="96", cas=PAID, units="2", ref6r="PCN1-1"), S("97140", charge="45", cas=[("CO", "151", "45")], ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims))["97140"]
+    assert row.action == "appeal" and row.assessment.facts["day_minutes"] == 40
+
+
+def test_truly_over_billed_day_denied_co151_is_conceded():
+    """97110 33 min billed 3 units with 97140 7 min x1: 40 minutes allow 3, 4 were billed (U101)."""
+    remit, claims = _ex3("3", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes))["97140"]
+    assert row.action == "reopening" and "U101" in row.assessment.findings
+    assert row.assessment.facts["day_units_billed"] == 4 and row.assessment.facts["day_units_allowed"] == 3
+    # the correction is the day's: 97110 goes to 2 units, 97140 keeps its unit
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
+
+
+def test_over_billed_day_is_conceded_even_when_u101_is_ignored_in_the_config():
+    remit, claims = _ex3("3", [("CO", "151", "45")])
+    minutes = parse_minutes_csv(_EX3_MINUTES, "m.csv")
+    config = parse_config('ignore = ["U101"]\n', "c.toml")
+    row = rows_by_procedure(run(remit, claims, minutes=minutes, config=config))["97140"]
+    assert row.action == "reopening" and "U101" in row.assessment.findings
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(0, 2)]
+
+
+def test_misallocated_day_u103_is_conceded():
+    """40 minutes, 3 units, but billed 97110 x1 + 97140 x2: the split is wrong (U103)."""
+    claims = claim_file([C("PCN1", [L("97110", charge="48", units="1"), L("97140", charge="90", units="2")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="48", cas=PAID, units="1", ref6r="PCN1-1"), S("97140", charge="90", cas=[("CO", "151", "45")], paid="45", units="1", original_units="2", ref6r="PCN1-2")])])
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv(_EX3_MINUTES, "m.csv")))["97140"]
+    assert "U103" in row.assessment.findings and row.action in ("corrected-claim", "write-off")
+
+
+def test_per_code_payer_example_3_concedes_the_7_minute_line():
+    """Per-code (each code rounded on its own): 7 minutes of 97140 earn nothing, as U101 says."""
+    remit, claims = _ex3("2", [("CO", "151", "45")], payer_id="ACME1", filing="CI")
+    config = parse_config('[profiles.acme]\nextends = "commercial-per-code"\npayer_ids = ["ACME1"]\n', "c.toml")
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv(_EX3_MINUTES, "m.csv"), config=config))["97140"]
+    assert row.assessment.facts["unit_method"] == "per-code"
+    assert row.action == "corrected-claim" and "U101" in row.assessment.findings
+    assert [(c.line, c.units) for c in row.assessment.corrections] == [(1, 0)]
+
+
+def test_a_day_with_a_line_missing_minutes_is_not_conceded():
+    remit, claims = _ex3("2", [("CO", "151", "45")])
+    row = rows_by_procedure(run(remit, claims, minutes=parse_minutes_csv("claim_id,line,minutes\nPCN1,2,7\n", "m.csv")))["97140"]
+    assert row.action == "appeal" and row.assessment.facts["day_lines_without_minutes"] == [1]
 
 
 def test_co4_n822_is_explained_by_m201_with_the_modifier_to_add():
     claims = claim_file([C("PCN1", [L("97110"), L("97535", ())])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97535", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-2")])])
     row = rows_by_procedure(run(remit, claims))["97535"]
-    assert row.assessment.findings == ("M201",) and row.action == "corrected-claim"
+    assert row.assessment.findings == ("M201",) and row.action == "reopening"
     assert row.assessment.corrections[0].modifiers == ("GP",)
 
 
@@ -405,7 +518,7 @@ def test_pr119_without_kx_is_a_missing_kx_not_a_bill_to_the_patient():
     claims = claim_file([C("PCN1", [L("97110", ("59", "GP"))])])
     (row,) = run(remit_file([P("PCN1", [S("97110", ("59", "GP"), cas=[("PR", "119", "50")], ref6r="PCN1-1")])]), claims).rows
     assert row.assessment.findings == (MISSING_KX,)
-    assert row.action == "corrected-claim" and "KX" in row.assessment.cause
+    assert row.action == "reopening" and "KX" in row.assessment.cause
     assert row.assessment.corrections[0].modifiers == ("59", "GP", "KX")
 
 
@@ -413,7 +526,7 @@ def test_97014_denied_by_medicare_with_n657_is_rebilled_as_g0283():
     claims = claim_file([C("PCN1", [L("97014", charge="30")])])
     remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims).rows
-    assert (row.category, row.action, row.assessment.reason) == ("coding", "corrected-claim", "CO-96/N657")
+    assert (row.category, row.action, row.assessment.reason) == ("coding", "reopening", "CO-96/N657")
     assert row.assessment.findings == ("C403",)
     assert "G0283" in row.assessment.cause and row.assessment.fix.startswith("rebill line 1 with G0283 in place of 97014")
     assert row.assessment.facts["payer_code"] == "G0283"
@@ -427,7 +540,7 @@ def test_97014_coding_denial_still_names_g0283_when_check_ignores_c403():
     claims = claim_file([C("PCN1", [L("97014", charge="30")])])
     remit = remit_file([P("PCN1", [S("97014", charge="30", cas=[("CO", "96", "30")], remarks=("N657",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims, config=parse_config('ignore = ["C403"]\n', "c.toml")).rows
-    assert row.action == "corrected-claim" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
+    assert row.action == "reopening" and "G0283" in row.assessment.fix and row.assessment.findings == ("C403",)
 
 
 def test_97014_coding_denial_by_a_commercial_payer_names_no_medicare_code():
@@ -470,7 +583,7 @@ def test_medicare_advantage_profile_extending_medicare_uses_the_threshold():
     claims = claim_file([C("PCN1", [L("97110")], filing="16", payer_id="SYNMA01", payer_name="SYNTHETIC MA PLAN")])
     remit = remit_file([P("PCN1", [S("97110", cas=[("CO", "119", "50")], remarks=("N640",), ref6r="PCN1-1")])])
     (row,) = run(remit, claims, config=config).rows
-    assert row.action == "corrected-claim" and row.assessment.findings == (MISSING_KX,)
+    assert row.action == "reopening" and row.assessment.findings == (MISSING_KX,)
     # without the profile the same plan (SBR09 16) is not assumed to use the threshold
     (row,) = run(remit, claims).rows
     assert row.action == "appeal" and MISSING_KX not in row.assessment.findings
@@ -494,13 +607,13 @@ def test_duplicate_paid_on_another_clp_needs_nothing():
 def test_same_code_twice_on_one_date_duplicate_is_corrected():
     claims = claim_file([C("PCN1", [L("97110"), L("97110")])])
     remit = remit_file([P("PCN1", [S("97110", cas=PAID, ref6r="PCN1-1"), S("97110", cas=[("OA", "18", "50")], ref6r="PCN1-2")])])
-    assert run(remit, claims).rows[1].action == "corrected-claim"
+    assert run(remit, claims).rows[1].action == "reopening"
 
 
 def test_addon_without_primary_b15_is_explained_by_c405():
     claims = claim_file([C("PCN1", [L("97130")])])
     (row,) = run(remit_file([P("PCN1", [S("97130", cas=[("CO", "B15", "50")], ref6r="PCN1-1")])]), claims).rows
-    assert (row.category, row.action, row.assessment.findings) == ("ncci-bundling", "corrected-claim", ("C405",))
+    assert (row.category, row.action, row.assessment.findings) == ("ncci-bundling", "reopening", ("C405",))
 
 
 def test_authorization_on_the_claim_means_an_appeal():

@@ -13,16 +13,19 @@ import pytest
 from matchkit import C, L, P, S, claim_file, remit_file
 
 PAID = [("CO", "45", "20"), ("PR", "2", "6")]
+#: a commercial payer: corrections go as replacement claims (000123 stays Medicare Part B)
+COMMERCIAL = dict(filing="CI", payer_id="ACME1", payer_name="SYNTHETIC COMMERCIAL PPO")
 CLAIMS = claim_file(
     [
-        C("PCN1", [L("97140", charge="47"), L("97530", charge="55")]),
+        C("PCN1", [L("97140", charge="47"), L("97530", charge="55")], **COMMERCIAL),
         C("000123", [L("97110")], member="SYN2"),
-        C("../../x", [L("97110", ())], member="SYN3"),
+        C("../../x", [L("97110", ())], member="SYN3", **COMMERCIAL),
     ]
 )
+REMIT_PCN1 = P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")], icn="ICN1")
 REMIT = remit_file(
     [
-        P("PCN1", [S("97140", charge="47", cas=PAID, ref6r="PCN1-1"), S("97530", charge="55", cas=[("CO", "236", "55")], remarks=("N20",), ref6r="PCN1-2")], icn="ICN1"),
+        REMIT_PCN1,
         P("000123", [S("97110", cas=[("PR", "119", "50")], ref6r="000123-1")], icn="=ICN2"),
         P("../../x", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="../../x-1")], icn="ICN3"),
         P("GHOST", [S("97110", cas=PAID)], icn="ICN4"),
@@ -48,12 +51,12 @@ def test_json_output_shape(run, files):
     assert set(data) == {"lines", "unmatched_claims", "summary"}
     by_id = {(line["remit_claim_id"], line["procedure"]): line for line in data["lines"]}
     kx = by_id[("000123", "97110")]
-    assert kx["category"] == "benefit-limit" and kx["action"] == "corrected-claim" and kx["findings"] == ["R501"]
+    assert kx["category"] == "benefit-limit" and kx["action"] == "reopening" and kx["findings"] == ["R501"]
     assert kx["match"] == {"file": files("c.837", CLAIMS), "claim_id": "000123", "line": 1, "lines": [1], "method": "line-control"}
     modifier = by_id[("../../x", "97110")]
     assert modifier["findings"] == ["M201"] and modifier["remarks"][0]["code"] == "N822"
     assert [u["remit_claim_id"] for u in data["unmatched_claims"]] == ["GHOST"]
-    assert data["summary"]["by_action"]["corrected-claim"] == 3
+    assert data["summary"]["by_action"]["corrected-claim"] == 2 and data["summary"]["by_action"]["reopening"] == 1
 
 
 def test_csv_opens_cleanly(run, files):
@@ -142,16 +145,36 @@ def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
         assert letter.resolve().is_relative_to(out.resolve())
         assert not Path(entry["letter"]).is_absolute() and ".." not in Path(entry["letter"]).parts
         replacement = entry["replacement_claim"]
-        assert replacement is not None and (out / replacement).read_bytes().startswith(b"ISA")
+        if entry["claim_id"] == "000123":  # Medicare Part B: a reopening request, never a frequency-7 file
+            assert replacement is None and not (out / "002-000123" / "replacement-837p.x12").exists()
+            assert "Clerical error reopening request" in letter.read_text()
+        else:
+            assert replacement is not None and (out / replacement).read_bytes().startswith(b"ISA")
     assert claims[2]["letter"] == "003-x/letter.md"
     assert claims[0]["lines"] == [2]
     # nothing escaped the folder, and no temporary file was left behind
     assert not (tmp_path / "x").exists()
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
     assert all(not name.split("/")[-1].startswith(".") for name in written)
-    controls = sorted((out / c["replacement_claim"]).read_bytes()[90:99].decode() for c in claims)
-    assert controls == ["000001000", "000001001", "000001002"]
+    controls = sorted((out / c["replacement_claim"]).read_bytes()[90:99].decode() for c in claims if c["replacement_claim"])
+    assert controls == ["000001000", "000001001"]
     assert "3 packets written" in result.stdout
+
+
+def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(run, files, tmp_path):
+    """CO-236 on 97530 without 59, distinct time blocks, Medicare Part B (issue 11, logic 2)."""
+    claims = claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])
+    remit = remit_file([REMIT_PCN1])
+    out = tmp_path / "packets"
+    result = run("appeal", files("r.835", remit), files("c.837", claims), "-o", str(out), "--minutes", files("m.csv", MINUTES), "--date", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    assert not any(p.name.endswith(".x12") for p in out.rglob("*"))
+    (entry,) = json.loads((out / "index.json").read_text())["claims"]
+    assert entry["replacement_claim"] is None and entry["request"] == "reopening-correction"
+    page = (out / "001-PCN1" / "letter.html").read_text()
+    assert "Clerical error reopening request: claim PCN1" in page and "line 2: add 59 to 97530" in page
+    assert "File by:</strong> 2027-02-16" in page
+    assert "0 with a replacement claim" in result.stdout
 
 
 def test_appeal_rewrites_atomically_and_refuses_links(run, files, tmp_path):

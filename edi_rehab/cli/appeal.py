@@ -26,8 +26,9 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
 
     Each DIR/NNN-<claim>/ holds letter.md and letter.html (the decoded reasons, the cause,
     the rule and source supporting the billing, a documentation checklist) and, when a
-    correction resolves the denial, replacement-837p.x12. DIR/index.json lists them with
-    paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
+    correction resolves the denial, replacement-837p.x12 (never for a payer whose correction
+    route is a reopening, such as Medicare Part B: its letter is the reopening request).
+    DIR/index.json lists them with paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
     """
     from datetime import date, datetime
 
