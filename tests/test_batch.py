@@ -161,6 +161,17 @@ def test_large_files_are_split_by_transaction_into_worker_batches(batch_folder):
     assert [w.call for w in small] == [batch.check_whole, None]
 
 
+def test_inline_checks_batch_transactions_but_still_advance_through_a_large_file(batch_folder):
+    # One work item per transaction cost a seventh of check on files of one-claim sets;
+    # one item for the whole file would leave a terminal's progress line still until the end.
+    root, _, big = batch_folder
+    data = (root / "b-big.x12").read_bytes()
+    works = list(batch.plan_input(0, "big", [data], len(data), checker=Checker(), batch_bytes=len(data) // 4))
+    checked = [w for w in works if w.kind == "check" and w.size > 0 and isinstance(w.value, batch.CheckPiece)]
+    assert 3 <= len(checked) < len(big.transaction_sizes)
+    assert sum(piece.value.transactions for piece in checked) == len(big.transaction_sizes)
+
+
 @pytest.mark.parametrize("output_format", ["text", "json", "jsonl"])
 def test_jobs_2_reports_exactly_what_jobs_1_reports(run, batch_folder, output_format):
     root, minutes, _ = batch_folder
