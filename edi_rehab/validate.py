@@ -905,6 +905,15 @@ def _missing_map(interchange: Interchange, gs: Segment) -> str | None:
     if icvn not in ("00401", "00501"):
         return f"no implementation-guide map for ISA12 version {icvn or '(empty)'}"
     if _map_index().get_filename(icvn, vriic, fic) is None:
+        other = "00401" if icvn == "00501" else "00501"
+        if _map_index().get_filename(other, vriic, fic) is not None:
+            # The guide exists, under the other envelope version: the real defect is the
+            # mismatch (a 4010 group in a 5010 interchange, or the reverse).
+            release = "4010" if other == "00401" else "5010"
+            return (
+                f"GS08 {vriic} is a {release} guide but ISA12 is {icvn}: the interchange's version "
+                f"and the group's disagree, so no implementation-guide map applies"
+            )
         return f"no implementation-guide map for {vriic or '(empty GS08)'} (GS01 {fic or '(empty)'})"
     return None
 

@@ -162,6 +162,15 @@ def test_unknown_version_is_planned_out_with_a_clear_message():
     assert "no implementation-guide map for 005010X222A2" in issue.message
 
 
+def test_a_4010_group_in_a_5010_interchange_names_the_mismatch():
+    # ISA12 says 00501 but GS08 names the 4010 professional guide: pyx12 has that guide, only
+    # under a 4010 envelope, so "no map" alone would send the user looking for a missing map.
+    data = x12(interchange(transaction(version="004010X098A1"), version="004010X098A1"))
+    (issue,) = plan_validation(data).issues
+    assert (issue.code, issue.segment, issue.element) == ("no-map", 2, "GS08")
+    assert issue.message.startswith("GS08 004010X098A1 is a 4010 guide but ISA12 is 00501")
+
+
 def test_garbage_is_unreadable_without_pyx12():
     result = validate_bytes(b"this is not an X12 file\n")
     assert result.status is ValidationStatus.UNREADABLE
