@@ -461,6 +461,9 @@ def _issues_from_tree(
                             )
 
 
+_CODE_SHAPE = re.compile(r"[A-Z0-9]{1,3}")
+
+
 def _element_issue(
     line: int,
     segment_id: str,
@@ -470,7 +473,11 @@ def _element_issue(
     value: str | None,
     name: str | None = None,
 ) -> ChunkIssue:
-    message = _mask(text, value)
+    # A bad code value is a code, not patient data, and the user needs to see it (as
+    # pyx12's x12valid shows it). Only a code's shape is shown: up to 3 letters or digits,
+    # so a name that slid into a code element by a lost separator still stays out.
+    shows_code = code == "7" and value is not None and _CODE_SHAPE.fullmatch(value) is not None
+    message = text if shows_code else _mask(text, value)
     if message is None:
         what = _ELEMENT_ERRORS.get(code, f"element error {code}")
         message = f'{refdes} "{name}": {what}' if name else f"{refdes}: {what}"

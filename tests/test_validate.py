@@ -473,3 +473,10 @@ def test_ack_kind_reads_st01_with_the_interchanges_separator():
     assert ack_kind("ISA|00|...~GS|FA|...~ST|997|0001~AK1|HC|1~") == "997"
     assert ack_kind("ISA*00*...~GS*FA*...~ST*999*0001~") == "999"
     assert ack_kind("ISA*00*...~NTE*ST*997*~ST*999*0001~") == "999"
+
+
+def test_a_bad_code_value_is_shown_but_a_name_in_a_code_element_is_not():
+    tx = [s.replace("SBR*P*18*******MB", "SBR*P*18*******Q9").replace("NM1*IL*1*", "NM1*IL*SMITHSON*") for s in transaction()]
+    messages = {issue.element: issue.message for issue in validate_bytes(x12(interchange(tx))).issues}
+    assert messages["SBR09"].startswith("(Q9) is not a valid code")  # a code: shown, as x12valid does
+    assert "SMITHSON" not in " ".join(messages.values()) and "NM102" in messages
