@@ -24,14 +24,21 @@ Decisions (documented here because they are behaviour):
    falls back to its code's discipline, else "none") and optionally rendering provider.
    PT and OT minutes are never pooled under the shipped profiles; a line missing its
    discipline modifier joins the claim's only discipline when it has one. Lines billed over a
-   date range, or without a date, stay out of every group (U105, X002 say why).
+   date range, or without a date, stay out of every group (U105, X002 say why). Within a
+   group a CQ/CO line is the assistant's part of its code (service key ``(code, "CQ")``);
+   under the CMS method :func:`edi_rehab.units.assess` pools a code's parts for the day and
+   splits its units by the CMS de minimis procedure (U113), under per-code each part is
+   rounded on its own.
 2. **Minutes.** For each timed line the first source with a value wins: the minutes CSV
    row for (CLM01, LX01), then the line's NTE notes (the configured pattern; two
    different numbers in a line's notes count as none), then SV104 when SV103 is MJ.
    A CSV row without ``line`` is a timed service performed but not billed: its minutes
    join the group of its date (and of its code's discipline, or of the one discipline
    billed that date); when the claim has timed lines of several disciplines that date
-   and the code names none, the row is reported (U109) rather than guessed. Unbilled
+   and the code names none, the row is reported (U109) rather than guessed. A row's
+   ``clinician`` must agree with its line's CQ/CO (else U109, row unused); an unbilled row
+   with ``clinician = assistant`` is the assistant's part of its code, CQ or CO by the
+   discipline of the group it joins (U109 on an SLP day). Unbilled
    rows of untimed codes are ignored: untimed minutes never count (§1.4).
 3. **Minutes problems are findings**, never dropped: CSV problems are U109 and rows that
    name a claim or line not in the checked files are U110. Those about a claim that is in

@@ -238,6 +238,11 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
     the allowed total but match none of those allocations, or fall below it while giving
     some code more units than any allocation does. Never fires under the per-code method.
 
+    A code's therapist part and assistant part (CQ/CO) count as one code here; how its
+    units split between them is the CMS assistant procedure (see U113). U103 also fires
+    when CQ/CO is on a unit that procedure gives the therapist (PT 25 + PTA 1 minutes
+    billed 97110-GP x1 + 97110-CQ-GP x1: 1 of the last 11 minutes is de minimis).
+
     ## Why is this bad?
     Codes are priced differently. Putting the extra unit on the wrong code overbills one
     service and underbills another; CMS examples 1, 3 and 4 exist to prevent exactly that.
@@ -252,7 +257,9 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
 
     ## Fix safety
     Unsafe: it moves units between lines. The fix uses the allocation that changes the
-    fewest units (`details["target"]`).
+    fewest units (`details["target"]`), and is refused when that would move a unit from
+    a CQ/CO line to the same code's line without it (the assistant's unit would be paid
+    at the full rate; expert review 2026-12 F1).
     """
     assessment = group.assessment
     if assessment is None or "U103" not in assessment.verdicts:
@@ -628,7 +635,9 @@ def minutes_row_unusable(problem: MinutesProblem) -> Iterator[Hit]:
     whole number, negative or more than a day (1,440) on one line, a bad service_date, an
     unbilled row (empty line) without procedure and service_date, a second row for the same
     claim and line, an unbilled row whose date has timed lines of several disciplines on its
-    claim (the engine cannot tell whose minutes they are), and the rows that give one
+    claim (the engine cannot tell whose minutes they are), a `clinician` other than
+    `therapist`/`assistant`, a billed row whose `clinician` contradicts its line's CQ/CO,
+    an unbilled assistant row on a day with no assistant modifier (SLP), and the rows that give one
     rendering provider more than 1,440 minutes on one date of a claim (each of them). The
     row is left out; the lines it would have covered get U104.
 
