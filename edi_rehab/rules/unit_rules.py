@@ -516,10 +516,11 @@ def _mj_target(lv: LineView) -> int | None:
     group = next((g for g in lv.claim.groups if lv in g.lines), None)
     if group is None or any(x.minutes is None for x in group.lines):
         return units_for_minutes(lv.minutes)
-    from ..units import cms_allocations, per_code_units
+    from ..units import assess
 
     minutes = group.minutes_by_service
-    allocations = cms_allocations(minutes) if group.method == "cms" else (per_code_units(minutes),)
+    # the assessment's allocations: under CMS a code's CQ/CO part is split by the assistant procedure
+    allocations = assess(minutes, {}, group.method).allocations  # type: ignore[arg-type]
     known = {}
     for x in group.lines:
         if x.basis == "UN" and x.units is not None:
