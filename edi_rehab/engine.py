@@ -24,14 +24,21 @@ Decisions (documented here because they are behaviour):
    falls back to its code's discipline, else "none") and optionally rendering provider.
    PT and OT minutes are never pooled under the shipped profiles; a line missing its
    discipline modifier joins the claim's only discipline when it has one. Lines billed over a
-   date range, or without a date, stay out of every group (U105, X002 say why).
+   date range, or without a date, stay out of every group (U105, X002 say why). Within a
+   group a CQ/CO line is the assistant's part of its code (service key ``(code, "CQ")``);
+   under the CMS method :func:`edi_rehab.units.assess` pools a code's parts for the day and
+   splits its units by the CMS de minimis procedure (U113), under per-code each part is
+   rounded on its own.
 2. **Minutes.** For each timed line the first source with a value wins: the minutes CSV
    row for (CLM01, LX01), then the line's NTE notes (the configured pattern; two
    different numbers in a line's notes count as none), then SV104 when SV103 is MJ.
    A CSV row without ``line`` is a timed service performed but not billed: its minutes
    join the group of its date (and of its code's discipline, or of the one discipline
    billed that date); when the claim has timed lines of several disciplines that date
-   and the code names none, the row is reported (U109) rather than guessed. Unbilled
+   and the code names none, the row is reported (U109) rather than guessed. A row's
+   ``clinician`` must agree with its line's CQ/CO (else U109, row unused); an unbilled row
+   with ``clinician = assistant`` is the assistant's part of its code, CQ or CO by the
+   discipline of the group it joins (U109 on an SLP day). Unbilled
    rows of untimed codes are ignored: untimed minutes never count (§1.4).
 3. **Minutes problems are findings**, never dropped: CSV problems are U109 and rows that
    name a claim or line not in the checked files are U110. Those about a claim that is in
@@ -175,6 +182,13 @@ def parse_codes(values: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(codes)
 
 
+def _clinician_contradicts(clinician: str | None, assistant: str) -> bool:
+    """A minutes row's ``clinician`` disagrees with its line's CQ/CO (empty never does)."""
+    if clinician is None:
+        return False
+    return (clinician == "assistant") != bool(assistant)
+
+
 def _whole(value: Decimal | None) -> int | None:
     """A whole, non-negative SV104 such as ``2.0`` as an int (None for 1.5, -1 or 1E+999)."""
     if value is None or value < 0 or value != value.to_integral_value() or value.adjusted() >= MAX_DIGITS:
@@ -272,7 +286,10 @@ class Checker:
             for row in minutes.rows:
                 if row.line is None:
                     self._unbilled_by_claim.setdefault(row.claim_id, []).append(
-                        UnbilledService(row.procedure or "", row.service_date or "", row.minutes, row.time_block, row.row)
+                        UnbilledService(
+                            row.procedure or "", row.service_date or "", row.minutes, row.time_block, row.row,
+                            assistant_row=row.clinician == "assistant",
+                        )
                     )
                 else:
                     self._rows_by_claim.setdefault(row.claim_id, []).append(row)
@@ -493,7 +510,18 @@ class Checker:
             if table is not None:
                 lx = lv.lx
                 row = table.row_for(claim_id, lx) if lx is not None else None
-                if row is not None:
+                if row is not None and _clinician_contradicts(row.clinician, kind.assistant):
+                    # whose minutes they are decides the line's CQ/CO split: a contradiction is
+                    # the clinic's to resolve, so the row is not used (U109) and the line has none
+                    cc.placement_problems.append(
+                        (
+                            row.row,
+                            f"the row says the {row.clinician}'s minutes, but line {lx} ({kind.procedure}) "
+                            f"{'has' if kind.assistant else 'has no'} CQ/CO; record the other clinician's "
+                            f"minutes in a row without a line; this row is not used",
+                        )
+                    )
+                elif row is not None:
                     lv.time_block = row.time_block
                     sidecar = row.minutes
             if kind.unit_class == "timed15" and (sidecar is not None or line.notes or basis == "MJ"):
@@ -579,6 +607,10 @@ class Checker:
             if g.dos == dos and (not by_discipline or not info.discipline or g.discipline == info.discipline)
         ]
         if len(candidates) == 1:
+            if service.assistant_row:
+                service = self._as_assistant_part(cc, service, candidates[0].discipline)
+                if service is None:
+                    return
             candidates[0].unbilled.append(service)
             return
         if candidates:
@@ -595,9 +627,33 @@ class Checker:
         if by_discipline:
             discipline = info.discipline or (next(iter(cc.disciplines)) if len(cc.disciplines) == 1 else "")
         npi = cc.claim.rendering_npi if by_provider else None
+        if service.assistant_row:
+            service = self._as_assistant_part(cc, service, discipline or info.discipline)
+            if service is None:
+                return
         key = (dos, discipline, npi)
         group = groups[key] = UnitGroup(cc, key, dos, discipline, npi)
         group.unbilled.append(service)
+
+    def _as_assistant_part(
+        self, cc: ClaimContext, service: UnbilledService, discipline: str | None
+    ) -> UnbilledService | None:
+        """An unbilled row of the assistant's minutes as the assistant's part of its code:
+        CQ for PT, CO for OT (the modifier whose discipline modifier is the day's). A day of
+        another discipline has no assistant modifier (SLP), so the row is reported (U109)."""
+        policy = self.maps.modifiers
+        for code, info in policy.modifiers.items():
+            if info.requires and policy.discipline_of(info.requires) == discipline:
+                return dataclasses.replace(service, assistant=code)
+        cc.placement_problems.append(
+            (
+                service.row,
+                f"the unbilled {service.procedure} row records an assistant's minutes, but its day on claim "
+                f"{cc.claim_id!r} is {DISCIPLINE_LABELS.get(discipline or '', discipline or '?')}, which has no "
+                f"assistant modifier (CQ is for PT, CO for OT); this row is not used",
+            )
+        )
+        return None
 
     def _claim_minutes_findings(self, cc: ClaimContext, sink: list[Finding]) -> None:
         for row, message in cc.placement_problems:

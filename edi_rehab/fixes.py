@@ -28,7 +28,10 @@ Decisions (each one is behaviour, and tested):
 1. **Safety follows the rule registry** (``Rule.fix``): M205, M206 and X001 are safe, the
    rest unsafe. C401 is labelled safe when another fix of the run changed an SV102 of that
    claim, unsafe otherwise (setting CLM02 to the sum can hide a wrong line charge).
-2. **Units never go up without U102.** U101/U103 move a day to the valid allocation closest
+2. **Units never move from a CQ/CO line to a line without it.** When the closest
+   allocation takes units off a code's assistant part and adds units to its therapist
+   part, the unit fix is refused: it would raise the rate paid for an assistant's unit.
+   **Units never go up without U102.** U101/U103 move a day to the valid allocation closest
    to the bill (:func:`edi_rehab.units.closest_allocation`); where that allocation would
    *raise* a line, the raise is left out unless U102 is selected explicitly (and unsafe
    fixes are on), so the result fits under a valid allocation: it may under-bill (U102),
@@ -698,6 +701,13 @@ def _recount(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
 def _units(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     """U101/U102/U103: SV104 to the closest valid allocation, SV102 rescaled; 0 units -> the line goes."""
     d = f.details
+    moved = _assistant_units_moved(d)
+    if moved:
+        return _Refusal(
+            f"the closest valid allocation moves {', '.join(moved)} from a CQ/CO line to a line without it; "
+            f"that raises the rate paid for a unit an assistant furnished, so a unit fix never does it "
+            f"(check whose minutes they are in the record)"
+        )
     entries = d.get("line_units") or []
     allow_raise = f.code == "U102" or "U102" in p.fixer.options.explicit
     changes: list[tuple[Claim, ServiceLine, int, int]] = []
@@ -780,6 +790,20 @@ def _units(f: Finding, p: _Pass) -> _Plan | _Refusal | None:
     if delta:
         plan.charge[claim.index] = delta
     return plan
+
+
+def _assistant_units_moved(details: dict) -> list[str]:
+    """The codes whose target takes units off their CQ/CO part and puts units on their part
+    without it (``97110+CQ`` down, ``97110`` up): a move from an assistant's line to a
+    therapist's, which no unit fix makes (issue 10 item 1; expert review 2026-12 F1)."""
+    billed, target = details.get("billed") or {}, details.get("target") or {}
+    change: dict[str, list[int]] = {}
+    for sid in billed.keys() | target.keys():
+        code, _, assistant = str(sid).partition("+")
+        delta = int(target.get(sid, 0)) - int(billed.get(sid, 0))
+        entry = change.setdefault(code, [0, 0])
+        entry[1 if assistant else 0] += delta
+    return [code for code, (without, with_assistant) in sorted(change.items()) if without > 0 and with_assistant < 0]
 
 
 def _raise_limit(p: _Pass, line: ServiceLine) -> tuple[int, str]:

@@ -37,6 +37,28 @@ UTF-8 byte-order mark is ignored. Example (synthetic)::
 
 The last row has no ``line``: 97035 was performed for 8 minutes and not billed.
 Blank lines (and rows of only empty cells, as spreadsheets pad) are not records.
+
+Whose minutes (assistants, CQ/CO). A billed row's minutes belong to whoever the line
+says: a line with CQ/CO carries the assistant's minutes, a line without it the
+therapist's. One row per line, as before. The optional ``clinician`` column
+(``therapist`` or ``assistant``, empty = the line decides) says it explicitly:
+
+* on a billed row it must agree with the line's CQ/CO (a row saying ``assistant`` for
+  a line without CQ/CO is reported, U109, and not used);
+* on a row without ``line`` it records the *other* clinician's minutes of a code on
+  that date: the minutes count toward the day and toward the code's CQ/CO split
+  (:func:`edi_rehab.units.assistant_units`) without a line of their own. Empty means
+  ``therapist``.
+
+So PT 10 + PTA 5 minutes of 97110 billed on one 97110-CQ-GP line is::
+
+    claim_id,line,minutes,procedure,service_date,clinician
+    PCN1001,1,5,97110,20260105,assistant
+    PCN1001,,10,97110,20260105,therapist
+
+Record only the assistant's minutes independent of the therapist (CMS de minimis
+standard, reference §4.3). Two rows for one billed line stay a problem: split lines
+(97110-GP and 97110-CQ-GP) each get their own row.
 """
 
 from __future__ import annotations
@@ -63,6 +85,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "DEFAULT_NOTE_PATTERN",
     "MINUTES_PER_DAY",
+    "CLINICIANS",
     "MAX_NOTE_LENGTH",
     "parse_minutes_csv",
     "minutes_from_note",
@@ -82,7 +105,9 @@ MINUTES_PER_DAY = 1440
 MAX_NOTE_LENGTH = 80
 
 REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
-OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block")
+OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block", "clinician")
+#: values of the ``clinician`` column: who delivered the row's minutes
+CLINICIANS = ("therapist", "assistant")
 _KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 _NEGATIVE_WHOLE_NUMBER = re.compile(r"-[0-9]+")
@@ -115,6 +140,9 @@ class MinutesRow:
     service_date: str | None
     #: Free text naming the session (e.g. ``0900-0945``), when given.
     time_block: str | None
+    #: ``therapist`` or ``assistant`` from the ``clinician`` column; ``None`` when empty
+    #: (a billed line's CQ/CO decides; an unbilled row is the therapist's).
+    clinician: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +155,12 @@ class UnbilledService:
     time_block: str | None
     #: CSV line it came from, for messages.
     row: int
+    #: the assistant modifier (CQ/CO) whose part of ``procedure`` these minutes are, ""
+    #: for the therapist's. The table leaves it "" and sets ``assistant_row``; the engine
+    #: resolves the modifier from the discipline of the day the row joins.
+    assistant: str = ""
+    #: the row's ``clinician`` is ``assistant``
+    assistant_row: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +211,7 @@ class MinutesTable:
                 minutes=row.minutes,
                 time_block=row.time_block,
                 row=row.row,
+                assistant_row=row.clinician == "assistant",
             )
             for row in self.rows
             if row.claim_id == claim_id and row.line is None
@@ -218,7 +253,8 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
         fields, an empty ``claim_id``, a ``line`` that is not a positive whole number,
         missing/non-numeric/negative ``minutes`` or more than a day of them
         (:data:`MINUTES_PER_DAY`), a ``service_date`` that is not a real
-        CCYYMMDD date, an unbilled row without ``procedure`` or ``service_date``, a
+        CCYYMMDD date, a ``clinician`` other than ``therapist``/``assistant``, an
+        unbilled row without ``procedure`` or ``service_date``, a
         second row for the same (claim_id, line), and text the csv module cannot read
         (reading stops there). A row with any problem is left out.
     """
@@ -349,6 +385,9 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
     if service_date is not None and not _is_ccyymmdd(service_date):
         problem(f"service_date must be a real date written CCYYMMDD, got {service_date!r}")
     time_block = values.get("time_block", "") or None
+    clinician = values.get("clinician", "").lower() or None
+    if clinician is not None and clinician not in CLINICIANS:
+        problem(f"clinician must be {' or '.join(CLINICIANS)} (or empty), got {values['clinician']!r}")
 
     if not values["line"]:
         # A row without a line stands for a service nobody billed; without its code and
@@ -360,7 +399,7 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
 
     if problems:
         return None, problems
-    return MinutesRow(row, claim_id, line, minutes, procedure, service_date, time_block), []
+    return MinutesRow(row, claim_id, line, minutes, procedure, service_date, time_block, clinician), []
 
 
 def _is_ccyymmdd(text: str) -> bool:

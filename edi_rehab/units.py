@@ -9,8 +9,23 @@ engine) groups one patient's timed services for one date of service into a mappi
 ``{service key: minutes}`` and another ``{service key: billed units}``.
 
 A *service key* is any hashable value. Usually it is the procedure code (``"97110"``);
-a caller that must keep an assistant's minutes apart keys by ``("97110", "CQ")``
-(CMS CY2022 CQ/CO split). Nothing here looks inside a key.
+an assistant's part of a code is keyed ``("97110", "CQ")`` (or ``"97110+CQ"``, as
+``details`` spell it), and only those two shapes are ever looked inside
+(:func:`assistant_part`).
+
+Assistants (CQ/CO), CMS method only. The parts of one code are *one service* for the
+day's total: the cap and the allocation across codes use the code's therapist and
+assistant minutes together. Each code's units are then split by the CMS assistant
+procedure (:func:`assistant_units`, reference §4.3; CMS "Billing Examples Using CQ/CO
+Modifiers"; CY2020 PFS final rule 84 FR 62702-62707, CY2022 PFS final rule): each
+clinician's full 15-minute blocks go to whoever delivered them; a remaining unit carries
+CQ/CO when the assistant's remaining minutes are more than 10% of that unit's minutes;
+two remaining units (each clinician 9-14 minutes) are billed one with CQ/CO and one
+without. A bill whose code totals are valid but which bills a unit without CQ/CO that
+the procedure gives to the assistant gets the verdict ``"U113"`` (CQ/CO under-applied);
+one that puts CQ/CO on a unit the procedure gives to the therapist is ``"U103"``.
+Under the per-code method each part is still rounded on its own (today's behaviour: no
+source says how a payer counting per code treats CQ/CO, reference §4.3 "Commercial").
 
 Two methods (reference §1.2 and §1.6), chosen per payer by the caller:
 
@@ -64,6 +79,8 @@ __all__ = [
     "per_code_units",
     "assess",
     "closest_allocation",
+    "assistant_part",
+    "assistant_units",
 ]
 
 #: Whatever the caller keys services by: a procedure code, or (code, "CQ") for a CQ split.
@@ -73,8 +90,9 @@ Method = Literal["cms", "per-code"]
 METHODS: tuple[Method, ...] = ("cms", "per-code")
 
 #: The rule codes :func:`assess` can raise. U101 over-billed, U102 under-billed,
-#: U103 units on the wrong services, U104 units billed for a service with no minutes.
-Verdict = Literal["U101", "U102", "U103", "U104"]
+#: U103 units on the wrong services, U104 units billed for a service with no minutes,
+#: U113 (CMS) a unit billed without CQ/CO that the assistant procedure gives CQ/CO.
+Verdict = Literal["U101", "U102", "U103", "U104", "U113"]
 
 #: CPT "each 15 minutes".
 MINUTES_PER_UNIT = 15
@@ -203,6 +221,10 @@ def assess(
         Per-code, judged service by service: U101 when some service is billed above its
         own rounding (those services are in ``over``), U102 when some falls short (in
         ``under``). U103 never applies: there is nothing to allocate.
+        CMS with assistant parts (keys ``(code, "CQ")``): the verdicts above are judged on
+        each code's parts added together; then U113 when a unit is billed without CQ/CO
+        that :func:`assistant_units` gives CQ/CO, and U103 when CQ/CO is on a unit it
+        gives the therapist. ``allocations`` and ``closest`` are per part.
         U104, either method, when a billed service has no minutes; the services are in
         ``missing_minutes``. The caller reports U104 per line. Under CMS the missing
         minutes could change the cap, so no other verdict is given; per-code still
@@ -219,7 +241,12 @@ def assess(
 
     missing = tuple(key for key in billed_by_service if key not in minutes_by_service)
     billed = {key: billed_by_service.get(key, 0) for key in minutes_by_service}
-    if method == "cms":
+    pooled = method == "cms" and _pools_assistant_parts(minutes_by_service)
+    if pooled:
+        code_allocations = cms_allocations(_code_minutes(minutes_by_service))
+        allocations = tuple(_split_for_assistants(a, minutes_by_service) for a in code_allocations)
+        allowed = cms_allowed_total(minutes_by_service)
+    elif method == "cms":
         allocations = cms_allocations(minutes_by_service)
         allowed = cms_allowed_total(minutes_by_service)
     else:
@@ -235,6 +262,11 @@ def assess(
             verdicts.add("U101")
         if under:
             verdicts.add("U102")
+    elif not missing and pooled:
+        code_billed = _code_minutes(billed)
+        verdicts |= _cms_verdicts(code_billed, code_allocations, allowed)
+        if not verdicts & {"U101", "U103"}:
+            verdicts |= _assistant_verdicts(billed, code_billed, code_allocations, allocations)
     elif not missing:
         verdicts |= _cms_verdicts(billed, allocations, allowed)
 
@@ -278,6 +310,141 @@ def closest_allocation(
 
     _, best = min(enumerate(allocations), key=cost)
     return dict(best)
+
+
+#: CMS de minimis standard: a remaining unit carries CQ/CO when the assistant's minutes are
+#: more than this share of the unit's minutes (CY2020 PFS final rule, reference §4.3).
+DE_MINIMIS_PERCENT = 10
+
+
+def assistant_part(key: ServiceKey) -> tuple[ServiceKey, str]:
+    """``(code, assistant modifier)`` for a service key.
+
+    ``("97110", "CQ")`` and ``"97110+CQ"`` are the CQ part of 97110; any other key is the
+    therapist's part of itself, ``(key, "")``.
+
+    >>> assistant_part(("97110", "CQ")), assistant_part("97530+CO"), assistant_part("97110")
+    (('97110', 'CQ'), ('97530', 'CO'), ('97110', ''))
+    """
+    if isinstance(key, tuple) and len(key) == 2:
+        return key[0], key[1]
+    if isinstance(key, str) and "+" in key:
+        code, _, assistant = key.partition("+")
+        return code, assistant
+    return key, ""
+
+
+def assistant_units(units: int, therapist_minutes: int, assistant_minutes: int) -> tuple[int, int]:
+    """Split one code's day of ``units`` into (units without CQ/CO, units with CQ/CO).
+
+    The CMS procedure for services furnished in whole or in part by an assistant
+    (reference §4.3): each clinician's full 15-minute blocks are theirs; one remaining unit
+    carries CQ/CO when the assistant's remaining minutes are more than 10% of the remaining
+    minutes; two remaining units (possible only when each clinician has 9-14 minutes left,
+    CY2022 PFS) are billed one with CQ/CO and one without.
+
+    >>> assistant_units(3, 20, 18)   # 15 + 15, then 5 + 3 = 8 minutes: 3 of 8 > 10%
+    (1, 2)
+    >>> assistant_units(1, 10, 5)    # 5 of 15 > 10%
+    (0, 1)
+    >>> assistant_units(2, 13, 23)   # CMS example: 15 of PTA, then 13 + 8: 8 of 21 > 10%
+    (0, 2)
+    >>> assistant_units(2, 14, 14)   # CY2022: one with CQ, one without
+    (1, 1)
+    >>> assistant_units(1, 14, 1)    # 1 of 15 is not more than 10%
+    (1, 0)
+
+    Raises:
+        ValueError: ``units`` fewer than the full blocks, or more than the full blocks plus
+            the remaining minutes can make (not an allocation :func:`cms_allocations` gives).
+    """
+    _check_count(units, "units")
+    _check_count(therapist_minutes, "therapist minutes")
+    _check_count(assistant_minutes, "assistant minutes")
+    therapist_full, therapist_rest = divmod(therapist_minutes, MINUTES_PER_UNIT)
+    assistant_full, assistant_rest = divmod(assistant_minutes, MINUTES_PER_UNIT)
+    remaining = units - therapist_full - assistant_full
+    rest = therapist_rest + assistant_rest
+    if remaining == 0:
+        return therapist_full, assistant_full
+    if remaining == 1 and rest > 0:
+        if assistant_rest * 100 > DE_MINIMIS_PERCENT * rest:
+            return therapist_full, assistant_full + 1
+        return therapist_full + 1, assistant_full
+    if remaining == 2 and therapist_rest and assistant_rest and rest >= MINUTES_PER_UNIT:
+        return therapist_full + 1, assistant_full + 1
+    raise ValueError(
+        f"{units} units cannot come from {therapist_minutes} therapist and {assistant_minutes} assistant minutes"
+    )
+
+
+def _pools_assistant_parts(minutes_by_service: Mapping[ServiceKey, int]) -> bool:
+    """Whether the CMS assistant procedure applies: some key is an assistant's part, and no
+    code has parts of two assistant modifiers (CQ and CO of one code in one group cannot be
+    split by one procedure, so such a day keeps each part as its own service)."""
+    assistants: dict = {}
+    for key in minutes_by_service:
+        code, assistant = assistant_part(key)
+        if assistant:
+            assistants.setdefault(code, set()).add(assistant)
+    return bool(assistants) and all(len(kinds) == 1 for kinds in assistants.values())
+
+
+def _code_minutes(counts: Mapping[ServiceKey, int]) -> dict[ServiceKey, int]:
+    """The counts of each code's therapist and assistant parts added together."""
+    totals: dict = {}
+    for key, count in counts.items():
+        code = assistant_part(key)[0]
+        totals[code] = totals.get(code, 0) + count
+    return totals
+
+
+def _split_for_assistants(
+    code_allocation: Mapping[ServiceKey, int], minutes_by_service: Mapping[ServiceKey, int]
+) -> dict[ServiceKey, int]:
+    """A code-level allocation as units per part (the keys of ``minutes_by_service``)."""
+    parts: dict = {}
+    for key, minutes in minutes_by_service.items():
+        code, assistant = assistant_part(key)
+        entry = parts.setdefault(code, [None, 0, None, 0])
+        if assistant:
+            entry[2], entry[3] = key, minutes
+        else:
+            entry[0], entry[1] = key, minutes
+    allocation: dict = {}
+    for key in minutes_by_service:
+        code = assistant_part(key)[0]
+        therapist_key, therapist_minutes, assistant_key, assistant_minutes = parts[code]
+        without, with_assistant = assistant_units(code_allocation[code], therapist_minutes, assistant_minutes)
+        allocation[key] = with_assistant if key == assistant_key else without
+    return allocation
+
+
+def _assistant_verdicts(
+    billed: Mapping[ServiceKey, int],
+    code_billed: Mapping[ServiceKey, int],
+    code_allocations: tuple[dict[ServiceKey, int], ...],
+    allocations: tuple[dict[ServiceKey, int], ...],
+) -> set[Verdict]:
+    """With valid code totals: is CQ/CO on the units the assistant procedure gives it?
+
+    Judged against every allocation the code totals fit under. A bill that fits one part
+    by part is right. Otherwise, when every such allocation gives some therapist part
+    fewer units than billed, units without CQ/CO are billed that the procedure gives
+    CQ/CO: U113. When only assistant parts are over, CQ/CO is on a therapist's unit: U103.
+    """
+    fitting = [
+        allocation
+        for code_allocation, allocation in zip(code_allocations, allocations)
+        if all(units <= code_allocation[code] for code, units in code_billed.items())
+    ]
+    if any(all(units <= allocation[key] for key, units in billed.items()) for allocation in fitting):
+        return set()
+    therapist_fits = any(
+        all(units <= allocation[key] for key, units in billed.items() if not assistant_part(key)[1])
+        for allocation in fitting
+    )
+    return {"U103"} if therapist_fits else {"U113"}
 
 
 def _cms_verdicts(

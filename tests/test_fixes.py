@@ -224,6 +224,29 @@ CASES = [
         ],
         applied=["U103"],
     ),
+    # issue 10 item 1 / expert review F1 example A: correct CQ billing, so nothing to fix (the
+    # old per-part method cut the CQ line from 2 to 1, or with U102 raised the GP line)
+    Case(
+        "U103::cq_pt20_pta18_gp1_cq2_is_left_alone",
+        x12(claim(ln("97110:GP", 1, charge="48"), ln("97110:CQ:GP", 2, charge="96"), **MB)),
+        options={"unsafe": True, "select": "U1,U102", "minutes": m(("PCN1", 1, 20), ("PCN1", 2, 18))},
+    ),
+    # PT 25 + PTA 1: both units are the PT's (1 of 11 minutes is de minimis), but the fix would
+    # move the CQ unit to the GP line: refused, and U103 stays
+    Case(
+        "U103::never_moves_a_unit_off_the_cq_line",
+        x12(claim(ln("97110:CQ:GP", 1, charge="48"), ln("97110:GP", 1, charge="48"), **MB)),
+        options={"unsafe": True, "select": "U1,U102", "minutes": m(("PCN1", 1, 1), ("PCN1", 2, 25))},
+        remaining=["U103"],
+        unfixable={"U103": "from a CQ/CO line to a line without it"},
+    ),
+    # CMS's own example billed GP x1 + CQ x1: U113 has no fix, and nothing is changed
+    Case(
+        "U113::has_no_fix",
+        x12(claim(ln("97110:GP", 1, charge="48"), ln("97110:CQ:GP", 1, charge="48"), ln("97140:GP", 2, charge="94"), **MB)),
+        options={"unsafe": True, "select": "U1,U102", "minutes": m(("PCN1", 1, 13), ("PCN1", 2, 23), ("PCN1", 3, 30))},
+        remaining=["U113"],
+    ),
     Case(
         "U102::needs_explicit_selection",
         x12(claim(ln("97110:GP", 1, charge="48"), **MB)),
@@ -980,6 +1003,40 @@ def test_units_fixes_are_idempotent_and_check_agrees(day, explicit, method):
     before = {f.claim_id for f in edi_rehab.check(data, minutes=table, select="C401")}
     after = {f.claim_id for f in edi_rehab.check(result.data, select="C401")}
     assert after <= before
+
+
+def _units_by_part(data: bytes) -> dict[tuple[str, bool], int]:
+    """SV104 summed per (code, has CQ/CO) over the file's SV1 segments."""
+    totals: dict[tuple[str, bool], int] = {}
+    for text in segs(data):
+        if not text.startswith("SV1*"):
+            continue
+        elements = text.split("*")
+        composite = elements[1].split(":")
+        key = (composite[1], bool({"CQ", "CO"} & set(composite[2:])))
+        totals[key] = totals.get(key, 0) + int(elements[4])
+    return totals
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 45), st.integers(0, 45), st.integers(1, 4), st.integers(1, 4),
+    st.sampled_from([None, ("97140", 0), ("97140", 8), ("97140", 30)]), st.booleans(),
+)
+def test_unit_fix_never_moves_a_unit_from_a_cq_line(pt, pta, gp_units, cq_units, other, explicit):
+    lines = [ln("97110:GP", gp_units, charge="48"), ln("97110:CQ:GP", cq_units, charge="48")]
+    rows = [("PCN1", 1, pt), ("PCN1", 2, pta)]
+    if other is not None:
+        lines.append(ln(f"{other[0]}:GP", 1, charge="47"))
+        rows.append(("PCN1", 3, other[1]))
+    data = x12(claim(*lines, **MB))
+    select = "U,M,N,C,X,U102" if explicit else None
+    result = checked_fix(data, unsafe=True, minutes=m(*rows), select=select)
+    before, after = _units_by_part(data), _units_by_part(result.data)
+    for code in {code for code, _ in before}:
+        gained_without = after.get((code, False), 0) > before.get((code, False), 0)
+        lost_with = after.get((code, True), 0) < before.get((code, True), 0)
+        assert not (gained_without and lost_with), (before, after)
 
 
 _BASES = [

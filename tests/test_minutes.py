@@ -67,6 +67,33 @@ def test_unbilled_services_for_a_claim() -> None:
     assert table.unbilled_for("PCN1002") == ()
 
 
+CLINICIANS_CSV = (
+    "claim_id,line,minutes,procedure,service_date,clinician\n"
+    "PCN1,1,5,97110,20260105,Assistant\n"
+    "PCN1,,10,97110,20260105,therapist\n"
+    "PCN1,,7,97110,20260105,assistant\n"
+    "PCN1,2,20,97140,20260105,\n"
+)
+
+
+def test_clinician_column_says_whose_minutes_a_row_is() -> None:
+    table = parse_minutes_csv(CLINICIANS_CSV, "m.csv")
+    assert table.problems == ()
+    assert table.row_for("PCN1", 1).clinician == "assistant"  # case-insensitive
+    assert table.row_for("PCN1", 2).clinician is None  # empty: the line's CQ/CO decides
+    unbilled = table.unbilled_for("PCN1")
+    assert [(u.minutes, u.assistant_row) for u in unbilled] == [(10, False), (7, True)]
+    assert all(u.assistant == "" for u in unbilled)  # the engine resolves CQ/CO from the day
+
+
+def test_clinician_must_be_therapist_or_assistant() -> None:
+    table = parse_minutes_csv("claim_id,line,minutes,clinician\nPCN1,1,5,PTA\n", "m.csv")
+    assert table.rows == ()
+    assert [(p.row, p.message) for p in table.problems] == [
+        (2, "clinician must be therapist or assistant (or empty), got 'PTA'")
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class SpellingCase:
     id: str
@@ -175,7 +202,7 @@ PROBLEM_CASES = [
             (
                 1,
                 "unknown column 'therapist'; "
-                "known: claim_id, line, minutes, procedure, service_date, time_block",
+                "known: claim_id, line, minutes, procedure, service_date, time_block, clinician",
             ),
         ),
         (("PCN1001", 1),),

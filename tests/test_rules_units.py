@@ -1,4 +1,4 @@
-"""Units and minutes rules (U101-U112) as data, plus every published 8-minute example end to end."""
+"""Units and minutes rules (U101-U113) as data, plus every published 8-minute example end to end."""
 
 from __future__ import annotations
 
@@ -166,3 +166,12 @@ def test_default_profile_names_the_method_that_judged_the_units(filing, named):
     (finding,) = [f for f in edi_rehab.check(x12(spec), minutes=minutes) if f.code == "U101"]
     assert ("judged by the CMS total-minutes method of the default profile" in finding.message) == named
     assert finding.details["profile"] == ("default" if named else "medicare")
+
+
+def test_u107_target_splits_a_cq_line_by_the_assistant_procedure():
+    # PT 20 on 97110-GP x1 (UN), PTA 18 minutes billed in MJ on 97110-CQ-GP: the code's 38
+    # minutes are 3 units, GP 1 + CQ 2 (the last 5 + 3 minutes carry CQ), so the MJ line
+    # should carry 2 units; keeping the parts apart gave the CQ line only 1.
+    data = x12(claim(ln("97110:GP", 1, note="MIN 20"), ln("97110:CQ:GP", 18, basis="MJ"), filing="MB"))
+    found = [f for f in edi_rehab.check(data, minutes=None) if f.code == "U107"]
+    assert [f.details["units"] for f in found] == [2]

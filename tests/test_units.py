@@ -9,12 +9,13 @@ from math import comb
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from edi_rehab.units import (
     UnitAssessment,
     assess,
+    assistant_units,
     closest_allocation,
     cms_allocations,
     cms_allowed_total,
@@ -330,7 +331,8 @@ def test_one_service_rounds_the_same_under_both_methods(key, minutes) -> None:
 @PROPERTY_SETTINGS
 @given(minutes_maps, st.data())
 def test_billing_any_valid_allocation_is_silent(minutes, data) -> None:
-    allocation = data.draw(st.sampled_from(cms_allocations(minutes)))
+    # The assessment's own allocations: with a CQ part they are the pooled, per-part ones.
+    allocation = data.draw(st.sampled_from(assess(minutes, {}, "cms").allocations))
     # Leaving 0-unit services off the bill is the same bill.
     billed = {k: u for k, u in allocation.items() if u}
     assert assess(minutes, billed, "cms").verdicts == frozenset()
@@ -360,4 +362,50 @@ def test_cms_verdicts_follow_the_billed_total(minutes, data) -> None:
     assert ("U101" in result.verdicts) == (total > cap)
     assert ("U102" in result.verdicts) == (total < cap)
     if total == cap:
-        assert ("U103" in result.verdicts) == (billed not in result.allocations)
+        assert bool(result.verdicts & {"U103", "U113"}) == (billed not in result.allocations)
+
+
+@PROPERTY_SETTINGS
+@given(minutes_maps)
+def test_assistant_parts_of_a_code_are_one_service_for_the_day(minutes) -> None:
+    # The CQ part and the plain part of 97110 add up, per allocation, to what the code's
+    # pooled minutes earn; each part keeps at least its own full 15-minute blocks.
+    assume(("97110", "CQ") in minutes)
+    pooled: dict = {}
+    for key, m in minutes.items():
+        code = key[0] if isinstance(key, tuple) else key
+        pooled[code] = pooled.get(code, 0) + m
+    result = assess(minutes, {}, "cms")
+    code_totals = set()
+    for allocation in result.allocations:
+        assert allocation.keys() == minutes.keys()
+        for key in minutes:
+            assert allocation[key] >= minutes[key] // 15
+        totals: dict = {}
+        for key, units in allocation.items():
+            code = key[0] if isinstance(key, tuple) else key
+            totals[code] = totals.get(code, 0) + units
+        code_totals.add(tuple(sorted(totals.items())))
+    assert code_totals == {tuple(sorted(a.items())) for a in cms_allocations(pooled)}
+
+
+@PROPERTY_SETTINGS
+@given(st.integers(0, 130), st.integers(0, 130), st.sampled_from((0, 1, 2)))
+def test_assistant_units_follow_the_de_minimis_standard(therapist, assistant, extra) -> None:
+    full = therapist // 15 + assistant // 15
+    rest = therapist % 15 + assistant % 15
+    units = full + extra
+    if (extra == 1 and rest == 0) or (extra == 2 and (rest < 15 or not therapist % 15 or not assistant % 15)):
+        with pytest.raises(ValueError):
+            assistant_units(units, therapist, assistant)
+        return
+    without, with_assistant = assistant_units(units, therapist, assistant)
+    assert without + with_assistant == units
+    assert without >= therapist // 15 and with_assistant >= assistant // 15
+    if extra == 1:
+        # the remaining unit carries CQ exactly when the assistant has more than 10% of it
+        assert (with_assistant > assistant // 15) == (assistant % 15 * 10 > rest)
+    if extra == 2:
+        assert (without, with_assistant) == (therapist // 15 + 1, assistant // 15 + 1)
+    if assistant == 0:
+        assert with_assistant == 0

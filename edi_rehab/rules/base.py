@@ -383,7 +383,9 @@ class UnitGroup:
             if lv.minutes is not None:
                 minutes[lv.service_key] = minutes.get(lv.service_key, 0) + lv.minutes
         for service in self.unbilled:
-            minutes[service.procedure] = minutes.get(service.procedure, 0) + service.minutes
+            # an assistant's unbilled minutes are the assistant's part of the code (CQ/CO split)
+            key = (service.procedure, service.assistant) if service.assistant else service.procedure
+            minutes[key] = minutes.get(key, 0) + service.minutes
         return minutes
 
     @cached_property

@@ -37,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     Rule("U110", "minutes-row-unknown-reference",    W, MIN,   U.minutes_row_unknown_reference,   needs=MINUTES),
     Rule("U111", "therapy-code-non-unit-basis",      E, LINE,  U.therapy_code_non_unit_basis),
     Rule("U112", "units-not-positive-whole",         E, LINE,  U.units_not_positive_whole),
+    Rule("U113", "assistant-modifier-under-applied", E, GROUP, U.assistant_modifier_under_applied,  needs=MINUTES),
     Rule("M201", "missing-discipline-modifier",      E, LINE,  M.missing_discipline_modifier,     UNSAFE),
     Rule("M202", "several-discipline-modifiers",     E, LINE,  M.several_discipline_modifiers),
     Rule("M203", "assistant-without-discipline",     E, LINE,  M.assistant_without_discipline),

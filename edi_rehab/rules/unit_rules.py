@@ -1,4 +1,4 @@
-"""Units against minutes: the 8-minute rule (U101-U104) and unit sanity checks (U105-U112).
+"""Units against minutes: the 8-minute rule (U101-U104, U113 CQ/CO) and unit sanity checks (U105-U112).
 
 The 8-minute rule itself lives in :mod:`edi_rehab.units`; these rules only read the
 group's :attr:`~edi_rehab.rules.base.UnitGroup.assessment` (computed once per group) and
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity
 from ..minutes import MinutesProblem
-from ..units import UnitAssessment, units_for_minutes
+from ..units import UnitAssessment, assistant_part, units_for_minutes
 from .base import ClaimContext, Hit, LineView, UnitGroup
 
 #: U106: more units than this on one line of a 15-minute code look like minutes (2 hours).
@@ -238,6 +238,11 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
     the allowed total but match none of those allocations, or fall below it while giving
     some code more units than any allocation does. Never fires under the per-code method.
 
+    A code's therapist part and assistant part (CQ/CO) count as one code here; how its
+    units split between them is the CMS assistant procedure (see U113). U103 also fires
+    when CQ/CO is on a unit that procedure gives the therapist (PT 25 + PTA 1 minutes
+    billed 97110-GP x1 + 97110-CQ-GP x1: 1 of the last 11 minutes is de minimis).
+
     ## Why is this bad?
     Codes are priced differently. Putting the extra unit on the wrong code overbills one
     service and underbills another; CMS examples 1, 3 and 4 exist to prevent exactly that.
@@ -252,7 +257,9 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
 
     ## Fix safety
     Unsafe: it moves units between lines. The fix uses the allocation that changes the
-    fewest units (`details["target"]`).
+    fewest units (`details["target"]`), and is refused when that would move a unit from
+    a CQ/CO line to the same code's line without it (the assistant's unit would be paid
+    at the full rate; expert review 2026-12 F1).
     """
     assessment = group.assessment
     if assessment is None or "U103" not in assessment.verdicts:
@@ -267,6 +274,89 @@ def units_misallocated(group: UnitGroup) -> Iterator[Hit]:
         at=_first_line(group, (*assessment.over, *assessment.under)),
         details=unit_details(group, assessment),
         fix=f"bill {_allocation_text(assessment.closest)}",
+    )
+
+
+# -- U113 ---------------------------------------------------------------------------------------
+#: the profile whose claims the CQ/CO payment rule (SSA §1834(v)) certainly governs
+MEDICARE_PROFILE = "medicare"
+
+
+def assistant_modifier_under_applied(group: UnitGroup) -> Iterator[Hit]:
+    """Units are billed without CQ/CO that the CMS assistant procedure gives CQ/CO.
+
+    ## What it does
+    Under the CMS total-minutes method, a code's therapist part (97110-GP) and assistant
+    part (97110-CQ-GP, minutes from the line's CQ/CO or the minutes CSV's `clinician`
+    column) are one service for the day's total. Each code's units are then split the CMS
+    way: each clinician's full 15-minute blocks are theirs; one remaining unit carries
+    CQ/CO when the assistant's remaining minutes are more than 10% of its minutes; two
+    remaining units (each clinician 9-14 minutes) are one with CQ/CO and one without.
+    Fires once per unit group, when the code totals are valid (or under) but some code is
+    billed with more units without CQ/CO than that split allows. CQ/CO on a unit the split
+    gives the therapist is U103. Silent under the per-code method: no source says how a
+    payer counting per code applies CQ/CO, so each part is rounded on its own there.
+
+    An error under the `medicare` profile; a warning under every other profile (the
+    15% reduction is Medicare law; commercial payers that apply it do so by policy).
+
+    ## Why is this bad?
+    A unit furnished in part by an assistant is paid at 85% under Medicare. Billing it
+    without CQ/CO claims the full rate for it: an overpayment and a compliance risk.
+
+    ## Example
+    CMS's own example: PTA 23 and PT 13 minutes of 97110, PT 30 minutes of 97140. Billed
+    97110-GP x1 + 97110-CQ-GP x1 + 97140-GP x2, it fires: both 97110 units carry CQ (15 of
+    the PTA's minutes, then 13 + 8 minutes with 8 of 21 above 10%). PT 20 + PTA 18 minutes
+    billed 97110-GP x1 + 97110-CQ-GP x2 is correct.
+
+    ## Source
+    Reference §4.3: CMS "Billing Examples Using CQ/CO Modifiers for Services Furnished In
+    Whole or In Part by PTAs and OTAs" [V]; de minimis 10% per billed unit (CY2020 PFS final
+    rule, 84 FR 62702-62707) [S]; the 9-14 minute case (CY2022 PFS final rule) [S]. Expert
+    review 2026-12 F1 and issue 10 item 1 (the worked examples). Only the assistant's
+    minutes independent of the therapist count: record them so in the minutes CSV.
+
+    ## Fix safety
+    No fix: adding CQ/CO changes the line's modifiers and what is paid, and a unit fix
+    never moves a unit between a CQ/CO line and a line without it. Re-bill from the record.
+    """
+    assessment = group.assessment
+    if assessment is None or "U113" not in assessment.verdicts:
+        return
+    closest = assessment.closest
+    minutes = group.minutes_by_service
+    parts: dict = {}
+    for service in minutes:
+        code, assistant = assistant_part(service)
+        parts.setdefault(code, {})[assistant] = service
+    explained = []
+    first = None
+    for code, by_kind in parts.items():
+        therapist = by_kind.get("")
+        assistant_service = next((s for kind, s in by_kind.items() if kind), None)
+        if therapist is None or assistant_service is None:
+            continue
+        if assessment.billed[therapist] <= closest[therapist]:
+            continue
+        kind = assistant_part(assistant_service)[1]
+        first = first or _first_line(group, [therapist])
+        explained.append(
+            f"{code}: {_plural(assessment.billed[therapist], 'unit')} without {kind} and "
+            f"{assessment.billed[assistant_service]} with it, but the therapist's {minutes[therapist]} and the "
+            f"assistant's {minutes[assistant_service]} minutes make {_plural(closest[therapist], 'unit')} without "
+            f"{kind} and {closest[assistant_service]} with it"
+        )
+    if not explained:
+        return
+    severity = None if group.claim.profile.name == MEDICARE_PROFILE else Severity.WARNING
+    yield Hit(
+        f"CQ/CO under-applied on {group.where}: {'; '.join(explained)} (CMS de minimis: a unit carries CQ/CO "
+        f"when the assistant's minutes are more than 10% of it){_default_profile_note(group, assessment.method)}",
+        at=first,
+        details=unit_details(group, assessment),
+        fixable=False,
+        severity=severity,
     )
 
 
@@ -426,10 +516,11 @@ def _mj_target(lv: LineView) -> int | None:
     group = next((g for g in lv.claim.groups if lv in g.lines), None)
     if group is None or any(x.minutes is None for x in group.lines):
         return units_for_minutes(lv.minutes)
-    from ..units import cms_allocations, per_code_units
+    from ..units import assess
 
     minutes = group.minutes_by_service
-    allocations = cms_allocations(minutes) if group.method == "cms" else (per_code_units(minutes),)
+    # the assessment's allocations: under CMS a code's CQ/CO part is split by the assistant procedure
+    allocations = assess(minutes, {}, group.method).allocations  # type: ignore[arg-type]
     known = {}
     for x in group.lines:
         if x.basis == "UN" and x.units is not None:
@@ -545,7 +636,9 @@ def minutes_row_unusable(problem: MinutesProblem) -> Iterator[Hit]:
     whole number, negative or more than a day (1,440) on one line, a bad service_date, an
     unbilled row (empty line) without procedure and service_date, a second row for the same
     claim and line, an unbilled row whose date has timed lines of several disciplines on its
-    claim (the engine cannot tell whose minutes they are), and the rows that give one
+    claim (the engine cannot tell whose minutes they are), a `clinician` other than
+    `therapist`/`assistant`, a billed row whose `clinician` contradicts its line's CQ/CO,
+    an unbilled assistant row on a day with no assistant modifier (SLP), and the rows that give one
     rendering provider more than 1,440 minutes on one date of a claim (each of them). The
     row is left out; the lines it would have covered get U104.
 
@@ -657,4 +750,5 @@ __all__ = [
     "units_misallocated",
     "units_not_positive_whole",
     "untimed_code_multiple_units",
+    "assistant_modifier_under_applied",
 ]

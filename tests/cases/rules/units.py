@@ -4,6 +4,8 @@
 from claimkit import D1, D2, claim, ln, minutes_csv as mins
 from rulecases import fail, ok
 
+CLINICIAN_HEADER = "claim_id,line,minutes,procedure,service_date,time_block,clinician"
+
 PER_CODE_CONFIG = """
 [profiles.acme]
 extends = "commercial-per-code"
@@ -113,6 +115,65 @@ CASES = [
     ok("U103::pass_never_under_per_code",
        claim(ln("97112:GP", 1), ln("97110:GP", 2)), minutes=mins(("PCN1", 1, 24), ("PCN1", 2, 23)),
        unit_method="per-code", also=["U102"]),
+
+    # -- U113 and the CMS assistant (CQ/CO) procedure: a code's PT and PTA parts are one service --
+    # issue 10 item 1, expert review F1 example A: 15 + 15, then 5 + 3 = 8 minutes, 3 of 8 > 10% -> CQ
+    ok("U103::pass_cq_pt20_pta18_billed_gp1_cq2",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 2), filing="MB"),
+       minutes=mins(("PCN1", 1, 20), ("PCN1", 2, 18)), clean=True),
+    ok("U101::pass_cq_pt20_pta18_billed_gp1_cq2",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 2), filing="MB"),
+       minutes=mins(("PCN1", 1, 20), ("PCN1", 2, 18)), clean=True),
+    ok("U113::pass_cq_pt20_pta18_billed_gp1_cq2",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 2), filing="MB"),
+       minutes=mins(("PCN1", 1, 20), ("PCN1", 2, 18)), clean=True),
+    # CMS's own example (expert review F1 example B): both 97110 units carry CQ
+    fail("U113::fail_cms_example_pta23_pt13_billed_gp1_cq1",
+         claim(ln("97110:GP", 1), ln("97110:CQ:GP", 1), ln("97140:GP", 2), filing="MB"),
+         minutes=mins(("PCN1", 1, 13), ("PCN1", 2, 23), ("PCN1", 3, 30)),
+         count=1, at=[("PCN1", 1)], severity="error"),
+    ok("U113::pass_cms_example_pta23_pt13_billed_cq2",
+       claim(ln("97110:CQ:GP", 2), ln("97140:GP", 2), filing="MB"),
+       minutes=mins(("PCN1", 1, 36), ("PCN1", 2, 30)), clean=True),
+    fail("U113::fail_pt20_pta18_billed_gp2_cq1",
+         claim(ln("97110:GP", 2), ln("97110:CQ:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 20), ("PCN1", 2, 18)), count=1, severity="error"),
+    fail("U113::fail_is_a_warning_outside_medicare",
+         claim(ln("97110:GP", 1), ln("97110:CQ:GP", 1), ln("97140:GP", 2), filing="MC"),
+         minutes=mins(("PCN1", 1, 13), ("PCN1", 2, 23), ("PCN1", 3, 30)), count=1, severity="warning"),
+    ok("U113::pass_cy2022_14_and_14_one_with_one_without",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 1), filing="MB"),
+       minutes=mins(("PCN1", 1, 14), ("PCN1", 2, 14)), clean=True),
+    ok("U113::pass_per_code_rounds_each_part_on_its_own",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 1), ln("97140:GP", 2), filing="MB"),
+       minutes=mins(("PCN1", 1, 13), ("PCN1", 2, 23), ("PCN1", 3, 30)), unit_method="per-code", allow=("U102",)),
+    # issue 10 item 1: PT 10 + PTA 5 minutes on one 97110-CQ-GP line: 5 of 15 > 10%, so CQ is right;
+    # the therapist's minutes have no line of their own, so they are a row without a line
+    ok("U113::pass_pt10_pta5_billed_cq1",
+       claim(ln("97110:CQ:GP", 1), filing="MB"),
+       minutes=mins(("PCN1", 1, 5, "97110", D1, None, "assistant"), ("PCN1", None, 10, "97110", D1, None, "therapist"),
+                    header=CLINICIAN_HEADER), clean=True),
+    ok("U102::pass_pt10_pta5_billed_cq1",
+       claim(ln("97110:CQ:GP", 1), filing="MB"),
+       minutes=mins(("PCN1", 1, 5), ("PCN1", None, 10, "97110", D1), header=CLINICIAN_HEADER), clean=True),
+    # the assistant furnished all 20 minutes but the line has no CQ: the row says so
+    fail("U113::fail_assistant_minutes_on_a_line_without_cq",
+         claim(ln("97110:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 12, "97110", D1, None, "therapist"), ("PCN1", None, 8, "97110", D1, None, "assistant"),
+                      header=CLINICIAN_HEADER), count=1, severity="error"),
+    fail("U109::fail_clinician_contradicts_the_lines_cq",
+         claim(ln("97110:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 20, "97110", D1, None, "assistant"), header=CLINICIAN_HEADER), also=["U104"]),
+    fail("U109::fail_clinician_not_a_known_value",
+         claim(ln("97110:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 20, "97110", D1, None, "PTA"), header=CLINICIAN_HEADER), also=["U104"]),
+    fail("U109::fail_assistant_minutes_on_an_slp_day",
+         claim(ln("92507:GN", 1), ln("97129:GN", 1), filing="MB"),
+         minutes=mins(("PCN1", 2, 10), ("PCN1", None, 8, "97129", D1, None, "assistant"), header=CLINICIAN_HEADER)),
+    # PT 25 + PTA 1: 15, then 10 + 1 = 11 minutes with 1 of 11 under 10%: both units are the PT's
+    fail("U103::fail_cq_on_a_therapist_unit",
+         claim(ln("97110:CQ:GP", 1), ln("97110:GP", 1), filing="MB"),
+         minutes=mins(("PCN1", 1, 1), ("PCN1", 2, 25)), count=1),
 
     # -- U104: timed line without minutes -------------------------------------------------------
     fail("U104::fail_csv_misses_a_line",
