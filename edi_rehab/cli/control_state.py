@@ -60,8 +60,10 @@ class StateFileCounter:
     def take(self, senders: Sequence[SenderKey]) -> list[int]:
         if not senders:
             return []
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows has no flock
+            raise CounterProblem("this platform has no file locks for the control-number counter; pass --control-number") from None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             while True:
@@ -100,8 +102,11 @@ class StateFileCounter:
     def _replace(self, data: bytes) -> None:
         import tempfile
 
+        from .files import temp_prefix, remove_stale_temps
+
         folder = self.path.parent
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        remove_stale_temps(self.path)  # a run killed between its write and its rename
+        fd, temp = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

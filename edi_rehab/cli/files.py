@@ -100,7 +100,7 @@ def write_atomically(
     import tempfile  # here, not at the top: most runs write nothing (a hook prints JSON)
 
     remove_stale_temps(target)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}{_TEMP_MARK}", suffix=_TEMP_SUFFIX, dir=folder)
+    fd, temp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=_TEMP_SUFFIX, dir=folder)
     made_backup: Path | None = None
     try:
         _give_mode(fd, target)
@@ -151,7 +151,7 @@ def _keep_original(target: Path, backup: Path) -> Path | None:
     import tempfile
 
     remove_stale_temps(backup)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{backup.name}{_TEMP_MARK}", suffix=_TEMP_SUFFIX, dir=backup.parent)
+    fd, temp_name = tempfile.mkstemp(prefix=temp_prefix(backup), suffix=_TEMP_SUFFIX, dir=backup.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(target, "rb") as source:
             shutil.copyfileobj(source, out, CHUNK_SIZE)
@@ -170,6 +170,11 @@ def _keep_original(target: Path, backup: Path) -> Path | None:
     return backup
 
 
+def temp_prefix(target: Path) -> str:
+    """How our temporary files for ``target`` are named (``.<name>.edi-rehab-``)."""
+    return f".{target.name}{_TEMP_MARK}"
+
+
 def remove_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
     """Remove the temporary files a killed run left for ``target`` (ours by name, a regular
     file owned by this user, unchanged for ``older_than`` seconds); the names removed.
@@ -177,7 +182,7 @@ def remove_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) 
     import time
 
     folder = target.parent if str(target.parent) else Path(".")
-    prefix = f".{target.name}{_TEMP_MARK}"
+    prefix = temp_prefix(target)
     removed = []
     limit = time.time() - older_than
     try:
