@@ -13,6 +13,9 @@ and inode differ), lets go and starts again on the new one. So reading and repla
 state is one step for every run, and a crash leaves the old state or the new one, never a
 half-written file.
 
+Numbers are taken once a run knows how many it needs and before it writes; a run that
+then fails to write leaves a gap in the sequence, never a repeat.
+
 A damaged state file is not repaired: starting over could repeat numbers already sent to a
 payer. The run stops with :class:`CounterProblem` (exit 2) naming the file and what is
 wrong; the operator fixes or removes it, or passes ``--control-number``.
