@@ -27,8 +27,11 @@ are not copied. They are listed as *not carried* in the report.
 The outputs: one interchange per functional group of the input that has claims on that
 side, in input order, each with the input's ISA and GS (control numbers aside), ST02
 ``0001``, ``0002``..., GE01 counted and IEA01 ``1``. Interchange control numbers (ISA13,
-and GS06 with the same value) count up from ``control_start``: the clean file's
-interchanges first, then the held file's.
+and GS06 with the same value) are handed to :meth:`Splitter.finish`, one per output
+interchange in the order of :meth:`Splitter.output_senders` (the clean file's interchanges
+first, then the held file's); the CLI takes them from the per-sender counter
+(:mod:`edi_rehab.control_numbers`), or from ``--control-number`` up. Without them they
+count up from ``control_start``.
 
 Invariants (``tests/test_split.py``):
 
@@ -46,6 +49,7 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .control_numbers import SenderKey
 from .extract import ControlNumbers, ExtractError, extract_transactions, with_element
 from .findings import Finding, Severity
 from .x12 import GroupHeader, InterchangeHeader, Segment, Transaction, parse
@@ -113,8 +117,6 @@ class SplitResult:
     held_claims: tuple[HeldClaim, ...]
     #: Findings about the envelope that the fresh envelopes resolve (not reasons).
     not_carried: tuple[Finding, ...]
-    #: The next unused interchange control number.
-    next_control: int
 
     @property
     def claims(self) -> int:
@@ -135,12 +137,13 @@ class Splitter:
     Args:
         hold: whether a finding holds the claim it lands on (e.g. severity at or above
             ``--fail-on``).
-        control_start: the first interchange control number of the outputs.
+        control_start: the first interchange control number of the outputs when
+            :meth:`finish` is given no numbers (each next interchange adds 1).
         extra: findings from outside the check (IG issues), in any order; placed by
             segment position as described in the module docstring.
     """
 
-    def __init__(self, *, hold: Callable[[Finding], bool], control_start: int, extra: Iterable[Finding] = ()) -> None:
+    def __init__(self, *, hold: Callable[[Finding], bool], control_start: int = 1, extra: Iterable[Finding] = ()) -> None:
         if not 1 <= control_start <= 999_999_999:
             raise SplitError("the interchange control number must be 1 to 999999999")
         self.hold = hold
@@ -175,22 +178,42 @@ class Splitter:
         else:  # GE, IEA, end of input: rebuilt from scratch, or not copied
             self._not_carried += found
 
-    def finish(self) -> SplitResult:
-        number = self.control_start
+    def output_senders(self) -> list[SenderKey]:
+        """The sender key (ISA06/ISA08) of each interchange :meth:`finish` will write, in
+        output order: what to ask the control-number counter for."""
+        return [
+            SenderKey.of(isa.element(6), isa.element(8))
+            for name in ("clean", "held")
+            for isa, _gs, _se, _bodies in self._sides[name].groups.values()
+        ]
+
+    def finish(self, numbers: Sequence[int] | None = None) -> SplitResult:
+        """Wrap the kept bodies in envelopes. ``numbers``: the ISA13/GS06 of each output
+        interchange, in :meth:`output_senders` order; ``None`` counts up from
+        ``control_start``."""
+        count = len(self.output_senders())
+        if numbers is None:
+            if self.control_start + count - 1 > 999_999_999:
+                raise SplitError("the interchange control numbers would pass 999999999")
+            numbers = range(self.control_start, self.control_start + count)
+        if len(numbers) != count:
+            raise SplitError(f"{len(numbers)} control numbers for {count} output interchanges")
+        given = iter(numbers)
         outputs = {}
         for name in ("clean", "held"):
             side = self._sides[name]
             pieces: list[bytes] = []
             controls: list[str] = []
             for isa, gs, se, bodies in side.groups.values():
-                if number > 999_999_999:
-                    raise SplitError("the interchange control numbers would pass 999999999")
-                control = ControlNumbers(number, number)
+                number = next(given)
+                try:
+                    control = ControlNumbers(number, number)
+                except ExtractError as error:
+                    raise SplitError(str(error)) from None
                 pieces += _envelope(isa, gs, se, bodies, control)
                 controls.append(control.isa13)
-                number += 1
             outputs[name] = SplitOutput(b"".join(pieces), side.claims, tuple(controls))
-        return SplitResult(outputs["clean"], outputs["held"], tuple(self._held), tuple(self._not_carried), number)
+        return SplitResult(outputs["clean"], outputs["held"], tuple(self._held), tuple(self._not_carried))
 
     # -- a transaction -------------------------------------------------------------------------
     def _transaction(self, result) -> None:

@@ -58,6 +58,12 @@ def ids(paths: list[Path]) -> list[str]:
 
 
 # -- the command line, for the CLI tests -----------------------------------------------------------
+@pytest.fixture(autouse=True)
+def private_state_folder(tmp_path_factory, monkeypatch):
+    """Every test's control-number counter lives in a folder of its own, never the user's."""
+    monkeypatch.setenv("EDI_REHAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     """Invoke ``edi-rehab`` in-process with its own cache folder; no traceback may escape."""

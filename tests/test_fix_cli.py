@@ -133,6 +133,87 @@ def test_in_place_keeps_a_backup(work: Path):
     assert (work / "in.x12.orig").read_bytes() == SAMPLE_DATA
 
 
+def test_in_place_keeps_the_file_present_at_every_step(work: Path, monkeypatch):
+    """Issue 16 item 3: the backup is made beside FILE before the new file replaces it, so
+    there is no moment without FILE; a rename that fails leaves FILE as it was."""
+    target, backup = work / "in.x12", work / "in.x12.orig"
+    seen = []
+
+    def crash(source, destination):
+        # The moment a crash would hurt most: just before the new file takes FILE's name.
+        seen.append((target.read_bytes(), backup.read_bytes(), os.path.samefile(target, backup)))
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(cli_files.os, "replace", crash)
+    result = run(str(target), "--in-place")
+    assert seen == [(SAMPLE_DATA, SAMPLE_DATA, True)]  # FILE and FILE.orig, one file, the original bytes
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert target.read_bytes() == SAMPLE_DATA
+    assert listing(work) == ["in.x12"]  # the backup this run made and its temporary are gone
+
+
+def test_in_place_copies_the_backup_where_hard_links_fail(work: Path, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(cli_files.os, "link", no_links)
+    target = work / "in.x12"
+    original_mode = target.stat().st_mode
+    result = run(str(target), "--in-place")
+    assert result.exit_code == 1, result.output
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE_DATA
+    assert (work / "in.x12.orig").stat().st_mode == original_mode
+    assert target.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data
+    assert listing(work) == ["in.x12", "in.x12.orig"]
+
+
+KILLED_RUN = """
+import os, sys
+from edi_rehab.cli import files, main
+real_replace = os.replace
+def die(source, destination):
+    if str(destination).endswith("in.x12"):
+        os._exit(9)  # as kill -9: no cleanup runs
+    real_replace(source, destination)
+files.os.replace = die
+sys.argv = ["edi-rehab", "fix", sys.argv[1], "--in-place"]
+main()
+"""
+
+
+def test_a_temporary_left_by_a_killed_run_is_removed_by_the_next(work: Path):
+    import subprocess
+    import sys
+
+    target = work / "in.x12"
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(target)], capture_output=True, env={**os.environ, "XDG_CACHE_HOME": str(work / ".cache")})
+    assert killed.returncode == 9
+    assert target.read_bytes() == SAMPLE_DATA  # FILE survived the kill
+    (stale,) = [p for p in work.iterdir() if p.name.startswith(".in.x12.edi-rehab-")]
+    assert stale.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data  # the killed run's whole output
+    fresh = work / ".in.x12.edi-rehab-another-live-run.tmp"
+    fresh.write_bytes(b"a run still writing")
+    old = os.stat(stale).st_mtime - cli_files.STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    assert os.path.samefile(work / "in.x12.orig", target)  # the killed run's backup: a link to FILE
+    result = run(str(target), "--in-place")
+    assert result.exit_code == 1, result.output
+    assert not stale.exists()
+    assert fresh.exists()  # a temporary too young to be stale may be a live run's
+    assert target.read_bytes() == edi_rehab.fix(SAMPLE_DATA).data
+    assert (work / "in.x12.orig").read_bytes() == SAMPLE_DATA  # that backup, reused
+
+
+def test_stale_temporaries_of_other_files_and_other_tools_are_left_alone(work: Path):
+    old = 1_000_000_000
+    names = [".in.x12.edi-rehab-x.tmp", ".other.x12.edi-rehab-x.tmp", ".in.x12.abc.tmp", ".in.x12.edi-rehab-x.part"]
+    for name in names:
+        (work / name).write_bytes(b"x")
+        os.utime(work / name, (old, old))
+    assert cli_files.remove_stale_temps(work / "in.x12") == [".in.x12.edi-rehab-x.tmp"]
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == sorted(names[1:])
+
+
 def test_in_place_never_overwrites_an_earlier_backup(work: Path):
     target = work / "in.x12"
     (work / "in.x12.orig").write_bytes(b"the real original")

@@ -56,7 +56,13 @@ def hook(tmp_path):
             ["sh", str(HOOK), *arguments],
             capture_output=True,
             text=True,
-            env={**os.environ, "EDI_REHAB": str(wrapper), "XDG_CACHE_HOME": str(tmp_path / "cache"), **env},
+            env={
+                **os.environ,
+                "EDI_REHAB": str(wrapper),
+                "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                "EDI_REHAB_STATE_DIR": str(tmp_path / "state"),
+                **env,
+            },
             check=False,
         )
         assert "Traceback" not in result.stdout + result.stderr
@@ -125,3 +131,29 @@ def test_unreadable_file_is_rejected_and_nothing_forwarded(hook, mode):
 def test_usage(hook):
     result, *_ = hook(CLEAN, "only-one-argument")
     assert result.returncode == 2 and result.stderr.startswith("usage:")
+
+
+def interchange_numbers(data: bytes) -> list[str]:
+    return [ic.header.segment.element(13) for ic in parse(data).interchanges]
+
+
+def test_the_hook_numbers_from_the_counter_so_two_runs_never_repeat(hook, tmp_path):
+    """Issue 12 item 1: two files forwarded one after the other (in the same minute) get
+    different ISA13s, and so do their 999s."""
+    seen, acks = [], []
+    for _ in range(2):
+        result, outbox, _, ackbox = hook(CLEAN)
+        assert result.returncode == 0, result.stderr
+        seen += interchange_numbers((outbox / "claims.837").read_bytes())
+        acks += interchange_numbers((ackbox / "claims.837.999").read_bytes())
+    assert len(set(seen)) == len(seen) == 2 and len(set(acks)) == len(acks) == 2
+    assert (tmp_path / "state" / "control-numbers.json").is_file()
+
+
+def test_a_damaged_counter_rejects_the_file_and_forwards_nothing(hook, tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "control-numbers.json").write_text("{damaged")
+    result, outbox, holdbox, _ = hook(MIXED)
+    assert result.returncode == 2
+    assert "control-number state is damaged" in result.stderr
+    assert list(outbox.iterdir()) == [] and list(holdbox.iterdir()) == []

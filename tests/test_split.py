@@ -40,6 +40,14 @@ BIG = SynthSpec(
 )
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory, monkeypatch):
+    """The control-number counter lives in a folder of the test's, never the user's."""
+    folder = tmp_path_factory.mktemp("state") / "edi-rehab"
+    monkeypatch.setenv("EDI_REHAB_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def big() -> bytes:
     return generate_837p(BIG).data
@@ -285,3 +293,53 @@ def test_validate_refuses_a_version_pyx12_cannot_check(tmp_path):
     assert result.exit_code == 2
     assert "not validated: no implementation-guide map for 005010X222A2" in result.stderr
     assert not clean.exists() and not held.exists()
+
+
+# -- control numbers from the counter (issue 12 item 1) ------------------------------------------------
+def isa13s(path: Path) -> list[str]:
+    return [ic.header.segment.element(13) for ic in parse(path.read_bytes()).interchanges]
+
+
+def test_split_twice_gives_different_control_numbers(tmp_path, state_folder):
+    data = generate_837p(SynthSpec(seed=5, claims=6, interchanges=2, defects=(Defect("ncci-no-59", 2, 2),))).data
+    seen = []
+    for _ in range(2):
+        result, clean, held, _ = split_files(tmp_path, data)
+        assert result.exit_code == 1, result.output
+        seen += isa13s(clean) + isa13s(held)
+        for path in (clean, held):
+            for ic in parse(path.read_bytes()).interchanges:
+                assert ic.groups[0].header.segment.element(6) == str(int(ic.header.segment.element(13)))
+    assert len(seen) == 2 * 3 and len(set(seen)) == len(seen)  # 2 clean + 1 held interchange per run
+    assert (state_folder / "control-numbers.json").is_file()
+
+
+def test_control_number_overrides_and_leaves_the_counter_alone(tmp_path, state_folder):
+    data = generate_837p(SynthSpec(seed=5, claims=4)).data
+    result, clean, _, _ = split_files(tmp_path, data, "--control-number", "123")
+    assert result.exit_code == 0 and isa13s(clean) == ["000000123"]
+    assert not state_folder.exists()
+
+
+@pytest.mark.parametrize("damage", [b"{", b"\xff\xfe", b'{"format": "something else"}'])
+def test_a_damaged_counter_stops_the_split_with_exit_2(tmp_path, state_folder, damage):
+    state_folder.mkdir()
+    (state_folder / "control-numbers.json").write_bytes(damage)
+    result, clean, held, report = split_files(tmp_path, generate_837p(SynthSpec(seed=5, claims=4)).data)
+    assert result.exit_code == 2
+    assert "control-number state is damaged" in result.stderr and "nothing was written" in result.stderr
+    assert not clean.exists() and not held.exists() and not report.exists()
+    assert (state_folder / "control-numbers.json").read_bytes() == damage  # not "repaired"
+
+
+@pytest.mark.slow
+def test_split_acks_are_numbered_and_valid_for_a_multi_interchange_input(tmp_path, state_folder):
+    """Issue 12 item 2 through split --ack: each 999 interchange its own ISA13."""
+    data = generate_837p(SynthSpec(seed=9, claims=6, claims_per_transaction=2, interchanges=3)).data
+    ack = tmp_path / "in.999"
+    result, _, _, _ = split_files(tmp_path, data, "--validate", "--ack", str(ack))
+    assert result.exit_code == 0, result.output
+    numbers = isa13s(ack)
+    assert len(numbers) == 3 and len(set(numbers)) == 3
+    check = CliRunner().invoke(main, ["validate", str(ack)], catch_exceptions=False)
+    assert check.exit_code == 0, check.output

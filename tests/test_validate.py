@@ -103,6 +103,14 @@ VALID = x12(interchange(transaction()))
 WRONG_SE01 = x12(interchange(transaction(se01=22)))
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory, monkeypatch):
+    """The control-number counter the acks are numbered from lives in a test folder."""
+    folder = tmp_path_factory.mktemp("state") / "edi-rehab"
+    monkeypatch.setenv("EDI_REHAB_STATE_DIR", str(folder))
+    return folder
+
+
 def ack_body(ack: str) -> list[str]:
     return [line for line in ack.splitlines() if line.split("*")[0] not in ("ISA", "GS", "GE", "IEA")]
 
@@ -480,3 +488,89 @@ def test_a_bad_code_value_is_shown_but_a_name_in_a_code_element_is_not():
     messages = {issue.element: issue.message for issue in validate_bytes(x12(interchange(tx))).issues}
     assert messages["SBR09"].startswith("(Q9) is not a valid code")  # a code: shown, as x12valid does
     assert "SMITHSON" not in " ".join(messages.values()) and "NM102" in messages
+
+
+# -- every ack the tool writes is one it accepts (issue 12 item 2) ----------------------------------
+#: Three interchanges, the second with a wrong SE01 (so its 999 rejects with detail), the
+#: third with two transaction sets.
+THREE = x12(
+    interchange(transaction("0001"), isa13="000000011", gs06="11")
+    + interchange(transaction("0001", se01=22), isa13="000000012", gs06="12")
+    + interchange(transaction("0001"), transaction("0002"), isa13="000000013", gs06="13")
+)
+
+
+def pyx12_accepts(text: str) -> bool:
+    """pyx12 itself, on the whole ack file as written."""
+    import io
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    return bool(pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text), io.StringIO(), None, None))
+
+
+def ack_numbers(text: str) -> tuple[list[str], list[str]]:
+    segments = [segment.strip().split("*") for segment in text.split("~") if segment.strip()]
+    isa = [s[13] for s in segments if s[0] == "ISA"]
+    iea = [s[2] for s in segments if s[0] == "IEA"]
+    assert isa == iea
+    gs = [s[6] for s in segments if s[0] == "GS"]
+    ge = [s[2] for s in segments if s[0] == "GE"]
+    assert gs == ge
+    return isa, gs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "{src}", "--ack", "{ack}"],
+        ["validate", "{src}", "--ack", "{ack}", "--jobs", "2"],
+        ["check", "{src}", "--validate", "--ack", "{ack}"],
+        ["split", "{src}", "--validate", "--ack", "{ack}", "--clean", "{dir}/c.x12", "--held", "{dir}/h.x12"],
+    ],
+    ids=["validate", "validate-jobs2", "check", "split"],
+)
+def test_every_ack_written_for_a_multi_interchange_file_validates(tmp_path, command):
+    src, ack = write(tmp_path, "three.x12", THREE), tmp_path / "three.999"
+    args = [part.format(src=src, ack=ack, dir=tmp_path) for part in command]
+    written = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert written.exit_code in (0, 1), written.output
+    text = ack.read_text(encoding="latin-1")
+    isa13s, gs06s = ack_numbers(text)
+    assert len(isa13s) == 3 and len(set(isa13s)) == 3
+    assert gs06s == [str(int(n)) for n in isa13s]
+    assert "IK5*R*" in text  # the second interchange's rejection is still there
+    mine = run(str(ack))
+    assert mine.exit_code == 0, mine.output
+    assert pyx12_accepts(text)
+
+
+@pytest.mark.slow
+def test_two_runs_never_give_an_ack_the_same_isa13(tmp_path):
+    src = write(tmp_path, "three.x12", THREE)
+    run(src, "--ack", str(tmp_path / "a.999"))
+    run(src, "--ack", str(tmp_path / "b.999"))
+    first, second = (ack_numbers((tmp_path / name).read_text())[0] for name in ("a.999", "b.999"))
+    assert not set(first) & set(second)
+
+
+def test_a_damaged_counter_means_no_ack_and_exit_2(tmp_path, state_folder):
+    state_folder.mkdir(parents=True)
+    (state_folder / "control-numbers.json").write_text("[1, 2")
+    ack = tmp_path / "out.999"
+    result = run(write(tmp_path, "ok.x12", VALID), "--ack", str(ack))
+    assert result.exit_code == 2
+    assert "control-number state is damaged" in result.stderr and "Traceback" not in result.output
+    assert not ack.exists()
+
+
+def test_renumbered_ack_keeps_every_other_byte():
+    from edi_rehab.cli.acks import renumbered_ack
+
+    text = THREE.decode()
+    out = renumbered_ack(text, [5, 6, 7])
+    assert ack_numbers(out) == (["000000005", "000000006", "000000007"], ["5", "6", "7"])
+    assert len(out) == len(text) - 6  # three GS06 and three GE02 lost a digit; ISA13 is fixed-width
+    assert ack_body(out) == ack_body(text)

@@ -1,9 +1,17 @@
-"""Where the 999s of a validating run go, and writing them."""
+"""Where the 999s of a validating run go, numbering them, and writing them.
+
+Every acknowledgment written gets its interchange control numbers from the per-sender
+counter (``cli/control_state.py``), so no two acks from one sender share an ISA13.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from ..control_numbers import NumberSource, SenderKey, interchange_senders, renumber_interchanges
+from ..x12 import X12ReadError
+from .control_state import CounterProblem, StateFileCounter
 from .files import InputProblem, write_atomically
 from .inputs import Input
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail
@@ -52,12 +60,41 @@ def ack_kind(text: str) -> str:
     return "999"
 
 
-def write_ack(target: str, text: str) -> str | None:
-    """Write one 999 (or 997); the path written, or ``None`` after printing why it could not be."""
+def ack_senders(text: str) -> list[SenderKey]:
+    """The sender key of each interchange of an acknowledgment pyx12 wrote (its own
+    ISA06/ISA08: the input's receiver and sender). Raises :class:`CounterProblem` when our
+    reader cannot read it."""
+    try:
+        return interchange_senders(text.encode("latin-1"))
+    except X12ReadError as error:
+        raise CounterProblem(f"the {ack_kind(text)} pyx12 wrote cannot be renumbered: {error}") from None
+
+
+def renumbered_ack(text: str, numbers: Sequence[int]) -> str:
+    """The acknowledgment with interchange *i* numbered ``numbers[i]`` (ISA13/IEA02 and
+    GS06/GE02): pyx12 stamps every interchange of one run with the same clock value, which
+    a receiver, and our own validate (TA1 025), rejects as a repeat."""
+    # latin-1: pyx12 was fed one character per byte, so its echo of a bad value goes back
+    # out as the bytes that came in.
+    return renumber_interchanges(text.encode("latin-1"), numbers).decode("latin-1")
+
+
+def numbered_ack(text: str, source: NumberSource | None = None) -> str:
+    """The acknowledgment numbered from ``source`` (the per-sender counter by default)."""
+    source = source if source is not None else StateFileCounter()
+    return renumbered_ack(text, source.take(ack_senders(text)))
+
+
+def write_ack(target: str, text: str, source: NumberSource | None = None) -> str | None:
+    """Number and write one 999 (or 997); the path written, or ``None`` after printing why
+    it could not be."""
+    try:
+        text = numbered_ack(text, source)
+    except CounterProblem as problem:
+        fail(f"{target}: the {ack_kind(text)} was not written: {problem}")
+        return None
     try:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        # latin-1: pyx12 was fed one character per byte, so its echo of a bad value goes
-        # back out as the bytes that came in.
         write_atomically(target, text.encode("latin-1"))
     except OSError as error:
         fail(f"{target}: cannot write the {ack_kind(text)}: {error.strerror or error}")

@@ -2,7 +2,9 @@
 
 Inputs are read in bounded chunks (memory stays flat on large files); outputs go through a
 temporary file in the target's folder and a rename, so a failed run leaves no half-written
-file.
+file. Temporary files are named ``.<target>.edi-rehab-<random>.tmp``; one left by a run that
+was killed (``kill -9`` runs no cleanup) is removed by the next write to the same target once
+it is older than :data:`STALE_TEMP_SECONDS`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from ..batch import InputFailure
 
 #: Read size for streaming input; bounded so memory stays flat on large files.
 CHUNK_SIZE = 1 << 20
+
+#: A temporary file of ours this old belongs to a run that died: no write of ours takes
+#: this long (a 50 MB fix writes in seconds), so a live run's temporary is never taken.
+STALE_TEMP_SECONDS = 30 * 60
+
+_TEMP_MARK = ".edi-rehab-"
+_TEMP_SUFFIX = ".tmp"
 
 
 class InputProblem(InputFailure):
@@ -78,12 +87,21 @@ def write_atomically(
     while producing them removes the temporary file, leaves ``path`` as it was and
     propagates. ``keep``, when given, is asked once everything is written: False discards
     the temporary file and leaves ``path`` untouched. Returns whether ``path`` was written.
+
+    ``backup`` (``fix --in-place``) keeps the old file as ``path.orig``: hard-linked
+    first (copied where the file system has no hard links), and only then is the new file
+    renamed over ``path``, so ``path`` exists at every instant, and a failure of the rename
+    removes the backup this call made. An existing ``.orig`` is never replaced
+    (``FileExistsError``), unless it is a hard link to ``path`` itself: the backup a run
+    killed before its rename made, whose bytes are ``path``'s, which is reused.
     """
     target = _regular_target(path)
     folder = target.parent if str(target.parent) else Path(".")
     import tempfile  # here, not at the top: most runs write nothing (a hook prints JSON)
 
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temps(target)
+    fd, temp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=_TEMP_SUFFIX, dir=folder)
+    made_backup: Path | None = None
     try:
         _give_mode(fd, target)
         with os.fdopen(fd, "wb") as handle:
@@ -98,15 +116,90 @@ def write_atomically(
             os.unlink(temp_name)
             return False
         if backup and target.exists():
-            os.replace(target, target.with_name(target.name + ".orig"))
+            # None: a killed run's link to this very file, reused and not ours to undo.
+            made_backup = _keep_original(target, target.with_name(target.name + ".orig"))
         os.replace(temp_name, target)
     except BaseException:
         try:
             os.unlink(temp_name)
         except FileNotFoundError:
             pass
+        if made_backup is not None:  # path is still the original: undo the backup we made
+            try:
+                os.unlink(made_backup)
+            except FileNotFoundError:
+                pass
         raise
     return True
+
+
+def _keep_original(target: Path, backup: Path) -> Path | None:
+    """Make ``backup`` a second name of ``target`` (a copy where hard links fail), leaving
+    ``target`` in place; the backup made, or ``None`` when ``backup`` already is ``target``
+    (the link a killed run made: its bytes are the original's). Raises ``FileExistsError``
+    rather than replace any other backup."""
+    try:
+        os.link(target, backup, follow_symlinks=False)
+        return backup
+    except FileExistsError:
+        if is_link_of(backup, target):
+            return None
+        raise
+    except OSError:  # no hard links here (some network and FAT file systems): copy
+        pass
+    import shutil
+    import tempfile
+
+    remove_stale_temps(backup)
+    fd, temp_name = tempfile.mkstemp(prefix=temp_prefix(backup), suffix=_TEMP_SUFFIX, dir=backup.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(target, "rb") as source:
+            shutil.copyfileobj(source, out, CHUNK_SIZE)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copymode(target, temp_name)
+        if os.path.lexists(backup):
+            raise FileExistsError(errno.EEXIST, "an earlier backup is in the way", str(backup))
+        os.replace(temp_name, backup)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return backup
+
+
+def temp_prefix(target: Path) -> str:
+    """How our temporary files for ``target`` are named (``.<name>.edi-rehab-``)."""
+    return f".{target.name}{_TEMP_MARK}"
+
+
+def remove_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[str]:
+    """Remove the temporary files a killed run left for ``target`` (ours by name, a regular
+    file owned by this user, unchanged for ``older_than`` seconds); the names removed.
+    Best effort: a folder that cannot be listed is left alone."""
+    import time
+
+    folder = target.parent if str(target.parent) else Path(".")
+    prefix = temp_prefix(target)
+    removed = []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(_TEMP_SUFFIX)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and info.st_mtime < limit:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def _regular_target(path: str) -> Path:
@@ -159,6 +252,14 @@ def write_together(files: list[tuple[str, bytes | None]]) -> None:
     for path, data in files:
         if data is None and os.path.lexists(path):
             os.unlink(path)
+
+
+def is_link_of(backup: str | Path, target: str | Path) -> bool:
+    """``backup`` is a hard link to ``target`` itself (not a symlink, not a copy)."""
+    try:
+        return not os.path.islink(backup) and os.path.samefile(backup, target)
+    except OSError:
+        return False
 
 
 def same_file(a: str, b: str) -> bool:

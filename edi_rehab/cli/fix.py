@@ -10,7 +10,7 @@ import click
 
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
-from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_atomically
+from .files import InputProblem, display_name, is_link_of, read_all, read_chunks, same_file, write_atomically
 from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail, unreadable
 
@@ -104,7 +104,8 @@ def fix_command(
     def keep() -> bool:
         if in_place and not changed:
             return False
-        if in_place and os.path.lexists(backup):
+        # A hard link to FILE itself is the backup of a run killed before its rename: reused.
+        if in_place and os.path.lexists(backup) and not is_link_of(backup, file):
             raise InputProblem(f"{backup} already exists (an earlier backup); move it away first; {name} was not changed")
         return True
 

@@ -23,7 +23,7 @@ from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, unre
 @click.option("--held", "held_path", required=True, metavar="OUT2", help="The 837P of the claims held back.")
 @click.option("--report", "report_path", metavar="PATH", help="Also write why each claim was held, as JSON, to PATH.")
 @click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 for FILE as submitted to PATH (with the outputs).")
-@click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first output interchange, +1 for each next one (clean first, then held) [default: YYDDDHHMM from the clock].")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first output interchange, +1 for each next one (clean first, then held, then the --ack interchanges); the counter is then neither read nor changed [default: the next numbers of the per-sender counter].")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: print the report (as --report writes it).")
 @check_options
 def split_command(
@@ -52,7 +52,10 @@ def split_command(
     copy (with --validate, implementation-guide errors count too; --jobs then runs the
     validation in parallel). Both outputs are complete 837P files: every segment of each
     claim and its parents byte for byte, HL renumbered, SE01/GE01/IEA01 counted, fresh
-    ISA13/GS06/ST02. Together they hold every claim of FILE exactly once. An output with no
+    ISA13/GS06/ST02. Together they hold every claim of FILE exactly once. ISA13/GS06 come
+    from a counter kept per sender (ISA06/ISA08) in the user's state folder
+    ($EDI_REHAB_STATE_DIR when set), so no two runs hand out the same number; a damaged
+    counter file stops the run (exit 2) rather than risk a repeat. An output with no
     claims is not written (an older file at its path is removed). FILE may be - for
     standard input.
 
@@ -61,13 +64,14 @@ def split_command(
     read, is not an 837P, holds no claims or cannot be validated, or an output cannot be
     written: nothing is written then.
     """
-    from datetime import datetime
-
     from ..batch import note_seen_claims, why_not_validated
     from ..findings import Severity
     from ..ig import ig_findings
     from ..report import finding_json, text_line
+    from ..control_numbers import NumberSource, Sequential
     from ..split import SplitError, Splitter, hold_at_or_above
+    from .acks import ack_senders, renumbered_ack
+    from .control_state import CounterProblem, StateFileCounter
 
     def usage(message: str) -> None:
         fail(message)
@@ -93,7 +97,6 @@ def split_command(
     )
     threshold = Severity(fail_on)
     name = display_name(file)
-    start = control_number or int(datetime.now().strftime("%y%j%H%M"))
     ack = None
     try:
         extra: list = []
@@ -112,18 +115,31 @@ def split_command(
             chunks = [data]
         else:
             chunks = read_chunks(file)
-        splitter = Splitter(hold=hold_at_or_above(threshold), control_start=start, extra=extra)
+        splitter = Splitter(hold=hold_at_or_above(threshold), extra=extra)
         for result in checker.check_events(iter_events(chunks)):
             splitter.add(result)
-        outcome = splitter.finish()
+        senders = splitter.output_senders()
+        if not senders:
+            usage(f"{name}: holds no claims; nothing was written")
+        acks_for = ack_senders(ack) if ack_path and ack is not None else []
+        # One take for the outputs and the acks: one lock, and the override's sequence
+        # runs on from the outputs into the acks.
+        source: NumberSource = Sequential(control_number) if control_number else StateFileCounter()
+        try:
+            numbers = source.take([*senders, *acks_for])
+        except ValueError as error:  # --control-number: the numbers would pass 999999999
+            raise SplitError(str(error)) from None
+        outcome = splitter.finish(numbers[: len(senders)])
+        if acks_for:
+            ack = renumbered_ack(ack, numbers[len(senders) :])
+    except CounterProblem as problem:
+        usage(f"{name}: {problem}; nothing was written")
     except InputProblem as problem:
         usage(f"{problem}; nothing was written")
     except X12ReadError as error:
         usage(f"{unreadable(file, error)}; nothing was written")
     except SplitError as error:
         usage(f"{name}: {error}; nothing was written")
-    if not outcome.claims:
-        usage(f"{name}: holds no claims; nothing was written")
     note_seen_claims(checker, ())  # one process: the checker saw every claim itself
     leftovers = checker.minutes_findings()
     clean, held = outcome.clean, outcome.held
@@ -143,7 +159,7 @@ def split_command(
     if report_path:
         files.append((report_path, document.encode("utf-8")))
     if ack_path and ack is not None:
-        # latin-1: pyx12 was fed one character per byte (see write_ack).
+        # latin-1: pyx12 was fed one character per byte (see renumbered_ack).
         files.append((ack_path, ack.encode("latin-1")))
     try:
         write_together(files)

@@ -48,7 +48,9 @@ def validate(
     the file as given. FILE may be - for standard input, or a folder: every regular file
     below it is validated, in name order, hidden files and folders skipped, narrowed by
     --include/--exclude; a file there that is not X12 (a README) is skipped with a warning
-    unless --strict. Exit 0 valid,
+    unless --strict. Each interchange of a 999 written takes its ISA13/GS06 from the
+    per-sender control-number counter that split uses (README, the clearinghouse hook), so
+    no two acks repeat one; a damaged counter means no 999 and exit 2. Exit 0 valid,
     1 invalid, 2 unreadable (not X12, a version pyx12 has no map for, or pyx12 failed); the
     worst file wins.
     """
