@@ -179,10 +179,25 @@ class LineKind:
         "addon",
         "ncci_modifiers",
         "anatomic_modifiers",
+        "foreign_separator",
+        "composite_read",
     )
 
-    def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
+    def __init__(
+        self,
+        procedure: str,
+        modifiers: tuple[str, ...],
+        maps: Maps,
+        has_ptp_edits: bool,
+        *,
+        foreign_separator: str = "",
+        composite_read: bool = False,
+    ) -> None:
         policy = maps.modifiers
+        #: the component separator SV101 was written with when it is not ISA16 ('' when it
+        #: is), and whether the code and modifiers above were read with it (X007)
+        self.foreign_separator = foreign_separator
+        self.composite_read = composite_read
         self.procedure = procedure
         self.modifiers = modifiers
         self.info = info = maps.codes.get(procedure)
