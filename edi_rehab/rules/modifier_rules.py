@@ -434,3 +434,37 @@ def discipline_differs_for_provider(claim: ClaimContext) -> Iterator[Hit]:
                     at=line,
                     details={"line_discipline": line.disciplines[0], "provider_discipline": usual},
                 )
+
+
+# -- M213 ---------------------------------------------------------------------------------------
+def assistant_on_evaluation(line: LineView) -> Iterator[Hit]:
+    """CQ or CO is on an evaluation or re-evaluation code (97161-97172 and the other evaluations).
+
+    ## What it does
+    Fires on a line whose code is an evaluation or re-evaluation in `maps/codes.xml`
+    (`evaluation="true"`: 97161-97172, the SLP evaluations 92521-92524, 92610) when it
+    carries an assistant modifier (CQ or CO).
+
+    ## Why is this bad?
+    Evaluations and re-evaluations are the therapist's own service: an assistant may not
+    evaluate, so an evaluation "furnished in whole or in part" by a PTA or OTA is not a
+    payable service. Either the modifier is wrong (and the line is cut to 85% for nothing)
+    or the service is.
+
+    ## Source
+    Reference §4.3 (CQ/CO mean a service furnished in whole or in part by a PTA or OTA [V
+    CMS examples page]) and §2 (the evaluation codes); that assistants may not evaluate:
+    expert review 2026-12 F13 and issue 10 ("CQ/CO on an evaluation or re-evaluation
+    (97161–97172) is an error") [M].
+
+    ## Fix safety
+    No fix: whether the modifier or the code is wrong is the clinic's to say.
+    """
+    if not line.assistant or line.info is None or not line.info.evaluation:
+        return
+    yield Hit(
+        f"{line.assistant} (therapy assistant) is on {line.procedure}, an evaluation or re-evaluation; "
+        f"assistants do not evaluate, so the modifier or the code is wrong",
+        at=line,
+        details={"modifier": line.assistant},
+    )

@@ -68,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     Rule("X005", "lx-out-of-sequence",               W, CLAIM, X.lx_out_of_sequence,              skip_when="lx_in_sequence"),
     Rule("X006", "not-professional-claim",           W, TX,    X.not_professional_claim),
     Rule("X007", "sv101-foreign-component-separator", E, LINE, X.sv101_foreign_component_separator),
+    Rule("M213", "assistant-on-evaluation",          E, LINE,  M.assistant_on_evaluation),
 )
 # fmt: on
 

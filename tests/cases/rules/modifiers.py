@@ -1,4 +1,4 @@
-# Modifier rules (M201-M209). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+# Modifier rules (M201-M213). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
 from claimkit import D1, claim, ln
 from rulecases import fail, ok
 
@@ -98,4 +98,12 @@ CASES = [
     ok("M210::pass_group_billing_without_rendering_provider",
        claim(ln("97110:GP", 1), ln("97530:GO", 1), rendering=None), clean=True),
     ok("M210::pass_one_discipline", claim(ln("97110:GP", 1), ln("97140:GP", 1)), clean=True),
+
+    # -- M213: CQ/CO on an evaluation (issue 10, expert review F13) ----------------------------------
+    fail("M213::fail_cq_on_pt_evaluation", claim(ln("97161:CQ:GP", 1)), count=1, at=[("PCN1", 1)], severity="error"),
+    fail("M213::fail_co_on_ot_re_evaluation", claim(ln("97168:CO:GO", 1)), count=1, severity="error"),
+    fail("M213::fail_cq_on_pt_re_evaluation_beside_treatment",
+         claim(ln("97110:CQ:GP", 2), ln("97164:CQ:GP", 1)), count=1, at=[("PCN1", 2)]),
+    ok("M213::pass_evaluation_by_the_therapist", claim(ln("97163:GP", 1), ln("97110:CQ:GP", 2)), clean=True),
+    ok("M213::pass_cq_on_treatment", claim(ln("97110:CQ:GP", 1)), clean=True),
 ]
