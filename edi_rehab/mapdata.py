@@ -244,6 +244,20 @@ class ModifierInfo:
     confidence: str
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: first date of service on which the modifier is no longer valid (CH-CN from 2019)
+    retired: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierCombination:
+    """Two modifiers that do not belong on one line: ``contradictory`` (M211) or ``doubtful`` (M212)."""
+
+    first: str
+    second: str
+    verdict: str
+    reason: str
+    confidence: str
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -267,6 +281,8 @@ class ModifierPolicy:
     distinct_service: frozenset[str]
     #: NUCC taxonomy prefix -> discipline, longest prefix first
     taxonomies: tuple[tuple[str, str], ...] = ()
+    #: pairs of modifiers that do not belong on one line (M211, M212), in map order
+    combinations: tuple[ModifierCombination, ...] = ()
 
     def info(self, modifier: str) -> ModifierInfo | None:
         return self.modifiers.get(modifier.strip().upper())
@@ -839,6 +855,7 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
             confidence=el.get("confidence"),
             sources=_ids(el.get("source")),
             notes=_texts(el, "note"),
+            retired=_date(el.get("retired")),
         )
     lines: dict[str, int] = {}
     for el in root.iterchildren("modifier"):
@@ -868,6 +885,17 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
         ncci_associated=frozenset(c for c, m in mods.items() if m.ncci_associated),
         distinct_service=frozenset(c for c, m in mods.items() if m.distinct_service),
         taxonomies=tuple(taxonomies),
+        combinations=tuple(
+            ModifierCombination(
+                first=el.get("first"),
+                second=el.get("second"),
+                verdict=el.get("verdict"),
+                reason=_text(el) or "",
+                confidence=el.get("confidence"),
+                sources=_ids(el.get("source")),
+            )
+            for el in root.iterchildren("combination")
+        ),
     )
     return policy, lines
 

@@ -69,6 +69,9 @@ RULES: tuple[Rule, ...] = (
     Rule("X006", "not-professional-claim",           W, TX,    X.not_professional_claim),
     Rule("X007", "sv101-foreign-component-separator", E, LINE, X.sv101_foreign_component_separator),
     Rule("M213", "assistant-on-evaluation",          E, LINE,  M.assistant_on_evaluation),
+    Rule("M211", "contradictory-modifiers",          E, LINE,  M.contradictory_modifiers),
+    Rule("M212", "doubtful-modifier-pair",           W, LINE,  M.doubtful_modifier_pair),
+    Rule("M214", "retired-modifier",                 W, LINE,  M.retired_modifier),
 )
 # fmt: on
 
