@@ -155,6 +155,10 @@ class CodeInfo:
     disciplines: tuple[str, ...] = ()
     #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
     evaluation: bool = False
+    #: the code for every unit after the first on a date (97129 -> 97130), or None
+    further_units: str | None = None
+    #: a reporting code, not a payable service: $0.00 is its usual charge (C411)
+    reporting_only: bool = False
 
     @property
     def is_timed15(self) -> bool:
@@ -782,6 +786,8 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             discipline=disciplines[0] if len(disciplines) == 1 else None,
             disciplines=disciplines,
             evaluation=_bool(el.get("evaluation")),
+            further_units=el.get("further-units"),
+            reporting_only=_bool(el.get("reporting-only")),
             label=_text(el.find("label")) or "",
             confidence=el.get("confidence"),
             therapy_confidence=el.get("therapy-confidence"),

@@ -477,6 +477,7 @@ class ClaimContext:
         "timed_codes_distinct",
         "timed_units_plausible",
         "untimed_units_single",
+        "charges_nonzero",
     )
 
     def __init__(
@@ -504,7 +505,7 @@ class ClaimContext:
         self.screens_clear = self.corrections_referenced = self.claim_id_short = self.one_discipline = False
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
-        self.timed_units_plausible = self.untimed_units_single = False
+        self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

@@ -72,6 +72,8 @@ RULES: tuple[Rule, ...] = (
     Rule("M211", "contradictory-modifiers",          E, LINE,  M.contradictory_modifiers),
     Rule("M212", "doubtful-modifier-pair",           W, LINE,  M.doubtful_modifier_pair),
     Rule("M214", "retired-modifier",                 W, LINE,  M.retired_modifier),
+    Rule("C410", "first-unit-code-above-one",        E, LINE,  C.first_unit_code_above_one),
+    Rule("C411", "zero-charge-line",                 W, CLAIM, C.zero_charge_line,                skip_when="charges_nonzero"),
 )
 # fmt: on
 
