@@ -40,7 +40,41 @@ __all__ = [
     "parse_amount",
     "amount_cents",
     "parse_date",
+    "foreign_composite",
 ]
+
+#: Characters X12 senders use as the component separator (ISA16). An SV101 written with one of
+#: them while ISA16 is another is the sender's software joining the composite with the wrong
+#: character (issue 10 item 9: six public LinuxForHealth 837P files write ``HC>97110>GP`` under
+#: ISA16 ``:``). The element and segment separators of the file are never among the candidates,
+#: since a segment's elements have already been split on them.
+COMPONENT_SEPARATOR_CANDIDATES = ":>^|\\!"
+
+#: SV101-1, the product/service id qualifier (005010X222A1: ER, HC, IV, WK)
+SV101_QUALIFIERS = frozenset({"ER", "HC", "IV", "WK"})
+
+
+def foreign_composite(text: str, separator: str) -> tuple[str, list[str]] | None:
+    """An SV101 joined with a component separator other than ISA16: (that character, the
+    components it gives), or None.
+
+    Only a composite with no ISA16 at all counts, and only when exactly one candidate
+    character splits it into a known SV101-1 qualifier and a non-empty SV101-2; two
+    candidates that would both do are ambiguous and give None. Pure text: whether the code
+    is one worth reading is the caller's call.
+    """
+    if separator in text:
+        return None
+    found = None
+    for candidate in COMPONENT_SEPARATOR_CANDIDATES:
+        if candidate == separator or candidate not in text:
+            continue
+        parts = text.split(candidate)
+        if parts[0].strip().upper() in SV101_QUALIFIERS and parts[1].strip():
+            if found is not None:
+                return None
+            found = (candidate, parts)
+    return found
 
 
 class Party(NamedTuple):

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .claims import Claim, parse_date, read_claims
+from .claims import Claim, ServiceLine, foreign_composite, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles, note_pattern_hazard
 from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
@@ -485,10 +485,7 @@ class Checker:
             sv1 = line.sv1
             kind = kinds.get(sv1[1])
             if kind is None:
-                procedure = line.procedure.strip().upper()
-                kind = kinds[sv1[1]] = LineKind(
-                    procedure, tuple(m.strip().upper() for m in line.modifiers), maps, procedure in ptp_codes
-                )
+                kind = kinds[sv1[1]] = self._line_kind(line)
             raw = sv1[4]
             units = units_of.get(raw, _UNREAD)
             if units is _UNREAD:
@@ -548,6 +545,33 @@ class Checker:
         if self._screens:
             screen_claim(cc)
         return cc
+
+    def _line_kind(self, line: ServiceLine) -> LineKind:
+        """What SV101 means. Written with a component separator other than ISA16, it is read
+        with that character when the reading is unambiguous: one candidate splits it into HC,
+        a code of codes.xml or of a PTP edit, and two-character modifiers (X007 reports it
+        either way, at error level, so the line never passes silently)."""
+        maps = self.maps
+        procedure = line.procedure.strip().upper()
+        modifiers = tuple(m.strip().upper() for m in line.modifiers)
+        foreign = foreign_composite(line.sv1[1], line.component_separator) if line.sv1_index is not None else None
+        if foreign is None:
+            return LineKind(procedure, modifiers, maps, procedure in self._ptp_codes)
+        separator, parts = foreign
+        code = parts[1].strip().upper()
+        written = tuple(m.strip().upper() for m in parts[2:6] if m.strip())
+        readable = (
+            parts[0].strip().upper() == "HC"
+            and (code in maps.codes or code in self._ptp_codes)
+            and len(parts) <= 7
+            and all(len(m) == 2 and m.isalnum() for m in written)
+        )
+        if readable:
+            procedure, modifiers = code, written
+        return LineKind(
+            procedure, modifiers, maps, procedure in self._ptp_codes,
+            foreign_separator=separator, composite_read=readable,
+        )
 
     def _drop_overfull_days(self, cc: ClaimContext, table: MinutesTable) -> None:
         """CSV rows that give one rendering clinician more than a day of minutes on one date

@@ -1121,10 +1121,18 @@ class Fixer:
         plans: list[tuple[_Plan, WithheldFix | None]] = []
         refusals: list[tuple[Finding, str]] = []
         options = self.options
+        # An SV101 joined with another character than ISA16 (X007) is read by check as the
+        # sender meant it, but a fix splices components split on ISA16: it would garble the
+        # line. No fix touches a claim holding one until the file is made again.
+        misjoined = {f.claim_id for f in p.result.findings if f.code == "X007"}
         for finding in p.result.findings:
             builder = BUILDERS.get(finding.code)
             rule = registry.BY_CODE.get(finding.code)
             if builder is None or rule is None or rule.fix is None:
+                continue
+            if finding.claim_id in misjoined:
+                refusals.append((finding, "an SV101 of this claim is joined with another character than ISA16 (X007): "
+                                          "correct the file's component separator first"))
                 continue
             try:
                 built = builder(finding, p)

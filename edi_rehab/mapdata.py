@@ -159,6 +159,10 @@ class CodeInfo:
     disciplines: tuple[str, ...] = ()
     #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
     evaluation: bool = False
+    #: the code for every unit after the first on a date (97129 -> 97130), or None
+    further_units: str | None = None
+    #: a reporting code, not a payable service: $0.00 is its usual charge (C411)
+    reporting_only: bool = False
 
     @property
     def is_timed15(self) -> bool:
@@ -248,6 +252,20 @@ class ModifierInfo:
     confidence: str
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: first date of service on which the modifier is no longer valid (CH-CN from 2019)
+    retired: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifierCombination:
+    """Two modifiers that do not belong on one line: ``contradictory`` (M211) or ``doubtful`` (M212)."""
+
+    first: str
+    second: str
+    verdict: str
+    reason: str
+    confidence: str
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -271,6 +289,8 @@ class ModifierPolicy:
     distinct_service: frozenset[str]
     #: NUCC taxonomy prefix -> discipline, longest prefix first
     taxonomies: tuple[tuple[str, str], ...] = ()
+    #: pairs of modifiers that do not belong on one line (M211, M212), in map order
+    combinations: tuple[ModifierCombination, ...] = ()
 
     def info(self, modifier: str) -> ModifierInfo | None:
         return self.modifiers.get(modifier.strip().upper())
@@ -796,6 +816,8 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             discipline=disciplines[0] if len(disciplines) == 1 else None,
             disciplines=disciplines,
             evaluation=_bool(el.get("evaluation")),
+            further_units=el.get("further-units"),
+            reporting_only=_bool(el.get("reporting-only")),
             label=_text(el.find("label")) or "",
             confidence=el.get("confidence"),
             therapy_confidence=el.get("therapy-confidence"),
@@ -869,6 +891,7 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
             confidence=el.get("confidence"),
             sources=_ids(el.get("source")),
             notes=_texts(el, "note"),
+            retired=_date(el.get("retired")),
         )
     lines: dict[str, int] = {}
     for el in root.iterchildren("modifier"):
@@ -898,6 +921,17 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
         ncci_associated=frozenset(c for c, m in mods.items() if m.ncci_associated),
         distinct_service=frozenset(c for c, m in mods.items() if m.distinct_service),
         taxonomies=tuple(taxonomies),
+        combinations=tuple(
+            ModifierCombination(
+                first=el.get("first"),
+                second=el.get("second"),
+                verdict=el.get("verdict"),
+                reason=_text(el) or "",
+                confidence=el.get("confidence"),
+                sources=_ids(el.get("source")),
+            )
+            for el in root.iterchildren("combination")
+        ),
     )
     return policy, lines
 

@@ -189,7 +189,7 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "wrong-therapy-modifier": ("line", "another discipline's modifier (GO on a PT claim, GP on OT/SLP)"),
     "modifier-order": (
         "line",
-        "modifiers out of the default order: reversed when 2+, else GP:CQ / GO:CO (KX:GN for SLP)",
+        "modifiers out of the default order: reversed when 2+, else GP:CQ / GO:CO on a timed code (KX:GP, KX:GN otherwise)",
     ),
     "ncci-no-59": ("line", "this line is 97530, another line on its date is 97140, and neither has 59"),
     "59-on-97140": ("line", "this line is 97530 beside a 97140 on its date, with 59 on 97140 instead of 97530"),
@@ -813,8 +813,9 @@ class _Planner:
         if "modifier-order" in defects:
             if len(mods) >= 2:
                 mods.reverse()
-            elif info.assistant:
-                mods.append(info.assistant)  # GP:CQ instead of CQ:GP
+            elif info.assistant and code in TIMED_CODES:
+                # GP:CQ instead of CQ:GP; never on an evaluation, where CQ/CO is M213 in its own right
+                mods.append(info.assistant)
             else:
                 mods.insert(0, "KX")  # KX:GN instead of GN:KX
         return tuple(mods)

@@ -379,7 +379,7 @@ CASES = [
     ),
     Case(
         "N301::no_room_for_a_fifth_modifier",
-        x12(claim(ln("97140:GP"), ln("97530:CQ:GP:KX:GA"))),
+        x12(claim(ln("97140:GP"), ln("97530:CQ:GP:KX:GY"))),
         options={"unsafe": True, "minutes": PAIR_BLOCKS},
         remaining=["N301"],
         unfixable={"N301": "no room for a fifth modifier"},
@@ -469,7 +469,7 @@ CASES = [
     ),
     Case(
         "M201::no_room",
-        x12(claim(ln("97110:GP"), ln("97535:KX:GA:RT:LT"))),
+        x12(claim(ln("97110:GP"), ln("97535:KX:GY:RT:LT"))),
         options={"unsafe": True},
         remaining=["M201"],
         unfixable={"M201": "no room for a fifth modifier"},

@@ -266,7 +266,7 @@ DEFECT_CHECKS = {
     "missing-therapy-modifier": lambda plan, view, doc: not {"GP", "GO", "GN"} & set(_line(view, 2).modifiers),
     "wrong-therapy-modifier": lambda plan, view, doc: "GO" in _line(view, 2).modifiers
     and "GP" not in _line(view, 2).modifiers,
-    "modifier-order": lambda plan, view, doc: _line(view, 2).modifiers in (("GP", "CQ"), ("GP", "59")),
+    "modifier-order": lambda plan, view, doc: _line(view, 2).modifiers in (("GP", "CQ"), ("GP", "59"), ("KX", "GP")),
     "ncci-no-59": lambda plan, view, doc: _line(view, 2).procedure == "97530"
     and any(
         other.procedure == "97140" and other.date_of_service == _line(view, 2).date_of_service

@@ -179,10 +179,26 @@ class LineKind:
         "addon",
         "ncci_modifiers",
         "anatomic_modifiers",
+        "foreign_separator",
+        "composite_read",
+        "retired_modifiers",
     )
 
-    def __init__(self, procedure: str, modifiers: tuple[str, ...], maps: Maps, has_ptp_edits: bool) -> None:
+    def __init__(
+        self,
+        procedure: str,
+        modifiers: tuple[str, ...],
+        maps: Maps,
+        has_ptp_edits: bool,
+        *,
+        foreign_separator: str = "",
+        composite_read: bool = False,
+    ) -> None:
         policy = maps.modifiers
+        #: the component separator SV101 was written with when it is not ISA16 ('' when it
+        #: is), and whether the code and modifiers above were read with it (X007)
+        self.foreign_separator = foreign_separator
+        self.composite_read = composite_read
         self.procedure = procedure
         self.modifiers = modifiers
         self.info = info = maps.codes.get(procedure)
@@ -190,8 +206,15 @@ class LineKind:
         #: PT/OT/SLP claimed by the line's GP/GO/GN, in modifier order (duplicates kept)
         self.disciplines = tuple(d for d in (policy.discipline_of(m) for m in modifiers) if d)
         self.discipline_set = frozenset(self.disciplines)
-        #: whether a line's signature needs the description (C404) and deletion (C406) parts
-        self.signature_extras = info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
+        #: (modifier, first date it is no longer valid) for the retired modifiers on the line (M214)
+        self.retired_modifiers = tuple(
+            (m, mod.retired) for m in modifiers if (mod := policy.info(m)) is not None and mod.retired is not None
+        )
+        #: whether a line's signature needs the description (C404), deletion (C406) and
+        #: retired-modifier (M214) parts
+        self.signature_extras = bool(self.retired_modifiers) or (
+            info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
+        )
         #: whether the code is an add-on code (codes.xml names its primary codes)
         self.addon = info is not None and bool(info.addon_to)
         #: the NCCI-associated modifiers on the line, and the anatomic ones among all its modifiers
@@ -302,14 +325,16 @@ class LineView:
         #: per clean signature (a file repeats the same code, modifiers and units thousands
         #: of times). The kind stands for the code and modifiers; then SV103 and SV104 (as
         #: read), whether SV1 and REF*6R are there, and for the few codes that need them the
-        #: unlisted code's description (C404) and the deletion check (C406).
+        #: unlisted code's description (C404), the deletion check (C406) and whether each retired
+        #: modifier is past its date (M214).
         key: tuple = (kind, basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
         if kind.signature_extras:
             info = kind.info
             dos = self.dos
-            deleted = None if info.deleted is None else (dos is None or info.valid_on(dos))
-            description = bool(line.description.strip()) if info.unit_class == "ambiguous" else None
-            key += (description, deleted)
+            deleted = None if info is None or info.deleted is None else (dos is None or info.valid_on(dos))
+            description = bool(line.description.strip()) if info is not None and info.unit_class == "ambiguous" else None
+            retired = tuple(dos is not None and dos >= day for _, day in kind.retired_modifiers)
+            key += (description, deleted, retired)
         self.line_key = key
 
     @property
@@ -454,6 +479,7 @@ class ClaimContext:
         "timed_codes_distinct",
         "timed_units_plausible",
         "untimed_units_single",
+        "charges_nonzero",
     )
 
     def __init__(
@@ -481,7 +507,7 @@ class ClaimContext:
         self.screens_clear = self.corrections_referenced = self.claim_id_short = self.one_discipline = False
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
-        self.timed_units_plausible = self.untimed_units_single = False
+        self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

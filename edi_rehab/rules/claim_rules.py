@@ -308,3 +308,74 @@ def line_without_control_number(line: LineView) -> Iterator[Hit]:
     """
     if line.line.sv1_index is not None and line.line.ref_6r_index is None:
         yield Hit(f"line {line.lx_text} has no REF*6R line item control number", at=line)
+
+
+# -- C410 ---------------------------------------------------------------------------------------
+def first_unit_code_above_one(line: LineView) -> Iterator[Hit]:
+    """A code that bills only the first unit of a date (97129) is billed with more than 1 unit.
+
+    ## What it does
+    Fires on a line of a code with `further-units` in `maps/codes.xml` (97129, whose
+    further time is 97130) billed with more than one unit, and says how the units split.
+
+    ## Why is this bad?
+    97129 is the first 15 minutes of cognitive function intervention on a date; every
+    further 15 minutes is its add-on 97130. Units of 97129 above 1 are denied (MUE or
+    coding edit), and the time they stand for goes unpaid unless billed as 97130.
+
+    ## Source
+    Reference §2 (97129/97130: "initial 15 min / each additional 15 min" [M]); the rule:
+    issue 10 ("97129 above 1 unit (further time is 97130)") and expert review 2026-12 F15 [M].
+
+    ## Fix safety
+    No fix: splitting the line adds a 97130 line with its own charge, which is the clinic's
+    fee schedule to set.
+    """
+    info = line.info
+    if info is None or info.further_units is None or line.units is None or line.units <= 1:
+        return
+    further = line.units - 1
+    yield Hit(
+        f"{line.units} units of {line.procedure}: only the first 15 minutes of a date are {line.procedure}; "
+        f"bill 1 unit of {line.procedure} and {further} of {info.further_units}",
+        at=line,
+        details={"units": line.units, "further_units_code": info.further_units, "further_units": further},
+    )
+
+
+# -- C411 ---------------------------------------------------------------------------------------
+def zero_charge_line(claim: ClaimContext) -> Iterator[Hit]:
+    """A billable service line has a $0.00 charge (SV102).
+
+    ## What it does
+    Fires on each service line whose SV102 is zero, unless its code is a reporting-only
+    code in `maps/codes.xml` (`reporting-only="true"`: the functional reporting G-codes,
+    sent at $0.00 as information).
+
+    ## Why is this bad?
+    A payer pays at most the charge: a $0.00 line pays nothing, and many payers reject a
+    zero-charge line on a payable code. It usually means the fee schedule in the billing
+    system lacks the code, so every such claim loses the service.
+
+    ## Source
+    Reference §5 (SV102 line charge, which CLM02 must balance to [M TR3]); the rule: issue 10
+    ("a $0.00 billable line") and expert review 2026-12 F15 ("$0.00 lines") [M].
+
+    ## Fix safety
+    No fix: the charge comes from the clinic's fee schedule; never set an amount on a guess.
+    """
+    for lv in claim.lines:
+        line = lv.line
+        if line.sv1_index is None:
+            continue
+        charge = line.charge
+        if charge is None or charge != 0:
+            continue
+        if lv.info is not None and lv.info.reporting_only:
+            continue
+        yield Hit(
+            f"{lv.procedure or 'the line'} is billed at {line.charge_raw or '0'} (SV102): a zero charge pays nothing; "
+            f"check the fee schedule for the code",
+            at=lv,
+            details={"charge": line.charge_raw},
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..x12.errors import WARNING_KINDS, ReadWarning
-from .base import ClaimContext, Hit, TransactionContext
+from .base import ClaimContext, Hit, LineView, TransactionContext
 
 #: Warning kinds with their own rule; every other kind is X003.
 _COUNT_KINDS = frozenset({"count-mismatch"})
@@ -158,6 +158,56 @@ def lx_out_of_sequence(claim: ClaimContext) -> Iterator[Hit]:
                 details={"position": position, "found": lv.line.lx_raw},
             )
             return
+
+
+# -- X007 ---------------------------------------------------------------------------------------
+def sv101_foreign_component_separator(line: LineView) -> Iterator[Hit]:
+    """SV101 is joined with a character other than the interchange's component separator (ISA16).
+
+    ## What it does
+    Fires on a service line whose SV101 holds no ISA16 character but splits on another
+    usual separator (`>` `:` `^` `|` `\\` `!`) into a qualifier and a code, e.g.
+    `HC>97110>GP` under ISA16 `:`. Read with ISA16, that SV101 is one component: no code,
+    no modifiers, so every therapy rule would pass the line silently. When exactly one
+    character gives HC, a code of `maps/codes.xml` (or of a PTP edit) and two-character
+    modifiers, the line is read that way and the other rules judge it as the sender meant
+    it; otherwise the message says the line could not be read and no rule checked it.
+
+    ## Why is this bad?
+    The payer's translator splits SV101 on ISA16 too: it sees a procedure code such as
+    `HC>97110>GP`, which exists in no code set, and rejects the line (999/277CA) or the
+    whole claim. The file is wrong whatever the line bills.
+
+    ## Source
+    Reference §5 (SV101 is composite C003: qualifier ER/HC/IV/WK, code, modifiers of AN 2/2
+    [V map]); issue 10 item 9 (six public LinuxForHealth 837P samples write SV101 with `>`
+    under ISA16 `:`, and `check` passed them silently) [M for the count]; that ISA16 is the
+    one component separator of the interchange is the X12 envelope rule this project's
+    reader is built on (`docs/architecture.md`, invariant 2 "Delimiters are data").
+
+    ## Fix safety
+    No fix: rewriting the separator would change what the payer reads for the line; the
+    sender's software (or its ISA16 setting) must be corrected and the file made again.
+    """
+    kind = line.kind
+    separator = kind.foreign_separator
+    if not separator:
+        return
+    isa16 = line.line.component_separator
+    if kind.composite_read:
+        modifiers = f" with {', '.join(kind.modifiers)}" if kind.modifiers else ""
+        read = (
+            f"read here as {kind.procedure}{modifiers} and checked so, but a payer splitting on "
+            f"{isa16!r} sees no valid code and will reject the line"
+        )
+    else:
+        read = "no rule could read its code or modifiers, so nothing else was checked on this line"
+    yield Hit(
+        f"SV101 is joined with {separator!r} but the interchange's component separator (ISA16) is "
+        f"{isa16!r}; {read}",
+        at=line,
+        details={"separator": separator, "isa16": isa16, "read": kind.composite_read},
+    )
 
 
 # -- X006 ---------------------------------------------------------------------------------------

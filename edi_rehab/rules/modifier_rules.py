@@ -434,3 +434,136 @@ def discipline_differs_for_provider(claim: ClaimContext) -> Iterator[Hit]:
                     at=line,
                     details={"line_discipline": line.disciplines[0], "provider_discipline": usual},
                 )
+
+
+# -- M213 ---------------------------------------------------------------------------------------
+def assistant_on_evaluation(line: LineView) -> Iterator[Hit]:
+    """CQ or CO is on an evaluation or re-evaluation code (97161-97172 and the other evaluations).
+
+    ## What it does
+    Fires on a line whose code is an evaluation or re-evaluation in `maps/codes.xml`
+    (`evaluation="true"`: 97161-97172, the SLP evaluations 92521-92524, 92610) when it
+    carries an assistant modifier (CQ or CO).
+
+    ## Why is this bad?
+    Evaluations and re-evaluations are the therapist's own service: an assistant may not
+    evaluate, so an evaluation "furnished in whole or in part" by a PTA or OTA is not a
+    payable service. Either the modifier is wrong (and the line is cut to 85% for nothing)
+    or the service is.
+
+    ## Source
+    Reference §4.3 (CQ/CO mean a service furnished in whole or in part by a PTA or OTA [V
+    CMS examples page]) and §2 (the evaluation codes); that assistants may not evaluate:
+    expert review 2026-12 F13 and issue 10 ("CQ/CO on an evaluation or re-evaluation
+    (97161–97172) is an error") [M].
+
+    ## Fix safety
+    No fix: whether the modifier or the code is wrong is the clinic's to say.
+    """
+    if not line.assistant or line.info is None or not line.info.evaluation:
+        return
+    yield Hit(
+        f"{line.assistant} (therapy assistant) is on {line.procedure}, an evaluation or re-evaluation; "
+        f"assistants do not evaluate, so the modifier or the code is wrong",
+        at=line,
+        details={"modifier": line.assistant},
+    )
+
+
+def _combinations(line: LineView, verdict: str) -> Iterator[Hit]:
+    present = set(line.modifiers)
+    for combination in line.claim.maps.modifiers.combinations:
+        if combination.verdict == verdict and combination.first in present and combination.second in present:
+            yield Hit(
+                f"{combination.first} and {combination.second} are both on {line.procedure}: {combination.reason}",
+                at=line,
+                details={"modifiers": [combination.first, combination.second]},
+            )
+
+
+# -- M211 ---------------------------------------------------------------------------------------
+def contradictory_modifiers(line: LineView) -> Iterator[Hit]:
+    """Two modifiers that contradict each other are on one line, such as GA with GZ.
+
+    ## What it does
+    Fires on a line that carries both modifiers of a `contradictory` combination in
+    `maps/modifiers.xml`: GA (an advance beneficiary notice is on file) with GZ (a denial is
+    expected and no ABN is on file).
+
+    ## Why is this bad?
+    The two attestations exclude each other, so at least one is false; payers reject the
+    line as an invalid modifier combination, and who is liable for the denied service
+    (patient or provider) cannot be read from it.
+
+    ## Source
+    Reference §4.5 (GA/GY/GZ, the liability modifiers, sequenced together [S]); the
+    contradiction: issue 10 ("GA with GZ on one line (error)") and expert review 2026-12 F12
+    ("mutually exclusive; invalid combination") [M].
+
+    ## Fix safety
+    No fix: only the clinic knows whether the ABN was signed.
+    """
+    return _combinations(line, "contradictory")
+
+
+# -- M212 ---------------------------------------------------------------------------------------
+def doubtful_modifier_pair(line: LineView) -> Iterator[Hit]:
+    """Two modifiers that are rarely right together are on one line, such as KX with GA.
+
+    ## What it does
+    Fires on a line that carries both modifiers of a `doubtful` combination in
+    `maps/modifiers.xml`: KX (the service is medically necessary above the therapy
+    threshold) with GA (an ABN is on file because a denial as not necessary is expected).
+
+    ## Why is this bad?
+    KX attests medical necessity, GA expects the payer to find the service not necessary:
+    the two attestations pull against each other and invite a review of the claim. Some
+    payers accept both (an ABN given for services that may exceed what is necessary), so
+    it is a warning.
+
+    ## Source
+    Reference §4.2 (KX: medical necessity attested above the threshold [V NGS]) and §4.5
+    (GA with the liability modifiers [S]); the conflict: issue 10 ("KX with GA (warning)")
+    and expert review 2026-12 F12 ("contradictory attestations") [M].
+
+    ## Fix safety
+    No fix: which attestation holds is the clinic's to say.
+    """
+    return _combinations(line, "doubtful")
+
+
+# -- M214 ---------------------------------------------------------------------------------------
+def retired_modifier(line: LineView) -> Iterator[Hit]:
+    """A retired modifier is on a line dated after its retirement, such as a CH-CN severity modifier after 2018.
+
+    ## What it does
+    Fires on a line whose date of service is on or after a modifier's `retired` date in
+    `maps/modifiers.xml`: the functional limitation severity modifiers CH, CI, CJ, CK,
+    CL, CM and CN (retired 2019-01-01 with functional reporting). The retired G-codes
+    themselves (G8978-G8999, G9158-G9186) are deleted codes in `maps/codes.xml` (C406).
+
+    ## Why is this bad?
+    Functional limitation reporting ended with dates of service in 2019; the severity
+    modifiers mean nothing on a later claim, and a payer may reject the line as carrying an
+    invalid modifier. It usually means the EMR still runs an old reporting template.
+
+    ## Source
+    Reference §4.5 (modifier classes and order [S]); the retirement: issue 10 ("retired
+    functional-reporting G-codes (G8978–G8999, G9158–G9186) and severity modifiers CH–CN
+    after 2019") and expert review 2026-12 F15 ("discontinued 1/1/2019") [M].
+
+    ## Fix safety
+    No fix: removing a modifier changes the line the payer reads; the EMR template should
+    stop sending it.
+    """
+    dos = line.dos
+    if dos is None:
+        return
+    for modifier, retired in line.kind.retired_modifiers:
+        if dos >= retired:
+            yield Hit(
+                f"{modifier} on {line.procedure} was retired for dates of service from {retired.isoformat()} "
+                f"(functional limitation reporting ended); remove it from the EMR's template",
+                at=line,
+                details={"modifier": modifier, "retired": retired.isoformat()},
+            )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..findings import Severity
 from ..mapdata import PtpEdit
 from .base import Encounter, Hit, LineView
 from .modifier_rules import MAX_MODIFIERS, ordered
@@ -72,6 +73,29 @@ def bypassed(column1: LineView, column2: LineView) -> bool:
     return bool(anatomic1 or anatomic2) and anatomic1 != anatomic2
 
 
+#: ``order-confidence`` values in ``ncci-ptp.xml`` that mean the column order is not verified:
+#: recalled ([M]) or derived from where sources put 59 ([D])
+UNVERIFIED_ORDER = frozenset({"M", "D"})
+
+
+def order_unverified(encounter: Encounter, edit: PtpEdit) -> bool:
+    """Whether ``edit``'s column order is unverified and no CMS PTP file is there to settle it.
+
+    With a CMS file loaded (``--ncci-file``), its rows replace the map's for every pair they
+    name, and those rows are official ("V"); so this holds only without one.
+    """
+    return not encounter.maps.official_ptp and edit.order_confidence in UNVERIFIED_ORDER
+
+
+def unverified_note(edit: PtpEdit) -> str:
+    """What a message adds for an edit whose column order is unverified."""
+    return (
+        f"; the built-in map's column order for {edit.column1}/{edit.column2} is unverified "
+        f"(order-confidence {edit.order_confidence}): load the official CMS PTP file with --ncci-file "
+        f"to confirm which code is column 2"
+    )
+
+
 def _edit_details(edit: PtpEdit) -> dict:
     return {
         "column1": edit.column1,
@@ -80,6 +104,7 @@ def _edit_details(edit: PtpEdit) -> dict:
         "effective": edit.effective.isoformat(),
         "deletion": edit.deletion.isoformat() if edit.deletion else None,
         "edit_source": edit.source,
+        "order_confidence": edit.order_confidence,
     }
 
 
@@ -94,6 +119,13 @@ def ptp_pair_without_modifier(encounter: Encounter) -> Iterator[Hit]:
     XE/XP/XS/XU, 24, 25, 27, 57, 58, 78, 79, 91, or anatomic modifiers naming different
     sites). Example: 97530 beside 97140 without 59/XU.
 
+    Without a CMS PTP file (`--ncci-file`), a pair whose column order the built-in map has
+    not verified (`order-confidence` M or D in `maps/ncci-ptp.xml`: 97530/97116,
+    97110/97150, 97012/97140, 97140/97124, 97150/97164, the evaluation and re-evaluation
+    pairs ...) is a **warning** whose message says the order is unverified and how to load
+    the official file: if the order is wrong, the other code is the one denied. With the
+    CMS file loaded its rows decide (they replace the map's for every pair they name).
+
     ## Why is this bad?
     "Only the Column One code is eligible for payment; the Column Two code is denied unless
     a clinically appropriate NCCI-associated modifier is also reported" (CARC 97, 236;
@@ -103,12 +135,15 @@ def ptp_pair_without_modifier(encounter: Encounter) -> Iterator[Hit]:
     Reference §3.1 (PTP mechanics [V APTA], indicators [V texmed], modifier list [V]),
     §3.2 (97140 column 1 / 97530 column 2, indicator 1 [V WebPT quoting CMS, M header]),
     §3.3 (other therapy pairs), §3.4 (same provider, beneficiary and date; dates [M]).
+    The warning on unverified pairs: expert review 2026-12 F7 and issue 10 item 5 (the map's
+    own note: "verify every [M] column order ... before an edit blocks a claim").
 
     ## Fix safety
     Unsafe, and offered only with evidence: when the minutes CSV puts the two lines in
     different `time_block`s, the fix adds the payer's preferred modifier (59 or XU, from
     the profile's `ncci_modifier`) to the column-2 line. "Modifier 59 should not be used if
-    the two procedures are performed during the same time block."
+    the two procedures are performed during the same time block." On a pair whose order is
+    unverified the fix stays unsafe: it puts the modifier on the presumed column 2.
     """
     seen = set()
     for edit, c1, c2 in active_pairs(encounter):
@@ -122,12 +157,14 @@ def ptp_pair_without_modifier(encounter: Encounter) -> Iterator[Hit]:
         evidence = c1.time_block is not None and c2.time_block is not None and c1.time_block != c2.time_block
         room = len(c2.modifiers) < MAX_MODIFIERS
         target = ordered(c2, (*c2.modifiers, modifier)) if room else None
+        unverified = order_unverified(encounter, edit)
         yield Hit(
             f"{c2.procedure} (column 2) is billed with {c1.procedure} (column 1, {c2.name_of(c1)}) on the same "
             f"date for the same patient and rendering provider, with no NCCI-associated modifier; "
             f"{c2.procedure} will be denied unless the services were distinct (e.g. {modifier} for "
-            f"separate time blocks)",
+            f"separate time blocks)" + (unverified_note(edit) if unverified else ""),
             at=c2,
+            severity=Severity.WARNING if unverified else None,
             details={
                 **_edit_details(edit),
                 "partner": c1.ref(),
@@ -186,7 +223,10 @@ def ncci_modifier_on_column1(encounter: Encounter) -> Iterator[Hit]:
 
     ## What it does
     For each active indicator-1 edit billed together, fires on the column-1 line when it
-    carries 59/X{EPSU} and the column-2 line carries no NCCI-associated modifier.
+    carries 59/X{EPSU} and the column-2 line carries no NCCI-associated modifier. Without a
+    CMS PTP file, on a pair whose column order the built-in map has not verified
+    (`order-confidence` M or D) the message says so and how to load the official file
+    (`--ncci-file`): the modifier may already be on the right line.
 
     ## Why is this bad?
     The edit denies the column-2 code, so that is where the modifier is read. Many
@@ -195,11 +235,13 @@ def ncci_modifier_on_column1(encounter: Encounter) -> Iterator[Hit]:
     ## Source
     Reference §3.1 ("Recommend placing it on the column 2 code. If it is found only on the
     column 1 code, warn ('payer-dependent')" [V AAPC; legacy CMS notes say either]), §3.2
-    (CMS Ex. 9: 59 on 97530) and §9.1.
+    (CMS Ex. 9: 59 on 97530) and §9.1. Unverified orders: expert review 2026-12 F7, issue 10
+    item 5.
 
     ## Fix safety
     Unsafe: the fix moves the modifier to the column-2 line, or adds it there when the
-    column-1 line needs it for another pair (`details["action"]`).
+    column-1 line needs it for another pair (`details["action"]`). It stays unsafe on a pair
+    whose order is unverified, where the presumed column 2 may be the wrong line.
     """
     seen = set()
     for edit, c1, c2 in active_pairs(encounter):
@@ -215,10 +257,13 @@ def ncci_modifier_on_column1(encounter: Encounter) -> Iterator[Hit]:
         )
         action = "add" if needed_on_c1 else "move"
         room = len(c2.modifiers) < MAX_MODIFIERS
+        unverified = order_unverified(encounter, edit)
         yield Hit(
             f"{modifier} is on {c1.procedure} (column 1) but not on {c2.procedure} (column 2, {c1.name_of(c2)}); "
-            f"the edit denies the column-2 code, so the modifier belongs there",
+            f"the edit denies the column-2 code, so the modifier belongs there"
+            + (unverified_note(edit) if unverified else ""),
             at=c1,
+            severity=Severity.WARNING if unverified else None,
             details={
                 **_edit_details(edit),
                 "modifier": modifier,

@@ -68,6 +68,13 @@ RULES: tuple[Rule, ...] = (
     Rule("X004", "control-number-mismatch",          E, WARN,  X.control_number_mismatch),
     Rule("X005", "lx-out-of-sequence",               W, CLAIM, X.lx_out_of_sequence,              skip_when="lx_in_sequence"),
     Rule("X006", "not-professional-claim",           W, TX,    X.not_professional_claim),
+    Rule("X007", "sv101-foreign-component-separator", E, LINE, X.sv101_foreign_component_separator),
+    Rule("M213", "assistant-on-evaluation",          E, LINE,  M.assistant_on_evaluation),
+    Rule("M211", "contradictory-modifiers",          E, LINE,  M.contradictory_modifiers),
+    Rule("M212", "doubtful-modifier-pair",           W, LINE,  M.doubtful_modifier_pair),
+    Rule("M214", "retired-modifier",                 W, LINE,  M.retired_modifier),
+    Rule("C410", "first-unit-code-above-one",        E, LINE,  C.first_unit_code_above_one),
+    Rule("C411", "zero-charge-line",                 W, CLAIM, C.zero_charge_line,                skip_when="charges_nonzero"),
 )
 # fmt: on
 

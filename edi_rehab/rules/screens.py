@@ -39,6 +39,7 @@ FACTS = {
     "timed_codes_distinct": "U105: no 15-minute timed code on two lines of one date, and no timed line over a date range",
     "timed_units_plausible": "U106: no timed line above 8 units and at most 32 timed units on the claim",
     "untimed_units_single": "U108: each untimed code is billed once per date with at most one unit",
+    "charges_nonzero": "C411: every SV102 is an amount in whole cents and none is zero",
 }
 
 
@@ -48,6 +49,7 @@ def screen_claim(claim: ClaimContext) -> None:
     expected = amount_cents(claim.claim.charge_raw)
     total = 0
     balance = expected is not None
+    nonzero = True
     addons = False
     in_sequence = True
     dated = True
@@ -68,14 +70,16 @@ def screen_claim(claim: ClaimContext) -> None:
         if has_sv1:
             if service_date is None:
                 dated = False
-            if balance:
+            if balance or nonzero:
                 cents = known_cents.get(line.sv1[2])
                 if cents is None:
                     cents = amount_cents(line.sv1[2])
                 if cents is None:
-                    balance = False  # not an amount, or finer than a cent: C401 decides
+                    balance = nonzero = False  # not an amount, or finer than a cent: C401 and C411 decide
                 else:
                     total += cents
+                    if cents == 0:
+                        nonzero = False
         number = line.control_number
         if number:
             if len(number) > MAX_LINE_CONTROL or number in numbers:
@@ -115,6 +119,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_codes_distinct = timed_distinct
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
+    claim.charges_nonzero = nonzero
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -127,4 +132,5 @@ def screen_claim(claim: ClaimContext) -> None:
         and claim.timed_codes_distinct
         and claim.timed_units_plausible
         and untimed_single
+        and nonzero
     )

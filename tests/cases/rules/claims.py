@@ -1,4 +1,4 @@
-# Claim rules (C401-C409). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+# Claim rules (C401-C411). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
 from claimkit import D1, D2, claim, ln
 from rulecases import fail, ok
 
@@ -40,6 +40,13 @@ CASES = [
     fail("C406::fail_g0515_in_2021", claim(ln("G0515:GO", 1, "20210310"))),
     ok("C406::pass_92506_before_its_deletion", claim(ln("92506:GN", 1, "20131202")), clean=True),
     ok("C406::pass_current_code", claim(ln("92521:GN", 1)), clean=True),
+    # the functional reporting G-codes ended with 2018 dates of service (issue 10, expert review F15)
+    fail("C406::fail_functional_reporting_g_code_in_2026", claim(ln("97110:GP", 1), ln("G8978:GP:CJ", 1, charge="0")),
+         count=1, at=[("PCN1", 2)], severity="error", also=["M214"]),
+    fail("C406::fail_last_functional_reporting_g_code_in_2019", claim(ln("G9186:GO", 1, "20190102", charge="0")),
+         count=1),
+    ok("C406::pass_functional_reporting_in_2018",
+       claim(ln("97110:GP", 1, "20180611"), ln("G8978:GP:CJ", 1, "20180611", charge="0")), clean=True),
 
     # -- C407: CLM01 over 20 characters ------------------------------------------------------------
     fail("C407::fail_21_characters", claim(ln("97110:GP", 1), id="PCN12345678901234567X"), count=1),
@@ -56,4 +63,18 @@ CASES = [
     # -- C409: no REF*6R -----------------------------------------------------------------------------
     fail("C409::fail_line_without_6r", claim(ln("97110:GP", 1), ln("97140:GP", 1, ref6r=None)), count=1, at=[("PCN1", 2)]),
     ok("C409::pass_every_line_has_6r", claim(ln("97110:GP", 1), ln("97140:GP", 1)), clean=True),
+
+    # -- C410: 97129 is the first 15 minutes only (further time is 97130) -------------------------------
+    fail("C410::fail_97129_two_units", claim(ln("97129:GO", 2)), count=1, at=[("PCN1", 1)], severity="error"),
+    ok("C410::pass_97129_with_97130", claim(ln("97129:GO", 1), ln("97130:GO", 2)), clean=True),
+    ok("C410::pass_97130_several_units", claim(ln("97129:GN", 1), ln("97130:GN", 3)), clean=True),
+
+    # -- C411: $0.00 on a billable line ------------------------------------------------------------------
+    fail("C411::fail_zero_charge", claim(ln("97110:GP", 2), ln("97140:GP", 1, charge="0")), count=1,
+         at=[("PCN1", 2)], severity="warning"),
+    fail("C411::fail_zero_written_with_cents", claim(ln("97110:GP", 1, charge="0.00")), count=1),
+    ok("C411::pass_charges_above_zero", claim(ln("97110:GP", 2), ln("97140:GP", 1)), clean=True),
+    # a reporting-only code is sent at $0.00 as information
+    ok("C411::pass_functional_reporting_code_at_zero",
+       claim(ln("97110:GP", 1, "20180611"), ln("G8980:GP:CI", 1, "20180611", charge="0")), clean=True),
 ]

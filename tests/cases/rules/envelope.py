@@ -1,4 +1,4 @@
-# Envelope and structure rules (X001-X006). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+# Envelope and structure rules (X001-X007). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
 from claimkit import claim, ln, x12
 from rulecases import fail, ok
 
@@ -9,6 +9,17 @@ def edited(old: bytes, new: bytes, *claims) -> bytes:
     data = x12(*(claims or (GOOD,)))
     assert old in data, old
     return data.replace(old, new, 1)
+
+
+def sv101_joined_with(character: bytes, *claims, isa16: bytes | None = None) -> bytes:
+    """The claims with every SV101 joined by ``character`` (ISA16 stays ':' unless ``isa16``)."""
+    import re
+
+    data = x12(*(claims or (GOOD,)))
+    data = re.sub(rb"SV1\*([^*~]*)", lambda m: b"SV1*" + m.group(1).replace(b":", character), data)
+    if isa16 is not None:
+        data = data.replace(b"*:~", b"*" + isa16 + b"~", 1).replace(b"HI*ABK:", b"HI*ABK" + isa16)
+    return data
 
 
 def institutional() -> bytes:
@@ -49,6 +60,21 @@ CASES = [
     fail("X005::fail_repeat", claim(ln("97110:GP", 1), ln("97140:GP", 1, lx="1")), count=1),
     fail("X005::fail_not_a_number", claim(ln("97110:GP", 1, lx="A"))),
     ok("X005::pass_sequential", claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
+
+    # -- X007: SV101 joined with another character than ISA16 (issue 10 item 9) ------------------------
+    fail("X007::fail_sv101_joined_with_gt", data=sv101_joined_with(b">"), count=1, at=[("PCN1", 1)],
+         severity="error"),
+    # read as the sender meant it, so the other rules judge the line: 97530 beside 97140 is N301
+    fail("X007::fail_read_lines_reach_the_ncci_rules",
+         data=sv101_joined_with(b">", claim(ln("97140:GP", 1), ln("97530:GP", 1))), count=2, also=["N301"]),
+    # HC>97110 has no GP: M201 sees the code it could not see before
+    fail("X007::fail_read_line_reaches_the_modifier_rules", data=sv101_joined_with(b">", claim(ln("97110", 1))),
+         also=["M201"]),
+    # a code outside the maps is not read, but the line is still reported
+    fail("X007::fail_unreadable_code_is_reported", data=sv101_joined_with(b"^", claim(ln("ZZ999:GP", 1))),
+         count=1, severity="error"),
+    ok("X007::pass_plain_file", GOOD, clean=True),
+    ok("X007::pass_sv101_joined_with_isa16", data=sv101_joined_with(b">", GOOD, isa16=b">"), clean=True),
 
     # -- X006: not an 837P ----------------------------------------------------------------------------
     fail("X006::fail_institutional_claim", data=institutional(), count=1, at=[(None, None)]),

@@ -1,4 +1,4 @@
-# Modifier rules (M201-M209). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+# Modifier rules (M201-M214). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
 from claimkit import D1, claim, ln
 from rulecases import fail, ok
 
@@ -98,4 +98,32 @@ CASES = [
     ok("M210::pass_group_billing_without_rendering_provider",
        claim(ln("97110:GP", 1), ln("97530:GO", 1), rendering=None), clean=True),
     ok("M210::pass_one_discipline", claim(ln("97110:GP", 1), ln("97140:GP", 1)), clean=True),
+
+    # -- M213: CQ/CO on an evaluation (issue 10, expert review F13) ----------------------------------
+    fail("M213::fail_cq_on_pt_evaluation", claim(ln("97161:CQ:GP", 1)), count=1, at=[("PCN1", 1)], severity="error"),
+    fail("M213::fail_co_on_ot_re_evaluation", claim(ln("97168:CO:GO", 1)), count=1, severity="error"),
+    fail("M213::fail_cq_on_pt_re_evaluation_beside_treatment",
+         claim(ln("97110:CQ:GP", 2), ln("97164:CQ:GP", 1)), count=1, at=[("PCN1", 2)]),
+    ok("M213::pass_evaluation_by_the_therapist", claim(ln("97163:GP", 1), ln("97110:CQ:GP", 2)), clean=True),
+    ok("M213::pass_cq_on_treatment", claim(ln("97110:CQ:GP", 1)), clean=True),
+
+    # -- M211: GA with GZ (issue 10, expert review F12) ----------------------------------------------
+    fail("M211::fail_ga_with_gz", claim(ln("97110:GP:GA:GZ", 1)), count=1, at=[("PCN1", 1)], severity="error"),
+    fail("M211::fail_gz_before_ga", claim(ln("97530:GZ:GA:GP", 1)), count=1),
+    ok("M211::pass_ga_alone", claim(ln("97110:GP:GA", 1)), clean=True),
+    ok("M211::pass_gz_alone", claim(ln("97110:GP:GZ", 1)), clean=True),
+    ok("M211::pass_ga_and_gz_on_different_lines", claim(ln("97110:GP:GA", 1), ln("97530:GP:GZ", 1)), clean=True),
+
+    # -- M212: KX with GA ------------------------------------------------------------------------------
+    fail("M212::fail_kx_with_ga", claim(ln("97110:GP:KX:GA", 1)), count=1, at=[("PCN1", 1)], severity="warning"),
+    ok("M212::pass_kx_alone", claim(ln("97110:GP:KX", 1)), clean=True),
+    ok("M212::pass_kx_and_ga_on_different_lines", claim(ln("97110:GP:KX", 1), ln("97112:GP:GA", 1)), clean=True),
+    ok("M212::pass_ga_with_gz_is_m211", claim(ln("97110:GP:GA:GZ", 1)), also=["M211"]),
+
+    # -- M214: CH-CN severity modifiers after functional reporting ended (2019-01-01) ------------------
+    fail("M214::fail_severity_modifier_in_2026", claim(ln("97110:GP:CJ", 1)), count=1, at=[("PCN1", 1)],
+         severity="warning"),
+    fail("M214::fail_on_the_retirement_date", claim(ln("97110:GP:CN", 1, "20190101")), count=1),
+    ok("M214::pass_before_2019", claim(ln("97110:GP:CJ", 1, "20181231")), clean=True),
+    ok("M214::pass_no_severity_modifier", claim(ln("97110:GP", 1)), clean=True),
 ]

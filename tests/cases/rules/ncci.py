@@ -21,6 +21,10 @@ def mue_file(*rows: str) -> bytes:
 EDIT_110_112 = ptp_file("97110\t97112\t\t20200101\t*\t1\tMisuse of column two code with column one code")
 EDIT_110_112_IND0 = ptp_file("97110\t97112\t\t20200101\t*\t0\tMutually exclusive procedures")
 EDIT_110_112_IND9 = ptp_file("97110\t97112\t\t20200101\t*\t9\tMutually exclusive procedures")
+# CMS rows for a pair whose column order the built-in map has not verified (97530/97116, [M])
+EDIT_530_116 = ptp_file("97530\t97116\t\t20201001\t*\t1\tMisuse of column two code with column one code")
+EDIT_116_530 = ptp_file("97116\t97530\t\t20201001\t*\t1\tMisuse of column two code with column one code")
+EDIT_530_116_IND9 = ptp_file("97530\t97116\t\t20201001\t*\t9\tMisuse of column two code with column one code")
 MUE = mue_file(
     '"97110","8","3 Date of Service Edit: Clinical","Clinical: Data"',
     '"97035","2","1 Line Edit","Clinical: Data"',
@@ -41,6 +45,28 @@ CASES = [
     fail("N301::fail_with_time_block_evidence",
          claim(ln("97140:GP", 1), ln("97530:GP", 1)),
          minutes=mins(("PCN1", 1, 15, "97140", D1, "0900-0915"), ("PCN1", 2, 15, "97530", D1, "0915-0930"))),
+    # the built-in map's column order is verified (S) for 97140/97530 only: an error
+    fail("N301::fail_verified_order_is_an_error", claim(ln("97140:GP", 1), ln("97530:GP", 1)), severity="error"),
+    # order-confidence M or D, no CMS file: a warning (issue 10 item 5), one case per pair it names
+    fail("N301::fail_unverified_97530_97116_is_a_warning", claim(ln("97530:GP", 1), ln("97116:GP", 1)),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N301::fail_unverified_97110_97150_is_a_warning", claim(ln("97110:GP", 1), ln("97150:GP", 1)),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N301::fail_unverified_97012_97140_is_a_warning", claim(ln("97012:GP", 1), ln("97140:GP", 1)),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N301::fail_unverified_97140_97124_is_a_warning", claim(ln("97140:GP", 1), ln("97124:GP", 1)),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N301::fail_unverified_97150_97164_is_a_warning", claim(ln("97150:GP", 1), ln("97164:GP", 1)),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N301::fail_unverified_evaluation_pair_is_a_warning", claim(ln("97161:GP", 1), ln("97140:GP", 1)),
+         severity="warning"),
+    # with the CMS file its rows decide: the same order at error level, or the other order
+    fail("N301::fail_cms_file_confirms_an_unverified_order", claim(ln("97530:GP", 1), ln("97116:GP", 1)),
+         ncci=EDIT_530_116, count=1, at=[("PCN1", 2)], severity="error"),
+    fail("N301::fail_cms_file_reverses_an_unverified_order", claim(ln("97530:GP", 1), ln("97116:GP", 1)),
+         ncci=EDIT_116_530, count=1, at=[("PCN1", 1)], severity="error"),
+    ok("N301::pass_cms_file_drops_an_unverified_pair", claim(ln("97530:GP", 1), ln("97116:GP", 1)),
+       ncci=EDIT_530_116_IND9, clean=True),
     ok("N301::pass_59_on_97530", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
     ok("N301::pass_xu_on_97530", claim(ln("97140:GP", 1), ln("97530:XU:GP", 1)), clean=True),
     ok("N301::pass_different_dates", claim(ln("97140:GP", 1, D1), ln("97530:GP", 1, D2)), clean=True),
@@ -66,6 +92,11 @@ CASES = [
     fail("N303::fail_59_on_97140_not_97530", claim(ln("97140:59:GP", 1), ln("97530:GP", 1)), count=1, at=[("PCN1", 1)]),
     fail("N303::fail_xu_on_column_1_across_claims",
          claim(ln("97140:XU:GP", 1), id="PCN1"), claim(ln("97530:GP", 1), id="PCN2"), at=[("PCN1", 1)]),
+    fail("N303::fail_59_on_unverified_column_1", claim(ln("97530:59:GP", 1), ln("97116:GP", 1)),
+         count=1, at=[("PCN1", 1)], severity="warning"),
+    # the CMS file makes 97530 column 2 of 97116/97530: 59 on 97530 is where it belongs
+    ok("N303::pass_cms_file_makes_it_column_2", claim(ln("97530:59:GP", 1), ln("97116:GP", 1)),
+       ncci=EDIT_116_530, clean=True),
     ok("N303::pass_59_on_column_2", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
     ok("N303::pass_59_on_both", claim(ln("97140:59:GP", 1), ln("97530:59:GP", 1)), clean=True),
 
