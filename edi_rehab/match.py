@@ -437,6 +437,8 @@ class ClaimRecord:
     _controls: dict[str, list[int]] | None = None
     #: position in ``claim.lines`` -> its day's :class:`DayUnits` (filled on first use)
     _days: dict[int, DayUnits] | None = None
+    _line_starts: list[int] | None = None
+    _line_index: _LineIndex | None = None
 
     @property
     def claim_id(self) -> str:
@@ -458,6 +460,18 @@ class ClaimRecord:
 
     def lx(self, index: int) -> int | None:
         return self.claim.lines[index].lx
+
+    def line_starts(self) -> list[int]:
+        """File position of each line's LX, in line order (computed once)."""
+        if self._line_starts is None:
+            self._line_starts = [self.claim.position(line.index) for line in self.claim.lines]
+        return self._line_starts
+
+    def fallback_lines(self) -> _LineIndex:
+        """The claim's lines indexed for matching SVCs without a REF*6R (computed once)."""
+        if self._line_index is None:
+            self._line_index = _LineIndex(self.claim.lines)
+        return self._line_index
 
     def findings_on(self, index: int) -> list[Finding]:
         return self.line_findings.get(index, [])
@@ -523,11 +537,14 @@ class ClaimIndex:
 
     @staticmethod
     def _place(record: ClaimRecord, finding: Finding) -> None:
+        # Lines are in file order, so the line a segment falls in is found by bisection:
+        # a scan per finding was quadratic on a claim of thousands of lines (issue 16).
         claim = record.claim
-        for i, line in enumerate(claim.lines):
-            if claim.position(line.index) <= finding.segment < claim.position(line.end_index):
-                record.line_findings.setdefault(i, []).append(finding)
-                return
+        starts = record.line_starts()
+        i = bisect.bisect_right(starts, finding.segment) - 1
+        if i >= 0 and finding.segment < claim.position(claim.lines[i].end_index):
+            record.line_findings.setdefault(i, []).append(finding)
+            return
         record.claim_findings.append(finding)
 
     def candidates(self, clp01: str) -> tuple[list[ClaimRecord], str]:
@@ -571,10 +588,36 @@ def _is_split_part(svc: ServicePayment) -> bool:
     return "N123" in svc.remarks
 
 
+def _line_facts(line: ServiceLine) -> tuple:
+    """What :func:`_score` reads of an 837 line: (procedure, start, end, modifiers, charge, units)."""
+    start, end = _dates_of(line)
+    return line.procedure.strip().upper(), start, end, frozenset(line.modifiers), line.charge, line.units
+
+
+def _svc_facts(svc: ServicePayment) -> tuple:
+    """What :func:`_score` reads of an 835 SVC: (first, last, submitted procedure,
+    adjudicated procedure, modifiers, charge, units)."""
+    first, last = svc.dates
+    charge = abs(svc.charge) if svc.charge is not None else None
+    return (
+        first,
+        last,
+        svc.submitted_procedure.strip().upper(),
+        svc.procedure.strip().upper(),
+        frozenset(svc.submitted_modifiers),
+        charge,
+        abs(svc.submitted_units),
+    )
+
+
 def _score(svc: ServicePayment, line: ServiceLine) -> int | None:
     """How well an SVC fits an 837 line; None when it cannot be that line."""
-    first, last = svc.dates
-    start, end = _dates_of(line)
+    return _score_facts(_svc_facts(svc), _line_facts(line))
+
+
+def _score_facts(svc: tuple, line: tuple) -> int | None:
+    first, last, procedure, adjudicated, mods, charge, units = svc
+    line_procedure, start, end, line_mods, line_charge, line_units = line
     date_score = 0
     if first is not None and start is not None:
         if (first, last or first) == (start, end or start):
@@ -584,29 +627,79 @@ def _score(svc: ServicePayment, line: ServiceLine) -> int | None:
         else:
             return None  # a different date of service is never the same line
     score = date_score
-    procedure = svc.submitted_procedure.strip().upper()
-    same_procedure = bool(procedure) and procedure == line.procedure.strip().upper()
+    same_procedure = bool(procedure) and procedure == line_procedure
     if same_procedure:
         score += 8
-    elif svc.procedure.strip().upper() == line.procedure.strip().upper():
+    elif adjudicated == line_procedure:
         same_procedure = True
         score += 6
-    mods, line_mods = set(svc.submitted_modifiers), set(line.modifiers)
     if mods == line_mods:
         score += 3
     elif mods <= line_mods:
         score += 2  # the payer dropped some
     elif line_mods <= mods:
         score += 1
-    charge = abs(svc.charge) if svc.charge is not None else None
-    same_charge = charge is not None and line.charge is not None and charge == line.charge
+    same_charge = charge is not None and line_charge is not None and charge == line_charge
     if same_charge:
         score += 3
-    if line.units is not None and abs(svc.submitted_units) == line.units:
+    if line_units is not None and units == line_units:
         score += 2
     if not same_procedure and not (date_score and same_charge):
         return None
     return score
+
+
+class _LineIndex:
+    """A claim's lines by what :func:`_score` requires of a fallback match, so each SVC is
+    scored only against lines it could be: the same procedure, or the same charge on an
+    overlapping date. Scoring every line for every SVC was quadratic (a 4,000-line claim
+    took 10 s). Lines without a date or spanning several days are always candidates."""
+
+    def __init__(self, lines: Sequence[ServiceLine]) -> None:
+        self.by_code: dict[str, list[int]] = {}
+        self.by_code_day: dict[tuple[str, date], list[int]] = {}
+        self.by_charge: dict[Decimal, list[int]] = {}
+        self.by_charge_day: dict[tuple[Decimal, date], list[int]] = {}
+        self.loose: list[int] = []
+        #: :func:`_line_facts` of each line, read once
+        self.facts = [_line_facts(line) for line in lines]
+        for i, line in enumerate(lines):
+            code, start, end = self.facts[i][:3]
+            self.by_code.setdefault(code, []).append(i)
+            if line.charge is not None:
+                self.by_charge.setdefault(line.charge, []).append(i)
+            if start is None or (end is not None and end != start):
+                self.loose.append(i)
+                continue
+            self.by_code_day.setdefault((code, start), []).append(i)
+            if line.charge is not None:
+                self.by_charge_day.setdefault((line.charge, start), []).append(i)
+
+    def candidates(self, svc: ServicePayment) -> set[int]:
+        """A superset of the lines :func:`_score` does not rule out for ``svc``."""
+        codes = {svc.procedure.strip().upper()}
+        submitted = svc.submitted_procedure.strip().upper()
+        if submitted:
+            codes.add(submitted)
+        charge = abs(svc.charge) if svc.charge is not None else None
+        first, last = svc.dates
+        found: set[int] = set()
+        if first is None:
+            # no date: only the same procedure can match
+            for code in codes:
+                found.update(self.by_code.get(code, ()))
+        elif last is not None and last != first:
+            for code in codes:
+                found.update(self.by_code.get(code, ()))
+            if charge is not None:
+                found.update(self.by_charge.get(charge, ()))
+        else:
+            for code in codes:
+                found.update(self.by_code_day.get((code, first), ()))
+            if charge is not None:
+                found.update(self.by_charge_day.get((charge, first), ()))
+            found.update(self.loose)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,6 +752,7 @@ def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list
     split_used: set[int] = set()
     controls = record.controls if any(s.control_number for s in services) else {}
     pending: list[int] = []
+    index = record.fallback_lines()
     for j, svc in enumerate(services):
         key = svc.control_number.strip()
         hits = controls.get(key) or controls.get(key[:30]) if key else None
@@ -679,8 +773,9 @@ def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list
         svc = services[j]
         split = _is_split_part(svc) or (svc.original_units is not None and svc.original_procedure != "")
         best = None
-        for i, line in enumerate(lines):
-            score = _score(svc, line)
+        facts = _svc_facts(svc)
+        for i in index.candidates(svc):
+            score = _score_facts(facts, index.facts[i])
             if score is None:
                 continue
             fresh = used[i] == 0 or (split and i in split_used)

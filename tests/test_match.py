@@ -848,3 +848,31 @@ def test_mutated_remittance_bytes_give_rows_or_a_read_error(mutations):
     for row in result.rows:
         assert row.category in CATEGORIES and row.action in ACTIONS
     result.to_json()
+
+
+# -- a claim of thousands of lines is matched without scoring every pair (issue 16, item 7) ----
+def test_fallback_matching_scores_only_the_lines_an_svc_could_be(monkeypatch):
+    from datetime import date, timedelta
+
+    import edi_rehab.match as match_module
+
+    n = 1500
+    lines, services = [], []
+    for i in range(n):
+        day = (date(2026, 1, 5) + timedelta(days=i // 5)).strftime("%Y%m%d")  # 300 days, 5 codes each
+        code = ("97110", "97140", "97530", "97112", "97116")[i % 5]
+        lines.append(L(code, charge=str(40 + i % 7), date=day, ref6r=None))
+        services.append(S(code, charge=str(40 + i % 7), date=day))
+    claims, remit = claim_file([C("PCN1", lines)]), remit_file([P("PCN1", list(reversed(services)))])
+    calls = []
+    scored = match_module._score_facts
+
+    def counting(svc, line):
+        calls.append(1)
+        return scored(svc, line)
+
+    monkeypatch.setattr(match_module, "_score_facts", counting)
+    result = run(remit, claims)
+    matched = [row.match.line for row in result.rows]
+    assert sorted(matched) == list(range(1, n + 1))  # every SVC found its own line
+    assert len(calls) < 10 * n  # scoring every pair would be n * n = 2,250,000
