@@ -54,6 +54,9 @@ Profile keys (same meaning as the attributes in ``maps/payers.xml``):
 ``wants_g0283``               true when the payer pays unattended e-stim as G0283, not 97014
 ``replacement_frequency``     ``"7"`` (replacement claim with REF*F8) or ``"1"`` (send a new claim)
 ``unit_grouping``             list drawn from ``"date"``, ``"discipline"``, ``"rendering-provider"``; must include ``"date"``
+``therapy_threshold``         true when the payer applies Medicare's therapy threshold (KX; match's R501)
+``correction_route``          ``"replacement"``, ``"new-claim"`` or ``"reopening"`` (Medicare Part B)
+``correction_days``           days within which a correction may be asked for (1-3660)
 ============================  ===================================================================
 
 Matching: profiles from the config come before the shipped ones, and a payer-id match beats a
@@ -124,6 +127,9 @@ _PROFILE_KEYS = (
     "wants_g0283",
     "replacement_frequency",
     "unit_grouping",
+    "therapy_threshold",
+    "correction_route",
+    "correction_days",
 )
 
 
@@ -154,6 +160,9 @@ class ProfileSpec:
     wants_g0283: bool | None = None
     replacement_frequency: str | None = None
     unit_grouping: tuple[str, ...] | None = None
+    therapy_threshold: bool | None = None
+    correction_route: str | None = None
+    correction_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -360,9 +369,18 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
             if not isinstance(value, str) or not value:
                 raise ConfigError(source, f"{at} must be a policy name or 'none'")
             values[key] = value
-        elif key == "wants_g0283":
+        elif key in ("wants_g0283", "therapy_threshold"):
             if not isinstance(value, bool):
                 raise ConfigError(source, f"{at} must be true or false")
+            values[key] = value
+        elif key == "correction_route":
+            from .mapdata import CORRECTION_ROUTES
+
+            values[key] = _choice(source, at, value, CORRECTION_ROUTES)
+        elif key == "correction_days":
+            # bool is an int in Python; a day count is neither true nor huge
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
+                raise ConfigError(source, f"{at} must be a whole number of days from 1 to 3660")
             values[key] = value
         elif key == "replacement_frequency":
             values[key] = _choice(source, at, value, REPLACEMENT_FREQUENCIES)
@@ -522,6 +540,9 @@ def _apply(source: str, maps: Maps, base: PayerProfile, spec: ProfileSpec) -> Pa
         "wants_g0283",
         "replacement_frequency",
         "unit_grouping",
+        "therapy_threshold",
+        "correction_route",
+        "correction_days",
     ):
         value = getattr(spec, key)
         if value is not None:

@@ -435,3 +435,15 @@ def test_per_code_payer_units_appeal_cites_the_cpt_time_rule_not_medicare():
     assert "The CPT time rule for 15-minute timed codes" in page
     assert "The record shows these timed minutes for the date of service (line 1): 97110 31 minutes, 2 units." in page
     assert "§20.2" not in page and "Pub. 100-04" not in page
+
+
+def test_a_config_profile_can_route_a_medicare_advantage_plan_to_replacement_claims():
+    # MA plans usually take frequency-7 replacements; a plan set up so in the config gets one.
+    config = parse_config(
+        '[profiles.ma-plan]\nextends = "medicare"\nfiling_indicators = ["MB"]\ncorrection_route = "replacement"\n',
+        "c.toml",
+    )
+    minutes = parse_minutes_csv(DISTINCT, "minutes.csv")
+    (packet,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_MEDICARE), minutes=minutes, config=config).packets
+    assert packet.frequency == "7" and packet.replacement is not None
+    assert "reopening" not in packet.actions

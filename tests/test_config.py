@@ -199,3 +199,32 @@ def test_severity_for_longest_prefix():
 def test_unknown_rule_codes_are_reported_not_fatal():
     cfg = parse_config("select = ['U', 'Q9']\n[severity]\nZ1 = 'info'", "c.toml")
     assert cfg.unknown_rule_codes(["U101", "M205"]) == ("Q9", "Z1")
+
+
+def test_a_medicare_advantage_plan_sets_its_own_threshold_and_correction_route():
+    maps = load_maps()
+    cfg = parse_config(
+        '[profiles.ma-plan]\nextends = "medicare"\npayer_ids = ["SYNMA01"]\n'
+        'correction_route = "replacement"\ncorrection_days = 90\n'
+        '[profiles.acme]\npayer_ids = ["ACME1"]\ntherapy_threshold = true\n',
+        "c.toml",
+    )
+    plan = resolve_profile(maps, cfg, "SYNMA01", "16")
+    assert (plan.name, plan.correction_route, plan.correction_days, plan.therapy_threshold) == ("ma-plan", "replacement", 90, True)
+    assert resolve_profile(maps, cfg, "ACME1", "CI").therapy_threshold is True
+    medicare = resolve_profile(maps, cfg, None, "MB")  # the shipped profile is untouched
+    assert (medicare.correction_route, medicare.correction_days) == ("reopening", 365)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('correction_route = "fax"', "correction_route must be one of 'replacement', 'new-claim', 'reopening'"),
+        ("correction_days = 0", "correction_days must be a whole number of days from 1 to 3660"),
+        ("correction_days = true", "correction_days must be a whole number of days from 1 to 3660"),
+        ('therapy_threshold = "yes"', "therapy_threshold must be true or false"),
+    ],
+)
+def test_bad_correction_and_threshold_values_are_config_errors(line, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(f"[profiles.p]\n{line}\n", "c.toml")
