@@ -352,6 +352,12 @@ class AppealPacket:
     #: what the letter is: ``appeal``, ``reopening`` (reprocess as sent), ``reopening-correction``
     #: (a clerical-error reopening request naming the changes), ``corrected-claim``, ``new-claim``
     request: str = ""
+    #: what the user must do before sending (missing evidence, placeholders to fill): never in the letter
+    checklist: tuple[str, ...] = ()
+    #: :attr:`checklist` and :attr:`documents` as the Markdown of ``checklist.md``
+    checklist_markdown: str = ""
+    #: the documents to gather for the category (the checklist file's second list)
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +393,7 @@ def index_json(packets: Packets) -> dict:
             {
                 "claim_id": p.claim_id,
                 "letter": f"{p.folder}/letter.md",
+                "checklist": f"{p.folder}/checklist.md",
                 "replacement_claim": f"{p.folder}/replacement-837p.x12" if p.replacement is not None else None,
                 "request": p.request,
                 "lines": list(p.lines),
@@ -482,7 +489,7 @@ def build_packets(
             profile = record.profile or maps.profile_for(record.claim.payer_id, record.claim.filing_indicator)
         else:
             profile = maps.profile_for(None, rows[0].payment.filing_indicator)
-        blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile)
+        blocks, todo, gather = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile)
         title = f"Claim {claim_id}: request to the payer"
         packets.append(
             AppealPacket(
@@ -498,6 +505,9 @@ def build_packets(
                 actions,
                 tuple(notes),
                 next(_request_kind(r) for r in open_rows if r.action in SENDING),
+                tuple(todo),
+                render_markdown(checklist_blocks(claim_id, todo, gather)),
+                tuple(gather),
             )
         )
     return Packets(tuple(packets), tuple(skipped))
@@ -602,6 +612,48 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+#: A rule code of this project (U101, N301, C403 ...): the payer does not know them.
+_RULE_CODE = re.compile(r"\b[UMNCXR]\d{3}\b")
+_CHECK_FINDS = re.compile(r";?\s*check finds [A-Z0-9, ]+")
+_OPTION_HINT = re.compile(r"\s*\([^()]*--[a-z][^()]*\)")
+_LINE_PREFIX = re.compile(r"^lines? [\d, ]+:\s*")
+_CHARGE_TO_SET = re.compile(r",? with the practice's charge for (\S+)")
+#: the analysis names its evidence by the input it came from; the payer knows it as the record
+_EVIDENCE_WORDS = (("the minutes file", "the treatment record's time log"),)
+
+
+def _for_payer(text: str, payer_codes: Iterable[str] = ()) -> str:
+    """``text`` from the analysis with what only the user needs taken out: the check's
+    findings ("check finds M201"), option hints ("give --minutes ..."). A rule code left over
+    (one that is not one of the payer's own remark codes) takes its clause with it."""
+    text = _OPTION_HINT.sub("", _CHECK_FINDS.sub("", text))
+    allowed = set(payer_codes)
+    if any(m.group() not in allowed for m in _RULE_CODE.finditer(text)):
+        text = "; ".join(part for part in text.split("; ") if all(m.group() in allowed for m in _RULE_CODE.finditer(part)))
+    return text.strip()
+
+
+def _change_words(description: str) -> str:
+    """A correction's description as the letter's change: no "line N:" (the table has the
+    line) and no instruction to the user about the charge."""
+    text = _CHARGE_TO_SET.sub("", _LINE_PREFIX.sub("", description))
+    for ours, theirs in _EVIDENCE_WORDS:
+        text = text.replace(ours, theirs)
+    return text
+
+
+#: the letter's word for each request kind (the action names are this project's vocabulary)
+_REQUEST_WORDS = {
+    "appeal": "reconsideration",
+    "reopening": "reopening",
+    "corrected-claim": "corrected claim",
+    "new-claim": "new claim",
+    "bill-patient": "none",
+    "write-off": "none",
+    "none": "none",
+}
+
+
 def _line_label(row: MatchRow) -> str:
     lines = ", ".join(map(str, row.match.lines))
     return f"line {lines}" if lines else "the claim"
@@ -682,8 +734,8 @@ def _level_facts(kind: str, level: AppealLevel | None, profile: PayerProfile | N
 
 def _edit_source(source: str) -> str:
     if source == "ncci-ptp.xml":
-        return "from edi-rehab's NCCI map; confirm it in the CMS PTP file in force on the date of service"
-    return f"from the CMS PTP file {source}"
+        return "NCCI procedure-to-procedure edits"
+    return f"CMS NCCI PTP file {source}"
 
 
 def _letter(
@@ -696,7 +748,9 @@ def _letter(
     has_replacement: bool,
     notes: Sequence[str],
     profile: PayerProfile | None = None,
-) -> list[Block]:
+) -> tuple[list[Block], list[str], list[str]]:
+    """The letter's blocks, what the user must do before sending it, and the documents to
+    gather (both for the checklist file): the letter speaks to the payer only."""
     first = open_rows[0]
     remit = first.remit
     claim = record.claim if record else None
@@ -704,6 +758,7 @@ def _letter(
     icn = result.latest_payer_claim_number(record) if record else first.payer_claim_number
     actions = list(dict.fromkeys(_request_kind(r) for r in open_rows if r.action in SENDING))
     level = profile.appeal_levels[0] if profile is not None and profile.appeal_levels else None
+    todo: list[str] = ["Check every statement of the letter against the medical record before sending it."]
     heading = {
         "appeal": f"{level.name[0].upper()}{level.name[1:]} request" if level is not None else "Request for reconsideration",
         "reopening": "Request to reopen and reprocess",
@@ -712,7 +767,7 @@ def _letter(
         "new-claim": "New claim after an unprocessable return",
     }[actions[0]]
     blocks = [Block("h1", f"{heading}: claim {claim_id}")]
-    blocks.append(Block("p", f"Draft prepared {today.isoformat()}. Check every statement against the medical record before sending."))
+    blocks.append(Block("p", f"Date: {today.isoformat()}"))
     facts: list[tuple[str, str]] = [("To", remit.payer_name or "the payer")]
     if remit.payer_id:
         facts.append(("Payer id", remit.payer_id))
@@ -723,11 +778,11 @@ def _letter(
         facts.append(("Patient", who.name))
         if claim.subscriber is not None and claim.subscriber.id:
             facts.append(("Member id", claim.subscriber.id))
-    facts.append(("Patient control number (CLM01)", claim_id))
+    facts.append(("Patient account number", claim_id))
     if icn:
         facts.append(("Payer claim number", icn))
     if remit.trace_number:
-        facts.append(("Remittance trace (TRN02)", remit.trace_number))
+        facts.append(("Payment trace number", remit.trace_number))
     if remit.payment_date:
         facts.append(("Remittance date", remit.payment_date.isoformat()))
     if claim is not None:
@@ -735,7 +790,7 @@ def _letter(
         if dates:
             span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
             facts.append(("Dates of service", span))
-        facts.append(("Claim charge (CLM02)", claim.charge_raw))
+        facts.append(("Claim charge", _money(claim.charge) if getattr(claim, "charge", None) is not None else claim.charge_raw))
     facts += _level_facts(actions[0], level, profile, remit.payment_date)
     blocks.append(Block("facts", items=tuple(facts)))
 
@@ -748,9 +803,9 @@ def _letter(
         text = _REQUESTS[action].format(lines=_lines_words(by_action.get(action, [])))
         if action in ("corrected-claim", "new-claim") and has_replacement:
             if frequency == "7":
-                text += f" It replaces payer claim number {icn} (frequency code 7, REF*F8)."
+                text += f" It replaces payer claim number {icn} (claim frequency code 7)."
             elif action == "corrected-claim":
-                text += " It is sent as a new claim (frequency code 1), as this payer asks."
+                text += " It is sent as a new claim (claim frequency code 1), as your instructions ask."
         elif action in ("corrected-claim", "new-claim"):
             text = text.replace("is enclosed", "will follow")
         blocks.append(Block("p", text))
@@ -776,76 +831,101 @@ def _letter(
                 str(row.units_billed) if row.units_billed is not None else "-",
                 _money(row.charge),
                 _money(row.paid),
-                " ".join(a.label for a in row.adjustments if a.is_denial) or row.assessment.reason,
-                row.action,
+                " ".join(a.label for a in row.adjustments if a.is_denial) or "-",
+                _REQUEST_WORDS.get(_request_kind(row), "clerical-error reopening"),
             )
         )
-    changes = [
-        (", ".join(map(str, row.match.lines)) or "-", row.procedure or "-", change)
-        for row in open_rows
-        if _request_kind(row) == "reopening-correction"
-        for change in ([c.description for c in row.assessment.corrections] or [row.assessment.fix or "see the line below"])
-    ]
+    changes = []
+    for row in open_rows:
+        if _request_kind(row) != "reopening-correction":
+            continue
+        where = ", ".join(map(str, row.match.lines)) or "-"
+        wanted = [c.description for c in row.assessment.corrections] or [row.assessment.fix]
+        for description in wanted:
+            change = _change_words(_for_payer(description or "", [r.code for r in row.remarks]))
+            if not change:
+                todo.append(f"Line {where}: write the change to request in the letter's Changes requested table ([change]).")
+            changes.append((where, row.procedure or "-", change or "[change]"))
+    changes = list(dict.fromkeys(changes))
     if changes:
         blocks.append(Block("h2", "Changes requested"))
-        blocks.append(Block("table", items=tuple(dict.fromkeys(changes)), header=("Line", "Procedure", "Change")))
+        blocks.append(Block("table", items=tuple(changes), header=("Line", "Procedure", "Change")))
     blocks.append(Block("h2", "Lines in question"))
     blocks.append(Block("table", items=tuple(table), header=("Line", "Procedure", "Modifiers", "Date", "Units", "Charge", "Paid", "Denial", "Request")))
 
     for row in open_rows:
         a = row.assessment
-        title = f"{_line_label(row).capitalize()}: {row.procedure or 'claim'}"
+        label = _line_label(row).capitalize()
+        payer_codes = [r.code for r in row.remarks]
+        title = f"{label}: {row.procedure or 'claim'}"
         if row.service_date:
             title += f" on {row.service_date}"
         blocks.append(Block("h2", title))
         # Only what took money: the contract write-off (CO-45), the patient's share (PR-2)
         # and amounts given back are not reasons for a denial.
-        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments if x.is_denial]
-        reasons += [f"Remark {r.code}: {r.to_json()['text']}" for r in row.remarks]
+        reasons = []
+        for x in row.adjustments:
+            if x.is_denial:
+                reasons.append(f"{x.group}-{x.carc}: {x.to_json()['text']}" if x.known else f"{x.group}-{x.carc}")
+                if not x.known:
+                    todo.append(f"{label}: CARC {x.carc} is not in the code list; load the official list with --carc-file, or write its meaning in the letter.")
+        for r in row.remarks:
+            reasons.append(f"Remark {r.code}: {r.to_json()['text']}" if r.known else f"Remark {r.code}")
+            if not r.known:
+                todo.append(f"{label}: RARC {r.code} is not in the code list; load the official list with --rarc-file, or write its meaning in the letter.")
         blocks.append(Block("h3", "Why the payer denied it"))
         blocks.append(Block("ul", items=tuple(reasons) or ("No adjustment code on the remittance explains the reduction.",)))
-        blocks.append(Block("h3", "Cause"))
-        blocks.append(Block("p", _sentence(a.cause) or "Not determined from the codes."))
+        cause = _sentence(_for_payer(a.cause, payer_codes))
+        if cause:
+            blocks.append(Block("h3", "Our review"))
+            blocks.append(Block("p", cause))
+        if a.fix:
+            todo.append(f"{label}: {_sentence(a.fix)}")
         if a.findings and record is not None:
             found = []
             for i in row.match.indexes:
                 found += [f"{f.code}: {f.message}" for f in record.findings_on(i) if f.code in a.findings]
             found += [f"{f.code}: {f.message}" for f in record.claim_findings if f.code in a.findings]
-            if found:
-                blocks.append(Block("ul", items=tuple(dict.fromkeys(found))))
-        blocks.append(Block("h3", "What resolves it"))
-        fix = a.fix or "See the request above."
-        ready = [c.description for c in a.corrections if c.ready and row.action in ("corrected-claim", "new-claim")]
-        if _request_kind(row) == "reopening-correction":
-            ready = [f"Requested change: {c.description}" for c in a.corrections]
-        if _request_kind(row) == "reopening-correction" and ready:
-            # the fix speaks of rebilling; a reopening asks the payer to make the change itself
-            fix = "Reopen the claim and make the change listed below."
-        blocks.append(Block("p", _sentence(fix)))
-        if ready:
-            blocks.append(Block("ul", items=tuple(f"Applied in the enclosed claim: {d}" for d in ready) if has_replacement else tuple(ready)))
+            todo += [f"{label}: check found {item}" for item in dict.fromkeys(found)]
+        for c in a.corrections:
+            charge = _CHARGE_TO_SET.search(c.description)
+            if charge:
+                todo.append(f"{label}: set the practice's charge for {charge.group(1)} on the line before sending.")
+        if row.action in ("corrected-claim", "new-claim"):
+            ready = [_change_words(c.description) for c in a.corrections if c.ready]
+            if ready:
+                blocks.append(Block("h3", "Correction"))
+                prefix = "Applied in the enclosed claim: " if has_replacement else ""
+                blocks.append(Block("ul", items=tuple(prefix + d for d in ready)))
         support = _support(row)
+        if row.assessment.facts.get("edit_source") == "ncci-ptp.xml":
+            todo.append(f"{label}: confirm the NCCI edit in the CMS PTP file in force on the date of service (the pair was found in edi-rehab's bundled NCCI list).")
         if support:
             blocks.append(Block("h3", "Rule and source supporting the billing"))
-            blocks.append(Block("ul", items=tuple(support)))
+            blocks.append(Block("ul", items=tuple(_for_payer(s, payer_codes) for s in support)))
 
     keys = []
     for row in open_rows:
         key = _topic(row)
         if key not in keys:
             keys.append(key)
-    checklist = tuple(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))
-    blocks.append(Block("h2", "Documentation checklist"))
-    blocks.append(Block("checklist", items=checklist))
+    gather = list(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))
+    todo.append("List the documents you enclose in the letter's Enclosures ([documents enclosed]).")
     enclosures = []
     if has_replacement:
-        enclosures.append("replacement-837p.x12: the corrected claim" if frequency == "7" else "replacement-837p.x12: the new claim")
-    enclosures.append("The documents checked above")
+        enclosures.append("The corrected claim, sent electronically" if frequency == "7" else "The new claim, sent electronically")
+    enclosures.append("Supporting records: [documents enclosed]")
     blocks.append(Block("h2", "Enclosures"))
     blocks.append(Block("ul", items=tuple(enclosures)))
-    if notes:
-        blocks.append(Block("h2", "Notes for the person sending this"))
-        blocks.append(Block("ul", items=tuple(notes)))
+    todo += [_sentence(n) for n in notes]
     signer = claim.billing_provider.name if claim is not None and claim.billing_provider is not None else "The provider"
     blocks.append(Block("p", f"Sincerely, {signer}"))
+    return blocks, list(dict.fromkeys(todo)), gather
+
+
+def checklist_blocks(claim_id: str, todo: Sequence[str], gather: Sequence[str]) -> list[Block]:
+    """The checklist file beside the letter: what the user does before sending it."""
+    blocks = [Block("h1", f"Before sending the letter for claim {claim_id}"), Block("checklist", items=tuple(todo))]
+    if gather:
+        blocks += [Block("h2", "Documents to gather and enclose"), Block("checklist", items=tuple(gather))]
     return blocks

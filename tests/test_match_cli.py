@@ -142,6 +142,9 @@ def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
     for entry in claims:
         letter = out / entry["letter"]
         assert letter.is_file() and letter.with_name("letter.html").is_file()
+        # what to do before sending sits beside the letter, and is printed
+        checklist = out / entry["checklist"]
+        assert checklist == letter.with_name("checklist.md") and checklist.read_text().startswith("# Before sending the letter")
         assert letter.resolve().is_relative_to(out.resolve())
         assert not Path(entry["letter"]).is_absolute() and ".." not in Path(entry["letter"]).parts
         replacement = entry["replacement_claim"]
@@ -159,6 +162,9 @@ def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
     controls = sorted((out / c["replacement_claim"]).read_bytes()[90:99].decode() for c in claims if c["replacement_claim"])
     assert controls == ["000001000", "000001001"]
     assert "3 packets written" in result.stdout
+    assert "    to do: Check every statement of the letter against the medical record before sending it." in result.stdout
+    assert "    to do: Line 2: confirm the NCCI edit in the CMS PTP file" in result.stdout
+    assert "    to gather: 4 documents, listed in" in result.stdout
 
 
 def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(run, files, tmp_path):
@@ -172,7 +178,7 @@ def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(r
     (entry,) = json.loads((out / "index.json").read_text())["claims"]
     assert entry["replacement_claim"] is None and entry["request"] == "reopening-correction"
     page = (out / "001-PCN1" / "letter.html").read_text()
-    assert "Clerical error reopening request: claim PCN1" in page and "line 2: add 59 to 97530" in page
+    assert "Clerical error reopening request: claim PCN1" in page and "<td>2</td><td>97530</td><td>add 59 to 97530" in page
     assert "File by:</strong> 2027-02-16" in page
     assert "0 with a replacement claim" in result.stdout
 

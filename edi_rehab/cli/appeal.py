@@ -24,8 +24,10 @@ from .output import EXIT_OK, EXIT_UNREADABLE, counted, fail
 def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, **options) -> None:
     """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
 
-    Each DIR/NNN-<claim>/ holds letter.md and letter.html (the decoded reasons, the cause,
-    the rule and source supporting the billing, a documentation checklist) and, when a
+    Each DIR/NNN-<claim>/ holds letter.md and letter.html (addressed to the payer: the
+    decoded reasons, the review, the rule and source supporting the billing), checklist.md
+    (what to do before sending it: evidence to gather, placeholders to fill; also printed
+    here) and, when a
     correction resolves the denial, replacement-837p.x12 (never for a payer whose correction
     route is a reopening, such as Medicare Part B: its letter is the reopening request).
     DIR/index.json lists them with paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
@@ -50,7 +52,11 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
             if target.is_symlink() or not inside(folder, target):
                 raise InputProblem(f"{target}: is a link or lies outside {output}; refusing to write there")
             target.mkdir(exist_ok=True)
-            files = {"letter.md": packet.letter_markdown.encode("utf-8"), "letter.html": packet.letter_html.encode("utf-8")}
+            files = {
+                "letter.md": packet.letter_markdown.encode("utf-8"),
+                "letter.html": packet.letter_html.encode("utf-8"),
+                "checklist.md": packet.checklist_markdown.encode("utf-8"),
+            }
             if packet.replacement is not None:
                 files["replacement-837p.x12"] = packet.replacement
             for name, data in files.items():
@@ -68,8 +74,10 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
     for packet in packets.packets:
         extra = f", replacement claim (frequency {packet.frequency})" if packet.replacement is not None else ""
         click.echo(f"{folder / packet.folder}: claim {packet.claim_id} lines {', '.join(map(str, packet.lines)) or '-'}: {', '.join(packet.actions)}{extra}")
-        for note in packet.notes:
-            click.echo(f"    note: {note}")
+        for item in packet.checklist:
+            click.echo(f"    to do: {item}")
+        if packet.documents:
+            click.echo(f"    to gather: {len(packet.documents)} documents, listed in {folder / packet.folder / 'checklist.md'}")
     for item in packets.skipped:
         click.echo(f"no packet for claim {item.claim_id}: {', '.join(item.actions)}")
     click.echo(f"{counted(len(packets.packets), 'packet')} written to {output} ({sum(p.replacement is not None for p in packets.packets)} with a replacement claim); index.json lists them.")
