@@ -55,6 +55,7 @@ from decimal import Decimal
 
 from .extract import ControlNumbers, ExtractError, build_claim_file, delete_line_edit, modifier_edit, units_edits
 from .findings import Edit
+from .config import Practice
 from .mapdata import AppealLevel, Maps, PayerProfile
 from .match import ClaimRecord, Correction, MatchResult, MatchRow
 
@@ -235,7 +236,8 @@ def _lines_words(numbers: Sequence[int]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One block of a letter. ``kind``: ``h1``, ``h2``, ``h3``, ``p``, ``facts`` (label, value
+    """One block of a letter. ``kind``: ``h1``, ``h2``, ``h3``, ``p``, ``lines`` (an address or
+    signature: ``items`` one line each), ``facts`` (label, value
     pairs), ``ul``, ``checklist`` or ``table`` (``header`` + ``rows``). Every string in it is
     plain text: the renderers escape it."""
 
@@ -272,6 +274,9 @@ def render_markdown(blocks: Iterable[Block]) -> str:
             out.append("#" * int(kind[1]) + " " + md_escape(block.text))
         elif kind == "p":
             out.append(md_escape(block.text))
+        elif kind == "lines":
+            # a hard line break (backslash at the end) keeps an address or signature one block
+            out.append("\\\n".join(md_escape(item) for item in block.items))
         elif kind == "facts":
             out.append("\n".join(f"- **{md_escape(label)}:** {md_escape(value)}" for label, value in block.items))
         elif kind == "ul":
@@ -305,6 +310,8 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             body.append(f"<{kind}>{_h(block.text)}</{kind}>")
         elif kind == "p":
             body.append(f"<p>{_h(block.text)}</p>")
+        elif kind == "lines":
+            body.append("<p>" + "<br>\n".join(_h(item) for item in block.items) + "</p>")
         elif kind == "facts":
             body.append("<ul>" + "".join(f"<li><strong>{_h(k)}:</strong> {_h(v)}</li>" for k, v in block.items) + "</ul>")
         elif kind == "ul":
@@ -436,6 +443,7 @@ def build_packets(
     *,
     today: date,
     control_start: int = 1,
+    practice: Practice | None = None,
 ) -> Packets:
     """One packet per claim that still has a denied line needing something sent.
 
@@ -444,6 +452,7 @@ def build_packets(
         maps: for payer profiles (replacement frequency).
         today: the letter's date.
         control_start: ISA13/GS06 of the first replacement claim; each next one adds 1.
+        practice: the config's ``[practice]`` for the signature block (placeholders without it).
     """
     by_claim: dict[object, list[MatchRow]] = {}
     for row in result.rows:
@@ -489,7 +498,7 @@ def build_packets(
             profile = record.profile or maps.profile_for(record.claim.payer_id, record.claim.filing_indicator)
         else:
             profile = maps.profile_for(None, rows[0].payment.filing_indicator)
-        blocks, todo, gather = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile)
+        blocks, todo, gather = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile, practice or Practice())
         title = f"Claim {claim_id}: request to the payer"
         packets.append(
             AppealPacket(
@@ -748,6 +757,7 @@ def _letter(
     has_replacement: bool,
     notes: Sequence[str],
     profile: PayerProfile | None = None,
+    practice: Practice = Practice(),
 ) -> tuple[list[Block], list[str], list[str]]:
     """The letter's blocks, what the user must do before sending it, and the documents to
     gather (both for the checklist file): the letter speaks to the payer only."""
@@ -768,7 +778,13 @@ def _letter(
     }[actions[0]]
     blocks = [Block("h1", f"{heading}: claim {claim_id}")]
     blocks.append(Block("p", f"Date: {today.isoformat()}"))
-    facts: list[tuple[str, str]] = [("To", remit.payer_name or "the payer")]
+    address = [remit.payer_name or "[payer name]", *(remit.payer_address or ("[payer address]",))]
+    if not remit.payer_name or not remit.payer_address:
+        todo.append("Write the payer's appeal address in the letter ([payer name], [payer address]): the remittance does not give it; the payer's appeal address may differ from its remittance address anyway.")
+    else:
+        todo.append("Check that the address is where this payer takes appeals and reopenings: the letter uses the remittance's payer address.")
+    blocks.append(Block("lines", items=tuple(address)))
+    facts: list[tuple[str, str]] = []
     if remit.payer_id:
         facts.append(("Payer id", remit.payer_id))
     if claim is not None and claim.billing_provider is not None:
@@ -793,6 +809,7 @@ def _letter(
         facts.append(("Claim charge", _money(claim.charge) if getattr(claim, "charge", None) is not None else claim.charge_raw))
     facts += _level_facts(actions[0], level, profile, remit.payment_date)
     blocks.append(Block("facts", items=tuple(facts)))
+    blocks.append(Block("p", "Dear Sir or Madam,"))
 
     blocks.append(Block("h2", "Request"))
     by_action: dict[str, list[int]] = {}
@@ -918,9 +935,24 @@ def _letter(
     blocks.append(Block("h2", "Enclosures"))
     blocks.append(Block("ul", items=tuple(enclosures)))
     todo += [_sentence(n) for n in notes]
-    signer = claim.billing_provider.name if claim is not None and claim.billing_provider is not None else "The provider"
-    blocks.append(Block("p", f"Sincerely, {signer}"))
+    blocks.append(Block("p", "Sincerely,"))
+    signature, missing = _signature(practice)
+    blocks.append(Block("lines", items=signature))
+    if missing:
+        todo.append(f"Fill in the signature block ({', '.join(missing)}), or set them once in the config's [practice] table (name, npi, contact, signer).")
     return blocks, list(dict.fromkeys(todo)), gather
+
+
+def _signature(practice: Practice) -> tuple[tuple[str, ...], list[str]]:
+    """The signature lines from ``[practice]``, a placeholder for each key it lacks, and the placeholders."""
+    parts = (
+        (practice.signer, "", "[signer name and title]"),
+        (practice.name, "", "[practice name]"),
+        (practice.npi, "NPI ", "[practice NPI]"),
+        (practice.contact, "", "[practice contact]"),
+    )
+    lines = tuple(label + (value or placeholder) for value, label, placeholder in parts)
+    return lines, [placeholder for value, _, placeholder in parts if not value]
 
 
 def checklist_blocks(claim_id: str, todo: Sequence[str], gather: Sequence[str]) -> list[Block]:

@@ -33,7 +33,7 @@ def pyx12_valid(data: bytes) -> bool:
 
 def packets_for(remit, *claims, minutes=None, config=None, start=500):
     result = run(remit, *claims, minutes=minutes, config=config)
-    packets = build_packets(result, MAPS, today=TODAY, control_start=start)
+    packets = build_packets(result, MAPS, today=TODAY, control_start=start, practice=config.practice if config else None)
     for packet in packets.packets:
         assert_speaks_to_payer(packet)
     return packets
@@ -390,7 +390,7 @@ def test_html_escapes_every_value_from_the_file():
             tags.add(tag)
 
     Tags().feed(page)
-    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td"}
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td", "br"}
     assert "Content-Security-Policy" in page
     md = packet.letter_markdown
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
@@ -515,3 +515,50 @@ def test_the_letter_scan_catches_rule_codes_options_and_tool_words():
     # the payer's own remark codes may be quoted
     page = packet.letter_html.replace("</h1>", "</h1><p>Remark N130: sent by the payer</p>", 1)
     assert_speaks_to_payer(dataclasses.replace(packet, letter_html=page))
+
+
+PRACTICE = """
+[practice]
+name = "Synthetic Physical Therapy"
+npi = "1234567893"
+contact = "555-555-0100, billing@example.com"
+signer = "Jane Roe, PT, Billing Manager"
+"""
+
+
+def test_letter_has_the_payers_address_a_salutation_and_the_configured_signature():
+    claims, remit = LETTER_KINDS["appeal"]
+    # the payee's N3/N4 (loop 1000B) follow the payer's: only the payer's address is used
+    data = remit_file(remit, payer="SYNTHETIC COMMERCIAL PPO").replace(b"N1*PE*SYNTHETIC PHYSICAL THERAPY*XX*2667182382~\n", b"N1*PE*SYNTHETIC PHYSICAL THERAPY*XX*2667182382~\nN3*9 PAYEE ROAD~\nN4*OTHERTOWN*IL*62702~\n")
+    assert b"N3*9 PAYEE ROAD" in data
+    (packet,) = packets_for(data, claim_file(claims), config=parse_config(PRACTICE, "c.toml")).packets
+    page = packet.letter_html
+    assert "<p>SYNTHETIC COMMERCIAL PPO<br>\nPO BOX 1000<br>\nSPRINGFIELD, IL 62701</p>" in page
+    assert "PAYEE ROAD" not in page and "OTHERTOWN" not in page
+    assert "<p>Dear Sir or Madam,</p>" in page
+    assert page.index("Dear Sir or Madam") < page.index("<h2>Request</h2>")
+    assert (
+        "<p>Sincerely,</p>\n<p>Jane Roe, PT, Billing Manager<br>\nSynthetic Physical Therapy<br>\nNPI 1234567893<br>\n"
+        "555-555-0100, billing@example.com</p>" in page
+    )
+    assert "SYNTHETIC COMMERCIAL PPO\\\nPO BOX 1000\\\nSPRINGFIELD, IL 62701" in packet.letter_markdown
+    assert "[" not in page.split("<body>")[1].replace("[documents enclosed]", "")
+    assert not any("signature block" in item for item in packet.checklist)
+    # the level, form and deadline lines stay
+    assert "<strong>File by:</strong>" in page
+
+
+def test_letter_without_practice_or_payer_address_has_placeholders_the_checklist_names():
+    claims, remit = LETTER_KINDS["appeal"]
+    data = remit_file(remit, payer="SYNTHETIC COMMERCIAL PPO").replace(b"N3*PO BOX 1000~\n", b"").replace(b"N4*SPRINGFIELD*IL*62701~\n", b"")
+    (packet,) = packets_for(data, claim_file(claims)).packets
+    page = packet.letter_html
+    assert "<p>SYNTHETIC COMMERCIAL PPO<br>\n[payer address]</p>" in page
+    assert "[signer name and title]<br>\n[practice name]<br>\nNPI [practice NPI]<br>\n[practice contact]</p>" in page
+    todo = " ".join(packet.checklist)
+    assert "Fill in the signature block ([signer name and title], [practice name], [practice NPI], [practice contact])" in todo
+    assert "[payer address]" in todo
+    # a partial [practice] table: only what is missing is a placeholder
+    (packet,) = packets_for(remit_file(remit), claim_file(claims), config=parse_config('[practice]\nname = "Synthetic PT"\n', "c.toml")).packets
+    assert "<br>\nSynthetic PT<br>\nNPI [practice NPI]" in packet.letter_html
+    assert any("([signer name and title], [practice NPI], [practice contact])" in item for item in packet.checklist)

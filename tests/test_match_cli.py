@@ -181,6 +181,21 @@ def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(r
     assert "Clerical error reopening request: claim PCN1" in page and "<td>2</td><td>97530</td><td>add 59 to 97530" in page
     assert "File by:</strong> 2027-02-16" in page
     assert "0 with a replacement claim" in result.stdout
+    assert "[practice name]" in page and "to do: Fill in the signature block" in result.stdout
+
+
+def test_appeal_signs_letters_with_the_configs_practice(run, files, tmp_path):
+    config = files("c.toml", '[practice]\nname = "Synthetic PT"\nnpi = "1234567893"\ncontact = "555-555-0100"\nsigner = "Jane Roe, PT"\n')
+    out = tmp_path / "packets"
+    result = run("appeal", files("r.835", remit_file([REMIT_PCN1])), files("c.837", claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])), "-o", str(out), "--config", config)
+    assert result.exit_code == 0, result.output
+    page = (out / "001-PCN1" / "letter.html").read_text()
+    assert "<p>Jane Roe, PT<br>\nSynthetic PT<br>\nNPI 1234567893<br>\n555-555-0100</p>" in page
+    assert "<p>SYNTHETIC MEDICARE PART B<br>\nPO BOX 1000<br>\nSPRINGFIELD, IL 62701</p>" in page
+    assert "signature block" not in result.stdout
+    bad = files("bad.toml", '[practice]\nnpi = "1234567890"\n')
+    result = run("appeal", files("r.835", remit_file([REMIT_PCN1])), files("c.837", CLAIMS), "-o", str(out), "--config", bad)
+    assert result.exit_code == 2 and "not a valid NPI" in result.output
 
 
 def test_appeal_rewrites_atomically_and_refuses_links(run, files, tmp_path):

@@ -42,8 +42,8 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
         fail(f"--date {letter_date!r} is not a date (YYYY-MM-DD)")
         sys.exit(EXIT_UNREADABLE)
     start = control_number or int(datetime.now().strftime("%y%j%H%M"))
-    result, maps = run_match(remit, claims, **options)
-    packets = build_packets(result, maps, today=today, control_start=start)
+    result, maps, config = run_match(remit, claims, **options)
+    packets = build_packets(result, maps, today=today, control_start=start, practice=config.practice if config is not None else None)
     folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,8 @@ def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 
 
 def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file):
-    """Read the inputs and match them. Every problem is reported here; exits 2 on any."""
+    """Read the inputs and match them: ``(result, maps, config)``. Every problem is reported
+    here; exits 2 on any."""
     from ..config import ConfigError
     from ..engine import CheckUsageError
     from ..mapdata import MapError
@@ -93,7 +94,7 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
     codes = CodeBook(checker.maps, lists[0], lists[1])
-    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps
+    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps, checker.config
 
 
 @click.command("match")
@@ -111,7 +112,7 @@ def match_command(remit: str, claims: tuple[str, ...], output_format: str, **opt
     """
     from ..match import render_csv, render_text
 
-    result, _ = run_match(remit, claims, **options)
+    result, _, _ = run_match(remit, claims, **options)
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     elif output_format == "csv":
