@@ -57,7 +57,7 @@ from .extract import ControlNumbers, ExtractError, build_claim_file, delete_line
 from .findings import Edit
 from .config import Practice
 from .mapdata import AppealLevel, Maps, PayerProfile
-from .match import ClaimRecord, Correction, MatchResult, MatchRow
+from .match import ClaimRecord, Correction, MatchResult, MatchRow, money_text
 
 __all__ = [
     "SUPPORT",
@@ -606,10 +606,7 @@ def _replacement(
 
 
 # -- the letter ---------------------------------------------------------------------------------
-def _money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+_money = money_text  # two decimals, as match prints them
 
 
 def _sentence(text: str) -> str:
@@ -806,7 +803,7 @@ def _letter(
         if dates:
             span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
             facts.append(("Dates of service", span))
-        facts.append(("Claim charge", _money(claim.charge) if getattr(claim, "charge", None) is not None else claim.charge_raw))
+        facts.append(("Claim charge", _money(claim.charge) if claim.charge is not None else claim.charge_raw))
     facts += _level_facts(actions[0], level, profile, remit.payment_date)
     blocks.append(Block("facts", items=tuple(facts)))
     blocks.append(Block("p", "Dear Sir or Madam,"))

@@ -42,7 +42,7 @@ def test_text_output(run, files):
     assert "ncci-bundling, corrected-claim [PCN1 line 2 via line-control] [N301]" in out
     assert "GHOST (CLP02 1) matches no claim" in out
     assert "    cause: 97530 (column 2) was billed with 97140" in out
-    assert out.rstrip().splitlines()[-1].startswith("Matched 5 service payments (3 denied); 1 unmatched claims")
+    assert out.rstrip().splitlines()[-1].startswith("Matched 5 service payments (3 denied); 1 unmatched claim;")
 
 
 def test_json_output_shape(run, files):
@@ -68,7 +68,7 @@ def test_csv_opens_cleanly(run, files):
     ids = {row["remit_claim_id"] for row in rows}
     assert '="000123"' in ids and "PCN1" in ids
     assert "'=ICN2" in {row["payer_claim_number"] for row in rows}
-    assert {row["charge"] for row in rows} >= {"47", "55", "50"}
+    assert {row["charge"] for row in rows} >= {"47.00", "55.00", "50.00"}
 
 
 def test_minutes_and_code_list_options(run, files):
