@@ -2244,14 +2244,23 @@ def _csv_values(row: MatchRow) -> dict[str, object]:
     }
 
 
-def render_csv(result: MatchResult) -> str:
-    """Every row as CSV (RFC 4180, CRLF line ends), with a header row."""
+def render_csv(result: MatchResult, *, excel: bool = False) -> str:
+    """Every row as CSV (RFC 4180, CRLF line ends), with a header row.
+
+    By default the cells are the values as they are, for programs (Python's csv, pandas):
+    ``000123`` stays ``000123`` and nothing is wrapped. ``excel=True`` guards the cells for a
+    spreadsheet (:func:`csv_cell`): identifiers that look like numbers as ``="000123"``, text
+    starting with ``= + - @`` neutralised with ``'``; the CLI adds the byte-order mark Excel
+    needs to read UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in result.rows:
         values = _csv_values(row)
-        writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
+        if excel:
+            writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
+        else:
+            writer.writerow(["" if values[c] is None else str(values[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

@@ -786,11 +786,29 @@ def test_csv_cells_are_guarded_but_numbers_stay_numbers(column, value, cell):
     assert csv_cell(column, value) == cell
 
 
-def test_csv_output_parses_and_keeps_ids():
+def test_csv_output_is_the_values_as_they_are():
     claims = claim_file([C("000123", [L("97110")]), C("=CMD|A", [L("97110")])])
     remit = remit_file([P("000123", [S("97110", cas=PAID, ref6r="000123-1")]), P("=CMD|A", [S("97110", cas=PAID, ref6r="=CMD|A-1")], icn="-ICN")])
     text = render_csv(run(remit, claims))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [(r["remit_claim_id"], r["payer_claim_number"], r["charge"]) for r in rows] == [("000123", "ICN0001", "50.00"), ("=CMD|A", "-ICN", "50.00")]
+    assert rows[1]["adjustments"] == "CO-45 20.00; PR-2 6.00" and '="' not in text and "'" not in text.replace("payer's", "")
+    assert text.endswith("\r\n")
+
+
+def test_csv_output_for_excel_parses_and_keeps_ids():
+    claims = claim_file([C("000123", [L("97110")]), C("=CMD|A", [L("97110")]), C("@SUM", [L("97110")]), C("+1", [L("97110")])])
+    remit = remit_file(
+        [
+            P("000123", [S("97110", cas=PAID, ref6r="000123-1")]),
+            P("=CMD|A", [S("97110", cas=PAID, ref6r="=CMD|A-1")], icn="-ICN"),
+            P("@SUM", [S("97110", cas=PAID, ref6r="@SUM-1")]),
+            P("+1", [S("97110", cas=PAID, ref6r="+1-1")]),
+        ]
+    )
+    text = render_csv(run(remit, claims), excel=True)
     rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["remit_claim_id"] for r in rows[2:]] == ["'@SUM", '="+1"']
     assert rows[0]["remit_claim_id"] == '="000123"' and rows[0]["charge"] == "50.00"
     assert rows[1]["remit_claim_id"] == "'=CMD|A" and rows[1]["payer_claim_number"] == "'-ICN"
     assert text.endswith("\r\n")

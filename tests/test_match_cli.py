@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edi_rehab.match import CSV_COLUMNS
 from matchkit import C, L, P, S, claim_file, remit_file
 
 PAID = [("CO", "45", "20"), ("PR", "2", "6")]
@@ -59,16 +60,35 @@ def test_json_output_shape(run, files):
     assert data["summary"]["by_action"]["corrected-claim"] == 2 and data["summary"]["by_action"]["reopening"] == 1
 
 
-def test_csv_opens_cleanly(run, files):
+def test_csv_is_plain_by_default(run, files):
     result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "csv")
     raw = result.stdout_bytes
+    assert not raw.startswith(b"\xef\xbb\xbf") and b'="' not in raw and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert len(rows) == 5 and list(rows[0]) == list(CSV_COLUMNS)
+    # the values as they are: a program reads 000123 and =ICN2 exactly as the 835 holds them
+    assert {row["remit_claim_id"] for row in rows} == {"PCN1", "000123", "../../x", "GHOST"}
+    assert "=ICN2" in {row["payer_claim_number"] for row in rows}
+    assert {row["charge"] for row in rows} >= {"47.00", "55.00", "50.00"}
+    assert all(float(row["paid"]) >= 0 for row in rows)
+
+
+def test_csv_excel_is_guarded_for_a_spreadsheet(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "csv", "--excel")
+    raw = result.stdout_bytes
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert len(rows) == 5
     ids = {row["remit_claim_id"] for row in rows}
     assert '="000123"' in ids and "PCN1" in ids
+    # text that a spreadsheet would run as a formula is neutralised
     assert "'=ICN2" in {row["payer_claim_number"] for row in rows}
     assert {row["charge"] for row in rows} >= {"47.00", "55.00", "50.00"}
+
+
+def test_excel_needs_csv(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--excel")
+    assert result.exit_code == 2 and "--excel needs --format csv" in result.output
 
 
 def test_minutes_and_code_list_options(run, files):

@@ -101,24 +101,28 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
 @click.argument("remit")
 @click.argument("claims", nargs=-1, required=True)
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--excel", is_flag=True, help="With --format csv: guard the cells for a spreadsheet (byte-order mark, ids as =\"000123\", formula-like text prefixed with ').")
 @match_options
-def match_command(remit: str, claims: tuple[str, ...], output_format: str, **options) -> None:
+def match_command(remit: str, claims: tuple[str, ...], output_format: str, excel: bool, **options) -> None:
     """Match every service payment of the 835 REMIT to its line in the 837P CLAIMS.
 
     Each payment gets its decoded adjustments and remarks, a category, the check findings
     that explain a denial and a recommended action; 835 claims with no 837 claim are listed
-    as unmatched, and an 835 that does not balance is reported. REMIT or one CLAIMS file may
+    as unmatched, and an 835 that does not balance is reported. --format csv is plain CSV
+    for programs; add --excel for a spreadsheet. REMIT or one CLAIMS file may
     be - for standard input. Exit 0, or 2 when an input cannot be read or is the wrong kind.
     """
     from ..match import render_csv, render_text
 
+    if excel and output_format != "csv":
+        raise click.UsageError("--excel needs --format csv")
     result, _, _ = run_match(remit, claims, **options)
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     elif output_format == "csv":
         # Bytes, so the BOM and the CSV's CRLF line ends reach the file as written.
         sys.stdout.flush()
-        sys.stdout.buffer.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
+        sys.stdout.buffer.write((b"\xef\xbb\xbf" if excel else b"") + render_csv(result, excel=excel).encode("utf-8"))
         sys.stdout.buffer.flush()
     else:
         for line in render_text(result):
