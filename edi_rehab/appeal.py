@@ -622,7 +622,7 @@ def _sentence(text: str) -> str:
 _RULE_CODE = re.compile(r"\b[UMNCXR]\d{3}\b")
 _CHECK_FINDS = re.compile(r";?\s*check finds [A-Z0-9, ]+")
 _OPTION_HINT = re.compile(r"\s*\([^()]*--[a-z][^()]*\)")
-_LINE_PREFIX = re.compile(r"^lines? [\d, ]+:\s*")
+_LINE_PREFIX = re.compile(r"^lines? [\d, ]+:\s*", re.I)
 _CHARGE_TO_SET = re.compile(r",? with the practice's charge for (\S+)")
 #: the analysis names its evidence by the input it came from; the payer knows it as the record
 _EVIDENCE_WORDS = (("the minutes file", "the treatment record's time log"),)
@@ -894,7 +894,7 @@ def _letter(
             blocks.append(Block("h3", "Our review"))
             blocks.append(Block("p", cause))
         if a.fix:
-            todo.append(f"{label}: {_sentence(a.fix)}")
+            todo.append(f"{label}: what resolves it: {_sentence(_LINE_PREFIX.sub('', a.fix))}")
         if a.findings and record is not None:
             found = []
             for i in row.match.indexes:

@@ -244,3 +244,60 @@ def test_appeal_bad_date_and_unwritable_dir(run, files, tmp_path):
     blocker.write_text("x")
     result = run("appeal", *args, "-o", str(blocker))
     assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+# -- --sample: the bundled 835 and 837P (fixtures/, shipped as edi_rehab.samples) ----------------
+def test_match_sample_pairs_the_bundled_835_and_837(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the sample comes from the package, not the working folder
+    result = run("match", "--sample", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # the sample 835 answers every claim of the sample 837, line by line
+    assert data["unmatched_claims"] == [] and all(line["match"]["line"] for line in data["lines"])
+    from edi_rehab.claims import read_claims
+    from edi_rehab.cli.files import sample_bytes
+    from edi_rehab.x12 import parse
+
+    doc = parse(sample_bytes("sample-837p.x12"))
+    claim_ids = {c.claim_id for tx in doc.transactions() for c in read_claims(tx)}
+    # all but PCN000006, whose CLM02 disagrees with its lines (C401): a front end rejects it,
+    # so it never reaches adjudication and the generated 835 leaves it out (synth.generate_835)
+    assert {line["match"]["claim_id"] for line in data["lines"]} == claim_ids - {"PCN000006"}
+    assert data["summary"]["denied_lines"] >= 1
+    text = run("match", "--sample")
+    assert text.exit_code == 0 and text.stdout.splitlines()[0].startswith("sample-835.x12:")
+    plain = run("match", "--sample", "--format", "csv")
+    assert len(list(csv.DictReader(io.StringIO(plain.stdout_bytes.decode("utf-8"), newline="")))) == len(data["lines"])
+
+
+def test_appeal_sample_writes_packets_a_new_user_can_read(run, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    result = run("appeal", "--sample", "-o", "packets", "--date", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    claims = json.loads((tmp_path / "packets" / "index.json").read_text())["claims"]
+    assert claims and "packets written to packets" in result.stdout
+    for entry in claims:
+        letter = (tmp_path / "packets" / entry["letter"]).read_text()
+        assert f"claim {entry['claim_id']}" in letter and "PO BOX 1000" in letter
+        assert not re.search(r"\b[UMNCXR]\d{3}\b", re.sub(r"Remark [A-Z]{1,2}\d+", "", letter)) and "edi-rehab" not in letter
+        assert (tmp_path / "packets" / entry["checklist"]).is_file()
+    assert "to do: Line 2: what resolves it: Add GP." in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("match", "--sample", "r.835"), "give no REMIT, no CLAIMS and no --minutes"),
+        (("match", "--sample", "--minutes", "m.csv"), "give no REMIT, no CLAIMS and no --minutes"),
+        (("match",), "match needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("match", "r.835"), "match needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("appeal", "-o", "out"), "appeal needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("appeal", "--sample", "r.835", "c.837", "-o", "out"), "give no REMIT, no CLAIMS and no --minutes"),
+    ],
+)
+def test_sample_and_inputs_are_one_or_the_other(run, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output

@@ -9,19 +9,22 @@ from pathlib import Path
 import click
 
 from .files import InputProblem, inside, write_atomically
-from .match import run_match
+from .match import SAMPLE_OPTION, run_match, sample_arguments
 from .options import match_options
 from .output import EXIT_OK, EXIT_UNREADABLE, counted, fail
 
 
 @click.command("appeal")
-@click.argument("remit")
-@click.argument("claims", nargs=-1, required=True)
+@click.argument("remit", required=False)
+@click.argument("claims", nargs=-1)
 @click.option("-o", "--output", "output", required=True, metavar="DIR", help="Folder for the packets and index.json (created when missing).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first replacement claim, +1 for each next one [default: YYDDDHHMM from the clock].")
 @click.option("--date", "letter_date", metavar="YYYY-MM-DD", help="Date on the letters [default: today].")
+@SAMPLE_OPTION
 @match_options
-def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, **options) -> None:
+def appeal_command(
+    remit: str | None, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, sample: bool, **options
+) -> None:
     """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
 
     Each DIR/NNN-<claim>/ holds letter.md and letter.html (addressed to the payer: the
@@ -30,7 +33,8 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
     here) and, when a
     correction resolves the denial, replacement-837p.x12 (never for a payer whose correction
     route is a reopening, such as Medicare Part B: its letter is the reopening request).
-    DIR/index.json lists them with paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
+    DIR/index.json lists them with paths relative to DIR. --sample writes the packets of
+    the bundled synthetic 835 and 837P. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
     """
     from datetime import date, datetime
 
@@ -42,7 +46,8 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
         fail(f"--date {letter_date!r} is not a date (YYYY-MM-DD)")
         sys.exit(EXIT_UNREADABLE)
     start = control_number or int(datetime.now().strftime("%y%j%H%M"))
-    result, maps, config = run_match(remit, claims, **options)
+    sample_arguments(remit, claims, sample, options["minutes_path"], "appeal")
+    result, maps, config = run_match(remit, claims, sample=sample, **options)
     packets = build_packets(result, maps, today=today, control_start=start, practice=config.practice if config is not None else None)
     folder = Path(output)
     try:
@@ -73,7 +78,8 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
         sys.exit(EXIT_UNREADABLE)
     for packet in packets.packets:
         extra = f", replacement claim (frequency {packet.frequency})" if packet.replacement is not None else ""
-        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} lines {', '.join(map(str, packet.lines)) or '-'}: {', '.join(packet.actions)}{extra}")
+        lines = ("line " if len(packet.lines) == 1 else "lines ") + (", ".join(map(str, packet.lines)) or "-")
+        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} {lines}: {', '.join(packet.actions)}{extra}")
         for item in packet.checklist:
             click.echo(f"    to do: {item}")
         if packet.documents:
