@@ -31,11 +31,15 @@ An appeal letter is titled by the profile's first appeal level (Medicare: redete
 form CMS-20027); it and a reopening request carry the date to file by, counted from the
 835's date with the profile's days.
 
-The letter is built as a small document model (:class:`Block` values) and rendered twice.
-Both renderers escape **every** piece of text, so nothing taken from a file (CLM01, names,
-payer names, time blocks, code texts from ``--carc-file``) can become markup: Markdown
-punctuation is backslash-escaped and ``<``/``>``/``&`` become entities; HTML goes through
-:func:`html.escape` and the page forbids scripts (Content-Security-Policy).
+The letter is built as a small document model (:class:`Block` values) and rendered twice
+from the same jinja2 template, one per letter kind (``edi_rehab/templates/<kind>.j2``, which
+sets the heading and extends ``_letter.j2``, the layout): :func:`render_letter`. **Every**
+value is escaped, so nothing taken from a file (CLM01, names, payer names, time blocks, code
+texts from ``--carc-file``) can become markup: the HTML environment autoescapes, the Markdown
+one passes each value through :func:`md_escape` (punctuation backslash-escaped, ``<``/``>``/
+``&`` as entities); the page forbids scripts (Content-Security-Policy). The letter speaks to
+the payer only: what the user must do before sending it goes to ``checklist.md``
+(:attr:`AppealPacket.checklist`), rendered by :func:`render_markdown`.
 
 Folder names (:func:`folder_name`) are ``NNN-<CLM01 reduced to [A-Za-z0-9._-]>``: the
 ordinal makes them unique even for duplicate CLM01s and on case-insensitive file systems,
@@ -70,6 +74,8 @@ __all__ = [
     "index_json",
     "render_markdown",
     "render_html",
+    "render_letter",
+    "LETTER_KINDS",
 ]
 
 #: Actions that send something to the payer.
@@ -331,6 +337,44 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
     )
 
 
+# -- the letter templates (jinja2): one per letter kind, Markdown and HTML from the same source --
+_ENVIRONMENTS: dict[str, object] = {}
+
+
+def _environment(fmt: str):
+    """The jinja2 environment for ``md`` or ``html``. Every ``{{ value }}`` is escaped: HTML by
+    jinja2's autoescaping (after control characters become spaces), Markdown by
+    :func:`md_escape` as the environment's ``finalize``. Only the templates' own text is markup."""
+    env = _ENVIRONMENTS.get(fmt)
+    if env is None:
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("edi_rehab", "templates"),
+            autoescape=fmt == "html",
+            finalize=md_escape if fmt == "md" else _plain,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        _ENVIRONMENTS[fmt] = env
+    return env
+
+
+#: the letter kinds, each with its template ``edi_rehab/templates/<kind>.j2``
+LETTER_KINDS = ("appeal", "reopening", "reopening-correction", "corrected-claim", "new-claim")
+
+
+def render_letter(kind: str, fmt: str, blocks: Sequence[Block], *, claim_id: str, level_name: str = "", title: str = "") -> str:
+    """The letter of ``kind`` (:data:`LETTER_KINDS`) as ``fmt`` (``md`` or ``html``): its
+    template gives the heading, ``_letter.j2`` the layout of ``blocks`` (those after the heading)."""
+    if kind not in LETTER_KINDS:
+        raise ValueError(f"no letter template for {kind!r}")
+    template = _environment(fmt).get_template(f"{kind}.j2")
+    return template.render(fmt=fmt, blocks=blocks, claim_id=claim_id, level_name=level_name, title=title)
+
+
 # --------------------------------------------------------------------------------------------
 # Packets
 # --------------------------------------------------------------------------------------------
@@ -500,20 +544,23 @@ def build_packets(
             profile = maps.profile_for(None, rows[0].payment.filing_indicator)
         blocks, todo, gather = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile, practice or Practice())
         title = f"Claim {claim_id}: request to the payer"
+        kind = next(_request_kind(r) for r in open_rows if r.action in SENDING)
+        level_name = profile.appeal_levels[0].name if profile is not None and profile.appeal_levels else ""
+        letter = {fmt: render_letter(kind, fmt, blocks, claim_id=claim_id, level_name=level_name, title=title) for fmt in ("md", "html")}
         packets.append(
             AppealPacket(
                 number,
                 claim_id,
                 folder,
                 record.file if record else None,
-                render_markdown(blocks),
-                render_html(blocks, title),
+                letter["md"],
+                letter["html"],
                 replacement,
                 frequency,
                 lxs,
                 actions,
                 tuple(notes),
-                next(_request_kind(r) for r in open_rows if r.action in SENDING),
+                kind,
                 tuple(todo),
                 render_markdown(checklist_blocks(claim_id, todo, gather)),
                 tuple(gather),
@@ -766,15 +813,8 @@ def _letter(
     actions = list(dict.fromkeys(_request_kind(r) for r in open_rows if r.action in SENDING))
     level = profile.appeal_levels[0] if profile is not None and profile.appeal_levels else None
     todo: list[str] = ["Check every statement of the letter against the medical record before sending it."]
-    heading = {
-        "appeal": f"{level.name[0].upper()}{level.name[1:]} request" if level is not None else "Request for reconsideration",
-        "reopening": "Request to reopen and reprocess",
-        "reopening-correction": "Clerical error reopening request",
-        "corrected-claim": "Corrected claim",
-        "new-claim": "New claim after an unprocessable return",
-    }[actions[0]]
-    blocks = [Block("h1", f"{heading}: claim {claim_id}")]
-    blocks.append(Block("p", f"Date: {today.isoformat()}"))
+    # the heading is the kind's template's (edi_rehab/templates/<kind>.j2)
+    blocks = [Block("p", f"Date: {today.isoformat()}")]
     address = [remit.payer_name or "[payer name]", *(remit.payer_address or ("[payer address]",))]
     if not remit.payer_name or not remit.payer_address:
         todo.append("Write the payer's appeal address in the letter ([payer name], [payer address]): the remittance does not give it; the payer's appeal address may differ from its remittance address anyway.")

@@ -431,7 +431,7 @@ def test_medicare_ncci_denial_gets_a_reopening_request_and_no_frequency_7_claim(
     assert "<h1>Clerical error reopening request: claim PCN1</h1>" in page
     assert "No replacement claim is sent." in page
     # what to change on which line, with the evidence
-    assert "<h2>Changes requested</h2>" in page and "<td>2</td><td>97530</td><td>add 59 to 97530: the treatment record&#x27;s time log puts the two services in distinct time blocks</td>" in page
+    assert "<h2>Changes requested</h2>" in page and "<td>2</td><td>97530</td><td>add 59 to 97530: the treatment record&#39;s time log puts the two services in distinct time blocks</td>" in page
     assert "The record places line 2 in time block 0915-0930" in page
     assert "<strong>File by:</strong> 2027-02-16 (365 days from the remittance date)" in page
     assert "frequency code 7" not in page
@@ -562,3 +562,34 @@ def test_letter_without_practice_or_payer_address_has_placeholders_the_checklist
     (packet,) = packets_for(remit_file(remit), claim_file(claims), config=parse_config('[practice]\nname = "Synthetic PT"\n', "c.toml")).packets
     assert "<br>\nSynthetic PT<br>\nNPI [practice NPI]" in packet.letter_html
     assert any("([signer name and title], [practice NPI], [practice contact])" in item for item in packet.checklist)
+
+
+def test_each_letter_kind_has_its_template_and_both_formats_come_from_it():
+    from edi_rehab.appeal import LETTER_KINDS as KINDS, render_letter
+
+    assert set(KINDS) == set(LETTER_KINDS)
+    blocks = [Block("p", "Date: 2026-03-02"), Block("lines", items=("PAYER", "PO BOX 1"))]
+    headings = {}
+    for kind in KINDS:
+        md = render_letter(kind, "md", blocks, claim_id="PCN1", level_name="redetermination")
+        page = render_letter(kind, "html", blocks, claim_id="PCN1", level_name="redetermination", title="t")
+        heading = md.splitlines()[0][2:]
+        assert f"<h1>{heading}</h1>" in page and heading.endswith(": claim PCN1")
+        assert "PAYER\\\nPO BOX 1\n" in md and "<p>PAYER<br>\nPO BOX 1</p>" in page
+        headings[kind] = heading
+    assert headings["appeal"] == "Redetermination request: claim PCN1"
+    assert render_letter("appeal", "md", blocks, claim_id="PCN1").startswith("# Request for reconsideration: claim PCN1")
+    assert len(set(headings.values())) == len(KINDS)
+    with pytest.raises(ValueError, match="no letter template"):
+        render_letter("write-off", "md", blocks, claim_id="PCN1")
+
+
+def test_templates_escape_every_value_in_both_formats():
+    from edi_rehab.appeal import render_letter
+
+    hostile = "<script>alert(1)</script> *bold* [x](javascript:y) # \x07"
+    blocks = [Block("p", hostile), Block("table", items=((hostile, "1"),), header=("A", "B")), Block("lines", items=(hostile,))]
+    page = render_letter("appeal", "html", blocks, claim_id=hostile, title=hostile)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "\x07" not in page
+    md = render_letter("appeal", "md", blocks, claim_id=hostile)
+    assert "<script>" not in md and "\\*bold\\*" in md and "\\[x\\]\\(javascript:y\\)" in md
