@@ -31,11 +31,15 @@ An appeal letter is titled by the profile's first appeal level (Medicare: redete
 form CMS-20027); it and a reopening request carry the date to file by, counted from the
 835's date with the profile's days.
 
-The letter is built as a small document model (:class:`Block` values) and rendered twice.
-Both renderers escape **every** piece of text, so nothing taken from a file (CLM01, names,
-payer names, time blocks, code texts from ``--carc-file``) can become markup: Markdown
-punctuation is backslash-escaped and ``<``/``>``/``&`` become entities; HTML goes through
-:func:`html.escape` and the page forbids scripts (Content-Security-Policy).
+The letter is built as a small document model (:class:`Block` values) and rendered twice
+from the same jinja2 template, one per letter kind (``edi_rehab/templates/<kind>.j2``, which
+sets the heading and extends ``_letter.j2``, the layout): :func:`render_letter`. **Every**
+value is escaped, so nothing taken from a file (CLM01, names, payer names, time blocks, code
+texts from ``--carc-file``) can become markup: the HTML environment autoescapes, the Markdown
+one passes each value through :func:`md_escape` (punctuation backslash-escaped, ``<``/``>``/
+``&`` as entities); the page forbids scripts (Content-Security-Policy). The letter speaks to
+the payer only: what the user must do before sending it goes to ``checklist.md``
+(:attr:`AppealPacket.checklist`), rendered by :func:`render_markdown`.
 
 Folder names (:func:`folder_name`) are ``NNN-<CLM01 reduced to [A-Za-z0-9._-]>``: the
 ordinal makes them unique even for duplicate CLM01s and on case-insensitive file systems,
@@ -55,8 +59,9 @@ from decimal import Decimal
 
 from .extract import ControlNumbers, ExtractError, build_claim_file, delete_line_edit, modifier_edit, units_edits
 from .findings import Edit
+from .config import Practice
 from .mapdata import AppealLevel, Maps, PayerProfile
-from .match import ClaimRecord, Correction, MatchResult, MatchRow
+from .match import ClaimRecord, Correction, MatchResult, MatchRow, money_text
 
 __all__ = [
     "SUPPORT",
@@ -69,6 +74,8 @@ __all__ = [
     "index_json",
     "render_markdown",
     "render_html",
+    "render_letter",
+    "LETTER_KINDS",
 ]
 
 #: Actions that send something to the payer.
@@ -235,7 +242,8 @@ def _lines_words(numbers: Sequence[int]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One block of a letter. ``kind``: ``h1``, ``h2``, ``h3``, ``p``, ``facts`` (label, value
+    """One block of a letter. ``kind``: ``h1``, ``h2``, ``h3``, ``p``, ``lines`` (an address or
+    signature: ``items`` one line each), ``facts`` (label, value
     pairs), ``ul``, ``checklist`` or ``table`` (``header`` + ``rows``). Every string in it is
     plain text: the renderers escape it."""
 
@@ -272,6 +280,9 @@ def render_markdown(blocks: Iterable[Block]) -> str:
             out.append("#" * int(kind[1]) + " " + md_escape(block.text))
         elif kind == "p":
             out.append(md_escape(block.text))
+        elif kind == "lines":
+            # a hard line break (backslash at the end) keeps an address or signature one block
+            out.append("\\\n".join(md_escape(item) for item in block.items))
         elif kind == "facts":
             out.append("\n".join(f"- **{md_escape(label)}:** {md_escape(value)}" for label, value in block.items))
         elif kind == "ul":
@@ -305,6 +316,8 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             body.append(f"<{kind}>{_h(block.text)}</{kind}>")
         elif kind == "p":
             body.append(f"<p>{_h(block.text)}</p>")
+        elif kind == "lines":
+            body.append("<p>" + "<br>\n".join(_h(item) for item in block.items) + "</p>")
         elif kind == "facts":
             body.append("<ul>" + "".join(f"<li><strong>{_h(k)}:</strong> {_h(v)}</li>" for k, v in block.items) + "</ul>")
         elif kind == "ul":
@@ -322,6 +335,44 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
+
+
+# -- the letter templates (jinja2): one per letter kind, Markdown and HTML from the same source --
+_ENVIRONMENTS: dict[str, object] = {}
+
+
+def _environment(fmt: str):
+    """The jinja2 environment for ``md`` or ``html``. Every ``{{ value }}`` is escaped: HTML by
+    jinja2's autoescaping (after control characters become spaces), Markdown by
+    :func:`md_escape` as the environment's ``finalize``. Only the templates' own text is markup."""
+    env = _ENVIRONMENTS.get(fmt)
+    if env is None:
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("edi_rehab", "templates"),
+            autoescape=fmt == "html",
+            finalize=md_escape if fmt == "md" else _plain,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        _ENVIRONMENTS[fmt] = env
+    return env
+
+
+#: the letter kinds, each with its template ``edi_rehab/templates/<kind>.j2``
+LETTER_KINDS = ("appeal", "reopening", "reopening-correction", "corrected-claim", "new-claim")
+
+
+def render_letter(kind: str, fmt: str, blocks: Sequence[Block], *, claim_id: str, level_name: str = "", title: str = "") -> str:
+    """The letter of ``kind`` (:data:`LETTER_KINDS`) as ``fmt`` (``md`` or ``html``): its
+    template gives the heading, ``_letter.j2`` the layout of ``blocks`` (those after the heading)."""
+    if kind not in LETTER_KINDS:
+        raise ValueError(f"no letter template for {kind!r}")
+    template = _environment(fmt).get_template(f"{kind}.j2")
+    return template.render(fmt=fmt, blocks=blocks, claim_id=claim_id, level_name=level_name, title=title)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,6 +403,12 @@ class AppealPacket:
     #: what the letter is: ``appeal``, ``reopening`` (reprocess as sent), ``reopening-correction``
     #: (a clerical-error reopening request naming the changes), ``corrected-claim``, ``new-claim``
     request: str = ""
+    #: what the user must do before sending (missing evidence, placeholders to fill): never in the letter
+    checklist: tuple[str, ...] = ()
+    #: :attr:`checklist` and :attr:`documents` as the Markdown of ``checklist.md``
+    checklist_markdown: str = ""
+    #: the documents to gather for the category (the checklist file's second list)
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +444,7 @@ def index_json(packets: Packets) -> dict:
             {
                 "claim_id": p.claim_id,
                 "letter": f"{p.folder}/letter.md",
+                "checklist": f"{p.folder}/checklist.md",
                 "replacement_claim": f"{p.folder}/replacement-837p.x12" if p.replacement is not None else None,
                 "request": p.request,
                 "lines": list(p.lines),
@@ -429,6 +487,7 @@ def build_packets(
     *,
     today: date,
     control_start: int = 1,
+    practice: Practice | None = None,
 ) -> Packets:
     """One packet per claim that still has a denied line needing something sent.
 
@@ -437,6 +496,7 @@ def build_packets(
         maps: for payer profiles (replacement frequency).
         today: the letter's date.
         control_start: ISA13/GS06 of the first replacement claim; each next one adds 1.
+        practice: the config's ``[practice]`` for the signature block (placeholders without it).
     """
     by_claim: dict[object, list[MatchRow]] = {}
     for row in result.rows:
@@ -482,22 +542,28 @@ def build_packets(
             profile = record.profile or maps.profile_for(record.claim.payer_id, record.claim.filing_indicator)
         else:
             profile = maps.profile_for(None, rows[0].payment.filing_indicator)
-        blocks = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile)
+        blocks, todo, gather = _letter(result, record, rows, open_rows, today, frequency, replacement is not None, notes, profile, practice or Practice())
         title = f"Claim {claim_id}: request to the payer"
+        kind = next(_request_kind(r) for r in open_rows if r.action in SENDING)
+        level_name = profile.appeal_levels[0].name if profile is not None and profile.appeal_levels else ""
+        letter = {fmt: render_letter(kind, fmt, blocks, claim_id=claim_id, level_name=level_name, title=title) for fmt in ("md", "html")}
         packets.append(
             AppealPacket(
                 number,
                 claim_id,
                 folder,
                 record.file if record else None,
-                render_markdown(blocks),
-                render_html(blocks, title),
+                letter["md"],
+                letter["html"],
                 replacement,
                 frequency,
                 lxs,
                 actions,
                 tuple(notes),
-                next(_request_kind(r) for r in open_rows if r.action in SENDING),
+                kind,
+                tuple(todo),
+                render_markdown(checklist_blocks(claim_id, todo, gather)),
+                tuple(gather),
             )
         )
     return Packets(tuple(packets), tuple(skipped))
@@ -587,10 +653,7 @@ def _replacement(
 
 
 # -- the letter ---------------------------------------------------------------------------------
-def _money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+_money = money_text  # two decimals, as match prints them
 
 
 def _sentence(text: str) -> str:
@@ -600,6 +663,48 @@ def _sentence(text: str) -> str:
         return ""
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+#: A rule code of this project (U101, N301, C403 ...): the payer does not know them.
+_RULE_CODE = re.compile(r"\b[UMNCXR]\d{3}\b")
+_CHECK_FINDS = re.compile(r";?\s*check finds [A-Z0-9, ]+")
+_OPTION_HINT = re.compile(r"\s*\([^()]*--[a-z][^()]*\)")
+_LINE_PREFIX = re.compile(r"^lines? [\d, ]+:\s*", re.I)
+_CHARGE_TO_SET = re.compile(r",? with the practice's charge for (\S+)")
+#: the analysis names its evidence by the input it came from; the payer knows it as the record
+_EVIDENCE_WORDS = (("the minutes file", "the treatment record's time log"),)
+
+
+def _for_payer(text: str, payer_codes: Iterable[str] = ()) -> str:
+    """``text`` from the analysis with what only the user needs taken out: the check's
+    findings ("check finds M201"), option hints ("give --minutes ..."). A rule code left over
+    (one that is not one of the payer's own remark codes) takes its clause with it."""
+    text = _OPTION_HINT.sub("", _CHECK_FINDS.sub("", text))
+    allowed = set(payer_codes)
+    if any(m.group() not in allowed for m in _RULE_CODE.finditer(text)):
+        text = "; ".join(part for part in text.split("; ") if all(m.group() in allowed for m in _RULE_CODE.finditer(part)))
+    return text.strip()
+
+
+def _change_words(description: str) -> str:
+    """A correction's description as the letter's change: no "line N:" (the table has the
+    line) and no instruction to the user about the charge."""
+    text = _CHARGE_TO_SET.sub("", _LINE_PREFIX.sub("", description))
+    for ours, theirs in _EVIDENCE_WORDS:
+        text = text.replace(ours, theirs)
+    return text
+
+
+#: the letter's word for each request kind (the action names are this project's vocabulary)
+_REQUEST_WORDS = {
+    "appeal": "reconsideration",
+    "reopening": "reopening",
+    "corrected-claim": "corrected claim",
+    "new-claim": "new claim",
+    "bill-patient": "none",
+    "write-off": "none",
+    "none": "none",
+}
 
 
 def _line_label(row: MatchRow) -> str:
@@ -682,8 +787,8 @@ def _level_facts(kind: str, level: AppealLevel | None, profile: PayerProfile | N
 
 def _edit_source(source: str) -> str:
     if source == "ncci-ptp.xml":
-        return "from edi-rehab's NCCI map; confirm it in the CMS PTP file in force on the date of service"
-    return f"from the CMS PTP file {source}"
+        return "NCCI procedure-to-procedure edits"
+    return f"CMS NCCI PTP file {source}"
 
 
 def _letter(
@@ -696,7 +801,10 @@ def _letter(
     has_replacement: bool,
     notes: Sequence[str],
     profile: PayerProfile | None = None,
-) -> list[Block]:
+    practice: Practice = Practice(),
+) -> tuple[list[Block], list[str], list[str]]:
+    """The letter's blocks, what the user must do before sending it, and the documents to
+    gather (both for the checklist file): the letter speaks to the payer only."""
     first = open_rows[0]
     remit = first.remit
     claim = record.claim if record else None
@@ -704,16 +812,16 @@ def _letter(
     icn = result.latest_payer_claim_number(record) if record else first.payer_claim_number
     actions = list(dict.fromkeys(_request_kind(r) for r in open_rows if r.action in SENDING))
     level = profile.appeal_levels[0] if profile is not None and profile.appeal_levels else None
-    heading = {
-        "appeal": f"{level.name[0].upper()}{level.name[1:]} request" if level is not None else "Request for reconsideration",
-        "reopening": "Request to reopen and reprocess",
-        "reopening-correction": "Clerical error reopening request",
-        "corrected-claim": "Corrected claim",
-        "new-claim": "New claim after an unprocessable return",
-    }[actions[0]]
-    blocks = [Block("h1", f"{heading}: claim {claim_id}")]
-    blocks.append(Block("p", f"Draft prepared {today.isoformat()}. Check every statement against the medical record before sending."))
-    facts: list[tuple[str, str]] = [("To", remit.payer_name or "the payer")]
+    todo: list[str] = ["Check every statement of the letter against the medical record before sending it."]
+    # the heading is the kind's template's (edi_rehab/templates/<kind>.j2)
+    blocks = [Block("p", f"Date: {today.isoformat()}")]
+    address = [remit.payer_name or "[payer name]", *(remit.payer_address or ("[payer address]",))]
+    if not remit.payer_name or not remit.payer_address:
+        todo.append("Write the payer's appeal address in the letter ([payer name], [payer address]): the remittance does not give it; the payer's appeal address may differ from its remittance address anyway.")
+    else:
+        todo.append("Check that the address is where this payer takes appeals and reopenings: the letter uses the remittance's payer address.")
+    blocks.append(Block("lines", items=tuple(address)))
+    facts: list[tuple[str, str]] = []
     if remit.payer_id:
         facts.append(("Payer id", remit.payer_id))
     if claim is not None and claim.billing_provider is not None:
@@ -723,11 +831,11 @@ def _letter(
         facts.append(("Patient", who.name))
         if claim.subscriber is not None and claim.subscriber.id:
             facts.append(("Member id", claim.subscriber.id))
-    facts.append(("Patient control number (CLM01)", claim_id))
+    facts.append(("Patient account number", claim_id))
     if icn:
         facts.append(("Payer claim number", icn))
     if remit.trace_number:
-        facts.append(("Remittance trace (TRN02)", remit.trace_number))
+        facts.append(("Payment trace number", remit.trace_number))
     if remit.payment_date:
         facts.append(("Remittance date", remit.payment_date.isoformat()))
     if claim is not None:
@@ -735,9 +843,10 @@ def _letter(
         if dates:
             span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()} to {dates[-1].isoformat()}"
             facts.append(("Dates of service", span))
-        facts.append(("Claim charge (CLM02)", claim.charge_raw))
+        facts.append(("Claim charge", _money(claim.charge) if claim.charge is not None else claim.charge_raw))
     facts += _level_facts(actions[0], level, profile, remit.payment_date)
     blocks.append(Block("facts", items=tuple(facts)))
+    blocks.append(Block("p", "Dear Sir or Madam,"))
 
     blocks.append(Block("h2", "Request"))
     by_action: dict[str, list[int]] = {}
@@ -748,9 +857,9 @@ def _letter(
         text = _REQUESTS[action].format(lines=_lines_words(by_action.get(action, [])))
         if action in ("corrected-claim", "new-claim") and has_replacement:
             if frequency == "7":
-                text += f" It replaces payer claim number {icn} (frequency code 7, REF*F8)."
+                text += f" It replaces payer claim number {icn} (claim frequency code 7)."
             elif action == "corrected-claim":
-                text += " It is sent as a new claim (frequency code 1), as this payer asks."
+                text += " It is sent as a new claim (claim frequency code 1), as your instructions ask."
         elif action in ("corrected-claim", "new-claim"):
             text = text.replace("is enclosed", "will follow")
         blocks.append(Block("p", text))
@@ -776,76 +885,116 @@ def _letter(
                 str(row.units_billed) if row.units_billed is not None else "-",
                 _money(row.charge),
                 _money(row.paid),
-                " ".join(a.label for a in row.adjustments if a.is_denial) or row.assessment.reason,
-                row.action,
+                " ".join(a.label for a in row.adjustments if a.is_denial) or "-",
+                _REQUEST_WORDS.get(_request_kind(row), "clerical-error reopening"),
             )
         )
-    changes = [
-        (", ".join(map(str, row.match.lines)) or "-", row.procedure or "-", change)
-        for row in open_rows
-        if _request_kind(row) == "reopening-correction"
-        for change in ([c.description for c in row.assessment.corrections] or [row.assessment.fix or "see the line below"])
-    ]
+    changes = []
+    for row in open_rows:
+        if _request_kind(row) != "reopening-correction":
+            continue
+        where = ", ".join(map(str, row.match.lines)) or "-"
+        wanted = [c.description for c in row.assessment.corrections] or [row.assessment.fix]
+        for description in wanted:
+            change = _change_words(_for_payer(description or "", [r.code for r in row.remarks]))
+            if not change:
+                todo.append(f"Line {where}: write the change to request in the letter's Changes requested table ([change]).")
+            changes.append((where, row.procedure or "-", change or "[change]"))
+    changes = list(dict.fromkeys(changes))
     if changes:
         blocks.append(Block("h2", "Changes requested"))
-        blocks.append(Block("table", items=tuple(dict.fromkeys(changes)), header=("Line", "Procedure", "Change")))
+        blocks.append(Block("table", items=tuple(changes), header=("Line", "Procedure", "Change")))
     blocks.append(Block("h2", "Lines in question"))
     blocks.append(Block("table", items=tuple(table), header=("Line", "Procedure", "Modifiers", "Date", "Units", "Charge", "Paid", "Denial", "Request")))
 
     for row in open_rows:
         a = row.assessment
-        title = f"{_line_label(row).capitalize()}: {row.procedure or 'claim'}"
+        label = _line_label(row).capitalize()
+        payer_codes = [r.code for r in row.remarks]
+        title = f"{label}: {row.procedure or 'claim'}"
         if row.service_date:
             title += f" on {row.service_date}"
         blocks.append(Block("h2", title))
         # Only what took money: the contract write-off (CO-45), the patient's share (PR-2)
         # and amounts given back are not reasons for a denial.
-        reasons = [f"{x.group}-{x.carc}: {x.to_json()['text']}" for x in row.adjustments if x.is_denial]
-        reasons += [f"Remark {r.code}: {r.to_json()['text']}" for r in row.remarks]
+        reasons = []
+        for x in row.adjustments:
+            if x.is_denial:
+                reasons.append(f"{x.group}-{x.carc}: {x.to_json()['text']}" if x.known else f"{x.group}-{x.carc}")
+                if not x.known:
+                    todo.append(f"{label}: CARC {x.carc} is not in the code list; load the official list with --carc-file, or write its meaning in the letter.")
+        for r in row.remarks:
+            reasons.append(f"Remark {r.code}: {r.to_json()['text']}" if r.known else f"Remark {r.code}")
+            if not r.known:
+                todo.append(f"{label}: RARC {r.code} is not in the code list; load the official list with --rarc-file, or write its meaning in the letter.")
         blocks.append(Block("h3", "Why the payer denied it"))
         blocks.append(Block("ul", items=tuple(reasons) or ("No adjustment code on the remittance explains the reduction.",)))
-        blocks.append(Block("h3", "Cause"))
-        blocks.append(Block("p", _sentence(a.cause) or "Not determined from the codes."))
+        cause = _sentence(_for_payer(a.cause, payer_codes))
+        if cause:
+            blocks.append(Block("h3", "Our review"))
+            blocks.append(Block("p", cause))
+        if a.fix:
+            todo.append(f"{label}: what resolves it: {_sentence(_LINE_PREFIX.sub('', a.fix))}")
         if a.findings and record is not None:
             found = []
             for i in row.match.indexes:
                 found += [f"{f.code}: {f.message}" for f in record.findings_on(i) if f.code in a.findings]
             found += [f"{f.code}: {f.message}" for f in record.claim_findings if f.code in a.findings]
-            if found:
-                blocks.append(Block("ul", items=tuple(dict.fromkeys(found))))
-        blocks.append(Block("h3", "What resolves it"))
-        fix = a.fix or "See the request above."
-        ready = [c.description for c in a.corrections if c.ready and row.action in ("corrected-claim", "new-claim")]
-        if _request_kind(row) == "reopening-correction":
-            ready = [f"Requested change: {c.description}" for c in a.corrections]
-        if _request_kind(row) == "reopening-correction" and ready:
-            # the fix speaks of rebilling; a reopening asks the payer to make the change itself
-            fix = "Reopen the claim and make the change listed below."
-        blocks.append(Block("p", _sentence(fix)))
-        if ready:
-            blocks.append(Block("ul", items=tuple(f"Applied in the enclosed claim: {d}" for d in ready) if has_replacement else tuple(ready)))
+            todo += [f"{label}: check found {item}" for item in dict.fromkeys(found)]
+        for c in a.corrections:
+            charge = _CHARGE_TO_SET.search(c.description)
+            if charge:
+                todo.append(f"{label}: set the practice's charge for {charge.group(1)} on the line before sending.")
+        if row.action in ("corrected-claim", "new-claim"):
+            ready = [_change_words(c.description) for c in a.corrections if c.ready]
+            if ready:
+                blocks.append(Block("h3", "Correction"))
+                prefix = "Applied in the enclosed claim: " if has_replacement else ""
+                blocks.append(Block("ul", items=tuple(prefix + d for d in ready)))
         support = _support(row)
+        if row.assessment.facts.get("edit_source") == "ncci-ptp.xml":
+            todo.append(f"{label}: confirm the NCCI edit in the CMS PTP file in force on the date of service (the pair was found in edi-rehab's bundled NCCI list).")
         if support:
             blocks.append(Block("h3", "Rule and source supporting the billing"))
-            blocks.append(Block("ul", items=tuple(support)))
+            blocks.append(Block("ul", items=tuple(_for_payer(s, payer_codes) for s in support)))
 
     keys = []
     for row in open_rows:
         key = _topic(row)
         if key not in keys:
             keys.append(key)
-    checklist = tuple(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))
-    blocks.append(Block("h2", "Documentation checklist"))
-    blocks.append(Block("checklist", items=checklist))
+    gather = list(dict.fromkeys(item for key in keys for item in CHECKLISTS.get(key, CHECKLISTS["other"])))
+    todo.append("List the documents you enclose in the letter's Enclosures ([documents enclosed]).")
     enclosures = []
     if has_replacement:
-        enclosures.append("replacement-837p.x12: the corrected claim" if frequency == "7" else "replacement-837p.x12: the new claim")
-    enclosures.append("The documents checked above")
+        enclosures.append("The corrected claim, sent electronically" if frequency == "7" else "The new claim, sent electronically")
+    enclosures.append("Supporting records: [documents enclosed]")
     blocks.append(Block("h2", "Enclosures"))
     blocks.append(Block("ul", items=tuple(enclosures)))
-    if notes:
-        blocks.append(Block("h2", "Notes for the person sending this"))
-        blocks.append(Block("ul", items=tuple(notes)))
-    signer = claim.billing_provider.name if claim is not None and claim.billing_provider is not None else "The provider"
-    blocks.append(Block("p", f"Sincerely, {signer}"))
+    todo += [_sentence(n) for n in notes]
+    blocks.append(Block("p", "Sincerely,"))
+    signature, missing = _signature(practice)
+    blocks.append(Block("lines", items=signature))
+    if missing:
+        todo.append(f"Fill in the signature block ({', '.join(missing)}), or set them once in the config's [practice] table (name, npi, contact, signer).")
+    return blocks, list(dict.fromkeys(todo)), gather
+
+
+def _signature(practice: Practice) -> tuple[tuple[str, ...], list[str]]:
+    """The signature lines from ``[practice]``, a placeholder for each key it lacks, and the placeholders."""
+    parts = (
+        (practice.signer, "", "[signer name and title]"),
+        (practice.name, "", "[practice name]"),
+        (practice.npi, "NPI ", "[practice NPI]"),
+        (practice.contact, "", "[practice contact]"),
+    )
+    lines = tuple(label + (value or placeholder) for value, label, placeholder in parts)
+    return lines, [placeholder for value, _, placeholder in parts if not value]
+
+
+def checklist_blocks(claim_id: str, todo: Sequence[str], gather: Sequence[str]) -> list[Block]:
+    """The checklist file beside the letter: what the user does before sending it."""
+    blocks = [Block("h1", f"Before sending the letter for claim {claim_id}"), Block("checklist", items=tuple(todo))]
+    if gather:
+        blocks += [Block("h2", "Documents to gather and enclose"), Block("checklist", items=tuple(gather))]
     return blocks

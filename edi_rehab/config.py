@@ -30,6 +30,14 @@ Every key is optional; anything not listed here is an error, so a typo never sil
     # Default 16: four hours of one 15-minute code on one line (a tool choice, not a payer rule).
     max_units_per_line = 16
 
+    # Who signs the letters `appeal` writes; a key not given shows as a placeholder such as
+    # [practice name] in the letter, and the packet's checklist asks to fill it.
+    [practice]
+    name = "Synthetic Physical Therapy"
+    npi = "1234567893"                      # 10 digits, the NPI check digit is checked
+    contact = "555-555-0100, billing@example.com"
+    signer = "Jane Roe, PT, Billing Manager"
+
     # A new profile: starts from "extends" (default: the shipped "default" profile).
     [profiles.acme-ppo]
     extends = "commercial-per-code"
@@ -94,6 +102,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DEFAULT_MAX_UNITS_PER_LINE",
+    "Practice",
     "ProfileSpec",
     "effective_profiles",
     "parse_config",
@@ -108,7 +117,10 @@ _PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude")
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude", "practice")
+_PRACTICE_KEYS = ("name", "npi", "contact", "signer")
+#: the longest value a [practice] key may hold: a letter's signature line, not a document
+MAX_PRACTICE_TEXT = 200
 _MINUTES_KEYS = ("note_pattern",)
 _FIX_KEYS = ("max_units_per_line",)
 
@@ -165,6 +177,19 @@ class ProfileSpec:
     correction_days: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """``[practice]``: who signs the letters ``appeal`` writes. A key not given is ``None``
+    and the letter shows a placeholder (``[practice name]``) the checklist asks to fill."""
+
+    name: str | None = None
+    npi: str | None = None
+    #: phone, e-mail or postal address for the payer's questions, as one line
+    contact: str | None = None
+    #: the person who signs, e.g. "Jane Roe, PT, Billing Manager"
+    signer: str | None = None
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Config:
     """A parsed configuration file."""
@@ -182,6 +207,8 @@ class Config:
     exclude: tuple[str, ...] = ()
     #: the most units a fix may raise one line to (``[fix] max_units_per_line``)
     max_units_per_line: int = DEFAULT_MAX_UNITS_PER_LINE
+    #: the letters' signature block (``[practice]``)
+    practice: Practice = dataclasses.field(default_factory=Practice)
 
     def is_enabled(self, rule_code: str) -> bool:
         """Whether a rule runs. With no ``select`` every rule is selected. The most specific
@@ -460,6 +487,8 @@ def parse_config(text: str, source: str) -> Config:
                 raise ConfigError(source, f"[fix] max_units_per_line must be a whole number from 1 to 9999, not {value!r}")
             max_units_per_line = value
 
+    practice = _parse_practice(source, doc["practice"]) if "practice" in doc else Practice()
+
     profiles: list[ProfileSpec] = []
     if "profiles" in doc:
         table = doc["profiles"]
@@ -477,7 +506,33 @@ def parse_config(text: str, source: str) -> Config:
         include=_globs(source, "include", doc["include"]) if "include" in doc else (),
         exclude=_globs(source, "exclude", doc["exclude"]) if "exclude" in doc else (),
         max_units_per_line=max_units_per_line,
+        practice=practice,
     )
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _parse_practice(source: str, table: object) -> Practice:
+    """``[practice]``: short one-line texts; ``npi`` a 10-digit NPI whose check digit is right
+    (a typo there would send the payer to another provider)."""
+    from .synth import is_valid_npi
+
+    if not isinstance(table, dict):
+        raise ConfigError(source, "practice must be a table with name, npi, contact and signer")
+    values: dict[str, str] = {}
+    for key, value in table.items():
+        if key not in _PRACTICE_KEYS:
+            raise _unknown_key(source, "[practice]", key, _PRACTICE_KEYS)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(source, f"[practice] {key} must be a non-empty string")
+        if _CONTROL_CHARS.search(value) or len(value) > MAX_PRACTICE_TEXT:
+            raise ConfigError(source, f"[practice] {key} must be one line of at most {MAX_PRACTICE_TEXT} characters")
+        values[key] = value.strip()
+    npi = values.get("npi")
+    if npi is not None and not is_valid_npi(npi):
+        raise ConfigError(source, f"[practice] npi {npi!r} is not a valid NPI (10 digits with the right check digit)")
+    return Practice(**values)
 
 
 def _globs(source: str, where: str, value: object) -> tuple[str, ...]:

@@ -1219,6 +1219,11 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _count_were(n: int, word: str) -> str:
+    """``1 unit was`` / ``2 units were``."""
+    return f"{_count(n, word)} {'was' if n == 1 else 'were'}"
+
+
 def day_units(record: ClaimRecord, index: int, fallback: Checker | None = None) -> DayUnits | None:
     """The day of timed units line ``index`` of ``record`` belongs to, judged as check
     judges it, or None (an untimed line, no minutes anywhere, no checker).
@@ -1833,7 +1838,7 @@ def _assess_unit_day(record, indexes, day: DayUnits, codes, corrections, facts, 
         facts["day_target"] = dict(day.target)
         if cms and "U101" in day.verdicts:
             cause = (
-                f"{day.billed_total} timed units were billed on {where}, but the day's {day.total_minutes} timed minutes "
+                f"{_count_were(day.billed_total, 'timed unit')} billed on {where}, but the day's {_count(day.total_minutes, 'timed minute')} "
                 f"allow {day.allowed_total} under the CMS total-minutes method ({day.services_text()})"
             )
         elif cms:
@@ -1853,8 +1858,8 @@ def _assess_unit_day(record, indexes, day: DayUnits, codes, corrections, facts, 
         return done("corrected-claim", cause, f"bill {target} for the day", ACTION_RULES[12][2])
     if cms:
         cause = (
-            f"the payer reduced the units of {procedure}, but the day's {day.total_minutes} timed minutes on {where} "
-            f"allow {day.allowed_total} units under the CMS total-minutes method and {day.billed_total} were billed, "
+            f"the payer reduced the units of {procedure}, but the day's {_count(day.total_minutes, 'timed minute')} on {where} "
+            f"allow {_count(day.allowed_total, 'unit')} under the CMS total-minutes method and {_count_were(day.billed_total, 'unit')} billed, "
             f"allocated as that method directs ({day.services_text()})"
         )
         fix = "send the treatment note with the day's total timed minutes and the minutes of each timed service"
@@ -1863,8 +1868,7 @@ def _assess_unit_day(record, indexes, day: DayUnits, codes, corrections, facts, 
         allowed = units_for_minutes(own)
         cause = (
             f"the payer reduced the units of {procedure}, but its {own} timed minutes support {_count(allowed, 'unit')} "
-            f"rounded on their own (the payer's per-code method), and {_count(day.billed.get(day.service, 0), 'unit')} "
-            f"{'was' if day.billed.get(day.service, 0) == 1 else 'were'} billed"
+            f"rounded on their own (the payer's per-code method), and {_count_were(day.billed.get(day.service, 0), 'unit')} billed"
         )
         fix = f"send the treatment note with the timed minutes of {procedure}"
     return done("appeal", cause, fix, ACTION_RULES[14][2])
@@ -2194,8 +2198,20 @@ def _settle_duplicates(result: MatchResult) -> None:
 
 
 def _adjustment_words(row: MatchRow) -> str:
-    parts = [f"{a.label} {a.amount}" if a.amount is not None else a.label for a in row.adjustments]
+    parts = [f"{a.label} {money_text(a.amount)}" if a.amount is not None else a.label for a in row.adjustments]
     return ", ".join(parts) or "no adjustments"
+
+
+def money_text(value: Decimal | None) -> str:
+    """An amount for people: two decimals (``47.00``, ``-20.50``); an amount with more places
+    than cents is shown as written rather than rounded. ``""`` for none."""
+    if value is None:
+        return ""
+    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def render_text(result: MatchResult) -> Iterator[str]:
@@ -2212,7 +2228,7 @@ def render_text(result: MatchResult) -> Iterator[str]:
         findings = f" [{', '.join(row.assessment.findings)}]" if row.assessment.findings else ""
         yield (
             f"{row.remit_file}:{row.segment}: {row.remit_claim_id} {what} {row.service_date or ''} "
-            f"charge {row.charge} paid {row.paid} ({_adjustment_words(row)}{'; ' + remarks if remarks else ''}) "
+            f"charge {money_text(row.charge) or '-'} paid {money_text(row.paid) or '-'} ({_adjustment_words(row)}{'; ' + remarks if remarks else ''}) "
             f"-> {row.category}, {row.action} [{where} via {m.method}]{findings}"
         ).replace("  ", " ")
         if row.denied and row.assessment.cause:
@@ -2233,8 +2249,8 @@ def render_text(result: MatchResult) -> Iterator[str]:
     by_category = ", ".join(f"{k} {v}" for k, v in summary["by_category"].items()) or "none"
     by_action = ", ".join(f"{k} {v}" for k, v in summary["by_action"].items()) or "none"
     yield (
-        f"Matched {summary['lines']} service payments ({summary['denied_lines']} denied); "
-        f"{summary['unmatched_claims']} unmatched claims; {len(result.balance)} balance problems. "
+        f"Matched {_counted(summary['lines'], 'service payment')} ({summary['denied_lines']} denied); "
+        f"{_counted(summary['unmatched_claims'], 'unmatched claim')}; {_counted(len(result.balance), 'balance problem')}. "
         f"Categories: {by_category}. Actions: {by_action}."
     )
 
@@ -2302,11 +2318,11 @@ def _csv_values(row: MatchRow) -> dict[str, object]:
         "procedure": row.procedure,
         "modifiers": " ".join(row.modifiers),
         "service_date": row.service_date,
-        "charge": row.charge,
-        "paid": row.paid,
+        "charge": money_text(row.charge),
+        "paid": money_text(row.paid),
         "units_billed": row.units_billed,
         "units_paid": row.units_paid,
-        "adjustments": "; ".join(f"{a.label} {a.amount}" for a in row.adjustments),
+        "adjustments": "; ".join(f"{a.label} {money_text(a.amount)}" for a in row.adjustments),
         "adjustment_text": "; ".join(f"{a.label}: {a.to_json()['text']}" for a in row.adjustments),
         "remarks": " ".join(r.code for r in row.remarks),
         "remark_text": "; ".join(f"{r.code}: {r.to_json()['text']}" for r in row.remarks),
@@ -2323,14 +2339,23 @@ def _csv_values(row: MatchRow) -> dict[str, object]:
     }
 
 
-def render_csv(result: MatchResult) -> str:
-    """Every row as CSV (RFC 4180, CRLF line ends), with a header row."""
+def render_csv(result: MatchResult, *, excel: bool = False) -> str:
+    """Every row as CSV (RFC 4180, CRLF line ends), with a header row.
+
+    By default the cells are the values as they are, for programs (Python's csv, pandas):
+    ``000123`` stays ``000123`` and nothing is wrapped. ``excel=True`` guards the cells for a
+    spreadsheet (:func:`csv_cell`): identifiers that look like numbers as ``="000123"``, text
+    starting with ``= + - @`` neutralised with ``'``; the CLI adds the byte-order mark Excel
+    needs to read UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in result.rows:
         values = _csv_values(row)
-        writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
+        if excel:
+            writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
+        else:
+            writer.writerow(["" if values[c] is None else str(values[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

@@ -145,6 +145,9 @@ class Remittance:
     trace_payer_id: str = ""
     payer_name: str = ""
     payer_id: str = ""
+    #: the payer's address from loop 1000A: N301, N302 and "city, state postal code" (N4),
+    #: the lines present; empty when the 835 gives none
+    payer_address: tuple[str, ...] = ()
     payee_name: str = ""
     payee_id: str = ""
     claims: list[ClaimPayment] = field(default_factory=list)
@@ -188,7 +191,7 @@ def _adjustments(e: list[str], remit: Remittance, position: int) -> list[Adjustm
     return found
 
 
-_INTERESTING = frozenset({"BPR", "TRN", "N1", "CLP", "CAS", "MOA", "MIA", "REF", "DTM", "NM1", "SVC", "AMT", "LQ", "PLB"})
+_INTERESTING = frozenset({"BPR", "TRN", "N1", "N3", "N4", "CLP", "CAS", "MOA", "MIA", "REF", "DTM", "NM1", "SVC", "AMT", "LQ", "PLB"})
 
 
 def read_remittance(transaction: Transaction) -> Remittance:
@@ -198,6 +201,8 @@ def read_remittance(transaction: Transaction) -> Remittance:
     remit = Remittance(transaction)
     claim: ClaimPayment | None = None
     service: ServicePayment | None = None
+    #: N101 of the header party loop (1000A PR, 1000B PE) the N3/N4 that follow belong to
+    party = ""
 
     def amount(n: int) -> Decimal | None:
         """Element ``n`` of the current segment as a number; one that is there but is not
@@ -223,7 +228,17 @@ def read_remittance(transaction: Transaction) -> Remittance:
         elif seg_id == "TRN" and not remit.trace_number:
             remit.trace_number = get(2)
             remit.trace_payer_id = get(3)
+        elif seg_id in ("N3", "N4") and claim is None:
+            if party == "PR":
+                if seg_id == "N3":
+                    remit.payer_address += tuple(v.strip() for v in (get(1), get(2)) if v.strip())
+                else:
+                    place = " ".join(v.strip() for v in (get(2), get(3)) if v.strip())
+                    line = ", ".join(v for v in (get(1).strip(), place) if v)
+                    if line:
+                        remit.payer_address += (line,)
         elif seg_id == "N1" and claim is None:
+            party = get(1)
             if get(1) == "PR":
                 remit.payer_name, remit.payer_id = get(2), get(4)
             elif get(1) == "PE":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from datetime import date
@@ -32,7 +33,48 @@ def pyx12_valid(data: bytes) -> bool:
 
 def packets_for(remit, *claims, minutes=None, config=None, start=500):
     result = run(remit, *claims, minutes=minutes, config=config)
-    return build_packets(result, MAPS, today=TODAY, control_start=start)
+    packets = build_packets(result, MAPS, today=TODAY, control_start=start, practice=config.practice if config else None)
+    for packet in packets.packets:
+        assert_speaks_to_payer(packet)
+    return packets
+
+
+#: this project's rule codes (U101, N301, C403 ...); a RARC the payer sent is quoted as "Remark N20"
+RULE_CODE = re.compile(r"\b[UMNCXR]\d{3}\b")
+#: words of the tool and its user, not of a letter to a payer
+TOOL_WORDS = (
+    "edi-rehab", "the tool", "map", "minutes file", "check finds", "check found", "profile", "option",
+    "corrected-claim", "new-claim", "reopening-correction", "bill-patient", "write-off", "draft",
+    "before sending", "person sending", "- [ ]", "unknown carc", "unknown rarc", "clm01", "trn02", "ref*f8",
+)
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def letter_texts(packet):
+    """The letter as a reader sees it: the HTML page's text, and the Markdown without its table rules."""
+    page = _Text()
+    page.feed(packet.letter_html.split("<body>", 1)[1])
+    markdown = "\n".join(line for line in packet.letter_markdown.splitlines() if not re.fullmatch(r"\|(---\|)+", line))
+    return " ".join(page.parts), markdown
+
+
+def assert_speaks_to_payer(packet):
+    """No rule code, option name, tool word or advice to the user in the letter: those go to the checklist."""
+    for text in letter_texts(packet):
+        scanned = re.sub(r"Remark [A-Z]{1,2}\d+", "Remark", text)
+        assert not RULE_CODE.findall(scanned), (packet.claim_id, RULE_CODE.findall(scanned))
+        assert "--" not in scanned, packet.claim_id
+        lowered = scanned.lower()
+        found = [w for w in TOOL_WORDS if re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", lowered)]
+        assert not found, (packet.claim_id, found)
 
 
 def read_back(data: bytes):
@@ -70,13 +112,15 @@ def test_co236_letter_names_the_cause_and_the_fix():
     # the cause: 97530 is column 2 of the pair with 97140, billed without 59/X
     assert "97530 \\(column 2\\) was billed with 97140 \\(column 1, line 1\\)" in letter
     assert "CO-236" in letter and "Remark N20" in letter
-    # the fix, with its condition
-    assert "add 59 to 97530 \\(line 2\\)" in letter and "distinct 15-minute time blocks" in letter
+    # the fix, with its condition, is the user's to do: in the checklist, not the letter
+    assert "add 59 to 97530 \\(line 2\\)" in packet.checklist_markdown.lower() and "distinctly different 15-minute time blocks" in letter
+    assert "add 59 to 97530" not in letter
     # the rule and its source
     assert "NCCI procedure-to-procedure" in letter and "MLN1783722" in letter
     assert "97140 \\(column 1\\) with 97530 \\(column 2\\), modifier indicator 1" in letter
-    # the documentation checklist for the category
-    assert "- [ ] Treatment note with the start and stop time of each service" in letter
+    # the documentation checklist for the category goes to the checklist file
+    assert "- [ ] Treatment note with the start and stop time of each service" in packet.checklist_markdown
+    assert "- [ ]" not in letter
     # without evidence of distinct blocks nothing is built: the letter says what to change
     assert packet.replacement is None
     assert any("no replacement claim built" in note for note in packet.notes)
@@ -99,7 +143,7 @@ def test_co236_with_distinct_time_blocks_gets_a_valid_replacement():
     ]
     isa = next(doc.segments())
     assert isa.element(13) == "000000500"
-    assert "Applied in the enclosed claim: line 2: add 59" in packet.letter_markdown
+    assert "Applied in the enclosed claim: add 59" in packet.letter_markdown
     assert "The record places line 2 in time block 0915-0930 and line 1 in time block 0900-0915" in packet.letter_markdown.replace("\\", "")
     assert pyx12_valid(claims) and pyx12_valid(packet.replacement)
 
@@ -127,7 +171,7 @@ def test_medicare_kx_correction_is_a_reopening_request_not_a_replacement():
     assert packet.replacement is None and packet.frequency is None and packet.actions == ("reopening",)
     page = packet.letter_html
     assert "Clerical error reopening request: claim PCN1" in page
-    assert "Requested change: line 1: add KX" in page and "Bipartisan Budget Act of 2018" in page
+    assert "<td>1</td><td>97110</td><td>add KX</td>" in page and "Bipartisan Budget Act of 2018" in page
 
 
 @pytest.mark.slow
@@ -138,7 +182,7 @@ def test_payer_wanting_new_claims_gets_frequency_1_and_ma130_always_does():
     (packet,) = packets_for(remit, claims, config=config).packets
     _, claim = read_back(packet.replacement)
     assert (packet.frequency, claim.frequency_code, claim.payer_claim_number) == ("1", "1", "")
-    assert "as this payer asks" in packet.letter_markdown
+    assert "as your instructions ask" in packet.letter_markdown
     assert pyx12_valid(packet.replacement)
 
     # Medicare: a claim returned as unprocessable is the one correction sent as a claim (a new one)
@@ -160,7 +204,7 @@ def test_units_correction_rescales_the_charge_and_keeps_clm02_consistent():
     _, claim = read_back(packet.replacement)
     assert [(line.units, line.charge_raw) for line in claim.lines] == [(2, "96"), (1, "47")]
     assert claim.charge_raw == "143"
-    assert "Pub. 100-04" in packet.letter_markdown and "units calculation under the 8-minute rule" in packet.letter_markdown
+    assert "Pub. 100-04" in packet.letter_markdown and "units calculation under the 8-minute rule" in packet.checklist_markdown
     assert pyx12_valid(packet.replacement)
 
 
@@ -242,8 +286,10 @@ def test_97014_to_medicare_letter_asks_for_g0283_and_never_says_billed_correctly
     # Medicare Part B: the code is corrected through a clerical-error reopening, not a claim
     assert packet.actions == ("reopening",) and packet.lines == (1,)
     assert "billed correctly" not in letter and "reconsider" not in letter
-    assert "Rebill" not in letter and "Reopen the claim and make the change listed below." in letter
-    assert "line 1: bill G0283 in place of 97014, with the practice" in packet.letter_html
+    assert "Rebill" not in letter and "<td>1</td><td>97014</td><td>bill G0283 in place of 97014</td>" in packet.letter_html
+    # which charge to set is the user's to decide: the checklist says so, the letter does not
+    assert "practice's charge" not in letter
+    assert "set the practice's charge for G0283 on the line before sending" in packet.checklist_markdown
     assert packet.replacement is None
 
 
@@ -270,7 +316,7 @@ def test_commercial_co_119_letter_asks_for_visits_not_kx():
     letter = packet.letter_markdown
     assert packet.actions == ("appeal",) and packet.replacement is None
     assert "KX" not in letter and "Bipartisan Budget Act" not in letter and "threshold" not in letter
-    assert "approving visits above the limit" in letter and "- [ ] The visits used in the plan year" in letter
+    assert "approving visits above the limit" in letter and "- [ ] The visits used in the plan year" in packet.checklist_markdown
 
 
 def test_a_packet_for_an_ambiguous_claim_says_which_claim_it_used():
@@ -344,7 +390,7 @@ def test_html_escapes_every_value_from_the_file():
             tags.add(tag)
 
     Tags().feed(page)
-    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td"}
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "ul", "li", "strong", "table", "thead", "tbody", "tr", "th", "td", "br"}
     assert "Content-Security-Policy" in page
     md = packet.letter_markdown
     assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in md
@@ -385,7 +431,7 @@ def test_medicare_ncci_denial_gets_a_reopening_request_and_no_frequency_7_claim(
     assert "<h1>Clerical error reopening request: claim PCN1</h1>" in page
     assert "No replacement claim is sent." in page
     # what to change on which line, with the evidence
-    assert "<h2>Changes requested</h2>" in page and "<td>2</td><td>97530</td><td>line 2: add 59 to 97530: the minutes file puts the two services in distinct time blocks</td>" in page
+    assert "<h2>Changes requested</h2>" in page and "<td>2</td><td>97530</td><td>add 59 to 97530: the treatment record&#39;s time log puts the two services in distinct time blocks</td>" in page
     assert "The record places line 2 in time block 0915-0930" in page
     assert "<strong>File by:</strong> 2027-02-16 (365 days from the remittance date)" in page
     assert "frequency code 7" not in page
@@ -408,6 +454,7 @@ def test_a_new_claim_route_sends_corrections_as_frequency_1():
     record = result.rows[0].match.record
     record.profile = dataclasses.replace(record.profile, correction_route="new-claim")
     (packet,) = build_packets(result, MAPS, today=TODAY).packets
+    assert_speaks_to_payer(packet)
     assert packet.frequency == "1" and read_back(packet.replacement)[1].frequency_code == "1"
 
 
@@ -447,3 +494,114 @@ def test_a_config_profile_can_route_a_medicare_advantage_plan_to_replacement_cla
     (packet,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_MEDICARE), minutes=minutes, config=config).packets
     assert packet.frequency == "7" and packet.replacement is not None
     assert "reopening" not in packet.actions
+
+
+#: one claim and remittance per kind of request a letter makes (the payer's words for them differ)
+LETTER_KINDS = {
+    "appeal": ([C("PCN1", [L("97110")], **COMMERCIAL)], [P("PCN1", [S("97110", cas=[("CO", "50", "50")], ref6r="PCN1-1")])]),
+    "reopening": ([C("PCN1", [L("97110")], **COMMERCIAL)], [P("PCN1", [S("97110", cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-1")])]),
+    "reopening-correction": ([C("PCN1", [L("97110", charge="48")])], [P("PCN1", [S("97110", charge="48", cas=[("PR", "119", "48")], ref6r="PCN1-1")])]),
+    "corrected-claim": ([C("PCN1", [L("97110", ())], **COMMERCIAL)], [P("PCN1", [S("97110", (), cas=[("CO", "4", "50")], remarks=("N822",), ref6r="PCN1-1")])]),
+    "new-claim": ([C("PCN1", [L("97110", ())])], [P("PCN1", [S("97110", (), cas=[("CO", "16", "50")], remarks=("M53",), ref6r="PCN1-1")], moa=("MA130",))]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LETTER_KINDS))
+def test_every_kind_of_letter_speaks_to_the_payer_and_the_checklist_holds_the_rest(kind):
+    claims, remit = LETTER_KINDS[kind]
+    (packet,) = packets_for(remit_file(remit), claim_file(claims)).packets  # packets_for scans the letter
+    assert packet.request == kind
+    assert packet.checklist[0].startswith("Check every statement of the letter against the medical record")
+    assert packet.checklist_markdown.startswith("# Before sending the letter for claim PCN1")
+    assert all(f"- [ ] {item}" in packet.checklist_markdown.replace("\\", "") for item in packet.checklist + packet.documents)
+    # whatever the user is told in a note is in the checklist, not the letter
+    assert all(any(note[1:] in item for item in packet.checklist) for note in packet.notes)
+
+
+def test_the_letter_scan_catches_rule_codes_options_and_tool_words():
+    (packet,) = packets_for(remit_file(LETTER_KINDS["appeal"][1]), claim_file(LETTER_KINDS["appeal"][0])).packets
+    for bad in ("check finds U101", "give --minutes", "edi-rehab's map", "the NCCI map"):
+        page = packet.letter_html.replace("</h1>", f"</h1><p>{bad}</p>", 1)
+        with pytest.raises(AssertionError):
+            assert_speaks_to_payer(dataclasses.replace(packet, letter_html=page))
+    # the payer's own remark codes may be quoted
+    page = packet.letter_html.replace("</h1>", "</h1><p>Remark N130: sent by the payer</p>", 1)
+    assert_speaks_to_payer(dataclasses.replace(packet, letter_html=page))
+
+
+PRACTICE = """
+[practice]
+name = "Synthetic Physical Therapy"
+npi = "1234567893"
+contact = "555-555-0100, billing@example.com"
+signer = "Jane Roe, PT, Billing Manager"
+"""
+
+
+def test_letter_has_the_payers_address_a_salutation_and_the_configured_signature():
+    claims, remit = LETTER_KINDS["appeal"]
+    # the payee's N3/N4 (loop 1000B) follow the payer's: only the payer's address is used
+    data = remit_file(remit, payer="SYNTHETIC COMMERCIAL PPO").replace(b"N1*PE*SYNTHETIC PHYSICAL THERAPY*XX*2667182382~\n", b"N1*PE*SYNTHETIC PHYSICAL THERAPY*XX*2667182382~\nN3*9 PAYEE ROAD~\nN4*OTHERTOWN*IL*62702~\n")
+    assert b"N3*9 PAYEE ROAD" in data
+    (packet,) = packets_for(data, claim_file(claims), config=parse_config(PRACTICE, "c.toml")).packets
+    page = packet.letter_html
+    assert "<p>SYNTHETIC COMMERCIAL PPO<br>\nPO BOX 1000<br>\nSPRINGFIELD, IL 62701</p>" in page
+    assert "PAYEE ROAD" not in page and "OTHERTOWN" not in page
+    assert "<p>Dear Sir or Madam,</p>" in page
+    assert page.index("Dear Sir or Madam") < page.index("<h2>Request</h2>")
+    assert (
+        "<p>Sincerely,</p>\n<p>Jane Roe, PT, Billing Manager<br>\nSynthetic Physical Therapy<br>\nNPI 1234567893<br>\n"
+        "555-555-0100, billing@example.com</p>" in page
+    )
+    assert "SYNTHETIC COMMERCIAL PPO\\\nPO BOX 1000\\\nSPRINGFIELD, IL 62701" in packet.letter_markdown
+    assert "[" not in page.split("<body>")[1].replace("[documents enclosed]", "")
+    assert not any("signature block" in item for item in packet.checklist)
+    # the level, form and deadline lines stay
+    assert "<strong>File by:</strong>" in page
+
+
+def test_letter_without_practice_or_payer_address_has_placeholders_the_checklist_names():
+    claims, remit = LETTER_KINDS["appeal"]
+    data = remit_file(remit, payer="SYNTHETIC COMMERCIAL PPO").replace(b"N3*PO BOX 1000~\n", b"").replace(b"N4*SPRINGFIELD*IL*62701~\n", b"")
+    (packet,) = packets_for(data, claim_file(claims)).packets
+    page = packet.letter_html
+    assert "<p>SYNTHETIC COMMERCIAL PPO<br>\n[payer address]</p>" in page
+    assert "[signer name and title]<br>\n[practice name]<br>\nNPI [practice NPI]<br>\n[practice contact]</p>" in page
+    todo = " ".join(packet.checklist)
+    assert "Fill in the signature block ([signer name and title], [practice name], [practice NPI], [practice contact])" in todo
+    assert "[payer address]" in todo
+    # a partial [practice] table: only what is missing is a placeholder
+    (packet,) = packets_for(remit_file(remit), claim_file(claims), config=parse_config('[practice]\nname = "Synthetic PT"\n', "c.toml")).packets
+    assert "<br>\nSynthetic PT<br>\nNPI [practice NPI]" in packet.letter_html
+    assert any("([signer name and title], [practice NPI], [practice contact])" in item for item in packet.checklist)
+
+
+def test_each_letter_kind_has_its_template_and_both_formats_come_from_it():
+    from edi_rehab.appeal import LETTER_KINDS as KINDS, render_letter
+
+    assert set(KINDS) == set(LETTER_KINDS)
+    blocks = [Block("p", "Date: 2026-03-02"), Block("lines", items=("PAYER", "PO BOX 1"))]
+    headings = {}
+    for kind in KINDS:
+        md = render_letter(kind, "md", blocks, claim_id="PCN1", level_name="redetermination")
+        page = render_letter(kind, "html", blocks, claim_id="PCN1", level_name="redetermination", title="t")
+        heading = md.splitlines()[0][2:]
+        assert f"<h1>{heading}</h1>" in page and heading.endswith(": claim PCN1")
+        assert "PAYER\\\nPO BOX 1\n" in md and "<p>PAYER<br>\nPO BOX 1</p>" in page
+        headings[kind] = heading
+    assert headings["appeal"] == "Redetermination request: claim PCN1"
+    assert render_letter("appeal", "md", blocks, claim_id="PCN1").startswith("# Request for reconsideration: claim PCN1")
+    assert len(set(headings.values())) == len(KINDS)
+    with pytest.raises(ValueError, match="no letter template"):
+        render_letter("write-off", "md", blocks, claim_id="PCN1")
+
+
+def test_templates_escape_every_value_in_both_formats():
+    from edi_rehab.appeal import render_letter
+
+    hostile = "<script>alert(1)</script> *bold* [x](javascript:y) # \x07"
+    blocks = [Block("p", hostile), Block("table", items=((hostile, "1"),), header=("A", "B")), Block("lines", items=(hostile,))]
+    page = render_letter("appeal", "html", blocks, claim_id=hostile, title=hostile)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "\x07" not in page
+    md = render_letter("appeal", "md", blocks, claim_id=hostile)
+    assert "<script>" not in md and "\\*bold\\*" in md and "\\[x\\]\\(javascript:y\\)" in md

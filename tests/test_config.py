@@ -228,3 +228,26 @@ def test_a_medicare_advantage_plan_sets_its_own_threshold_and_correction_route()
 def test_bad_correction_and_threshold_values_are_config_errors(line, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config(f"[profiles.p]\n{line}\n", "c.toml")
+
+
+def test_practice_table_is_read_and_checked():
+    cfg = parse_config('[practice]\nname = " Synthetic PT "\nnpi = "1234567893"\ncontact = "555-555-0100"\nsigner = "Jane Roe, PT"\n', "c.toml")
+    assert (cfg.practice.name, cfg.practice.npi, cfg.practice.contact, cfg.practice.signer) == ("Synthetic PT", "1234567893", "555-555-0100", "Jane Roe, PT")
+    assert parse_config("", "c.toml").practice == config_module.Practice()
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ('[practice]\nnpi = "1234567890"', "not a valid NPI"),
+        ('[practice]\nnpi = "12345"', "not a valid NPI"),
+        ('[practice]\nnmae = "x"', "did you mean 'name'"),
+        ("[practice]\nname = 3", "[practice] name must be a non-empty string"),
+        ('[practice]\nsigner = "  "', "[practice] signer must be a non-empty string"),
+        ('[practice]\ncontact = "a\\nb"', "one line of at most 200 characters"),
+        ('practice = "Synthetic PT"', "practice must be a table"),
+    ],
+)
+def test_practice_errors(toml, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(toml, "c.toml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,7 +22,7 @@ from edi_rehab.match import (
 )
 from edi_rehab.config import parse_config
 from edi_rehab.minutes import parse_minutes_csv
-from matchkit import C, L, P, S, claim_file, remit_file, run
+from matchkit import MAPS, C, L, P, S, claim_file, remit_file, run
 
 PAID = [("CO", "45", "20"), ("PR", "2", "6")]
 
@@ -421,6 +422,35 @@ def test_co151_with_minutes_that_support_the_units_is_an_appeal():
     assert "allow 2 units under the CMS total-minutes method" in row.assessment.cause
 
 
+def test_one_unit_is_one_unit_in_the_cause_and_the_letter():
+    claims = claim_file([C("PCN1", [L("97110", charge="48", units="1")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="48", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,10\n", "m.csv")
+    result = run(remit, claims, minutes=minutes)
+    (row,) = result.rows
+    assert row.action == "appeal"
+    assert "allow 1 unit under the CMS total-minutes method and 1 unit was billed" in row.assessment.cause
+    assert " 1 were" not in row.assessment.cause and "1 units" not in row.assessment.cause
+    from edi_rehab.appeal import build_packets
+
+    (packet,) = build_packets(result, MAPS, today=date(2026, 3, 2)).packets
+    assert "1 unit was billed" in packet.letter_markdown and "1 were" not in packet.letter_markdown
+    assert "10 timed minutes" in packet.letter_markdown
+
+
+def test_money_has_two_decimals_in_text_and_csv():
+    claims = claim_file([C("PCN1", [L("97110", charge="47.5"), L("97140", charge="55")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="47.5", cas=[("CO", "45", "20.5"), ("PR", "2", "6")], ref6r="PCN1-1"), S("97140", charge="55", cas=[("CO", "50", "55")], ref6r="PCN1-2")])])
+    result = run(remit, claims)
+    text = "\n".join(render_text(result))
+    assert "charge 47.50 paid 21.00 (CO-45 20.50, PR-2 6.00)" in text and "charge 55.00 paid 0.00 (CO-50 55.00)" in text
+    rows = list(csv.DictReader(io.StringIO(render_csv(result))))
+    assert [(r["charge"], r["paid"], r["adjustments"]) for r in rows] == [("47.50", "21.00", "CO-45 20.50; PR-2 6.00"), ("55.00", "0.00", "CO-50 55.00")]
+    assert "Matched 2 service payments (1 denied); 0 unmatched claims; 0 balance problems." in text
+    one = "\n".join(render_text(run(remit_file([P("PCN1", [S("97110", charge="47.5", cas=[("CO", "45", "20.5")], ref6r="PCN1-1")])]), claims)))
+    assert "Matched 1 service payment (0 denied)" in one
+
+
 # -- units are judged by the day (issue 11, logic 1) ------------------------------------------
 _EX3_MINUTES = "claim_id,line,minutes\nPCN1,1,33\nPCN1,2,7\n"
 
@@ -756,12 +786,30 @@ def test_csv_cells_are_guarded_but_numbers_stay_numbers(column, value, cell):
     assert csv_cell(column, value) == cell
 
 
-def test_csv_output_parses_and_keeps_ids():
+def test_csv_output_is_the_values_as_they_are():
     claims = claim_file([C("000123", [L("97110")]), C("=CMD|A", [L("97110")])])
     remit = remit_file([P("000123", [S("97110", cas=PAID, ref6r="000123-1")]), P("=CMD|A", [S("97110", cas=PAID, ref6r="=CMD|A-1")], icn="-ICN")])
     text = render_csv(run(remit, claims))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [(r["remit_claim_id"], r["payer_claim_number"], r["charge"]) for r in rows] == [("000123", "ICN0001", "50.00"), ("=CMD|A", "-ICN", "50.00")]
+    assert rows[1]["adjustments"] == "CO-45 20.00; PR-2 6.00" and '="' not in text and "'" not in text.replace("payer's", "")
+    assert text.endswith("\r\n")
+
+
+def test_csv_output_for_excel_parses_and_keeps_ids():
+    claims = claim_file([C("000123", [L("97110")]), C("=CMD|A", [L("97110")]), C("@SUM", [L("97110")]), C("+1", [L("97110")])])
+    remit = remit_file(
+        [
+            P("000123", [S("97110", cas=PAID, ref6r="000123-1")]),
+            P("=CMD|A", [S("97110", cas=PAID, ref6r="=CMD|A-1")], icn="-ICN"),
+            P("@SUM", [S("97110", cas=PAID, ref6r="@SUM-1")]),
+            P("+1", [S("97110", cas=PAID, ref6r="+1-1")]),
+        ]
+    )
+    text = render_csv(run(remit, claims), excel=True)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[0]["remit_claim_id"] == '="000123"' and rows[0]["charge"] == "50"
+    assert [r["remit_claim_id"] for r in rows[2:]] == ["'@SUM", '="+1"']
+    assert rows[0]["remit_claim_id"] == '="000123"' and rows[0]["charge"] == "50.00"
     assert rows[1]["remit_claim_id"] == "'=CMD|A" and rows[1]["payer_claim_number"] == "'-ICN"
     assert text.endswith("\r\n")
 

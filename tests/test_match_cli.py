@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edi_rehab.match import CSV_COLUMNS
 from matchkit import C, L, P, S, claim_file, remit_file
 
 PAID = [("CO", "45", "20"), ("PR", "2", "6")]
@@ -42,7 +43,7 @@ def test_text_output(run, files):
     assert "ncci-bundling, corrected-claim [PCN1 line 2 via line-control] [N301]" in out
     assert "GHOST (CLP02 1) matches no claim" in out
     assert "    cause: 97530 (column 2) was billed with 97140" in out
-    assert out.rstrip().splitlines()[-1].startswith("Matched 5 service payments (3 denied); 1 unmatched claims")
+    assert out.rstrip().splitlines()[-1].startswith("Matched 5 service payments (3 denied); 1 unmatched claim;")
 
 
 def test_json_output_shape(run, files):
@@ -59,16 +60,35 @@ def test_json_output_shape(run, files):
     assert data["summary"]["by_action"]["corrected-claim"] == 2 and data["summary"]["by_action"]["reopening"] == 1
 
 
-def test_csv_opens_cleanly(run, files):
+def test_csv_is_plain_by_default(run, files):
     result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "csv")
     raw = result.stdout_bytes
+    assert not raw.startswith(b"\xef\xbb\xbf") and b'="' not in raw and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert len(rows) == 5 and list(rows[0]) == list(CSV_COLUMNS)
+    # the values as they are: a program reads 000123 and =ICN2 exactly as the 835 holds them
+    assert {row["remit_claim_id"] for row in rows} == {"PCN1", "000123", "../../x", "GHOST"}
+    assert "=ICN2" in {row["payer_claim_number"] for row in rows}
+    assert {row["charge"] for row in rows} >= {"47.00", "55.00", "50.00"}
+    assert all(float(row["paid"]) >= 0 for row in rows)
+
+
+def test_csv_excel_is_guarded_for_a_spreadsheet(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "csv", "--excel")
+    raw = result.stdout_bytes
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert len(rows) == 5
     ids = {row["remit_claim_id"] for row in rows}
     assert '="000123"' in ids and "PCN1" in ids
+    # text that a spreadsheet would run as a formula is neutralised
     assert "'=ICN2" in {row["payer_claim_number"] for row in rows}
-    assert {row["charge"] for row in rows} >= {"47", "55", "50"}
+    assert {row["charge"] for row in rows} >= {"47.00", "55.00", "50.00"}
+
+
+def test_excel_needs_csv(run, files):
+    result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--excel")
+    assert result.exit_code == 2 and "--excel needs --format csv" in result.output
 
 
 def test_minutes_and_code_list_options(run, files):
@@ -142,6 +162,9 @@ def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
     for entry in claims:
         letter = out / entry["letter"]
         assert letter.is_file() and letter.with_name("letter.html").is_file()
+        # what to do before sending sits beside the letter, and is printed
+        checklist = out / entry["checklist"]
+        assert checklist == letter.with_name("checklist.md") and checklist.read_text().startswith("# Before sending the letter")
         assert letter.resolve().is_relative_to(out.resolve())
         assert not Path(entry["letter"]).is_absolute() and ".." not in Path(entry["letter"]).parts
         replacement = entry["replacement_claim"]
@@ -159,6 +182,9 @@ def test_appeal_writes_packets_inside_dir(run, files, tmp_path):
     controls = sorted((out / c["replacement_claim"]).read_bytes()[90:99].decode() for c in claims if c["replacement_claim"])
     assert controls == ["000001000", "000001001"]
     assert "3 packets written" in result.stdout
+    assert "    to do: Check every statement of the letter against the medical record before sending it." in result.stdout
+    assert "    to do: Line 2: confirm the NCCI edit in the CMS PTP file" in result.stdout
+    assert "    to gather: 4 documents, listed in" in result.stdout
 
 
 def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(run, files, tmp_path):
@@ -172,9 +198,24 @@ def test_appeal_to_medicare_writes_a_reopening_request_and_no_frequency_7_file(r
     (entry,) = json.loads((out / "index.json").read_text())["claims"]
     assert entry["replacement_claim"] is None and entry["request"] == "reopening-correction"
     page = (out / "001-PCN1" / "letter.html").read_text()
-    assert "Clerical error reopening request: claim PCN1" in page and "line 2: add 59 to 97530" in page
+    assert "Clerical error reopening request: claim PCN1" in page and "<td>2</td><td>97530</td><td>add 59 to 97530" in page
     assert "File by:</strong> 2027-02-16" in page
     assert "0 with a replacement claim" in result.stdout
+    assert "[practice name]" in page and "to do: Fill in the signature block" in result.stdout
+
+
+def test_appeal_signs_letters_with_the_configs_practice(run, files, tmp_path):
+    config = files("c.toml", '[practice]\nname = "Synthetic PT"\nnpi = "1234567893"\ncontact = "555-555-0100"\nsigner = "Jane Roe, PT"\n')
+    out = tmp_path / "packets"
+    result = run("appeal", files("r.835", remit_file([REMIT_PCN1])), files("c.837", claim_file([C("PCN1", [L("97140", charge="47"), L("97530", charge="55")])])), "-o", str(out), "--config", config)
+    assert result.exit_code == 0, result.output
+    page = (out / "001-PCN1" / "letter.html").read_text()
+    assert "<p>Jane Roe, PT<br>\nSynthetic PT<br>\nNPI 1234567893<br>\n555-555-0100</p>" in page
+    assert "<p>SYNTHETIC MEDICARE PART B<br>\nPO BOX 1000<br>\nSPRINGFIELD, IL 62701</p>" in page
+    assert "signature block" not in result.stdout
+    bad = files("bad.toml", '[practice]\nnpi = "1234567890"\n')
+    result = run("appeal", files("r.835", remit_file([REMIT_PCN1])), files("c.837", CLAIMS), "-o", str(out), "--config", bad)
+    assert result.exit_code == 2 and "not a valid NPI" in result.output
 
 
 def test_appeal_rewrites_atomically_and_refuses_links(run, files, tmp_path):
@@ -203,3 +244,60 @@ def test_appeal_bad_date_and_unwritable_dir(run, files, tmp_path):
     blocker.write_text("x")
     result = run("appeal", *args, "-o", str(blocker))
     assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+# -- --sample: the bundled 835 and 837P (fixtures/, shipped as edi_rehab.samples) ----------------
+def test_match_sample_pairs_the_bundled_835_and_837(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the sample comes from the package, not the working folder
+    result = run("match", "--sample", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # the sample 835 answers every claim of the sample 837, line by line
+    assert data["unmatched_claims"] == [] and all(line["match"]["line"] for line in data["lines"])
+    from edi_rehab.claims import read_claims
+    from edi_rehab.cli.files import sample_bytes
+    from edi_rehab.x12 import parse
+
+    doc = parse(sample_bytes("sample-837p.x12"))
+    claim_ids = {c.claim_id for tx in doc.transactions() for c in read_claims(tx)}
+    # all but PCN000006, whose CLM02 disagrees with its lines (C401): a front end rejects it,
+    # so it never reaches adjudication and the generated 835 leaves it out (synth.generate_835)
+    assert {line["match"]["claim_id"] for line in data["lines"]} == claim_ids - {"PCN000006"}
+    assert data["summary"]["denied_lines"] >= 1
+    text = run("match", "--sample")
+    assert text.exit_code == 0 and text.stdout.splitlines()[0].startswith("sample-835.x12:")
+    plain = run("match", "--sample", "--format", "csv")
+    assert len(list(csv.DictReader(io.StringIO(plain.stdout_bytes.decode("utf-8"), newline="")))) == len(data["lines"])
+
+
+def test_appeal_sample_writes_packets_a_new_user_can_read(run, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    result = run("appeal", "--sample", "-o", "packets", "--date", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    claims = json.loads((tmp_path / "packets" / "index.json").read_text())["claims"]
+    assert claims and "packets written to packets" in result.stdout
+    for entry in claims:
+        letter = (tmp_path / "packets" / entry["letter"]).read_text()
+        assert f"claim {entry['claim_id']}" in letter and "PO BOX 1000" in letter
+        assert not re.search(r"\b[UMNCXR]\d{3}\b", re.sub(r"Remark [A-Z]{1,2}\d+", "", letter)) and "edi-rehab" not in letter
+        assert (tmp_path / "packets" / entry["checklist"]).is_file()
+    assert "to do: Line 2: what resolves it: Add GP." in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("match", "--sample", "r.835"), "give no REMIT, no CLAIMS and no --minutes"),
+        (("match", "--sample", "--minutes", "m.csv"), "give no REMIT, no CLAIMS and no --minutes"),
+        (("match",), "match needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("match", "r.835"), "match needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("appeal", "-o", "out"), "appeal needs REMIT and at least one CLAIMS file (or --sample)"),
+        (("appeal", "--sample", "r.835", "c.837", "-o", "out"), "give no REMIT, no CLAIMS and no --minutes"),
+    ],
+)
+def test_sample_and_inputs_are_one_or_the_other(run, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output

@@ -9,26 +9,32 @@ from pathlib import Path
 import click
 
 from .files import InputProblem, inside, write_atomically
-from .match import run_match
+from .match import SAMPLE_OPTION, run_match, sample_arguments
 from .options import match_options
 from .output import EXIT_OK, EXIT_UNREADABLE, counted, fail
 
 
 @click.command("appeal")
-@click.argument("remit")
-@click.argument("claims", nargs=-1, required=True)
+@click.argument("remit", required=False)
+@click.argument("claims", nargs=-1)
 @click.option("-o", "--output", "output", required=True, metavar="DIR", help="Folder for the packets and index.json (created when missing).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first replacement claim, +1 for each next one [default: YYDDDHHMM from the clock].")
 @click.option("--date", "letter_date", metavar="YYYY-MM-DD", help="Date on the letters [default: today].")
+@SAMPLE_OPTION
 @match_options
-def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, **options) -> None:
+def appeal_command(
+    remit: str | None, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, sample: bool, **options
+) -> None:
     """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
 
-    Each DIR/NNN-<claim>/ holds letter.md and letter.html (the decoded reasons, the cause,
-    the rule and source supporting the billing, a documentation checklist) and, when a
+    Each DIR/NNN-<claim>/ holds letter.md and letter.html (addressed to the payer: the
+    decoded reasons, the review, the rule and source supporting the billing), checklist.md
+    (what to do before sending it: evidence to gather, placeholders to fill; also printed
+    here) and, when a
     correction resolves the denial, replacement-837p.x12 (never for a payer whose correction
     route is a reopening, such as Medicare Part B: its letter is the reopening request).
-    DIR/index.json lists them with paths relative to DIR. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
+    DIR/index.json lists them with paths relative to DIR. --sample writes the packets of
+    the bundled synthetic 835 and 837P. Exit 0, or 2 when an input cannot be read or DIR cannot be written.
     """
     from datetime import date, datetime
 
@@ -40,8 +46,9 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
         fail(f"--date {letter_date!r} is not a date (YYYY-MM-DD)")
         sys.exit(EXIT_UNREADABLE)
     start = control_number or int(datetime.now().strftime("%y%j%H%M"))
-    result, maps = run_match(remit, claims, **options)
-    packets = build_packets(result, maps, today=today, control_start=start)
+    sample_arguments(remit, claims, sample, options["minutes_path"], "appeal")
+    result, maps, config = run_match(remit, claims, sample=sample, **options)
+    packets = build_packets(result, maps, today=today, control_start=start, practice=config.practice if config is not None else None)
     folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +57,11 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
             if target.is_symlink() or not inside(folder, target):
                 raise InputProblem(f"{target}: is a link or lies outside {output}; refusing to write there")
             target.mkdir(exist_ok=True)
-            files = {"letter.md": packet.letter_markdown.encode("utf-8"), "letter.html": packet.letter_html.encode("utf-8")}
+            files = {
+                "letter.md": packet.letter_markdown.encode("utf-8"),
+                "letter.html": packet.letter_html.encode("utf-8"),
+                "checklist.md": packet.checklist_markdown.encode("utf-8"),
+            }
             if packet.replacement is not None:
                 files["replacement-837p.x12"] = packet.replacement
             for name, data in files.items():
@@ -67,9 +78,12 @@ def appeal_command(remit: str, claims: tuple[str, ...], output: str, control_num
         sys.exit(EXIT_UNREADABLE)
     for packet in packets.packets:
         extra = f", replacement claim (frequency {packet.frequency})" if packet.replacement is not None else ""
-        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} lines {', '.join(map(str, packet.lines)) or '-'}: {', '.join(packet.actions)}{extra}")
-        for note in packet.notes:
-            click.echo(f"    note: {note}")
+        lines = ("line " if len(packet.lines) == 1 else "lines ") + (", ".join(map(str, packet.lines)) or "-")
+        click.echo(f"{folder / packet.folder}: claim {packet.claim_id} {lines}: {', '.join(packet.actions)}{extra}")
+        for item in packet.checklist:
+            click.echo(f"    to do: {item}")
+        if packet.documents:
+            click.echo(f"    to gather: {len(packet.documents)} documents, listed in {folder / packet.folder / 'checklist.md'}")
     for item in packets.skipped:
         click.echo(f"no packet for claim {item.claim_id}: {', '.join(item.actions)}")
     click.echo(f"{counted(len(packets.packets), 'packet')} written to {output} ({sum(p.replacement is not None for p in packets.packets)} with a replacement claim); index.json lists them.")

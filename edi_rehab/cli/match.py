@@ -10,8 +10,24 @@ import click
 
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
-from .files import InputProblem, display_name, read_all, read_text
-from .options import build_checker, match_options
+from .files import InputProblem, display_name, read_all, read_text, sample_bytes
+from .options import SAMPLE_FILE, SAMPLE_MINUTES, build_checker, match_options
+
+#: the bundled 835 that pays and denies the claims of the bundled 837 (fixtures/make_fixtures.py)
+SAMPLE_REMIT = "sample-835.x12"
+
+#: ``--sample`` on match and appeal
+SAMPLE_OPTION = click.option(
+    "--sample", is_flag=True, help="Use the bundled synthetic 835, its 837P and its minutes file (give no REMIT, CLAIMS or --minutes)."
+)
+
+
+def sample_arguments(remit: str | None, claims: tuple[str, ...], sample: bool, minutes_path: str | None, command: str) -> None:
+    """Refuse a run that gives both --sample and inputs, or neither (usage error, exit 2)."""
+    if sample and (remit or claims or minutes_path):
+        raise click.UsageError("--sample uses the bundled 835 and 837P with their own minutes; give no REMIT, no CLAIMS and no --minutes")
+    if not sample and (not remit or not claims):
+        raise click.UsageError(f"{command} needs REMIT and at least one CLAIMS file (or --sample)")
 from .output import EXIT_OK, EXIT_UNREADABLE, fail, unreadable, warn
 
 
@@ -40,8 +56,9 @@ def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return inputs
 
 
-def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file):
-    """Read the inputs and match them. Every problem is reported here; exits 2 on any."""
+def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file, sample: bool = False):
+    """Read the inputs (with ``sample``, the bundled 835, 837P and minutes) and match them:
+    ``(result, maps, config)``. Every problem is reported here; exits 2 on any."""
     from ..config import ConfigError
     from ..engine import CheckUsageError
     from ..mapdata import MapError
@@ -50,9 +67,12 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
     try:
         if ([remit, *claims]).count("-") > 1:
             raise InputProblem("standard input (-) can be read only once")
+        minutes_text = None
+        if sample:
+            minutes_path, minutes_text = SAMPLE_MINUTES, sample_bytes(SAMPLE_MINUTES).decode("utf-8")
         checker = build_checker(
             minutes_path=minutes_path,
-            minutes_text=None,
+            minutes_text=minutes_text,
             unit_method=unit_method,
             ncci_files=ncci_files,
             mue_file=mue_file,
@@ -66,9 +86,13 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
         for code_list in lists:
             for row, message in code_list.problems if code_list else ():
                 warn(f"{code_list.source}:{row}: {message}; row skipped")
-        remit_name = display_name(remit)
-        claim_inputs = _unique_inputs(claims)
-        remit_data = read_all(remit)
+        if sample:
+            remit_name, remit_data = SAMPLE_REMIT, sample_bytes(SAMPLE_REMIT)
+            claim_inputs = [(SAMPLE_FILE, sample_bytes(SAMPLE_FILE))]
+        else:
+            remit_name = display_name(remit)
+            claim_inputs = _unique_inputs(claims)
+            remit_data = read_all(remit)
         for name, data in claim_inputs:
             if data == remit_data:
                 raise InputProblem(f"{name}: is the same file as the remittance {remit_name}; give the 837P claim files after it")
@@ -93,31 +117,38 @@ def run_match(remit: str, claims: tuple[str, ...], *, minutes_path, unit_method,
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
     codes = CodeBook(checker.maps, lists[0], lists[1])
-    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps
+    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps, checker.config
 
 
 @click.command("match")
-@click.argument("remit")
-@click.argument("claims", nargs=-1, required=True)
+@click.argument("remit", required=False)
+@click.argument("claims", nargs=-1)
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--excel", is_flag=True, help="With --format csv: guard the cells for a spreadsheet (byte-order mark, ids as =\"000123\", formula-like text prefixed with ').")
+@SAMPLE_OPTION
 @match_options
-def match_command(remit: str, claims: tuple[str, ...], output_format: str, **options) -> None:
+def match_command(remit: str | None, claims: tuple[str, ...], output_format: str, excel: bool, sample: bool, **options) -> None:
     """Match every service payment of the 835 REMIT to its line in the 837P CLAIMS.
 
     Each payment gets its decoded adjustments and remarks, a category, the check findings
     that explain a denial and a recommended action; 835 claims with no 837 claim are listed
-    as unmatched, and an 835 that does not balance is reported. REMIT or one CLAIMS file may
+    as unmatched, and an 835 that does not balance is reported. --format csv is plain CSV
+    for programs; add --excel for a spreadsheet. --sample matches the bundled synthetic
+    835 and 837P. REMIT or one CLAIMS file may
     be - for standard input. Exit 0, or 2 when an input cannot be read or is the wrong kind.
     """
     from ..match import render_csv, render_text
 
-    result, _ = run_match(remit, claims, **options)
+    if excel and output_format != "csv":
+        raise click.UsageError("--excel needs --format csv")
+    sample_arguments(remit, claims, sample, options["minutes_path"], "match")
+    result, _, _ = run_match(remit, claims, sample=sample, **options)
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     elif output_format == "csv":
         # Bytes, so the BOM and the CSV's CRLF line ends reach the file as written.
         sys.stdout.flush()
-        sys.stdout.buffer.write(b"\xef\xbb\xbf" + render_csv(result).encode("utf-8"))
+        sys.stdout.buffer.write((b"\xef\xbb\xbf" if excel else b"") + render_csv(result, excel=excel).encode("utf-8"))
         sys.stdout.buffer.flush()
     else:
         for line in render_text(result):
