@@ -132,6 +132,19 @@ def normalize_hcpcs(raw: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+#: Caps on an archive given as --ncci-file/--mue-file: the official quarterly zips hold a
+#: handful of members and expand to a few hundred MB.
+ZIP_MAX_MEMBERS = 64
+ZIP_MAX_EXPANDED_BYTES = 1 << 30
+
+
+def _path_like(member: str) -> bool:
+    """A member name that would reach outside the archive if extracted (we never extract,
+    but such a name is no CMS file)."""
+    parts = member.replace("\\", "/").split("/")
+    return member.startswith(("/", "\\")) or ".." in parts or (len(member) > 1 and member[1] == ":")
+
+
 def _members(name: str, data: bytes, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, bytes]], list[Problem]]:
     """Split a zip into its text members (sorted by name, so f1..f4 read in order), or wrap a
     plain file as a single member."""
@@ -144,21 +157,51 @@ def _members(name: str, data: bytes, suffixes: tuple[str, ...]) -> tuple[list[tu
     out: list[tuple[str, bytes]] = []
     problems: list[Problem] = []
     with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+        infos = archive.infolist()
+        if len(infos) > ZIP_MAX_MEMBERS:
+            return [], [Problem(name, 0, f"zip holds {len(infos)} entries; a CMS file has a few (at most {ZIP_MAX_MEMBERS})")]
+        expanded = 0
+        for info in sorted(infos, key=lambda i: i.filename):
             if info.is_dir():
                 continue
+            if _path_like(info.filename):
+                return [], [Problem(name, 0, f"zip member name {info.filename[:60]!r} is a path out of the archive; refused")]
             base = info.filename.rsplit("/", 1)[-1]
             if base.startswith(".") or info.filename.startswith("__MACOSX/"):
                 continue
             if not base.lower().endswith(suffixes):
                 continue
+            budget = ZIP_MAX_EXPANDED_BYTES - expanded
             try:
-                out.append((info.filename, archive.read(info)))
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+                # Read at most the budget (+1 to notice more): the sizes in a zip's directory
+                # are the sender's word, and a small archive can expand without bound.
+                with archive.open(info) as member:
+                    content = member.read(budget + 1)
+            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
                 problems.append(Problem(info.filename, 0, f"cannot read zip member: {exc}"))
+                continue
+            if len(content) > budget:
+                limit = ZIP_MAX_EXPANDED_BYTES // (1 << 20)
+                return [], [Problem(name, 0, f"zip expands to more than {limit} MiB; refused")]
+            expanded += len(content)
+            out.append((info.filename, content))
     if not out and not problems:
         problems.append(Problem(name, 0, f"zip holds no {' or '.join(suffixes)} member"))
     return out, problems
+
+
+def _guarded_rows(reader, member: str, problems: list[Problem]) -> Iterator[list[str]]:
+    """The reader's rows until one the csv module cannot read (a cell over its field limit,
+    a NUL byte): that is a problem of the file, reported once, and reading stops there."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(member, reader.line_num, f"unreadable CSV: {exc}"))
+            return
+        yield row
 
 
 def _decode(data: bytes) -> str:
@@ -357,7 +400,7 @@ def parse_mue_file(name: str, data: bytes, keep_codes: Iterable[str] | None) -> 
 def _parse_mue_member(
     member: str, text: str, keep: frozenset[str] | None, edits: dict[str, MueEdit], problems: list[Problem]
 ) -> int:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _guarded_rows(csv.reader(io.StringIO(text, newline="")), member, problems)
     header_found = False
     seen = 0
     for row_no, cells in enumerate(reader, start=1):

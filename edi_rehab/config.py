@@ -437,6 +437,10 @@ def parse_config(text: str, source: str) -> Config:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(source, "invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise ConfigError(source, f"invalid TOML: a value cannot be read ({str(exc).split(':')[0]})") from None
     for key in doc:
         if key not in _TOP_KEYS:
             raise _unknown_key(source, "the top level", key, _TOP_KEYS)

@@ -339,7 +339,11 @@ def parse_code_list(text: str, source: str) -> CodeList:
     texts: dict[str, str] = {}
     problems: list[tuple[int, str]] = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    for number, cells in enumerate(reader, start=1):
+    try:
+        rows = list(enumerate(reader, start=1))
+    except csv.Error as exc:  # a cell over the csv module's field limit, a NUL byte
+        raise CodeListError(f"{source}:{reader.line_num}: unreadable CSV: {exc}") from None
+    for number, cells in rows:
         if not cells or not any(c.strip() for c in cells):
             continue
         first = cells[0].strip()

@@ -231,3 +231,63 @@ def test_the_fuzz_knows_the_patient_names_it_guards():
     # The no-PHI assertions above mean something only if names are found in the sources.
     for path in CLAIM_FILES + REMIT_FILES:
         assert len(names_in(path.read_bytes())) >= 2, path.name
+
+
+# -- hostile side inputs: CSV cells over the csv module's limit, TOML, zip archives (issue 12) --
+def _mue_header() -> str:
+    return '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\n'
+
+
+@pytest.mark.parametrize(
+    "option, name, text, message",
+    [
+        ("--mue-file", "mue.csv", _mue_header() + '"' + "B" * 200_000 + '","2","3 Date","x"\n', "unreadable CSV: field larger than field limit"),
+        ("--config", "deep.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: arrays or tables nested too deeply"),
+        ("--config", "big.toml", "[fix]\nmax_units_per_line = " + "9" * 5000 + "\n", "invalid TOML: a value cannot be read"),
+        ("--minutes", "m.csv", 'claim_id,line,minutes\n"' + "A" * 200_000 + '",1,30\n', None),
+    ],
+    ids=["mue-cell", "toml-depth", "toml-int", "minutes-cell"],
+)
+def test_hostile_side_files_are_usage_errors_or_bad_rows_never_tracebacks(folder, option, name, text, message):
+    side = folder / name
+    side.write_text(text)
+    result = run(["check", option, str(side), str(FIXTURES / "sample-837p.x12")])
+    if message is None:  # a minutes row the csv module cannot read is a bad row (U109)
+        assert result.exit_code in (1, 2)
+    else:
+        assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--carc-file", "--rarc-file"])
+def test_a_code_list_cell_over_the_csv_limit_is_a_usage_error(folder, option):
+    codes = folder / "codes.csv"
+    codes.write_text('code,description\n1,"' + "C" * 200_000 + '"\n')
+    result = run(["match", option, str(codes), str(FIXTURES / "sample-835.x12"), str(FIXTURES / "sample-837p.x12")])
+    assert result.exit_code == 2 and "codes.csv:2: unreadable CSV" in result.stderr
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+@pytest.mark.parametrize("option", ["--ncci-file", "--mue-file"])
+def test_zip_archives_are_capped_and_path_like_members_refused(folder, monkeypatch, option):
+    from edi_rehab import cms_files
+
+    claims = str(FIXTURES / "sample-837p.x12")
+    monkeypatch.setattr(cms_files, "ZIP_MAX_EXPANDED_BYTES", 50_000)
+    bomb = _zip(folder / "bomb.zip", {"a.txt": b"0" * 200_000, "a.csv": b"0" * 200_000})
+    result = run(["check", option, str(bomb), claims])
+    assert result.exit_code == 2 and "zip expands to more than" in result.stderr
+    escape = _zip(folder / "escape.zip", {"../evil.txt": b"x", "../evil.csv": b"x"})
+    result = run(["check", option, str(escape), claims])
+    assert result.exit_code == 2 and "is a path out of the archive; refused" in result.stderr
+    monkeypatch.setattr(cms_files, "ZIP_MAX_MEMBERS", 3)
+    many = _zip(folder / "many.zip", {f"m{i}.txt": b"x" for i in range(5)})
+    result = run(["check", option, str(many), claims])
+    assert result.exit_code == 2 and "zip holds 5 entries" in result.stderr
