@@ -400,10 +400,10 @@ def parse_mue_file(name: str, data: bytes, keep_codes: Iterable[str] | None) -> 
 def _parse_mue_member(
     member: str, text: str, keep: frozenset[str] | None, edits: dict[str, MueEdit], problems: list[Problem]
 ) -> int:
-    reader = _guarded_rows(csv.reader(io.StringIO(text, newline="")), member, problems)
+    reader = csv.reader(io.StringIO(text, newline=""))
     header_found = False
     seen = 0
-    for row_no, cells in enumerate(reader, start=1):
+    for row_no, cells in enumerate(_guarded_rows(reader, member, problems), start=1):
         if not header_found:
             if _is_mue_header(cells):
                 header_found = True
