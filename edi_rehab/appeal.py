@@ -139,6 +139,17 @@ SUPPORT: dict[str, tuple[str, ...]] = {
         "The plan's benefit terms for outpatient therapy visits in the period, and its process for approving "
         "visits above the limit when the record shows they are medically necessary.",
     ),
+    # an NCCI pair with an evaluation or re-evaluation: the argument is a separately
+    # identifiable evaluation, not separate time blocks (evaluations are not timed)
+    "ncci-evaluation": (
+        "NCCI procedure-to-procedure (PTP) edits: when both codes of a pair are billed for the same patient on the "
+        "same date, only the column 1 code is paid unless the pair's modifier indicator is 1 and an NCCI-associated "
+        "modifier (59, XE, XP, XS or XU) shows the services were distinct.",
+        "An evaluation or re-evaluation is separately payable beside treatment on the same date when it is a "
+        "separately identifiable service: a re-evaluation is indicated by new clinical findings, a significant "
+        "change in the patient's condition, or a failure to respond to the plan of care (Medicare Benefit Policy "
+        "Manual, Pub. 100-02, Chapter 15, §220.3), and it is documented apart from the treatment furnished that day.",
+    ),
     "unprocessable": (
         "A claim returned as unprocessable (RARC MA130) carries no appeal rights; it is corrected and submitted as a "
         "new claim.",
@@ -158,6 +169,11 @@ CHECKLISTS: dict[str, tuple[str, ...]] = {
         "What each service addressed (goal or body region), showing they were separate",
         "The NCCI edit (column 1, column 2, modifier indicator) from the PTP file in force on the date of service",
         "The corrected line carrying 59 or XU, only if the time blocks were distinct",
+    ),
+    "ncci-evaluation": (
+        "The evaluation or re-evaluation note, showing what made it necessary that day and what it found",
+        "The treatment note for the same date, showing the treatment as a service apart from the evaluation",
+        "The NCCI edit (column 1, column 2, modifier indicator) from the PTP file in force on the date of service",
     ),
     "modifier": (
         "The plan of care for the discipline (PT, OT or SLP) the service was delivered under",
@@ -720,6 +736,8 @@ def _topic(row: MatchRow) -> str:
         return "visit-limit"
     if row.category == "units" and row.assessment.facts.get("unit_method") == "per-code":
         return "units-per-code"
+    if row.category == "ncci-bundling" and row.assessment.facts.get("evaluation_pair"):
+        return "ncci-evaluation"
     return row.category
 
 
@@ -734,7 +752,7 @@ def _support(row: MatchRow) -> list[str]:
             f"indicator {facts['modifier_indicator']} ({_edit_source(str(facts['edit_source']))}).",
         )
         blocks = facts.get("time_blocks")
-        if isinstance(blocks, dict) and blocks:
+        if isinstance(blocks, dict) and blocks and not facts.get("evaluation_pair"):
             out.append("The record places " + " and ".join(f"line {lx} in time block {b}" for lx, b in blocks.items()) + ".")
     if a.category == "units" and "day_minutes" in facts:
         services = "; ".join(

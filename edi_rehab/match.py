@@ -1722,6 +1722,16 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
         if all(blocks):
             facts["time_blocks"] = {str(record.lx(index)): blocks[0], str(partner.lx): blocks[1]}
         pair_mods = mods | {m.strip().upper() for m in partner.modifiers}
+        evaluation = next(
+            (code for code in (edit.column1, edit.column2) if (info := ctx.maps.codes.get(code)) is not None and info.evaluation),
+            None,
+        )
+        if evaluation is not None:
+            # Evaluations are not timed: what makes the pair payable is a separately
+            # identifiable evaluation, so time blocks neither prove nor disprove it.
+            facts["evaluation_pair"] = evaluation
+            facts.pop("time_blocks", None)
+            blocks = (None, None)
         if edit.modifier_indicator == "0":
             return done(
                 "write-off",
@@ -1730,11 +1740,16 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
                 ACTION_RULES[6][2],
             )
         if pair_mods & _DISTINCT:
+            proof = (
+                f"send the {evaluation} note showing a separately identifiable evaluation, apart from the treatment that day"
+                if evaluation
+                else "send the treatment notes showing the two services in distinct time blocks"
+            )
             return done(
                 "appeal",
                 f"{edit.column2} was billed with {edit.column1} on the same date with "
                 f"{', '.join(sorted(pair_mods & _DISTINCT))}, and the payer did not accept the distinct-service modifier",
-                "send the treatment notes showing the two services in distinct time blocks",
+                proof,
                 ACTION_RULES[7][2],
             )
         if all(blocks) and blocks[0] == blocks[1]:
@@ -1756,7 +1771,12 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
                 corrections.append(
                     Correction(f"line {record.lx(c2_index)}: add {preferred} to {edit.column2}", c2_index, modifiers=new, rule="N301")
                 )
-        evidence = "the minutes file puts them in distinct time blocks" if all(blocks) else "only if the record shows distinct 15-minute time blocks; otherwise the denial stands"
+        if evaluation:
+            evidence = f"only if the record shows the {evaluation} was a separately identifiable evaluation; otherwise the denial stands"
+        elif all(blocks):
+            evidence = "the minutes file puts them in distinct time blocks"
+        else:
+            evidence = "only if the record shows distinct 15-minute time blocks; otherwise the denial stands"
         return done(
             "corrected-claim",
             f"{edit.column2} (column 2) was billed with {edit.column1} (column 1, line {partner.lx}) on the same date "

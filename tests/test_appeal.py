@@ -605,3 +605,29 @@ def test_templates_escape_every_value_in_both_formats():
     assert "<script>" not in page and "&lt;script&gt;" in page and "\x07" not in page
     md = render_letter("appeal", "md", blocks, claim_id=hostile)
     assert "<script>" not in md and "\\*bold\\*" in md and "\\[x\\]\\(javascript:y\\)" in md
+
+
+def test_a_re_evaluation_ncci_letter_asks_for_a_separately_identifiable_re_evaluation():
+    # 97530 (column 1) with the re-evaluation 97164 (column 2), 59 on 97164, denied CO-236:
+    # evaluations are not timed, so the letter argues a separately identifiable re-evaluation.
+    lines = [L("97530", charge="55"), L("97164", modifiers=("59", "GP"), charge="90")]
+    remit = remit_file(
+        [
+            P(
+                "PCN1",
+                [
+                    S("97530", charge="55", cas=PAID, ref6r="PCN1-1"),
+                    S("97164", modifiers=("59", "GP"), charge="90", cas=[("CO", "236", "90")], remarks=("N20",), ref6r="PCN1-2"),
+                ],
+            )
+        ]
+    )
+    minutes = parse_minutes_csv("claim_id,line,minutes,time_block\nPCN1,1,30,0900-0930\nPCN1,2,30,0900-0930\n", "m.csv")
+    (packet,) = packets_for(remit, claim_file([C("PCN1", lines, **COMMERCIAL)]), minutes=minutes).packets
+    assert packet.actions == ("appeal",)
+    letter = packet.letter_markdown
+    assert "separately identifiable" in letter and "time block" not in letter
+    assert "97530 (column 1) with 97164 (column 2)" in packet.letter_html
+    assert "The evaluation or re-evaluation note" in packet.checklist_markdown
+    assert "separately identifiable evaluation" in packet.checklist_markdown
+    assert_speaks_to_payer(packet)
