@@ -713,7 +713,7 @@ def _change_words(description: str) -> str:
 
 #: the letter's word for each request kind (the action names are this project's vocabulary)
 _REQUEST_WORDS = {
-    "appeal": "reconsideration",
+    "appeal": "appeal",
     "reopening": "reopening",
     "corrected-claim": "corrected claim",
     "new-claim": "new claim",
@@ -904,7 +904,10 @@ def _letter(
                 _money(row.charge),
                 _money(row.paid),
                 " ".join(a.label for a in row.adjustments if a.is_denial) or "-",
-                _REQUEST_WORDS.get(_request_kind(row), "clerical-error reopening"),
+                # an appeal is the payer's own first level (Medicare: a redetermination;
+                # reconsideration is Medicare's second level), not one word for every payer
+                level.name if level is not None and _request_kind(row) == "appeal"
+                else _REQUEST_WORDS.get(_request_kind(row), "clerical-error reopening"),
             )
         )
     changes = []

@@ -631,3 +631,13 @@ def test_a_re_evaluation_ncci_letter_asks_for_a_separately_identifiable_re_evalu
     assert "The evaluation or re-evaluation note" in packet.checklist_markdown
     assert "separately identifiable evaluation" in packet.checklist_markdown
     assert_speaks_to_payer(packet)
+
+
+def test_the_lines_table_names_the_payers_first_appeal_level():
+    # Medicare's first level is a redetermination; "reconsideration" is its second level.
+    claims = claim_file([C("PCN1", [L("97110", charge="96", units="2")])])
+    remit = remit_file([P("PCN1", [S("97110", charge="96", units="1", original_units="2", cas=[("CO", "151", "48")], ref6r="PCN1-1")])])
+    minutes = parse_minutes_csv("claim_id,line,minutes\nPCN1,1,31\n", "m.csv")
+    (packet,) = packets_for(remit, claims, minutes=minutes).packets
+    assert "<td>CO-151</td><td>redetermination</td>" in packet.letter_html
+    assert "reconsideration" not in packet.letter_html
