@@ -53,6 +53,8 @@ def test_a_single_process_check_imports_no_worker_pool_or_toml(tmp_path):
     modules_after("check", "--sample", env=env)
     loaded = modules_after("check", "--sample", "--format", "json", env=env)
     assert {"concurrent.futures", "tomllib", "tempfile", "difflib"}.isdisjoint(loaded)
+    # nor the ack numbering: no 999 is written without --validate
+    assert {"edi_rehab.control_numbers", "edi_rehab.cli.control_state", "platformdirs", "jinja2"}.isdisjoint(loaded)
 
 
 def test_rule_doc_imports_the_rules_but_not_the_engine_or_pyx12():

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..control_numbers import NumberSource, SenderKey, interchange_senders, renumber_interchanges
-from ..x12 import X12ReadError
-from .control_state import CounterProblem, StateFileCounter
+from typing import TYPE_CHECKING
+
 from .files import InputProblem, write_atomically
 from .inputs import Input
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail
+
+if TYPE_CHECKING:
+    from ..control_numbers import NumberSource, SenderKey
+
+# The counter, its state file and the renumbering are imported when an ack is written: a
+# check without --validate (the usual hook run) writes none.
 
 
 VALIDATION_EXIT_CODES = {"valid": EXIT_OK, "invalid": EXIT_FINDINGS, "unreadable": EXIT_UNREADABLE}
@@ -64,6 +69,10 @@ def ack_senders(text: str) -> list[SenderKey]:
     """The sender key of each interchange of an acknowledgment pyx12 wrote (its own
     ISA06/ISA08: the input's receiver and sender). Raises :class:`CounterProblem` when our
     reader cannot read it."""
+    from ..control_numbers import interchange_senders
+    from ..x12 import X12ReadError
+    from .control_state import CounterProblem
+
     try:
         return interchange_senders(text.encode("latin-1"))
     except X12ReadError as error:
@@ -76,11 +85,15 @@ def renumbered_ack(text: str, numbers: Sequence[int]) -> str:
     a receiver, and our own validate (TA1 025), rejects as a repeat."""
     # latin-1: pyx12 was fed one character per byte, so its echo of a bad value goes back
     # out as the bytes that came in.
+    from ..control_numbers import renumber_interchanges
+
     return renumber_interchanges(text.encode("latin-1"), numbers).decode("latin-1")
 
 
 def numbered_ack(text: str, source: NumberSource | None = None) -> str:
     """The acknowledgment numbered from ``source`` (the per-sender counter by default)."""
+    from .control_state import StateFileCounter
+
     source = source if source is not None else StateFileCounter()
     return renumbered_ack(text, source.take(ack_senders(text)))
 
@@ -88,6 +101,8 @@ def numbered_ack(text: str, source: NumberSource | None = None) -> str:
 def write_ack(target: str, text: str, source: NumberSource | None = None) -> str | None:
     """Number and write one 999 (or 997); the path written, or ``None`` after printing why
     it could not be."""
+    from .control_state import CounterProblem
+
     try:
         text = numbered_ack(text, source)
     except CounterProblem as problem:
