@@ -1781,7 +1781,8 @@ def _assess_ncci(ctx, record, indexes, service, mods, explaining, codes, correct
             "corrected-claim",
             f"{edit.column2} (column 2) was billed with {edit.column1} (column 1, line {partner.lx}) on the same date "
             f"without an NCCI-associated modifier (59 or XE/XP/XS/XU), so the NCCI edit denied {edit.column2}",
-            f"add {preferred} to {edit.column2} (line {record.lx(c2_index)}) and send a corrected claim: {evidence}",
+            f"add {preferred} to {edit.column2} (line {record.lx(c2_index)}) and "
+            f"{'ask for a clerical-error reopening' if profile is not None and profile.correction_route == 'reopening' else 'send a corrected claim'}: {evidence}",
             ACTION_RULES[9][2],
         )
     if explaining:

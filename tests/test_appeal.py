@@ -641,3 +641,12 @@ def test_the_lines_table_names_the_payers_first_appeal_level():
     (packet,) = packets_for(remit, claims, minutes=minutes).packets
     assert "<td>CO-151</td><td>redetermination</td>" in packet.letter_html
     assert "reconsideration" not in packet.letter_html
+
+
+def test_the_medicare_ncci_advice_asks_for_a_reopening_not_a_corrected_claim():
+    minutes = parse_minutes_csv(DISTINCT, "minutes.csv")
+    (packet,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_MEDICARE), minutes=minutes).packets
+    assert "ask for a clerical-error reopening" in packet.checklist_markdown
+    assert "corrected claim" not in packet.checklist_markdown
+    (commercial,) = packets_for(remit_file(NCCI_REMIT), claim_file(NCCI_CLAIMS), minutes=minutes).packets
+    assert "and send a corrected claim" in commercial.checklist_markdown
