@@ -239,3 +239,31 @@ def test_sarif_unreadable_file_is_a_notification_and_levels_map():
     invocation = log["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False
     assert invocation["toolExecutionNotifications"][0]["message"]["text"] == "bad.x12: not X12"
+
+
+# -- several files and the minutes CSV's own findings ------------------------------------------------
+def test_minutes_csv_findings_point_at_their_row_in_every_format(run, files):
+    minutes = files("m.csv", "claim_id,line,minutes\nPCN1,1,30\nPCN1,2,abc\nPCN9,1,20\n")
+    claims = files("a.x12", CLEAN)
+    args = ("check", "--minutes", minutes, claims, "--output-format")
+
+    github = run(*args, "github").stdout.splitlines()
+    assert f"::warning file={github_property(minutes)},line=3,title=U109::minutes must be a whole number, got 'abc'" in github
+
+    issues = json.loads(run(*args, "gitlab").stdout)
+    by_code = {issue["check_name"]: issue for issue in issues if issue["location"]["path"] == minutes}
+    assert by_code["U109"]["location"]["lines"]["begin"] == 3
+    assert by_code["U110"]["location"]["lines"]["begin"] == 4
+
+    root = ET.fromstring(run(*args, "junit").stdout)
+    assert [suite.get("name") for suite in root.findall("testsuite")] == [claims, minutes]
+    assert "U109 row 3" in [case.get("name") for case in root.findall("testsuite")[1].findall("testcase")]
+
+    log = json.loads(run(*args, "sarif").stdout)
+    assert_sarif_shape(log)
+    rows = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for r in log["runs"][0]["results"]
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("m.csv")
+    }
+    assert rows == {"U109": 3, "U110": 4}
