@@ -14,10 +14,14 @@ from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, warn
 from .progress import Progress, tracked, worker_pool
 
+#: --output-format: --format's three, and the reports CI systems read (edi_rehab.renderers)
+OUTPUT_FORMATS = ["text", "json", "jsonl", "github", "gitlab", "junit", "sarif"]
+
 
 @click.command("check")
 @click.argument("files", nargs=-1)
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="jsonl: one JSON object per file as results come, then a summary object.")
+@click.option("--output-format", "output_format_ci", type=click.Choice(OUTPUT_FORMATS), default=None, help="--format's choices plus CI reports: github (workflow annotations), gitlab (Code Quality JSON), junit (XML), sarif (2.1.0). Wins over --format.")
 @check_options
 @click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
@@ -27,6 +31,7 @@ from .progress import Progress, tracked, worker_pool
 def check(
     files: tuple[str, ...],
     output_format: str,
+    output_format_ci: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     minutes_path: str | None,
@@ -60,6 +65,8 @@ def check(
     from ..findings import Severity
     from ..report import FileReport, Summary, render_json, render_text
 
+    if output_format_ci is not None:
+        output_format = output_format_ci
     minutes_text = None
     if ack_path and not validate_too:
         fail("--ack writes the 999 of --validate; add --validate")
@@ -180,6 +187,8 @@ def check(
         with worker_pool(jobs, recipe) as pool:
             if output_format == "jsonl":
                 run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
+            elif output_format in CI_FORMATS:
+                click.echo(render_whole(output_format, reports(events(pool)), summary, threshold), nl=False)
             elif output_format == "json":
                 for piece in render_json(reports(events(pool)), summary):
                     click.echo(piece, nl=False)
@@ -204,6 +213,27 @@ def check(
     if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
         fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")
     sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
+
+
+CI_FORMATS = ("github", "gitlab", "junit", "sarif")
+
+
+def render_whole(output_format: str, stream, summary, threshold) -> str:
+    """Read every file's findings (counting them for the exit code), then render the report
+    at once: these formats are one document, not lines."""
+    from ..renderers import RENDERERS
+    from ..report import FileReport
+
+    files = []
+    for report in stream:
+        findings = list(report.findings)  # runs the input to its end, which sets report.error
+        summary.files += 1
+        for finding in findings:
+            summary.add(finding)
+        if report.error is not None:
+            summary.unreadable += 1
+        files.append(FileReport(report.path, findings, report.error))
+    return RENDERERS[output_format](files, threshold)
 
 
 def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
