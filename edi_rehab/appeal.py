@@ -1019,3 +1019,23 @@ def checklist_blocks(claim_id: str, todo: Sequence[str], gather: Sequence[str]) 
     if gather:
         blocks += [Block("h2", "Documents to gather and enclose"), Block("checklist", items=tuple(gather))]
     return blocks
+
+
+class PdfUnavailable(Exception):
+    """PDF letters need WeasyPrint (``pip install 'edi-rehab[pdf]'``) and its Pango library."""
+
+
+def _no_fetching(url: str, *args, **kwargs):
+    # A letter is self-contained; nothing it names may be fetched (no network, no local files).
+    raise ValueError(f"letters load no resources ({url[:40]})")
+
+
+def letter_pdf(html: str) -> bytes:
+    """The letter's HTML as a PDF, drawn by WeasyPrint (no browser). Raises
+    :class:`PdfUnavailable` when WeasyPrint or the system libraries it needs are missing."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: Pango or its fonts missing
+        raise PdfUnavailable(f"PDF letters need WeasyPrint: pip install 'edi-rehab[pdf]' ({error})") from None
+    return weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+

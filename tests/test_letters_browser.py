@@ -101,3 +101,44 @@ def test_each_letter_renders_in_chromium_and_reads_as_a_letter_to_the_payer(tmp_
     assert "--" not in scanned, name
     lowered = scanned.lower()
     assert not [w for w in TOOL_WORDS if re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", lowered)], name
+
+
+def test_appeal_pdf_letters_are_drawn_without_a_browser(tmp_path, monkeypatch):
+    # Not a browser test: WeasyPrint draws the same HTML. The sample's packets each get one.
+    pytest.importorskip("weasyprint")
+    from click.testing import CliRunner
+
+    from edi_rehab.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "packets"
+    result = CliRunner().invoke(main, ["appeal", "--sample", "--pdf", "-o", str(out), "--date", "2026-03-02"])
+    assert result.exit_code == 0, result.output
+    pdfs = sorted(out.glob("*/letter.pdf"))
+    assert pdfs and len(pdfs) == len(sorted(out.glob("*/letter.html")))
+    for pdf in pdfs:
+        data = pdf.read_bytes()
+        # a complete PDF file of real content (its objects are compressed, so no text to grep)
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF") and len(data) > 5000
+
+
+def test_pdf_without_weasyprint_is_a_usage_error_and_writes_nothing(tmp_path, monkeypatch):
+    import builtins
+
+    from click.testing import CliRunner
+
+    from edi_rehab.cli import main
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "packets"
+    result = CliRunner().invoke(main, ["appeal", "--sample", "--pdf", "-o", str(out)])
+    assert result.exit_code == 2 and "pip install 'edi-rehab[pdf]'" in result.output
+    assert not out.exists()

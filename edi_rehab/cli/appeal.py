@@ -20,14 +20,23 @@ from .output import EXIT_OK, EXIT_UNREADABLE, counted, fail
 @click.option("-o", "--output", "output", required=True, metavar="DIR", help="Folder for the packets and index.json (created when missing).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first replacement claim, +1 for each next one [default: YYDDDHHMM from the clock].")
 @click.option("--date", "letter_date", metavar="YYYY-MM-DD", help="Date on the letters [default: today].")
+@click.option("--pdf", "with_pdf", is_flag=True, help="Also write letter.pdf (needs the pdf extra: pip install 'edi-rehab[pdf]').")
 @SAMPLE_OPTION
 @match_options
 def appeal_command(
-    remit: str | None, claims: tuple[str, ...], output: str, control_number: int | None, letter_date: str | None, sample: bool, **options
+    remit: str | None,
+    claims: tuple[str, ...],
+    output: str,
+    control_number: int | None,
+    letter_date: str | None,
+    with_pdf: bool,
+    sample: bool,
+    **options,
 ) -> None:
     """Write an appeal packet for each claim of REMIT still denied after matching it to CLAIMS.
 
-    Each DIR/NNN-<claim>/ holds letter.md and letter.html (addressed to the payer: the
+    Each DIR/NNN-<claim>/ holds letter.md and letter.html (with --pdf, letter.pdf too;
+    addressed to the payer: the
     decoded reasons, the review, the rule and source supporting the billing), checklist.md
     (what to do before sending it: evidence to gather, placeholders to fill; also printed
     here) and, when a
@@ -38,7 +47,14 @@ def appeal_command(
     """
     from datetime import date, datetime
 
-    from ..appeal import build_packets, index_json
+    from ..appeal import PdfUnavailable, build_packets, index_json, letter_pdf
+
+    if with_pdf:
+        try:  # before any work: a missing library is a usage error, not a half-written folder
+            letter_pdf("<p></p>")
+        except PdfUnavailable as problem:
+            fail(str(problem))
+            sys.exit(EXIT_UNREADABLE)
 
     try:
         today = date.fromisoformat(letter_date) if letter_date else date.today()
@@ -62,6 +78,8 @@ def appeal_command(
                 "letter.html": packet.letter_html.encode("utf-8"),
                 "checklist.md": packet.checklist_markdown.encode("utf-8"),
             }
+            if with_pdf:
+                files["letter.pdf"] = letter_pdf(packet.letter_html)
             if packet.replacement is not None:
                 files["replacement-837p.x12"] = packet.replacement
             for name, data in files.items():
