@@ -421,6 +421,17 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
     return ProfileSpec(name=name, **values)  # type: ignore[arg-type]
 
 
+def _subtable(source: str, doc: dict, name: str, allowed: tuple[str, ...]) -> dict:
+    """The ``[name]`` table, refused when it is not a table or has a key outside ``allowed``."""
+    table = doc[name]
+    if not isinstance(table, dict):
+        raise ConfigError(source, f"{name} must be a table")
+    for key in table:
+        if key not in allowed:
+            raise _unknown_key(source, f"[{name}]", key, allowed)
+    return table
+
+
 def parse_config(text: str, source: str) -> Config:
     """Parse configuration TOML (see the module docstring for the format).
 
@@ -459,12 +470,7 @@ def parse_config(text: str, source: str) -> Config:
 
     note_pattern = None
     if "minutes" in doc:
-        table = doc["minutes"]
-        if not isinstance(table, dict):
-            raise ConfigError(source, "minutes must be a table")
-        for key in table:
-            if key not in _MINUTES_KEYS:
-                raise _unknown_key(source, "[minutes]", key, _MINUTES_KEYS)
+        table = _subtable(source, doc, "minutes", _MINUTES_KEYS)
         if "note_pattern" in table:
             note_pattern = table["note_pattern"]
             if not isinstance(note_pattern, str) or not note_pattern:
@@ -479,12 +485,7 @@ def parse_config(text: str, source: str) -> Config:
 
     max_units_per_line = DEFAULT_MAX_UNITS_PER_LINE
     if "fix" in doc:
-        table = doc["fix"]
-        if not isinstance(table, dict):
-            raise ConfigError(source, "fix must be a table")
-        for key in table:
-            if key not in _FIX_KEYS:
-                raise _unknown_key(source, "[fix]", key, _FIX_KEYS)
+        table = _subtable(source, doc, "fix", _FIX_KEYS)
         if "max_units_per_line" in table:
             value = table["max_units_per_line"]
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
