@@ -159,6 +159,9 @@ class CodeInfo:
     disciplines: tuple[str, ...] = ()
     #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
     evaluation: bool = False
+    #: on the complexity-levelled evaluations 97161-97172: ``initial`` or ``re`` (re-evaluation);
+    #: one of them per discipline and date (C412). None on every other code, SLP evaluations too.
+    evaluation_kind: str | None = None
     #: the code for every unit after the first on a date (97129 -> 97130), or None
     further_units: str | None = None
     #: a reporting code, not a payable service: $0.00 is its usual charge (C411)
@@ -808,6 +811,9 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
         disciplines = _ids(el.get("discipline"))
         if len(set(disciplines)) != len(disciplines):
             raise MapError(name, el.sourceline, f"{code}: discipline {el.get('discipline')!r} repeats a discipline")
+        evaluation = _bool(el.get("evaluation"))
+        if el.get("evaluation-kind") and not evaluation:
+            raise MapError(name, el.sourceline, f"{code}: evaluation-kind needs evaluation=\"true\"")
         codes[code] = CodeInfo(
             code=code,
             unit_class=unit_class,
@@ -815,7 +821,8 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             # the code implies a discipline only when one discipline alone furnishes it
             discipline=disciplines[0] if len(disciplines) == 1 else None,
             disciplines=disciplines,
-            evaluation=_bool(el.get("evaluation")),
+            evaluation=evaluation,
+            evaluation_kind=el.get("evaluation-kind"),
             further_units=el.get("further-units"),
             reporting_only=_bool(el.get("reporting-only")),
             label=_text(el.find("label")) or "",

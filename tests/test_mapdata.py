@@ -142,6 +142,25 @@ def test_a_repeated_discipline_fails():
         build_maps(files)
 
 
+@pytest.mark.parametrize(
+    "code,kind",
+    [("97161", "initial"), ("97164", "re"), ("97167", "initial"), ("97168", "re"), ("97172", "re"),
+     ("92523", None), ("92610", None), ("97110", None)],
+)
+def test_evaluation_kind(maps, code, kind):
+    # C412 reads it: one PT/OT/AT evaluation or re-evaluation per discipline and date; SLP evaluations have none
+    assert maps.code(code).evaluation_kind == kind
+
+
+def test_evaluation_kind_needs_an_evaluation():
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(
+        files["codes.xml"], 'evaluation="true" evaluation-kind="re"', 'evaluation="false" evaluation-kind="re"'
+    )
+    with pytest.raises(MapError, match="evaluation-kind needs"):
+        build_maps(files)
+
+
 def test_reference_code_lists_are_complete(maps):
     timed15 = "97032 97033 97034 97035 97036 97110 97112 97113 97116 97124 97140 97129 97130 97530 97533 97535 97537 97542 97750 97755 97760 97761 97763"
     untimed = "97161 97162 97163 97164 97165 97166 97167 97168 97169 97170 97171 97172 97010 97012 97014 97016 97018 97022 97024 97026 97028 97150 G0283 92507 92508 92526 92521 92522 92523 92524 92610"

@@ -77,4 +77,19 @@ CASES = [
     # a reporting-only code is sent at $0.00 as information
     ok("C411::pass_functional_reporting_code_at_zero",
        claim(ln("97110:GP", 1, "20180611"), ln("G8980:GP:CI", 1, "20180611", charge="0")), clean=True),
+
+    # -- C412: one evaluation code per discipline and date (issue 10, expert review F15) ------------------
+    fail("C412::fail_two_pt_evaluations", claim(ln("97161:GP", 1), ln("97162:GP", 1)), count=1, at=[("PCN1", 2)],
+         severity="error"),
+    fail("C412::fail_evaluation_with_reevaluation", claim(ln("97163:GP", 1), ln("97164:GP", 1)), count=1,
+         at=[("PCN1", 2)], severity="error"),
+    fail("C412::fail_ot_evaluation_with_reevaluation_among_treatment",
+         claim(ln("97168:GO", 1), ln("97530:GO", 2), ln("97166:GO", 1)), count=1, at=[("PCN1", 3)]),
+    ok("C412::pass_pt_and_ot_evaluations_one_date", claim(ln("97163:GP", 1), ln("97166:GO", 1, npi="2222222222")),
+       clean=True),
+    ok("C412::pass_evaluation_and_reevaluation_on_two_dates", claim(ln("97162:GP", 1, D1), ln("97164:GP", 1, D2)),
+       clean=True),
+    ok("C412::pass_one_evaluation_with_treatment", claim(ln("97162:GP", 1), ln("97110:GP", 2)), clean=True),
+    # SLP evaluations evaluate different functions: speech sound and swallowing on one date can be right
+    ok("C412::pass_two_slp_evaluations", claim(ln("92523:GN", 1), ln("92610:GN", 1)), clean=False),
 ]
