@@ -83,7 +83,7 @@ MAP_FILES: tuple[str, ...] = (
     "rarc.xml",
 )
 
-UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous")
+UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous", "measured")
 UNIT_METHODS = ("cms", "per-code")
 NCCI_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
 UNIT_GROUPING_KEYS = ("date", "discipline", "rendering-provider")
@@ -133,7 +133,8 @@ class CodeInfo:
     """One procedure code from ``codes.xml``."""
 
     code: str
-    #: ``timed15`` | ``timed-other`` | ``untimed`` | ``ambiguous``
+    #: ``timed15`` | ``timed-other`` | ``untimed`` | ``ambiguous`` | ``measured`` (units count a
+    #: measure that is not time, such as wound area: no 8-minute rule, no one-unit-per-session check)
     unit_class: str
     #: CMS therapy code list membership: ``always`` | ``sometimes`` | ``no``
     therapy_list: str
@@ -153,6 +154,8 @@ class CodeInfo:
     replaced_by: tuple[str, ...] = ()
     #: for ``timed-other`` codes, the time increment in words
     time_basis: str | None = None
+    #: for ``measured`` codes, what one unit counts in words (97597: the first 20 sq cm)
+    unit_basis: str | None = None
     notes: tuple[str, ...] = ()
     #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
     #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
@@ -808,6 +811,10 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
         if unit_class == "timed-other" and not time_basis:
             # Without the increment a units check cannot do anything useful with the code.
             raise MapError(name, el.sourceline, f"{code}: timed-other codes need a <time-basis>")
+        unit_basis = _text(el.find("unit-basis"))
+        if unit_class == "measured" and not unit_basis:
+            # A measured unit is not time: without saying what it counts, its units cannot be read.
+            raise MapError(name, el.sourceline, f"{code}: measured codes need a <unit-basis>")
         disciplines = _ids(el.get("discipline"))
         if len(set(disciplines)) != len(disciplines):
             raise MapError(name, el.sourceline, f"{code}: discipline {el.get('discipline')!r} repeats a discipline")
@@ -834,6 +841,7 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             deleted=_date(el.get("deleted")),
             replaced_by=_ids(el.get("replaced-by")),
             time_basis=time_basis,
+            unit_basis=unit_basis,
             notes=_texts(el, "note"),
         )
         lines[code] = el.sourceline

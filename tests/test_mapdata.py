@@ -169,6 +169,41 @@ def test_reference_code_lists_are_complete(maps):
     assert maps.codes_in_class("ambiguous") == {"97039", "97139"}
 
 
+@pytest.mark.parametrize(
+    "code,unit_class,therapy,discipline,addon_to",
+    [("97550", "timed-other", "sometimes", None, ()), ("97551", "timed-other", "sometimes", None, ("97550",)),
+     ("97552", "untimed", "sometimes", None, ()), ("97597", "measured", "sometimes", None, ()),
+     ("97598", "measured", "sometimes", None, ("97597",)), ("97605", "untimed", "sometimes", None, ()),
+     ("97610", "untimed", "sometimes", None, ()), ("29581", "untimed", "sometimes", None, ()),
+     ("29584", "untimed", "sometimes", None, ()), ("92609", "untimed", "always", "SLP", ()),
+     ("92611", "untimed", "sometimes", "SLP", ()), ("92612", "untimed", "sometimes", "SLP", ()),
+     ("98975", "untimed", "sometimes", None, ()), ("98977", "untimed", "sometimes", None, ())],
+)
+def test_codes_billers_use(maps, code, unit_class, therapy, discipline, addon_to):
+    # issue 10 and expert review F15: codes the map lacked; from general coding knowledge [M]
+    info = maps.code(code)
+    assert (info.unit_class, info.therapy_list, info.discipline, info.addon_to) == (unit_class, therapy, discipline, addon_to)
+    assert info.confidence == "M" and "billers-use" in info.sources
+
+
+def test_measured_codes_say_what_a_unit_counts(maps):
+    assert maps.codes_in_class("measured") == {"97597", "97598"}
+    assert "20 sq cm" in maps.code("97598").unit_basis
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(
+        files["codes.xml"], "<unit-basis>first 20 sq cm of wound surface or less</unit-basis>", ""
+    )
+    with pytest.raises(MapError, match="measured codes need a <unit-basis>"):
+        build_maps(files)
+
+
+def test_92627_is_per_15_minutes(maps):
+    # expert review F18 [M]: each further 15 minutes after 92626's first hour, not 30
+    info = maps.code("92627")
+    assert info.time_basis == "each further 15 minutes"
+    assert info.addon_to == ("92626",)
+
+
 def test_code_lookup_normalises_and_misses(maps):
     assert maps.code(" g0283 ").code == "G0283"
     assert maps.code("99213") is None

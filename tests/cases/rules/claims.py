@@ -92,4 +92,14 @@ CASES = [
     ok("C412::pass_one_evaluation_with_treatment", claim(ln("97162:GP", 1), ln("97110:GP", 2)), clean=True),
     # SLP evaluations evaluate different functions: speech sound and swallowing on one date can be right
     ok("C412::pass_two_slp_evaluations", claim(ln("92523:GN", 1), ln("92610:GN", 1)), clean=False),
+
+    # -- codes therapy billers use that codes.xml lacked (issue 10, expert review F15): their units read right ----------
+    fail("C405::fail_caregiver_training_further_time_alone", claim(ln("97551:GP", 2)), count=1, at=[("PCN1", 1)]),
+    fail("C405::fail_debridement_further_area_alone", claim(ln("97598:GP", 2)), count=1, at=[("PCN1", 1)]),
+    ok("C405::pass_caregiver_training_with_further_time", claim(ln("97550:GO", 1), ln("97551:GO", 2)), clean=True),
+    # a unit of 97598 is 20 sq cm of wound, not a session: several are one visit
+    ok("U108::pass_debridement_area_units", claim(ln("97597:GP", 1), ln("97598:GP", 3)), clean=True),
+    fail("U108::fail_group_caregiver_training_2_units", claim(ln("97552:GO", 2)), count=1, severity="warning"),
+    fail("U108::fail_instrumental_swallowing_evaluation_2_units", claim(ln("92611:GN", 2)), count=1, severity="error"),
+    ok("U108::pass_compression_and_rtm_set_up", claim(ln("29581:GP", 1), ln("98975:GP", 1)), clean=True),
 ]
