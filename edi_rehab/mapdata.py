@@ -260,6 +260,8 @@ class ModifierInfo:
     notes: tuple[str, ...] = ()
     #: first date of service on which the modifier is no longer valid (CH-CN from 2019)
     retired: date | None = None
+    #: first date of service from which the modifier belongs on institutional claims only (GT from 2018; M215)
+    institutional_only: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -907,6 +909,7 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
             sources=_ids(el.get("source")),
             notes=_texts(el, "note"),
             retired=_date(el.get("retired")),
+            institutional_only=_date(el.get("institutional-only")),
         )
     lines: dict[str, int] = {}
     for el in root.iterchildren("modifier"):

@@ -651,3 +651,10 @@ def test_official_ptp_says_whether_a_cms_file_is_merged_in():
     edit = PtpEdit("97110", "97124", date(2026, 1, 6), None, "1", "r", "ccipra-v320r0-f1.txt")
     assert load_maps().with_cms([edit]).official_ptp
     assert not load_maps().with_cms([]).official_ptp
+
+
+def test_gt_is_institutional_only_from_2018(maps):
+    # M215 reads it (issue 10, expert review F14 [M]); 95 and 93 stay valid on professional claims
+    assert maps.modifiers.info("GT").institutional_only == date(2018, 1, 1)
+    assert maps.modifiers.info("95").institutional_only is None
+    assert {maps.modifiers.class_of(m) for m in ("95", "93", "GT")} == {"telehealth"}

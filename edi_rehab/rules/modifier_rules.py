@@ -567,3 +567,45 @@ def retired_modifier(line: LineView) -> Iterator[Hit]:
                 at=line,
                 details={"modifier": modifier, "retired": retired.isoformat()},
             )
+
+
+# -- M215 ---------------------------------------------------------------------------------------
+def gt_on_professional_claim(claim: ClaimContext) -> Iterator[Hit]:
+    """GT (telehealth, institutional) is on a professional claim line dated from 2018.
+
+    ## What it does
+    Fires on each line of the claim that carries a modifier whose `institutional-only` date
+    in `maps/modifiers.xml` is on or before the line's date of service: GT, from
+    2018-01-01. Every claim the rules read is an 837P (X006 reports any other). It is a
+    claim-scope rule because it reads the date of service.
+
+    ## Why is this bad?
+    Since 2018 GT marks telehealth only on critical access hospital Method II institutional
+    claims. On a professional claim the payer either rejects the modifier or ignores it, and
+    the telehealth service is then not identified the way the payer expects (place of service
+    02 or 10, and 95 where the payer asks for it).
+
+    ## Source
+    Reference §5 (the 837P professional claim's CLM05-1 and SV105 place of service [M TR3]); the
+    rule: issue 10 ("GT is not for 837P") and expert review 2026-12 F14 ("GT not used on 837P
+    (it is for CAH Method II institutional claims only)") [M].
+
+    ## Fix safety
+    No fix: whether the line needs 95, 93 or only a telehealth place of service is the payer's
+    policy; the EMR template should stop sending GT.
+    """
+    policy = claim.maps.modifiers
+    for lv in claim.lines:
+        if lv.dos is None:
+            continue
+        for modifier in lv.modifiers:
+            info = policy.info(modifier)
+            if info is None or info.institutional_only is None or lv.dos < info.institutional_only:
+                continue
+            yield Hit(
+                f"{modifier} on {lv.procedure}: from {info.institutional_only.isoformat()} {modifier} is for "
+                f"institutional (CAH Method II) claims only, not an 837P; show telehealth by place of service "
+                f"02 or 10 (and 95 if the payer asks for it)",
+                at=lv,
+                details={"modifier": modifier, "institutional_only": info.institutional_only.isoformat()},
+            )

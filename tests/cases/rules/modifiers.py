@@ -126,4 +126,11 @@ CASES = [
     fail("M214::fail_on_the_retirement_date", claim(ln("97110:GP:CN", 1, "20190101")), count=1),
     ok("M214::pass_before_2019", claim(ln("97110:GP:CJ", 1, "20181231")), clean=True),
     ok("M214::pass_no_severity_modifier", claim(ln("97110:GP", 1)), clean=True),
+
+    # -- M215: GT on an 837P from 2018 (issue 10, expert review F14) ------------------------------------
+    fail("M215::fail_gt_on_professional_line", claim(ln("97110:GP:GT", 2), ln("97530:GP", 1)), count=1,
+         at=[("PCN1", 1)], severity="warning"),
+    fail("M215::fail_gt_on_first_day_of_2018", claim(ln("97110:GT:GP", 1, "20180101")), count=1),
+    ok("M215::pass_gt_in_2017", claim(ln("97110:GP:GT", 1, "20171229")), clean=True),
+    ok("M215::pass_95_on_professional_line", claim(ln("97110:GP:95", 1)), allow=("M216",)),
 ]
