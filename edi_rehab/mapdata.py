@@ -83,7 +83,7 @@ MAP_FILES: tuple[str, ...] = (
     "rarc.xml",
 )
 
-UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous")
+UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous", "measured")
 UNIT_METHODS = ("cms", "per-code")
 NCCI_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
 UNIT_GROUPING_KEYS = ("date", "discipline", "rendering-provider")
@@ -133,7 +133,8 @@ class CodeInfo:
     """One procedure code from ``codes.xml``."""
 
     code: str
-    #: ``timed15`` | ``timed-other`` | ``untimed`` | ``ambiguous``
+    #: ``timed15`` | ``timed-other`` | ``untimed`` | ``ambiguous`` | ``measured`` (units count a
+    #: measure that is not time, such as wound area: no 8-minute rule, no one-unit-per-session check)
     unit_class: str
     #: CMS therapy code list membership: ``always`` | ``sometimes`` | ``no``
     therapy_list: str
@@ -153,12 +154,17 @@ class CodeInfo:
     replaced_by: tuple[str, ...] = ()
     #: for ``timed-other`` codes, the time increment in words
     time_basis: str | None = None
+    #: for ``measured`` codes, what one unit counts in words (97597: the first 20 sq cm)
+    unit_basis: str | None = None
     notes: tuple[str, ...] = ()
     #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
     #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
     disciplines: tuple[str, ...] = ()
     #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
     evaluation: bool = False
+    #: on the complexity-levelled evaluations 97161-97172: ``initial`` or ``re`` (re-evaluation);
+    #: one of them per discipline and date (C412). None on every other code, SLP evaluations too.
+    evaluation_kind: str | None = None
     #: the code for every unit after the first on a date (97129 -> 97130), or None
     further_units: str | None = None
     #: a reporting code, not a payable service: $0.00 is its usual charge (C411)
@@ -254,6 +260,8 @@ class ModifierInfo:
     notes: tuple[str, ...] = ()
     #: first date of service on which the modifier is no longer valid (CH-CN from 2019)
     retired: date | None = None
+    #: first date of service from which the modifier belongs on institutional claims only (GT from 2018; M215)
+    institutional_only: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -805,9 +813,16 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
         if unit_class == "timed-other" and not time_basis:
             # Without the increment a units check cannot do anything useful with the code.
             raise MapError(name, el.sourceline, f"{code}: timed-other codes need a <time-basis>")
+        unit_basis = _text(el.find("unit-basis"))
+        if unit_class == "measured" and not unit_basis:
+            # A measured unit is not time: without saying what it counts, its units cannot be read.
+            raise MapError(name, el.sourceline, f"{code}: measured codes need a <unit-basis>")
         disciplines = _ids(el.get("discipline"))
         if len(set(disciplines)) != len(disciplines):
             raise MapError(name, el.sourceline, f"{code}: discipline {el.get('discipline')!r} repeats a discipline")
+        evaluation = _bool(el.get("evaluation"))
+        if el.get("evaluation-kind") and not evaluation:
+            raise MapError(name, el.sourceline, f"{code}: evaluation-kind needs evaluation=\"true\"")
         codes[code] = CodeInfo(
             code=code,
             unit_class=unit_class,
@@ -815,7 +830,8 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             # the code implies a discipline only when one discipline alone furnishes it
             discipline=disciplines[0] if len(disciplines) == 1 else None,
             disciplines=disciplines,
-            evaluation=_bool(el.get("evaluation")),
+            evaluation=evaluation,
+            evaluation_kind=el.get("evaluation-kind"),
             further_units=el.get("further-units"),
             reporting_only=_bool(el.get("reporting-only")),
             label=_text(el.find("label")) or "",
@@ -827,6 +843,7 @@ def _parse_codes(name: str, root: etree._Element) -> tuple[object, dict[str, int
             deleted=_date(el.get("deleted")),
             replaced_by=_ids(el.get("replaced-by")),
             time_basis=time_basis,
+            unit_basis=unit_basis,
             notes=_texts(el, "note"),
         )
         lines[code] = el.sourceline
@@ -892,6 +909,7 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
             sources=_ids(el.get("source")),
             notes=_texts(el, "note"),
             retired=_date(el.get("retired")),
+            institutional_only=_date(el.get("institutional-only")),
         )
     lines: dict[str, int] = {}
     for el in root.iterchildren("modifier"):

@@ -32,6 +32,8 @@ class Line:
     ref6r: str | None = "auto"
     lx: str | None = None
     qualifier: str = "HC"
+    #: SV105 place of service; "" leaves it to CLM05-1
+    pos: str = ""
 
 
 @dataclass
@@ -46,6 +48,8 @@ class ClaimSpec:
     patient: str = "MEMBER1"
     rendering: str | None = "1111111111"
     extra: list[str] = field(default_factory=list)
+    #: CLM05-1 place of service
+    pos: str = "11"
 
 
 def ln(procedure: str, units: int | str = 1, dos: str | None = D1, **kw) -> Line:
@@ -65,7 +69,7 @@ def _sv1(line: Line) -> str:
     composite = [line.qualifier, *parts]
     if line.description is not None:
         composite += [""] * (6 - len(composite)) + [line.description]
-    return f"SV1*{':'.join(composite)}*{line.charge}*{line.basis}*{line.units}***1"
+    return f"SV1*{':'.join(composite)}*{line.charge}*{line.basis}*{line.units}*{line.pos}**1"
 
 
 def _claim_segments(spec: ClaimSpec, hl: int) -> list[str]:
@@ -78,7 +82,7 @@ def _claim_segments(spec: ClaimSpec, hl: int) -> list[str]:
         f"SBR*P*18*******{spec.filing}",
         f"NM1*IL*1*TESTLAST*TESTFIRST****MI*{spec.patient}",
         f"NM1*PR*2*TEST PAYER*****PI*{spec.payer_id}",
-        f"CLM*{spec.id}*{charge}***11:B:{spec.frequency}*Y*A*Y*Y",
+        f"CLM*{spec.id}*{charge}***{spec.pos}:B:{spec.frequency}*Y*A*Y*Y",
     ]
     if spec.f8 is not None:
         segments.append(f"REF*F8*{spec.f8}")

@@ -142,12 +142,66 @@ def test_a_repeated_discipline_fails():
         build_maps(files)
 
 
+@pytest.mark.parametrize(
+    "code,kind",
+    [("97161", "initial"), ("97164", "re"), ("97167", "initial"), ("97168", "re"), ("97172", "re"),
+     ("92523", None), ("92610", None), ("97110", None)],
+)
+def test_evaluation_kind(maps, code, kind):
+    # C412 reads it: one PT/OT/AT evaluation or re-evaluation per discipline and date; SLP evaluations have none
+    assert maps.code(code).evaluation_kind == kind
+
+
+def test_evaluation_kind_needs_an_evaluation():
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(
+        files["codes.xml"], 'evaluation="true" evaluation-kind="re"', 'evaluation="false" evaluation-kind="re"'
+    )
+    with pytest.raises(MapError, match="evaluation-kind needs"):
+        build_maps(files)
+
+
 def test_reference_code_lists_are_complete(maps):
     timed15 = "97032 97033 97034 97035 97036 97110 97112 97113 97116 97124 97140 97129 97130 97530 97533 97535 97537 97542 97750 97755 97760 97761 97763"
     untimed = "97161 97162 97163 97164 97165 97166 97167 97168 97169 97170 97171 97172 97010 97012 97014 97016 97018 97022 97024 97026 97028 97150 G0283 92507 92508 92526 92521 92522 92523 92524 92610"
     assert set(timed15.split()) <= maps.codes_in_class("timed15")
     assert set(untimed.split()) <= maps.codes_in_class("untimed")
     assert maps.codes_in_class("ambiguous") == {"97039", "97139"}
+
+
+@pytest.mark.parametrize(
+    "code,unit_class,therapy,discipline,addon_to",
+    [("97550", "timed-other", "sometimes", None, ()), ("97551", "timed-other", "sometimes", None, ("97550",)),
+     ("97552", "untimed", "sometimes", None, ()), ("97597", "measured", "sometimes", None, ()),
+     ("97598", "measured", "sometimes", None, ("97597",)), ("97605", "untimed", "sometimes", None, ()),
+     ("97610", "untimed", "sometimes", None, ()), ("29581", "untimed", "sometimes", None, ()),
+     ("29584", "untimed", "sometimes", None, ()), ("92609", "untimed", "always", "SLP", ()),
+     ("92611", "untimed", "sometimes", "SLP", ()), ("92612", "untimed", "sometimes", "SLP", ()),
+     ("98975", "untimed", "sometimes", None, ()), ("98977", "untimed", "sometimes", None, ())],
+)
+def test_codes_billers_use(maps, code, unit_class, therapy, discipline, addon_to):
+    # issue 10 and expert review F15: codes the map lacked; from general coding knowledge [M]
+    info = maps.code(code)
+    assert (info.unit_class, info.therapy_list, info.discipline, info.addon_to) == (unit_class, therapy, discipline, addon_to)
+    assert info.confidence == "M" and "billers-use" in info.sources
+
+
+def test_measured_codes_say_what_a_unit_counts(maps):
+    assert maps.codes_in_class("measured") == {"97597", "97598"}
+    assert "20 sq cm" in maps.code("97598").unit_basis
+    files = shipped_bytes()
+    files["codes.xml"] = replace_once(
+        files["codes.xml"], "<unit-basis>first 20 sq cm of wound surface or less</unit-basis>", ""
+    )
+    with pytest.raises(MapError, match="measured codes need a <unit-basis>"):
+        build_maps(files)
+
+
+def test_92627_is_per_15_minutes(maps):
+    # expert review F18 [M]: each further 15 minutes after 92626's first hour, not 30
+    info = maps.code("92627")
+    assert info.time_basis == "each further 15 minutes"
+    assert info.addon_to == ("92626",)
 
 
 def test_code_lookup_normalises_and_misses(maps):
@@ -597,3 +651,10 @@ def test_official_ptp_says_whether_a_cms_file_is_merged_in():
     edit = PtpEdit("97110", "97124", date(2026, 1, 6), None, "1", "r", "ccipra-v320r0-f1.txt")
     assert load_maps().with_cms([edit]).official_ptp
     assert not load_maps().with_cms([]).official_ptp
+
+
+def test_gt_is_institutional_only_from_2018(maps):
+    # M215 reads it (issue 10, expert review F14 [M]); 95 and 93 stay valid on professional claims
+    assert maps.modifiers.info("GT").institutional_only == date(2018, 1, 1)
+    assert maps.modifiers.info("95").institutional_only is None
+    assert {maps.modifiers.class_of(m) for m in ("95", "93", "GT")} == {"telehealth"}

@@ -379,3 +379,59 @@ def zero_charge_line(claim: ClaimContext) -> Iterator[Hit]:
             at=lv,
             details={"charge": line.charge_raw},
         )
+
+
+# -- C412 ---------------------------------------------------------------------------------------
+def two_evaluations_one_date(claim: ClaimContext) -> Iterator[Hit]:
+    """Two evaluation codes of one discipline on one date, or an evaluation with a re-evaluation.
+
+    ## What it does
+    Groups the lines of the complexity-levelled evaluations (`evaluation-kind` in
+    `maps/codes.xml`: PT 97161-97164, OT 97165-97168, athletic training 97169-97172) by date
+    of service and discipline, and fires on the later lines of a group that bills more than
+    one distinct code: two evaluations (97161 and 97162 with GP), or an evaluation with a
+    re-evaluation (97163 and 97164 with GP). The same code twice is U108's finding, not this
+    one. SLP evaluations (92521-92524, 92610) are left out: they evaluate different functions,
+    and two of them on a date can be correct.
+
+    ## Why is this bad?
+    A PT or OT evaluation is one service billed at one complexity level; a re-evaluation
+    re-assesses a patient already evaluated, so it cannot be furnished with a new evaluation
+    by the same discipline on the same date. The second code is denied, or both are
+    held for review.
+
+    ## Source
+    Reference §2 (97161-97163 and 97165-97167 are evaluations, 97164 and 97168
+    re-evaluations [V WebPT]); the rule: issue 10 ("two evaluation codes of one discipline on a
+    date, an evaluation with a re-evaluation") and expert review 2026-12 F15 [M].
+
+    ## Fix safety
+    No fix: which code the record supports (the complexity level, or evaluation versus
+    re-evaluation) is the clinician's call.
+    """
+    groups: dict[tuple, list[LineView]] = {}
+    for lv in claim.lines:
+        if lv.info is None or lv.info.evaluation_kind is None:
+            continue
+        groups.setdefault((lv.dos, lv.discipline), []).append(lv)
+    for (_dos, discipline), lines in groups.items():
+        first = lines[0]
+        seen = {first.procedure}
+        for lv in lines[1:]:
+            if lv.procedure in seen:
+                continue
+            seen.add(lv.procedure)
+            kinds = {first.info.evaluation_kind, lv.info.evaluation_kind}
+            who = f"{discipline} " if discipline else ""
+            if kinds == {"initial", "re"}:
+                what = "an evaluation and a re-evaluation"
+            elif kinds == {"re"}:
+                what = "two re-evaluation codes"
+            else:
+                what = "two evaluation codes"
+            yield Hit(
+                f"{lv.procedure} and {first.procedure} are {what} of one {who}discipline on one date: "
+                f"bill one evaluation code per discipline and date",
+                at=lv,
+                details={"codes": [first.procedure, lv.procedure], "discipline": discipline},
+            )

@@ -567,3 +567,102 @@ def retired_modifier(line: LineView) -> Iterator[Hit]:
                 at=line,
                 details={"modifier": modifier, "retired": retired.isoformat()},
             )
+
+
+# -- M215 ---------------------------------------------------------------------------------------
+def gt_on_professional_claim(claim: ClaimContext) -> Iterator[Hit]:
+    """GT (telehealth, institutional) is on a professional claim line dated from 2018.
+
+    ## What it does
+    Fires on each line of the claim that carries a modifier whose `institutional-only` date
+    in `maps/modifiers.xml` is on or before the line's date of service: GT, from
+    2018-01-01. Every claim the rules read is an 837P (X006 reports any other). It is a
+    claim-scope rule because it reads the date of service.
+
+    ## Why is this bad?
+    Since 2018 GT marks telehealth only on critical access hospital Method II institutional
+    claims. On a professional claim the payer either rejects the modifier or ignores it, and
+    the telehealth service is then not identified the way the payer expects (place of service
+    02 or 10, and 95 where the payer asks for it).
+
+    ## Source
+    Reference §5 (the 837P professional claim's CLM05-1 and SV105 place of service [M TR3]); the
+    rule: issue 10 ("GT is not for 837P") and expert review 2026-12 F14 ("GT not used on 837P
+    (it is for CAH Method II institutional claims only)") [M].
+
+    ## Fix safety
+    No fix: whether the line needs 95, 93 or only a telehealth place of service is the payer's
+    policy; the EMR template should stop sending GT.
+    """
+    policy = claim.maps.modifiers
+    for lv in claim.lines:
+        if lv.dos is None:
+            continue
+        for modifier in lv.modifiers:
+            info = policy.info(modifier)
+            if info is None or info.institutional_only is None or lv.dos < info.institutional_only:
+                continue
+            yield Hit(
+                f"{modifier} on {lv.procedure}: from {info.institutional_only.isoformat()} {modifier} is for "
+                f"institutional (CAH Method II) claims only, not an 837P; show telehealth by place of service "
+                f"02 or 10 (and 95 if the payer asks for it)",
+                at=lv,
+                details={"modifier": modifier, "institutional_only": info.institutional_only.isoformat()},
+            )
+
+
+# -- M216 ---------------------------------------------------------------------------------------
+#: Places of service that say the service was furnished by telehealth: 02 (telehealth other than
+#: in the patient's home) and 10 (telehealth in the patient's home). Issue 10 and expert review
+#: 2026-12 F14 ("POS 02/10 consistent with 95/93") [M].
+TELEHEALTH_POS = frozenset({"02", "10"})
+
+
+def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
+    """A line's place of service and its telehealth modifiers disagree (POS 02/10 against 95/93).
+
+    ## What it does
+    Reads each line's place of service (SV105, else CLM05-1) and its modifiers of the
+    `telehealth` class in `maps/modifiers.xml` (95, 93, GT), and fires when
+    - the line carries 95 or 93 but its place of service is not 02 or 10, or
+    - its place of service is 02 or 10 but it carries none of 95, 93 or GT.
+    GT itself on an 837P is M215's finding. A claim-scope rule: it reads CLM05-1.
+
+    ## Why is this bad?
+    The place of service and the modifier both say whether the visit was in person or by
+    telehealth; when they disagree the payer prices the line at the wrong rate or denies it
+    for a missing or unexpected telehealth modifier. It is a warning, because payers differ:
+    some want 95 with the in-person place of service (the CMS practice during the COVID-19
+    emergency), some take POS 02/10 without a modifier. The payer's telehealth policy decides.
+
+    ## Source
+    Reference §5 (CLM05-1 and SV105, "only when it differs from CLM05-01" [M TR3]); the rule:
+    issue 10 ("POS 02/10 consistent with 95/93") and expert review 2026-12 F14 [M].
+
+    ## Fix safety
+    No fix: whether the visit was by telehealth, and how this payer wants it shown, is not in
+    the file.
+    """
+    policy = claim.maps.modifiers
+    claim_pos = claim.claim.place_of_service
+    for lv in claim.lines:
+        pos = lv.line.place_of_service or claim_pos
+        if not pos:
+            continue
+        telehealth = [m for m in lv.modifiers if policy.class_of(m) == "telehealth"]
+        marking = [m for m in telehealth if (info := policy.info(m)) is None or info.institutional_only is None]
+        where = "SV105" if lv.line.place_of_service else "CLM05-1"
+        if marking and pos not in TELEHEALTH_POS:
+            yield Hit(
+                f"{'/'.join(marking)} on {lv.procedure} says telehealth, but the place of service is {pos} ({where}); "
+                f"a telehealth line is usually POS 02 or 10 (check the payer's telehealth policy)",
+                at=lv,
+                details={"place_of_service": pos, "modifiers": marking},
+            )
+        elif pos in TELEHEALTH_POS and not telehealth:
+            yield Hit(
+                f"place of service {pos} ({where}) says telehealth, but {lv.procedure} carries no 95 or 93; "
+                f"add the modifier if the payer asks for it",
+                at=lv,
+                details={"place_of_service": pos, "modifiers": []},
+            )

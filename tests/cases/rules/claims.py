@@ -77,4 +77,29 @@ CASES = [
     # a reporting-only code is sent at $0.00 as information
     ok("C411::pass_functional_reporting_code_at_zero",
        claim(ln("97110:GP", 1, "20180611"), ln("G8980:GP:CI", 1, "20180611", charge="0")), clean=True),
+
+    # -- C412: one evaluation code per discipline and date (issue 10, expert review F15) ------------------
+    fail("C412::fail_two_pt_evaluations", claim(ln("97161:GP", 1), ln("97162:GP", 1)), count=1, at=[("PCN1", 2)],
+         severity="error"),
+    fail("C412::fail_evaluation_with_reevaluation", claim(ln("97163:GP", 1), ln("97164:GP", 1)), count=1,
+         at=[("PCN1", 2)], severity="error"),
+    fail("C412::fail_ot_evaluation_with_reevaluation_among_treatment",
+         claim(ln("97168:GO", 1), ln("97530:GO", 2), ln("97166:GO", 1)), count=1, at=[("PCN1", 3)]),
+    ok("C412::pass_pt_and_ot_evaluations_one_date", claim(ln("97163:GP", 1), ln("97166:GO", 1, npi="2222222222")),
+       clean=True),
+    ok("C412::pass_evaluation_and_reevaluation_on_two_dates", claim(ln("97162:GP", 1, D1), ln("97164:GP", 1, D2)),
+       clean=True),
+    ok("C412::pass_one_evaluation_with_treatment", claim(ln("97162:GP", 1), ln("97110:GP", 2)), clean=True),
+    # SLP evaluations evaluate different functions: speech sound and swallowing on one date can be right
+    ok("C412::pass_two_slp_evaluations", claim(ln("92523:GN", 1), ln("92610:GN", 1)), clean=False),
+
+    # -- codes therapy billers use that codes.xml lacked (issue 10, expert review F15): their units read right ----------
+    fail("C405::fail_caregiver_training_further_time_alone", claim(ln("97551:GP", 2)), count=1, at=[("PCN1", 1)]),
+    fail("C405::fail_debridement_further_area_alone", claim(ln("97598:GP", 2)), count=1, at=[("PCN1", 1)]),
+    ok("C405::pass_caregiver_training_with_further_time", claim(ln("97550:GO", 1), ln("97551:GO", 2)), clean=True),
+    # a unit of 97598 is 20 sq cm of wound, not a session: several are one visit
+    ok("U108::pass_debridement_area_units", claim(ln("97597:GP", 1), ln("97598:GP", 3)), clean=True),
+    fail("U108::fail_group_caregiver_training_2_units", claim(ln("97552:GO", 2)), count=1, severity="warning"),
+    fail("U108::fail_instrumental_swallowing_evaluation_2_units", claim(ln("92611:GN", 2)), count=1, severity="error"),
+    ok("U108::pass_compression_and_rtm_set_up", claim(ln("29581:GP", 1), ln("98975:GP", 1)), clean=True),
 ]

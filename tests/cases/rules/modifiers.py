@@ -126,4 +126,24 @@ CASES = [
     fail("M214::fail_on_the_retirement_date", claim(ln("97110:GP:CN", 1, "20190101")), count=1),
     ok("M214::pass_before_2019", claim(ln("97110:GP:CJ", 1, "20181231")), clean=True),
     ok("M214::pass_no_severity_modifier", claim(ln("97110:GP", 1)), clean=True),
+
+    # -- M215: GT on an 837P from 2018 (issue 10, expert review F14) ------------------------------------
+    fail("M215::fail_gt_on_professional_line", claim(ln("97110:GP:GT", 2), ln("97530:GP", 1)), count=1,
+         at=[("PCN1", 1)], severity="warning"),
+    fail("M215::fail_gt_on_first_day_of_2018", claim(ln("97110:GT:GP", 1, "20180101")), count=1),
+    ok("M215::pass_gt_in_2017", claim(ln("97110:GP:GT", 1, "20171229")), clean=True),
+    ok("M215::pass_95_on_professional_line", claim(ln("97110:GP:95", 1), pos="10"), clean=True),
+
+    # -- M216: POS 02/10 and 95/93 agree (issue 10, expert review F14) ------------------------------------
+    fail("M216::fail_95_with_office_pos", claim(ln("97110:GP:95", 2)), count=1, at=[("PCN1", 1)], severity="warning"),
+    fail("M216::fail_pos_10_without_modifier", claim(ln("97110:GP", 2), ln("97530:GP:95", 1), pos="10"), count=1,
+         at=[("PCN1", 1)]),
+    fail("M216::fail_line_pos_02_overrides_office_claim", claim(ln("97110:GP", 1), ln("97112:GP", 1, pos="02")),
+         count=1, at=[("PCN1", 2)]),
+    fail("M216::fail_93_at_office_line_of_telehealth_claim", claim(ln("92507:GN:93", 1, pos="11"), pos="02"), count=1),
+    ok("M216::pass_95_with_pos_10", claim(ln("97110:GP:95", 2), ln("97530:GP:95", 1), pos="10"), clean=True),
+    ok("M216::pass_93_with_pos_02", claim(ln("92507:GN:93", 1), pos="02"), clean=True),
+    ok("M216::pass_office_visit", claim(ln("97110:GP", 2), ln("97140:GP", 1)), clean=True),
+    # GT is M215's finding, not a missing telehealth modifier
+    ok("M216::pass_gt_with_pos_02_is_m215", claim(ln("97110:GP:GT", 1), pos="02"), also=["M215"]),
 ]
