@@ -7,7 +7,8 @@ bytes back here on the next run.
 
 Why the blob can be trusted:
 
-1. Its key is the SHA-256 of every shipped map file's name and bytes, the package version,
+1. Its key is the SHA-256 of every shipped map file's name and bytes and of the source of
+   the code that builds them (``mapdata.py`` and this module), the package version,
    this format's version and the Python version, and the key is stored inside the blob. A
    blob whose key differs (the maps or the package changed, or another Python wrote it) is
    ignored and rebuilt, never used: nothing carries over between versions.
@@ -25,6 +26,7 @@ import io
 import pickle
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 from . import __version__
@@ -35,13 +37,32 @@ FORMAT_VERSION = 1
 _MAGIC = b"edi-rehab compiled maps\n"
 
 
-def compiled_key(files: Mapping[str, bytes]) -> str:
-    """The key a blob must carry to stand for these map files in this package and Python."""
+def compiled_key(files: Mapping[str, bytes]) -> str | None:
+    """The key a blob must carry to stand for these map files, built by this code, in this
+    package and Python; ``None`` when the code's source cannot be read (no cache then)."""
+    code = builder_source()
+    if code is None:
+        return None
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + len(files[name]).to_bytes(8, "big") + files[name])
+    # The code that builds the maps, and defines the classes the pickle names: an edited
+    # loader (a checkout between two commits, an editable install) reads the same map bytes
+    # into other values, so its blob must not serve the old code or the new.
+    digest.update(b"\0code\0" + code)
     runtime = f"{__version__}|{FORMAT_VERSION}|{sys.implementation.cache_tag}|{pickle.HIGHEST_PROTOCOL}"
     return f"{digest.hexdigest()}|{runtime}"
+
+
+def builder_source() -> bytes | None:
+    """The source of the modules whose code decides what a blob holds (``mapdata`` and this
+    one); ``None`` when it cannot be read (an install without sources: then no cache)."""
+    from . import mapdata
+
+    try:
+        return b"".join(Path(module.__file__).read_bytes() for module in (mapdata, sys.modules[__name__]))
+    except (OSError, TypeError, AttributeError):
+        return None
 
 
 def _read_only(mapping: dict) -> MappingProxyType:

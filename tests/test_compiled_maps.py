@@ -56,6 +56,23 @@ def test_the_key_follows_every_map_byte_and_name(files):
     assert compiled_key(renamed) != key
 
 
+def test_the_key_follows_the_code_that_builds_the_maps(files, monkeypatch):
+    # Same map bytes, an edited loader (another checkout or an editable install sharing the
+    # cache folder): the old blob would hold values the new code does not build.
+    key = compiled_key(files)
+    source = compiled_maps.builder_source()
+    assert source is not None and b"def build_maps" in source
+    monkeypatch.setattr(compiled_maps, "builder_source", lambda: source + b"\n# edited\n")
+    assert compiled_key(files) != key
+
+
+def test_without_readable_sources_nothing_is_cached(cache, no_shipped_maps, monkeypatch):
+    monkeypatch.setattr(compiled_maps, "builder_source", lambda: None)
+    assert compiled_key(mapdata.shipped_map_files()) is None
+    options.use_compiled_maps()
+    assert mapdata.shipped_maps_ready() and not cache.exists()
+
+
 def test_the_key_follows_the_package_version_and_the_format(files, monkeypatch):
     key = compiled_key(files)
     monkeypatch.setattr(compiled_maps, "__version__", "999.0.0")

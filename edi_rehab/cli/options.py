@@ -60,6 +60,9 @@ def use_compiled_maps() -> None:
         return
     files = mapdata.shipped_map_files()
     key = compiled_key(files)
+    if key is None:  # the building code's source is not readable: build, and cache nothing
+        mapdata.use_shipped_maps(mapdata.build_maps(files))
+        return
     entry = cache_dir() / COMPILED_MAPS
     blob = _read_private(entry)
     maps = decode_compiled(blob, key) if blob is not None else None
