@@ -1030,12 +1030,21 @@ def _no_fetching(url: str, *args, **kwargs):
     raise ValueError(f"letters load no resources ({url[:40]})")
 
 
-def letter_pdf(html: str) -> bytes:
-    """The letter's HTML as a PDF, drawn by WeasyPrint (no browser). Raises
-    :class:`PdfUnavailable` when WeasyPrint or the system libraries it needs are missing."""
+def _weasyprint():
     try:
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: Pango or its fonts missing
         raise PdfUnavailable(f"PDF letters need WeasyPrint: pip install 'edi-rehab[pdf]' ({error})") from None
-    return weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    return weasyprint
+
+
+def require_pdf() -> None:
+    """Raise :class:`PdfUnavailable` now, before any work, when PDFs cannot be drawn."""
+    _weasyprint()
+
+
+def letter_pdf(html: str) -> bytes:
+    """The letter's HTML as a PDF, drawn by WeasyPrint (no browser). Raises
+    :class:`PdfUnavailable` when WeasyPrint or the system libraries it needs are missing."""
+    return _weasyprint().HTML(string=html, url_fetcher=_no_fetching).write_pdf()
 

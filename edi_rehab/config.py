@@ -87,6 +87,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .mapdata import (
+    CORRECTION_ROUTES,
     NCCI_MODIFIERS,
     NO_ORDER,
     REPLACEMENT_FREQUENCIES,
@@ -401,8 +402,6 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
                 raise ConfigError(source, f"{at} must be true or false")
             values[key] = value
         elif key == "correction_route":
-            from .mapdata import CORRECTION_ROUTES
-
             values[key] = _choice(source, at, value, CORRECTION_ROUTES)
         elif key == "correction_days":
             # bool is an int in Python; a day count is neither true nor huge

@@ -756,7 +756,6 @@ def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list
     split_used: set[int] = set()
     controls = record.controls if any(s.control_number for s in services) else {}
     pending: list[int] = []
-    index = record.fallback_lines()
     for j, svc in enumerate(services):
         key = svc.control_number.strip()
         hits = controls.get(key) or controls.get(key[:30]) if key else None
@@ -773,6 +772,7 @@ def match_lines(record: ClaimRecord, services: Sequence[ServicePayment]) -> list
         else:
             pending.append(j)
     unmatched: list[int] = []
+    index = record.fallback_lines() if pending else None
     for j in pending:
         svc = services[j]
         split = _is_split_part(svc) or (svc.original_units is not None and svc.original_procedure != "")

@@ -391,6 +391,8 @@ def _envelope_errors(node, seg) -> tuple[tuple, ...]:
     check depends only on the node and the values, and the memo lives and dies with the
     node (loaded once per process, or afresh for every run).
     """
+    # On the node, not in a dict keyed by it: pyx12's nodes compare and hash by their ids,
+    # so the 4010 and 5010 control maps' ISA nodes would share one entry.
     memo = getattr(node, "_edi_rehab_envelope_errors", None)
     if memo is None:
         memo = {}

@@ -47,11 +47,11 @@ def appeal_command(
     """
     from datetime import date, datetime
 
-    from ..appeal import PdfUnavailable, build_packets, index_json, letter_pdf
+    from ..appeal import PdfUnavailable, build_packets, index_json, letter_pdf, require_pdf
 
     if with_pdf:
         try:  # before any work: a missing library is a usage error, not a half-written folder
-            letter_pdf("<p></p>")
+            require_pdf()
         except PdfUnavailable as problem:
             fail(str(problem))
             sys.exit(EXIT_UNREADABLE)
