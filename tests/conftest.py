@@ -92,3 +92,10 @@ def files(tmp_path):
 
     return write
 
+
+def mue_csv(rows: list[str], header: str | None = None) -> bytes:
+    """A CMS practitioner MUE file in the official layout (a notice line, then the header),
+    with ``rows`` as its CSV lines."""
+    header = header or '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"'
+    lines = ['"CPT codes and descriptions only are copyright 2025 American Medical Association. All rights reserved."', header]
+    return ("\r\n".join(lines + rows) + "\r\n").encode("latin-1")

@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from conftest import mue_csv
 from edi_rehab import cms_files
 from edi_rehab.cms_files import (
     MueEdit,
@@ -245,12 +246,6 @@ def test_normalize_hcpcs(raw, expected):
 # ------------------------------------------------------------------------------------------------
 # MUE
 # ------------------------------------------------------------------------------------------------
-
-
-def mue_csv(rows: list[str], header: str | None = None) -> bytes:
-    header = header or '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"'
-    lines = ['"CPT codes and descriptions only are copyright 2025 American Medical Association. All rights reserved."', header]
-    return ("\r\n".join(lines + rows) + "\r\n").encode("latin-1")
 
 
 def test_mue_layout_sample():

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import edi_rehab
 from claimkit import claim, ln, minutes_csv, x12
-from conftest import FIXTURES
+from conftest import FIXTURES, mue_csv
 from edi_rehab.cli import files as cli_files
 from edi_rehab.cli import main
 
@@ -381,10 +381,7 @@ def test_a_raise_above_the_mue_is_refused(tmp_path: Path):
     path, minutes, out, mue = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12", tmp_path / "mue.csv"
     path.write_bytes(UNDER)
     minutes.write_text(minutes_csv(("PCN1", 1, 38)))
-    mue.write_text(
-        '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\r\n'
-        '"97110","2","3 Date of Service Edit: Clinical","Clinical: Data"\r\n'
-    )
+    mue.write_bytes(mue_csv(['"97110","2","3 Date of Service Edit: Clinical","Clinical: Data"']))
     result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--mue-file", str(mue), "--unsafe-fixes", "--select", "U1,U102")
     assert out.read_bytes() == UNDER
     assert "would go from 1 to 3 units, above the MUE of 2 for 97110" in result.output
@@ -394,10 +391,7 @@ def test_a_negative_mue_is_refused(tmp_path: Path):
     path, minutes, out, mue = tmp_path / "under.x12", tmp_path / "m.csv", tmp_path / "out.x12", tmp_path / "mue.csv"
     path.write_bytes(UNDER)
     minutes.write_text(minutes_csv(("PCN1", 1, 38)))
-    mue.write_text(
-        '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\r\n'
-        '"97110","-3","3 Date of Service Edit: Clinical","Clinical: Data"\r\n'
-    )
+    mue.write_bytes(mue_csv(['"97110","-3","3 Date of Service Edit: Clinical","Clinical: Data"']))
     result = run(str(path), "-o", str(out), "--minutes", str(minutes), "--mue-file", str(mue), "--unsafe-fixes", "--select", "U1,U102")
     assert "MUE value must not be negative: '-3'" in result.output
     assert "fixed U102 (unsafe)" in result.output and b"*144*UN*3*" in out.read_bytes()  # no MUE: the default cap

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, sample_files
+from conftest import FIXTURES, mue_csv, sample_files
 from edi_rehab.cli import main
 
 EXAMPLES = int(os.environ.get("EDI_REHAB_FUZZ_EXAMPLES", "25"))
@@ -234,14 +234,10 @@ def test_the_fuzz_knows_the_patient_names_it_guards():
 
 
 # -- hostile side inputs: CSV cells over the csv module's limit, TOML, zip archives (issue 12) --
-def _mue_header() -> str:
-    return '"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator","MUE Rationale"\n'
-
-
 @pytest.mark.parametrize(
     "option, name, text, message",
     [
-        ("--mue-file", "mue.csv", _mue_header() + '"' + "B" * 200_000 + '","2","3 Date","x"\n', "unreadable CSV: field larger than field limit"),
+        ("--mue-file", "mue.csv", mue_csv(['"' + "B" * 200_000 + '","2","3 Date","x"']).decode("latin-1"), "unreadable CSV: field larger than field limit"),
         ("--config", "deep.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: arrays or tables nested too deeply"),
         ("--config", "big.toml", "[fix]\nmax_units_per_line = " + "9" * 5000 + "\n", "invalid TOML: a value cannot be read"),
         ("--minutes", "m.csv", 'claim_id,line,minutes\n"' + "A" * 200_000 + '",1,30\n', None),
