@@ -186,8 +186,27 @@ def test_codes_billers_use(maps, code, unit_class, therapy, discipline, addon_to
     assert info.confidence == "M" and "billers-use" in info.sources
 
 
+@pytest.mark.parametrize(
+    "code,unit_class,therapy,addon_to,deleted,replaced_by",
+    [("20560", "untimed", "sometimes", (), None, ()), ("20561", "untimed", "sometimes", (), None, ()),
+     ("95851", "measured", "sometimes", (), None, ()), ("95852", "untimed", "sometimes", (), None, ()),
+     ("96110", "measured", "sometimes", (), None, ()), ("96112", "timed-other", "sometimes", (), None, ()),
+     ("96113", "timed-other", "sometimes", ("96112",), None, ()),
+     ("96111", "untimed", "sometimes", (), "2019-01-01", ("96112", "96113")),
+     ("97762", "timed15", "always", (), "2018-01-01", ("97763",))],
+)
+def test_further_codes_the_review_names(maps, code, unit_class, therapy, addon_to, deleted, replaced_by):
+    # expert review F15 (20560/20561, 95851/95852, 96110-96113) and the deleted predecessors of
+    # 97763 (the reference's 97750-97762 range) and 96112/96113; general coding knowledge [M]
+    info = maps.code(code)
+    assert (info.unit_class, info.therapy_list, info.addon_to, info.replaced_by) == (unit_class, therapy, addon_to, replaced_by)
+    assert (info.deleted.isoformat() if info.deleted else None) == deleted
+    assert info.confidence == "M" and {"review-codes", "review-deleted"} & set(info.sources)
+    assert info.discipline is None  # any therapy discipline (or a physician) may bill them
+
+
 def test_measured_codes_say_what_a_unit_counts(maps):
-    assert maps.codes_in_class("measured") == {"97597", "97598"}
+    assert maps.codes_in_class("measured") == {"97597", "97598", "95851", "96110"}
     assert "20 sq cm" in maps.code("97598").unit_basis
     files = shipped_bytes()
     files["codes.xml"] = replace_once(

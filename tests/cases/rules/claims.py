@@ -102,4 +102,16 @@ CASES = [
     fail("U108::fail_group_caregiver_training_2_units", claim(ln("97552:GO", 2)), count=1, severity="warning"),
     fail("U108::fail_instrumental_swallowing_evaluation_2_units", claim(ln("92611:GN", 2)), count=1, severity="error"),
     ok("U108::pass_compression_and_rtm_set_up", claim(ln("29581:GP", 1), ln("98975:GP", 1)), clean=True),
+
+    # -- further codes the review names (20560/20561, 95851/95852, 96110-96113) and deleted predecessors ----------------
+    ok("U108::pass_rom_per_extremity_and_screening_per_instrument",
+       claim(ln("95851:GP", 2), ln("96110:GN", 2, npi="2222222222")), clean=True),
+    fail("U108::fail_dry_needling_2_units", claim(ln("20560:GP", 2)), count=1, severity="warning"),
+    ok("U108::pass_dry_needling_three_muscles_once", claim(ln("20561:GP", 1), ln("97110:GP", 2)), clean=True),
+    fail("C405::fail_developmental_testing_further_time_alone", claim(ln("96113:GN", 2)), count=1, at=[("PCN1", 1)]),
+    ok("C405::pass_developmental_testing_first_hour_and_further_time", claim(ln("96112:GN", 1), ln("96113:GN", 2)),
+       clean=True),
+    fail("C406::fail_extended_developmental_testing_after_2018", claim(ln("96111:GN", 1)), count=1),
+    ok("C406::pass_extended_developmental_testing_in_2018", claim(ln("96111:GN", 1, "20181228")), clean=True),
+    fail("C406::fail_orthotic_checkout_after_2017", claim(ln("97762:GP", 1)), count=1),
 ]
