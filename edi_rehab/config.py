@@ -65,6 +65,7 @@ Profile keys (same meaning as the attributes in ``maps/payers.xml``):
 ``therapy_threshold``         true when the payer applies Medicare's therapy threshold (KX; match's R501)
 ``correction_route``          ``"replacement"``, ``"new-claim"`` or ``"reopening"`` (Medicare Part B)
 ``correction_days``           days within which a correction may be asked for (1-3660)
+``medicare_coverage``         true when Medicare Part B coverage rules decide the claim (M220, M222-M224)
 ============================  ===================================================================
 
 Matching: profiles from the config come before the shipped ones, and a payer-id match beats a
@@ -143,6 +144,7 @@ _PROFILE_KEYS = (
     "therapy_threshold",
     "correction_route",
     "correction_days",
+    "medicare_coverage",
 )
 
 
@@ -176,6 +178,7 @@ class ProfileSpec:
     therapy_threshold: bool | None = None
     correction_route: str | None = None
     correction_days: int | None = None
+    medicare_coverage: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +400,7 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
             if not isinstance(value, str) or not value:
                 raise ConfigError(source, f"{at} must be a policy name or 'none'")
             values[key] = value
-        elif key in ("wants_g0283", "therapy_threshold"):
+        elif key in ("wants_g0283", "therapy_threshold", "medicare_coverage"):
             if not isinstance(value, bool):
                 raise ConfigError(source, f"{at} must be true or false")
             values[key] = value
@@ -602,6 +605,7 @@ def _apply(source: str, maps: Maps, base: PayerProfile, spec: ProfileSpec) -> Pa
         "therapy_threshold",
         "correction_route",
         "correction_days",
+        "medicare_coverage",
     ):
         value = getattr(spec, key)
         if value is not None:

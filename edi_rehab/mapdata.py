@@ -297,6 +297,8 @@ class ModifierPolicy:
     distinct_service: frozenset[str]
     #: NUCC taxonomy prefix -> discipline, longest prefix first
     taxonomies: tuple[tuple[str, str], ...] = ()
+    #: the taxonomy prefixes of therapy assistants (PTA 2252, OTA 224Z, SLP assistant)
+    assistant_taxonomies: frozenset[str] = frozenset()
     #: pairs of modifiers that do not belong on one line (M211, M212), in map order
     combinations: tuple[ModifierCombination, ...] = ()
 
@@ -319,6 +321,14 @@ class ModifierPolicy:
             if code.startswith(prefix):
                 return discipline
         return None
+
+    def is_assistant_taxonomy(self, taxonomy: str) -> bool:
+        """Whether a NUCC taxonomy code is a therapy assistant's (PTA, OTA, SLP assistant)."""
+        code = taxonomy.strip().upper()
+        for prefix, _ in self.taxonomies:
+            if code.startswith(prefix):
+                return prefix in self.assistant_taxonomies
+        return False
 
     def disciplines(self, modifiers: Iterable[str]) -> tuple[str, ...]:
         """The disciplines the given modifiers claim, in modifier order (duplicates kept)."""
@@ -411,6 +421,10 @@ class PayerProfile:
     #: the appeal levels in order (first level first); a profile without its own takes the
     #: ``default`` profile's
     appeal_levels: tuple[AppealLevel, ...] = ()
+    #: Medicare Part B coverage rules decide the claim: assistants do not enrol as rendering
+    #: providers (M220), the Medicare telehealth list and the therapists' telehealth authority
+    #: (M222), hospital outpatient and SNF places of service (M223, M224)
+    medicare_coverage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -939,6 +953,9 @@ def _parse_modifiers(name: str, root: etree._Element) -> tuple[object, dict[str,
         ncci_associated=frozenset(c for c, m in mods.items() if m.ncci_associated),
         distinct_service=frozenset(c for c, m in mods.items() if m.distinct_service),
         taxonomies=tuple(taxonomies),
+        assistant_taxonomies=frozenset(
+            el.get("prefix") for el in root.iterchildren("taxonomy") if _bool(el.get("assistant"))
+        ),
         combinations=tuple(
             ModifierCombination(
                 first=el.get("first"),
@@ -982,6 +999,7 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
                 therapy_threshold=_bool(el.get("therapy-threshold")),
                 correction_route=el.get("correction-route", "replacement"),
                 correction_days=int(el.get("correction-days")) if el.get("correction-days") else None,
+                medicare_coverage=_bool(el.get("medicare-coverage")),
                 appeal_levels=tuple(
                     AppealLevel(
                         level.get("name"),

@@ -17,6 +17,13 @@ D1 = "20260105"
 D2 = "20260106"
 D3 = "20260107"
 
+#: NUCC taxonomy codes for the rendering provider's PRV03
+PT = "225100000X"
+PTA = "225200000X"
+OT = "225X00000X"
+OTA = "224Z00000X"
+SLP = "235Z00000X"
+
 
 @dataclass
 class Line:
@@ -34,6 +41,8 @@ class Line:
     qualifier: str = "HC"
     #: SV105 place of service; "" leaves it to CLM05-1
     pos: str = ""
+    #: 2420A PRV03 after the line's own NM1*82 (``npi``); None writes no PRV
+    taxonomy: str | None = None
 
 
 @dataclass
@@ -50,6 +59,8 @@ class ClaimSpec:
     extra: list[str] = field(default_factory=list)
     #: CLM05-1 place of service
     pos: str = "11"
+    #: 2310B PRV03 of the rendering provider (a physical therapist by default)
+    taxonomy: str = PT
 
 
 def ln(procedure: str, units: int | str = 1, dos: str | None = D1, **kw) -> Line:
@@ -88,7 +99,7 @@ def _claim_segments(spec: ClaimSpec, hl: int) -> list[str]:
         segments.append(f"REF*F8*{spec.f8}")
     segments.append("HI*ABK:M545")
     if spec.rendering:
-        segments += [f"NM1*82*1*THERAPIST*TEST****XX*{spec.rendering}", "PRV*PE*PXC*225100000X"]
+        segments += [f"NM1*82*1*THERAPIST*TEST****XX*{spec.rendering}", f"PRV*PE*PXC*{spec.taxonomy}"]
     segments += spec.extra
     for number, line in enumerate(spec.lines, start=1):
         segments.append(f"LX*{line.lx if line.lx is not None else number}")
@@ -103,6 +114,8 @@ def _claim_segments(spec: ClaimSpec, hl: int) -> list[str]:
             segments.append(f"NTE*ADD*{line.note}")
         if line.npi is not None:
             segments.append(f"NM1*82*1*OTHER*TEST****XX*{line.npi}")
+            if line.taxonomy is not None:
+                segments.append(f"PRV*PE*PXC*{line.taxonomy}")
     return segments
 
 

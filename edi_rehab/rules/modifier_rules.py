@@ -666,3 +666,125 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
                 at=lv,
                 details={"place_of_service": pos, "modifiers": []},
             )
+
+
+def _line_rendering_taxonomy(claim: ClaimContext, lv: LineView) -> tuple[str, str, str]:
+    """(NPI, taxonomy, where) of the provider rendering a line, read strictly by loop: the line's own
+    2420A when it names one (its PRV, or '' without one: the claim's taxonomy belongs to another
+    NPI), else 2310B, else the billing provider (2010AA with its 2000A PRV), who renders every
+    line when 2310B is absent (TR3)."""
+    c = claim.claim
+    line = lv.line
+    if line.line_rendering_npi:
+        return line.line_rendering_npi, line.line_rendering_taxonomy, "2420A PRV03"
+    if c.claim_rendering_npi or c.claim_rendering_taxonomy:
+        return c.claim_rendering_npi, c.claim_rendering_taxonomy, "2310B PRV03"
+    return c.rendering_npi, c.billing_taxonomy, "2000A PRV03, the billing provider rendering without a 2310B"
+
+
+_ASSISTANT_NAMES = {"PT": "physical therapy assistant", "OT": "occupational therapy assistant",
+                    "SLP": "speech-language assistant"}
+_THERAPIST_NAMES = {"PT": "physical therapist", "OT": "occupational therapist", "SLP": "speech-language pathologist"}
+
+
+# -- M220 ---------------------------------------------------------------------------------------
+def assistant_as_rendering_provider(claim: ClaimContext) -> Iterator[Hit]:
+    """A therapy assistant's taxonomy (PTA 2252…, OTA 224Z…) is the rendering provider on a Medicare claim.
+
+    ## What it does
+    On a claim whose payer profile has `medicare-coverage` (the shipped `medicare` profile),
+    reads the taxonomy of the provider rendering each line that carries GP, GO or GN, strictly by
+    loop: the line's 2420A PRV, else the claim's 2310B PRV, else the billing provider's 2000A PRV
+    when no 2310B names another renderer. It fires when that taxonomy is one `maps/modifiers.xml`
+    marks `assistant="true"`: 225200000X (physical therapy assistant), 224Z00000X and its
+    specializations (occupational therapy assistant), 2355S0801X (speech-language assistant).
+    A 2310B or billing-provider taxonomy is reported once, on the claim; a 2420A one on its line.
+
+    ## Why is this bad?
+    Medicare does not enrol PTAs and OTAs as billing or rendering providers. Their services are
+    billed under the supervising therapist (or the practice) with the therapist as rendering
+    provider and CQ or CO on the lines the assistant furnished in whole or in part, which Medicare
+    pays at 85%. A claim naming the assistant as renderer is rejected for a rendering provider who
+    is not enrolled, or, if the taxonomy is only miskeyed, invites a review.
+
+    ## Source
+    Reference §4.3 (CQ/CO: services "furnished in whole or in part" by a PTA or OTA, on the
+    therapist's claim [V CMS examples page]); that assistants do not enrol and are not rendering
+    providers: expert review 2026-12 F13 and issue 10 [M]; the taxonomy codes: NUCC code set as
+    restated in public provider data (`maps/modifiers.xml`, sources `nucc`, `nucc-codes` [S]).
+
+    ## Fix safety
+    No fix: the supervising therapist's NPI and taxonomy are not in the file.
+    """
+    if not claim.profile.medicare_coverage:
+        return
+    policy = claim.maps.modifiers
+    reported: set[tuple[str, str, str]] = set()
+    for lv in claim.lines:
+        if not lv.disciplines:
+            continue
+        npi, taxonomy, where = _line_rendering_taxonomy(claim, lv)
+        if not taxonomy or not policy.is_assistant_taxonomy(taxonomy) or (npi, taxonomy, where) in reported:
+            continue
+        reported.add((npi, taxonomy, where))
+        discipline = policy.discipline_of_taxonomy(taxonomy) or ""
+        therapist = _THERAPIST_NAMES.get(discipline, "therapist")
+        modifier = {"PT": "CQ", "OT": "CO"}.get(discipline)
+        how = f" with {modifier} on the lines the assistant furnished" if modifier else ""
+        yield Hit(
+            f"the rendering provider's taxonomy {taxonomy} ({where}) is a "
+            f"{_ASSISTANT_NAMES.get(discipline, 'therapy assistant')}'s; Medicare does not enrol assistants as "
+            f"rendering providers: name the supervising {therapist}{how}",
+            at=lv if where.startswith("2420A") else claim,
+            details={"taxonomy": taxonomy, "loop": where.split()[0], "discipline": discipline},
+        )
+
+
+# -- M221 ---------------------------------------------------------------------------------------
+def taxonomy_contradicts_discipline(claim: ClaimContext) -> Iterator[Hit]:
+    """The rendering provider's taxonomy is another discipline's than the line's GP/GO/GN (an OT taxonomy on GP lines).
+
+    ## What it does
+    For each line with one discipline modifier, reads the rendering provider's taxonomy strictly by
+    loop (2420A PRV, else 2310B PRV, else the billing provider's 2000A PRV when no 2310B names
+    another renderer) and the discipline `maps/modifiers.xml` gives it (2251/2252 PT, 225X/224Z
+    OT, 235Z/2355S0801X SLP). It fires when both are known and differ: an occupational therapist
+    on a GP line, a physical therapist on a GO line, a speech-language pathologist on a GP or GO
+    line, a PT or OT on a GN line. A taxonomy that names no therapy discipline (a physician, a
+    clinic) says nothing.
+
+    ## Why is this bad?
+    A therapist furnishes services under a plan of care of their own discipline; GP, GO and GN say
+    which plan. When the renderer's specialty contradicts the modifier, either the modifier is
+    wrong (the line counts toward the wrong therapy threshold bucket: PT and SLP share one, OT has
+    its own) or the wrong provider is named, and payers that check the rendering specialty deny the
+    line (CARC 4, or an enrollment denial). It is a warning: the PRV taxonomy is often a stale EMR
+    default rather than the enrolled specialty.
+
+    ## Source
+    Reference §4.1 (GP/GO/GN: services delivered under a PT, OT or SLP plan of care [S]; "the
+    discipline must match the plan of care" [M]) and §4.2 (PT+SLP and OT threshold buckets [V]);
+    the rule: expert review 2026-12 F13 and issue 10 ("a rendering taxonomy that contradicts the
+    discipline modifier (OT taxonomy on GP lines)") [M]; taxonomy codes: `maps/modifiers.xml`
+    (sources `nucc`, `nucc-codes` [S]).
+
+    ## Fix safety
+    No fix: whether the modifier or the provider is wrong is the clinic's to say.
+    """
+    policy = claim.maps.modifiers
+    for lv in claim.lines:
+        if len(set(lv.disciplines)) != 1:
+            continue
+        _, taxonomy, where = _line_rendering_taxonomy(claim, lv)
+        by_taxonomy = policy.discipline_of_taxonomy(taxonomy) if taxonomy else None
+        line_discipline = lv.disciplines[0]
+        if by_taxonomy is None or by_taxonomy == line_discipline:
+            continue
+        who = (_ASSISTANT_NAMES if policy.is_assistant_taxonomy(taxonomy) else _THERAPIST_NAMES)[by_taxonomy]
+        yield Hit(
+            f"{lv.procedure} carries {discipline_modifier(lv, line_discipline)} ({line_discipline}), but the rendering "
+            f"provider's taxonomy {taxonomy} ({where.split(',')[0]}) is a {who}'s, which bills "
+            f"{discipline_modifier(lv, by_taxonomy)}",
+            at=lv,
+            details={"taxonomy": taxonomy, "taxonomy_discipline": by_taxonomy, "line_discipline": line_discipline},
+        )

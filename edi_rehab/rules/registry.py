@@ -78,6 +78,8 @@ RULES: tuple[Rule, ...] = (
     Rule("C412", "two-evaluations-one-date",         E, CLAIM, C.two_evaluations_one_date),
     Rule("M215", "gt-on-professional-claim",         W, CLAIM, M.gt_on_professional_claim),
     Rule("M216", "telehealth-pos-modifier-mismatch", W, CLAIM, M.telehealth_pos_modifier_mismatch),
+    Rule("M220", "assistant-as-rendering-provider",  E, CLAIM, M.assistant_as_rendering_provider),
+    Rule("M221", "taxonomy-contradicts-discipline",  W, CLAIM, M.taxonomy_contradicts_discipline),
 )
 # fmt: on
 

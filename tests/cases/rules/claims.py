@@ -1,5 +1,5 @@
 # Claim rules (C401-C411). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
-from claimkit import D1, D2, claim, ln
+from claimkit import OT, SLP, D1, D2, claim, ln
 from rulecases import fail, ok
 
 CASES = [
@@ -32,14 +32,14 @@ CASES = [
     # -- C405: add-on without its primary -----------------------------------------------------------
     fail("C405::fail_97130_alone", claim(ln("97130:GO", 2)), count=1, at=[("PCN1", 1)]),
     fail("C405::fail_primary_on_another_date", claim(ln("97129:GO", 1, D1), ln("97130:GO", 1, D2)), at=[("PCN1", 2)]),
-    ok("C405::pass_97130_with_97129", claim(ln("97129:GO", 1), ln("97130:GO", 2)), clean=True),
+    ok("C405::pass_97130_with_97129", claim(ln("97129:GO", 1), ln("97130:GO", 2), taxonomy=OT), clean=True),
     ok("C405::pass_monthly_addon_primary_earlier_in_month", claim(ln("98980", 1, D1), ln("98981", 1, D2)), clean=True),
 
     # -- C406: deleted code ---------------------------------------------------------------------------
     fail("C406::fail_92506_after_2014", claim(ln("92506:GN", 1)), count=1, at=[("PCN1", 1)]),
     fail("C406::fail_g0515_in_2021", claim(ln("G0515:GO", 1, "20210310"))),
-    ok("C406::pass_92506_before_its_deletion", claim(ln("92506:GN", 1, "20131202")), clean=True),
-    ok("C406::pass_current_code", claim(ln("92521:GN", 1)), clean=True),
+    ok("C406::pass_92506_before_its_deletion", claim(ln("92506:GN", 1, "20131202"), taxonomy=SLP), clean=True),
+    ok("C406::pass_current_code", claim(ln("92521:GN", 1), taxonomy=SLP), clean=True),
     # the functional reporting G-codes ended with 2018 dates of service (issue 10, expert review F15)
     fail("C406::fail_functional_reporting_g_code_in_2026", claim(ln("97110:GP", 1), ln("G8978:GP:CJ", 1, charge="0")),
          count=1, at=[("PCN1", 2)], severity="error", also=["M214"]),
@@ -66,8 +66,8 @@ CASES = [
 
     # -- C410: 97129 is the first 15 minutes only (further time is 97130) -------------------------------
     fail("C410::fail_97129_two_units", claim(ln("97129:GO", 2)), count=1, at=[("PCN1", 1)], severity="error"),
-    ok("C410::pass_97129_with_97130", claim(ln("97129:GO", 1), ln("97130:GO", 2)), clean=True),
-    ok("C410::pass_97130_several_units", claim(ln("97129:GN", 1), ln("97130:GN", 3)), clean=True),
+    ok("C410::pass_97129_with_97130", claim(ln("97129:GO", 1), ln("97130:GO", 2), taxonomy=OT), clean=True),
+    ok("C410::pass_97130_several_units", claim(ln("97129:GN", 1), ln("97130:GN", 3), taxonomy=SLP), clean=True),
 
     # -- C411: $0.00 on a billable line ------------------------------------------------------------------
     fail("C411::fail_zero_charge", claim(ln("97110:GP", 2), ln("97140:GP", 1, charge="0")), count=1,
@@ -96,7 +96,7 @@ CASES = [
     # -- codes therapy billers use that codes.xml lacked (issue 10, expert review F15): their units read right ----------
     fail("C405::fail_caregiver_training_further_time_alone", claim(ln("97551:GP", 2)), count=1, at=[("PCN1", 1)]),
     fail("C405::fail_debridement_further_area_alone", claim(ln("97598:GP", 2)), count=1, at=[("PCN1", 1)]),
-    ok("C405::pass_caregiver_training_with_further_time", claim(ln("97550:GO", 1), ln("97551:GO", 2)), clean=True),
+    ok("C405::pass_caregiver_training_with_further_time", claim(ln("97550:GO", 1), ln("97551:GO", 2), taxonomy=OT), clean=True),
     # a unit of 97598 is 20 sq cm of wound, not a session: several are one visit
     ok("U108::pass_debridement_area_units", claim(ln("97597:GP", 1), ln("97598:GP", 3)), clean=True),
     fail("U108::fail_group_caregiver_training_2_units", claim(ln("97552:GO", 2)), count=1, severity="warning"),
@@ -109,9 +109,9 @@ CASES = [
     fail("U108::fail_dry_needling_2_units", claim(ln("20560:GP", 2)), count=1, severity="warning"),
     ok("U108::pass_dry_needling_three_muscles_once", claim(ln("20561:GP", 1), ln("97110:GP", 2)), clean=True),
     fail("C405::fail_developmental_testing_further_time_alone", claim(ln("96113:GN", 2)), count=1, at=[("PCN1", 1)]),
-    ok("C405::pass_developmental_testing_first_hour_and_further_time", claim(ln("96112:GN", 1), ln("96113:GN", 2)),
+    ok("C405::pass_developmental_testing_first_hour_and_further_time", claim(ln("96112:GN", 1), ln("96113:GN", 2), taxonomy=SLP),
        clean=True),
     fail("C406::fail_extended_developmental_testing_after_2018", claim(ln("96111:GN", 1)), count=1),
-    ok("C406::pass_extended_developmental_testing_in_2018", claim(ln("96111:GN", 1, "20181228")), clean=True),
+    ok("C406::pass_extended_developmental_testing_in_2018", claim(ln("96111:GN", 1, "20181228"), taxonomy=SLP), clean=True),
     fail("C406::fail_orthotic_checkout_after_2017", claim(ln("97762:GP", 1)), count=1),
 ]

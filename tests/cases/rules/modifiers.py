@@ -1,5 +1,5 @@
-# Modifier rules (M201-M214). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
-from claimkit import D1, claim, ln
+# Modifier rules (M201-M216, M220-M224). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+from claimkit import OT, OTA, PTA, SLP, D1, claim, ln, x12
 from rulecases import fail, ok
 
 NO_ORDER = '[profiles.default]\nmodifier_order = "none"\n'
@@ -29,7 +29,7 @@ CASES = [
     fail("M203::fail_cq_with_go", claim(ln("97110:CQ:GO", 1)), count=1),
     fail("M203::fail_co_with_gp", claim(ln("97530:CO:GP", 1)), count=1),
     ok("M203::pass_cq_with_gp", claim(ln("97110:CQ:GP", 1)), clean=True),
-    ok("M203::pass_co_with_go", claim(ln("97530:CO:GO", 1)), clean=True),
+    ok("M203::pass_co_with_go", claim(ln("97530:CO:GO", 1), taxonomy=OT), clean=True),
     ok("M203::pass_cq_with_gn_is_m207", claim(ln("92507:CQ:GN", 1)), also=["M207"]),
 
     # -- M204: 59 with an X modifier -------------------------------------------------------------
@@ -63,7 +63,7 @@ CASES = [
     # -- M207: CQ/CO on an SLP line --------------------------------------------------------------
     fail("M207::fail_cq_with_gn", claim(ln("92507:CQ:GN", 1)), count=1, at=[("PCN1", 1)]),
     fail("M207::fail_co_with_gn", claim(ln("92526:CO:GN", 1))),
-    ok("M207::pass_gn_alone", claim(ln("92507:GN", 1)), clean=True),
+    ok("M207::pass_gn_alone", claim(ln("92507:GN", 1), taxonomy=SLP), clean=True),
     ok("M207::pass_cq_with_gp", claim(ln("97110:CQ:GP", 1)), clean=True),
 
     # -- M208: 59 only to repeat the same code ---------------------------------------------------
@@ -79,13 +79,13 @@ CASES = [
     fail("M209::fail_go_on_pt_evaluation", claim(ln("97161:GO", 1)), count=1, at=[("PCN1", 1)]),
     fail("M209::fail_gp_on_slp_treatment", claim(ln("92507:GP", 1))),
     ok("M209::pass_gp_on_pt_evaluation", claim(ln("97161:GP", 1)), clean=True),
-    ok("M209::pass_shared_code_any_discipline", claim(ln("97110:GO", 1), ln("97530:GN", 1, "20260106", npi="2222222222")),
+    ok("M209::pass_shared_code_any_discipline", claim(ln("97110:GO", 1), ln("97530:GN", 1, "20260106", npi="2222222222"), taxonomy=OT),
        clean=True),
     # swallowing (92526 treatment, 92610 evaluation) is furnished by SLPs and OTs: GN or GO, not GP
     fail("M209::fail_gp_on_swallowing_treatment", claim(ln("92526:GP", 1)), count=1, at=[("PCN1", 1)]),
     fail("M209::fail_gp_on_swallowing_evaluation", claim(ln("92610:GP", 1)), count=1),
-    ok("M209::pass_go_on_swallowing_codes", claim(ln("92610:GO", 1), ln("92526:GO", 1, "20260106")), clean=True),
-    ok("M209::pass_gn_on_swallowing_codes", claim(ln("92610:GN", 1), ln("92526:GN", 1, "20260106")), clean=True),
+    ok("M209::pass_go_on_swallowing_codes", claim(ln("92610:GO", 1), ln("92526:GO", 1, "20260106"), taxonomy=OT), clean=True),
+    ok("M209::pass_gn_on_swallowing_codes", claim(ln("92610:GN", 1), ln("92526:GN", 1, "20260106"), taxonomy=SLP), clean=True),
 
     # -- M210: one therapist, two disciplines --------------------------------------------------------
     fail("M210::fail_go_among_a_therapists_gp_lines", claim(ln("97110:GP", 1), ln("97140:GP", 1), ln("97530:GO", 1)),
@@ -142,8 +142,43 @@ CASES = [
          count=1, at=[("PCN1", 2)]),
     fail("M216::fail_93_at_office_line_of_telehealth_claim", claim(ln("92507:GN:93", 1, pos="11"), pos="02"), count=1),
     ok("M216::pass_95_with_pos_10", claim(ln("97110:GP:95", 2), ln("97530:GP:95", 1), pos="10"), clean=True),
-    ok("M216::pass_93_with_pos_02", claim(ln("92507:GN:93", 1), pos="02"), clean=True),
+    ok("M216::pass_93_with_pos_02", claim(ln("92507:GN:93", 1), pos="02", taxonomy=SLP), clean=True),
     ok("M216::pass_office_visit", claim(ln("97110:GP", 2), ln("97140:GP", 1)), clean=True),
     # GT is M215's finding, not a missing telehealth modifier
     ok("M216::pass_gt_with_pos_02_is_m215", claim(ln("97110:GP:GT", 1), pos="02"), also=["M215"]),
+
+    # -- M220: an assistant's taxonomy as the Medicare rendering provider (issue 10, expert review F13) ---------------
+    fail("M220::fail_pta_as_claim_rendering_provider", claim(ln("97110:CQ:GP", 2), ln("97530:GP", 1), filing="MB",
+                                                             taxonomy=PTA), count=1, at=[("PCN1", None)], severity="error"),
+    fail("M220::fail_ota_specialty_on_a_line", claim(ln("97530:GO", 1), ln("97535:CO:GO", 1, npi="2222222222",
+                                                                            taxonomy="224ZF0002X"), filing="MB",
+                                                     taxonomy=OT), count=1, at=[("PCN1", 2)]),
+    fail("M220::fail_pta_billing_provider_rendering_without_2310b",
+         data=x12(claim(ln("97110:GP", 2), filing="MB", rendering=None)).replace(b"NM1*85*2*TEST CLINIC",
+                                                                                  b"PRV*BI*PXC*225200000X~\nNM1*85*2*TEST CLINIC"),
+         count=1, at=[("PCN1", None)]),
+    ok("M220::pass_therapist_renders_assistant_lines", claim(ln("97110:CQ:GP", 2), ln("97530:GP", 1), filing="MB"),
+       clean=True),
+    # commercial and Medicaid plans may credential assistants: the rule speaks for medicare-coverage profiles only
+    ok("M220::pass_pta_rendering_for_a_commercial_payer", claim(ln("97110:GP", 2), taxonomy=PTA), clean=True),
+    ok("M220::pass_pta_on_a_line_without_discipline", claim(ln("99213", 1), filing="MB", taxonomy=PTA), clean=True),
+
+    # -- M221: the rendering taxonomy contradicts GP/GO/GN (issue 10, expert review F13) ------------------------------
+    fail("M221::fail_ot_taxonomy_on_gp_lines", claim(ln("97110:GP", 2), ln("97140:GP", 1), taxonomy=OT), count=2,
+         at=[("PCN1", 1), ("PCN1", 2)], severity="warning"),
+    fail("M221::fail_pt_taxonomy_on_a_go_line", claim(ln("97530:GO", 1)), count=1, at=[("PCN1", 1)]),
+    fail("M221::fail_slp_on_gp_and_go_lines", claim(ln("97110:GP", 1), ln("97535:GO", 1), taxonomy=SLP), count=2,
+         also=["M210"]),
+    fail("M221::fail_slp_taxonomy_on_go_swallowing_line", claim(ln("92526:GO", 1), taxonomy=SLP), count=1),
+    fail("M221::fail_line_rendering_provider_of_another_discipline",
+         claim(ln("97110:GP", 1), ln("97530:GP", 1, npi="2222222222", taxonomy=OT)), count=1, at=[("PCN1", 2)]),
+    ok("M221::pass_each_line_by_its_own_discipline",
+       claim(ln("97110:GP", 1), ln("97530:GO", 1, npi="2222222222", taxonomy=OT),
+             ln("92507:GN", 1, npi="3333333333", taxonomy=SLP)), clean=True),
+    ok("M221::pass_ota_on_go_lines", claim(ln("97530:CO:GO", 2), taxonomy=OTA), clean=True),
+    # a 2420A provider without a PRV has no taxonomy: the claim's 2310B taxonomy is someone else's
+    ok("M221::pass_line_provider_without_prv", claim(ln("97110:GP", 1), ln("97530:GO", 1, npi="2222222222")),
+       clean=True),
+    ok("M221::pass_non_therapy_taxonomy", claim(ln("97110:GP", 1), ln("97530:GO", 1), taxonomy="208100000X"),
+       also=["M210"]),
 ]

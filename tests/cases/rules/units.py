@@ -1,7 +1,7 @@
 # Units and minutes (U101-U112): every case is claims + minutes + options -> what the rule does.
 # Ids: CODE::fail_* must fire CODE, CODE::pass_* must not. Minutes rows: (CLM01, LX01, minutes,
 # procedure, service_date, time_block); an empty LX01 is a service performed but not billed.
-from claimkit import D1, D2, claim, ln, minutes_csv as mins
+from claimkit import OT, SLP, D1, D2, claim, ln, minutes_csv as mins
 from rulecases import fail, ok
 
 CLINICIAN_HEADER = "claim_id,line,minutes,procedure,service_date,time_block,clinician"
@@ -78,7 +78,7 @@ CASES = [
     ok("U101::pass_untimed_minutes_never_count",
        claim(ln("97161:GP", 1), ln("97110:GP", 1)), minutes=mins(("PCN1", 1, 45), ("PCN1", 2, 8)), clean=True),
     ok("U101::pass_timed_other_codes_stay_out",
-       claim(ln("97545:GO", 1), ln("97110:GO", 1)), minutes=mins(("PCN1", 1, 120), ("PCN1", 2, 15)), clean=True),
+       claim(ln("97545:GO", 1), ln("97110:GO", 1), taxonomy=OT), minutes=mins(("PCN1", 1, 120), ("PCN1", 2, 15)), clean=True),
     ok("U101::pass_sidecar_beats_note",
        claim(ln("97110:GP", 2, note="MIN 20")), minutes=mins(("PCN1", 1, 30)), clean=True),
     ok("U101::pass_note_with_two_numbers_is_no_evidence",
