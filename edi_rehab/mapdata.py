@@ -81,6 +81,7 @@ MAP_FILES: tuple[str, ...] = (
     "payers.xml",
     "carc.xml",
     "rarc.xml",
+    "places.xml",
 )
 
 UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous", "measured")
@@ -453,6 +454,58 @@ class Carc:
 
 
 @dataclass(frozen=True, slots=True)
+class TelehealthListing:
+    """A therapy code's place on the Medicare Telehealth Services List (``places.xml``)."""
+
+    code: str
+    listed: bool
+    #: first and last dates of service it is listed for (None: open)
+    start: date | None
+    through: date | None
+    confidence: str
+
+    def listed_on(self, dos: date) -> bool:
+        return self.listed and (self.start is None or dos >= self.start) and (self.through is None or dos <= self.through)
+
+
+@dataclass(frozen=True, slots=True)
+class TelehealthAuthority:
+    """A period of the therapists' Medicare telehealth authority (``places.xml``)."""
+
+    start: date
+    through: date
+    #: ``in-force`` or ``lapsed-restored`` (lapsed, then restored retroactively by a later law)
+    status: str
+    label: str
+    confidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Places of service by setting, the Medicare telehealth list for therapy codes and the
+    therapists' telehealth authority by date (``maps/places.xml``)."""
+
+    #: place-of-service code -> setting (``telehealth``, ``hospital-outpatient``, ``skilled-nursing``,
+    #: ``nursing-facility``)
+    settings: Mapping[str, str] = field(default_factory=dict)
+    #: place-of-service code -> our label
+    labels: Mapping[str, str] = field(default_factory=dict)
+    telehealth: Mapping[str, TelehealthListing] = field(default_factory=dict)
+    #: sorted by start date, not overlapping
+    authority: tuple[TelehealthAuthority, ...] = ()
+
+    def setting(self, pos: str) -> str | None:
+        return self.settings.get(pos.strip())
+
+    def authority_on(self, dos: date) -> TelehealthAuthority | None:
+        """The authority period holding ``dos``, or None when therapists had none that day."""
+        for period in self.authority:
+            if period.start <= dos <= period.through:
+                return period
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class Rarc:
     """A remittance advice remark code; ``alert`` remarks are informational only."""
 
@@ -545,6 +598,8 @@ class Maps:
     #: whether edits from an official CMS PTP file are merged in (:meth:`with_cms`). Without
     #: one, the PTP data is ``ncci-ptp.xml`` alone, which pairs therapy codes with each other only.
     official_ptp: bool = False
+    #: places of service and the Medicare telehealth list (``places.xml``)
+    places: Places = field(default_factory=Places)
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -640,6 +695,7 @@ class Maps:
             rarcs=self.rarcs,
             mue_edits=merged_mue,
             provenance=self.provenance,
+            places=self.places,
         )
 
 
@@ -662,6 +718,7 @@ def _assemble(
     rarcs: Mapping[str, Rarc],
     mue_edits: Mapping[str, MueEdit],
     provenance: Mapping[str, Provenance],
+    places: Places | None = None,
 ) -> Maps:
     by_pair: dict[tuple[str, str], list[PtpEdit]] = {}
     by_code: dict[str, list[PtpEdit]] = {}
@@ -690,6 +747,7 @@ def _assemble(
         _ptp_by_code=sort(by_code),
         _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
         official_ptp=any(edit.source != "ncci-ptp.xml" for edit in ptp_edits),
+        places=places if places is not None else Places(),
     )
 
 
@@ -1058,6 +1116,48 @@ def _parse_rarc(name: str, root: etree._Element) -> tuple[object, dict[str, int]
     return MappingProxyType(rarcs), {}
 
 
+def _parse_places(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    lines: dict[str, int] = {}
+    settings: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for el in root.iterchildren("place"):
+        settings[el.get("code")] = el.get("setting")
+        labels[el.get("code")] = _text(el) or ""
+        lines[el.get("code")] = el.sourceline
+    periods: list[tuple[TelehealthAuthority, int]] = []
+    for el in root.iterchildren("authority"):
+        period = TelehealthAuthority(
+            start=_date(el.get("from")),
+            through=_date(el.get("through")),
+            status=el.get("status"),
+            label=_text(el) or "",
+            confidence=el.get("confidence"),
+        )
+        periods.append((period, el.sourceline))
+    periods.sort(key=lambda pair: pair[0].start)
+    for period, line in periods:
+        if period.through < period.start:
+            raise MapError(name, line, f"authority period {period.start} ends before it starts")
+    for (period, line), (following, _) in zip(periods, periods[1:]):
+        if following.start <= period.through:
+            raise MapError(name, line, f"authority periods {period.start} and {following.start} overlap")
+    telehealth: dict[str, TelehealthListing] = {}
+    for el in root.iterchildren("telehealth"):
+        listed = _bool(el.get("listed"))
+        start, through = _date(el.get("from")), _date(el.get("through"))
+        if not listed and (start or through):
+            raise MapError(name, el.sourceline, f"{el.get('code')}: a code never listed has no dates")
+        telehealth[el.get("code")] = TelehealthListing(el.get("code"), listed, start, through, el.get("confidence"))
+        lines[el.get("code")] = el.sourceline
+    places = Places(
+        settings=MappingProxyType(settings),
+        labels=MappingProxyType(labels),
+        telehealth=MappingProxyType(telehealth),
+        authority=tuple(period for period, _ in periods),
+    )
+    return places, lines
+
+
 _BUILDERS = {
     "codes": _parse_codes,
     "ncci-ptp": _parse_ptp,
@@ -1065,6 +1165,7 @@ _BUILDERS = {
     "payers": _parse_payers,
     "carc": _parse_carc,
     "rarc": _parse_rarc,
+    "places": _parse_places,
 }
 
 
@@ -1097,7 +1198,7 @@ def build_maps(
     mue: Mapping[str, MueEdit] | None = None,
     ptp_authoritative: bool = False,
 ) -> Maps:
-    """Build :class:`Maps` from the bytes of all six map files (keys are the names in MAP_FILES).
+    """Build :class:`Maps` from the bytes of all the map files (keys are the names in MAP_FILES).
 
     Raises:
         MapError: a file is missing or broken, or files contradict each other (a payer profile
@@ -1128,6 +1229,7 @@ def build_maps(
         rarcs=parsed["rarc.xml"].content,  # type: ignore[arg-type]
         mue_edits={},
         provenance={n: p.provenance for n, p in parsed.items()},
+        places=parsed["places.xml"].content,  # type: ignore[arg-type]
     )
     extra = tuple(extra_ptp)
     if extra or mue or ptp_authoritative:
@@ -1146,7 +1248,7 @@ def _read_dir(directory: Traversable) -> dict[str, bytes]:
 
 
 def shipped_map_files() -> dict[str, bytes]:
-    """The bytes of the six map files shipped in the package, by name."""
+    """The bytes of the map files shipped in the package, by name."""
     return _read_dir(_package_dir())
 
 

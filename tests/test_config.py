@@ -251,3 +251,17 @@ def test_practice_table_is_read_and_checked():
 def test_practice_errors(toml, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config(toml, "c.toml")
+
+
+def test_medicare_coverage_is_inherited_and_can_be_turned_off():
+    maps = load_maps()
+    cfg = parse_config(
+        '[profiles.ma-plan]\nextends = "medicare"\npayer_ids = ["SYNMA01"]\n'
+        '[profiles.ma-telehealth]\nextends = "medicare"\npayer_ids = ["SYNMA02"]\nmedicare_coverage = false\n',
+        "c.toml",
+    )
+    assert resolve_profile(maps, cfg, "SYNMA01", "16").medicare_coverage is True
+    assert resolve_profile(maps, cfg, "SYNMA02", "16").medicare_coverage is False
+    assert resolve_profile(maps, cfg, None, "CI").medicare_coverage is False
+    with pytest.raises(ConfigError, match="medicare_coverage must be true or false"):
+        parse_config('[profiles.p]\nmedicare_coverage = "yes"\n', "c.toml")

@@ -677,3 +677,57 @@ def test_gt_is_institutional_only_from_2018(maps):
     assert maps.modifiers.info("GT").institutional_only == date(2018, 1, 1)
     assert maps.modifiers.info("95").institutional_only is None
     assert {maps.modifiers.class_of(m) for m in ("95", "93", "GT")} == {"telehealth"}
+
+
+# -- places.xml: places of service, the Medicare telehealth list, the therapists' authority ---------------
+
+
+def test_places_of_service_by_setting(maps):
+    assert {pos: maps.places.setting(pos) for pos in ("02", "10", "19", "22", "31", "32", "11")} == {
+        "02": "telehealth", "10": "telehealth", "19": "hospital-outpatient", "22": "hospital-outpatient",
+        "31": "skilled-nursing", "32": "nursing-facility", "11": None,
+    }
+
+
+def test_telehealth_list_by_date(maps):
+    listing = maps.places.telehealth
+    assert listing["97110"].listed_on(date(2026, 1, 5)) and not listing["97110"].listed_on(date(2020, 2, 28))
+    assert not listing["97140"].listed and listing["97140"].confidence == "S"  # expert review F14, APTA 2020
+    assert not listing["97550"].listed_on(date(2024, 12, 31)) and listing["97550"].listed_on(date(2025, 1, 1))
+    assert "97129" not in listing  # not judged
+
+
+def test_therapist_telehealth_authority_periods(maps):
+    on = maps.places.authority_on
+    assert on(date(2020, 2, 29)) is None and on(date(2028, 1, 1)) is None
+    assert on(date(2020, 3, 1)).status == "in-force"
+    # the 2025 shutdown lapse (expert review F14), restored retroactively by H.R. 5371
+    assert on(date(2025, 10, 1)).status == on(date(2025, 11, 11)).status == "lapsed-restored"
+    assert on(date(2025, 11, 12)).status == "in-force"
+    assert on(date(2026, 2, 1)).status == "lapsed-restored" and on(date(2027, 12, 31)).status == "in-force"
+
+
+def test_overlapping_authority_periods_fail():
+    files = shipped_bytes()
+    files["places.xml"] = replace_once(files["places.xml"], 'from="2025-11-12" through="2026-01-30"',
+                                       'from="2025-11-01" through="2026-01-30"')
+    with pytest.raises(MapError, match="overlap"):
+        build_maps(files)
+
+
+def test_a_code_never_listed_has_no_dates():
+    files = shipped_bytes()
+    files["places.xml"] = replace_once(files["places.xml"], '<telehealth code="97140" listed="false"',
+                                       '<telehealth code="97140" listed="false" from="2020-03-01"')
+    with pytest.raises(MapError, match="never listed has no dates"):
+        build_maps(files)
+
+
+def test_assistant_taxonomies(maps):
+    policy = maps.modifiers
+    assert [policy.is_assistant_taxonomy(t) for t in ("225200000X", "224ZR0403X", "2355S0801X")] == [True] * 3
+    assert [policy.is_assistant_taxonomy(t) for t in ("225100000X", "225X00000X", "235Z00000X", "")] == [False] * 4
+
+
+def test_only_medicare_has_medicare_coverage(maps):
+    assert {p.name for p in maps.profiles if p.medicare_coverage} == {"medicare"}

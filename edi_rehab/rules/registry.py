@@ -13,6 +13,7 @@ from . import claim_rules as C
 from . import envelope_rules as X
 from . import modifier_rules as M
 from . import ncci_rules as N
+from . import place_rules as P
 from . import unit_rules as U
 from .base import Rule, Scope
 
@@ -80,6 +81,9 @@ RULES: tuple[Rule, ...] = (
     Rule("M216", "telehealth-pos-modifier-mismatch", W, CLAIM, M.telehealth_pos_modifier_mismatch),
     Rule("M220", "assistant-as-rendering-provider",  E, CLAIM, M.assistant_as_rendering_provider),
     Rule("M221", "taxonomy-contradicts-discipline",  W, CLAIM, M.taxonomy_contradicts_discipline),
+    Rule("M222", "telehealth-not-covered",           W, CLAIM, P.telehealth_not_covered),
+    Rule("M223", "hospital-outpatient-place",        W, CLAIM, P.hospital_outpatient_place),
+    Rule("M224", "skilled-nursing-place",            W, CLAIM, P.skilled_nursing_place),
 )
 # fmt: on
 

@@ -181,4 +181,46 @@ CASES = [
        clean=True),
     ok("M221::pass_non_therapy_taxonomy", claim(ln("97110:GP", 1), ln("97530:GO", 1), taxonomy="208100000X"),
        also=["M210"]),
+
+    # -- M222: telehealth not payable by Medicare on the date (issue 10, expert review F14; maps/places.xml) ----------
+    fail("M222::fail_manual_therapy_is_not_on_the_list", claim(ln("97110:GP:95", 2), ln("97140:GP:95", 1), pos="10",
+                                                               filing="MB"), count=1, at=[("PCN1", 2)],
+         severity="warning"),
+    fail("M222::fail_office_pos_with_95_not_on_the_list", claim(ln("97140:GP:95", 1), filing="MB"), count=1,
+         also=["M216"]),
+    fail("M222::fail_before_therapists_could_furnish_telehealth", claim(ln("97110:GP:95", 1, "20191202"), pos="02",
+                                                                        filing="MB"), count=1, severity="warning"),
+    fail("M222::fail_after_the_last_extension_on_file", claim(ln("97110:GP:95", 1, "20280103"), pos="10", filing="MB"),
+         count=1),
+    fail("M222::fail_caregiver_training_before_it_was_listed", claim(ln("97550:GO:95", 1, "20240610"), pos="10",
+                                                                     filing="MB", taxonomy=OT), count=1),
+    # the 2025 shutdown lapse was restored retroactively by H.R. 5371: payable, so info only
+    fail("M222::fail_in_the_restored_2025_lapse_is_info", claim(ln("97110:GP:95", 1, "20251015"), pos="10", filing="MB"),
+         count=1, severity="info"),
+    ok("M222::pass_listed_code_by_telehealth", claim(ln("97110:GP:95", 2), ln("97530:GP:95", 1), pos="10", filing="MB"),
+       clean=True),
+    ok("M222::pass_caregiver_training_from_2025", claim(ln("97550:GO:95", 1, "20250610"), pos="10", filing="MB",
+                                                        taxonomy=OT), clean=True),
+    ok("M222::pass_manual_therapy_for_a_commercial_payer", claim(ln("97140:GP:95", 1), pos="10"), clean=True),
+    ok("M222::pass_manual_therapy_in_the_office", claim(ln("97140:GP", 1), filing="MB"), clean=True),
+    # a code the map does not name is not judged: the list changes every year
+    ok("M222::pass_code_the_map_does_not_judge", claim(ln("97129:GP:95", 1), pos="10", filing="MB"), clean=True),
+
+    # -- M223: POS 19/22 on a professional therapy claim (issue 10, expert review F14) ---------------------------------
+    fail("M223::fail_on_campus_hospital_outpatient", claim(ln("97110:GP", 2), ln("97140:GP", 1), pos="22", filing="MB"),
+         count=1, at=[("PCN1", None)], severity="warning"),
+    fail("M223::fail_off_campus_line", claim(ln("97110:GP", 2), ln("97530:GP", 1, pos="19"), filing="MB"), count=1,
+         at=[("PCN1", 2)]),
+    ok("M223::pass_office", claim(ln("97110:GP", 2), filing="MB"), clean=True),
+    ok("M223::pass_commercial_payer", claim(ln("97110:GP", 2), pos="22"), clean=True),
+    # a physician's service in the hospital outpatient department is billed on the 837P with POS 22
+    ok("M223::pass_non_therapy_line", claim(ln("99213", 1), pos="22", filing="MB"), clean=True),
+
+    # -- M224: POS 31/32, SNF consolidated billing risk (issue 10, expert review F14) ----------------------------------
+    fail("M224::fail_skilled_nursing_facility", claim(ln("97110:GP", 2), ln("97530:GP", 1), pos="31", filing="MB"),
+         count=1, at=[("PCN1", None)], severity="warning"),
+    fail("M224::fail_nursing_facility_line", claim(ln("97110:GP", 1), ln("97535:GP", 1, pos="32"), pos="12",
+                                                   filing="MB"), count=1, at=[("PCN1", 2)]),
+    ok("M224::pass_home", claim(ln("97110:GP", 2), pos="12", filing="MB"), clean=True),
+    ok("M224::pass_medicaid_nursing_facility", claim(ln("97110:GP", 2), pos="31", filing="MC"), clean=True),
 ]
