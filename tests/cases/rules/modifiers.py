@@ -204,6 +204,9 @@ CASES = [
     ok("M222::pass_manual_therapy_for_a_commercial_payer", claim(ln("97140:GP:95", 1), pos="10"), clean=True),
     ok("M222::pass_manual_therapy_in_the_office", claim(ln("97140:GP", 1), filing="MB"), clean=True),
     # a code the map does not name is not judged: the list changes every year
+    fail("M222::fail_audio_only_fq_manual_therapy", claim(ln("97140:GP:FQ", 1), pos="10", filing="MB"), count=1),
+    ok("M216::pass_fq_with_pos_10", claim(ln("97110:GP:FQ", 1), pos="10", filing="MB"), clean=True),
+    fail("M216::fail_fq_with_office_pos", claim(ln("97110:GP:FQ", 1)), count=1),
     ok("M222::pass_code_the_map_does_not_judge", claim(ln("97129:GP:95", 1), pos="10", filing="MB"), clean=True),
 
     # -- M223: POS 19/22 on a professional therapy claim (issue 10, expert review F14) ---------------------------------
