@@ -443,14 +443,16 @@ CASES = [
         "M201::ambiguous_discipline_left",
         x12(claim(ln("97110:GP"), ln("97112:GO"), ln("97535"))),
         options={"unsafe": True},
-        remaining=["M201", "M210"],
+        # M221: the PT rendering provider on the GO line
+        remaining=["M201", "M210", "M221"],
         unfixable={"M201": "ambiguous"},
     ),
     Case(
         "M201::taxonomy_contradicts_the_other_lines",
         x12(claim(ln("97110:GP"), ln("97535"))).replace(*OT_TAXONOMY),
         options={"unsafe": True},
-        remaining=["M201"],
+        # M221: the OT rendering provider on the GP line
+        remaining=["M201", "M221"],
         unfixable={"M201": "ambiguous"},
     ),
     Case(

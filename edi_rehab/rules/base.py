@@ -480,6 +480,11 @@ class ClaimContext:
         "timed_units_plausible",
         "untimed_units_single",
         "charges_nonzero",
+        "renderer_is_no_assistant",
+        "renderer_discipline_agrees",
+        "telehealth_plain",
+        "hospital_plain",
+        "nursing_plain",
     )
 
     def __init__(
@@ -508,6 +513,8 @@ class ClaimContext:
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
         self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
+        self.renderer_is_no_assistant = self.renderer_discipline_agrees = False
+        self.telehealth_plain = self.hospital_plain = self.nursing_plain = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

@@ -10,8 +10,10 @@ payers set their own telehealth and facility-billing rules.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ..findings import Severity
+from ..mapdata import ModifierPolicy
 from .base import ClaimContext, Hit, LineView
 
 
@@ -20,6 +22,12 @@ def _place(claim: ClaimContext, lv: LineView) -> tuple[str, str]:
     if lv.line.place_of_service:
         return lv.line.place_of_service, "SV105"
     return claim.claim.place_of_service, "CLM05-1"
+
+
+@lru_cache(maxsize=8)
+def telehealth_modifier_set(policy: ModifierPolicy) -> frozenset[str]:
+    """Every modifier of the ``telehealth`` class in ``modifiers.xml`` (95, 93, FQ, GT)."""
+    return frozenset(code for code, info in policy.modifiers.items() if info.modifier_class == "telehealth")
 
 
 def _telehealth_modifiers(lv: LineView) -> list[str]:

@@ -79,11 +79,11 @@ RULES: tuple[Rule, ...] = (
     Rule("C412", "two-evaluations-one-date",         E, CLAIM, C.two_evaluations_one_date),
     Rule("M215", "gt-on-professional-claim",         W, CLAIM, M.gt_on_professional_claim),
     Rule("M216", "telehealth-pos-modifier-mismatch", W, CLAIM, M.telehealth_pos_modifier_mismatch),
-    Rule("M220", "assistant-as-rendering-provider",  E, CLAIM, M.assistant_as_rendering_provider),
-    Rule("M221", "taxonomy-contradicts-discipline",  W, CLAIM, M.taxonomy_contradicts_discipline),
-    Rule("M222", "telehealth-not-covered",           W, CLAIM, P.telehealth_not_covered),
-    Rule("M223", "hospital-outpatient-place",        W, CLAIM, P.hospital_outpatient_place),
-    Rule("M224", "skilled-nursing-place",            W, CLAIM, P.skilled_nursing_place),
+    Rule("M220", "assistant-as-rendering-provider",  E, CLAIM, M.assistant_as_rendering_provider,  skip_when="renderer_is_no_assistant"),
+    Rule("M221", "taxonomy-contradicts-discipline",  W, CLAIM, M.taxonomy_contradicts_discipline,  skip_when="renderer_discipline_agrees"),
+    Rule("M222", "telehealth-not-covered",           W, CLAIM, P.telehealth_not_covered,           skip_when="telehealth_plain"),
+    Rule("M223", "hospital-outpatient-place",        W, CLAIM, P.hospital_outpatient_place,        skip_when="hospital_plain"),
+    Rule("M224", "skilled-nursing-place",            W, CLAIM, P.skilled_nursing_place,            skip_when="nursing_plain"),
 )
 # fmt: on
 

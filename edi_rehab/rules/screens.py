@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ..claims import CENTS, amount_cents
 from .base import ClaimContext
+from .place_rules import telehealth_modifier_set
 from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
 
@@ -40,6 +41,14 @@ FACTS = {
     "timed_units_plausible": "U106: no timed line above 8 units and at most 32 timed units on the claim",
     "untimed_units_single": "U108: each untimed code is billed once per date with at most one unit",
     "charges_nonzero": "C411: every SV102 is an amount in whole cents and none is zero",
+    "renderer_is_no_assistant": "M220: the profile has no medicare-coverage, or no line names its own 2420A and the "
+    "claim's rendering taxonomy is no assistant's",
+    "renderer_discipline_agrees": "M221: no line names its own 2420A, and the claim's rendering taxonomy names no "
+    "discipline or the only one the lines claim",
+    "telehealth_plain": "M222: the profile has no medicare-coverage, or no place of service (CLM05-1, SV105) is a "
+    "telehealth one and no line carries a telehealth modifier",
+    "hospital_plain": "M223: the profile has no medicare-coverage, or no place of service is a hospital outpatient one",
+    "nursing_plain": "M224: the profile has no medicare-coverage, or no place of service is a SNF or nursing facility",
 }
 
 
@@ -61,8 +70,11 @@ def screen_claim(claim: ClaimContext) -> None:
     timed_plausible = True
     untimed: list[tuple] = []
     untimed_single = True
+    line_renderers = False
     for position, lv in enumerate(claim.lines, start=1):
         line = lv.line
+        if line.line_rendering_npi:
+            line_renderers = True
         if lv.lx != position:
             in_sequence = False
         has_sv1 = line.sv1_index is not None
@@ -120,6 +132,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
     claim.charges_nonzero = nonzero
+    _screen_renderer_and_places(claim, line_renderers)
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -133,4 +146,41 @@ def screen_claim(claim: ClaimContext) -> None:
         and claim.timed_units_plausible
         and untimed_single
         and nonzero
+        and claim.renderer_is_no_assistant
+        and claim.renderer_discipline_agrees
+        and claim.telehealth_plain
+        and claim.hospital_plain
+        and claim.nursing_plain
     )
+
+
+def _screen_renderer_and_places(claim: ClaimContext, line_renderers: bool) -> None:
+    """The M220, M221 and M222-M224 facts: the claim's one rendering taxonomy (when no line names
+    its own 2420A) and, on a medicare-coverage profile, whether any place of service or telehealth
+    modifier is there to judge."""
+    view = claim.claim
+    policy = claim.maps.modifiers
+    taxonomy = (
+        view.claim_rendering_taxonomy if view.claim_rendering_npi or view.claim_rendering_taxonomy else view.billing_taxonomy
+    )
+    discipline = policy.discipline_of_taxonomy(taxonomy) if taxonomy else None
+    medicare = claim.profile.medicare_coverage
+    claim.renderer_is_no_assistant = not medicare or (
+        not line_renderers and not (taxonomy and policy.is_assistant_taxonomy(taxonomy))
+    )
+    claim.renderer_discipline_agrees = not line_renderers and (discipline is None or claim.disciplines <= {discipline})
+    if not medicare:
+        claim.telehealth_plain = claim.hospital_plain = claim.nursing_plain = True
+        return
+    places = claim.maps.places
+    marks = telehealth_modifier_set(policy)
+    settings = {places.setting(view.place_of_service)}
+    marked = False
+    for lv in claim.lines:
+        if lv.line.place_of_service:
+            settings.add(places.setting(lv.line.place_of_service))
+        if not marked and marks.intersection(lv.modifiers):
+            marked = True
+    claim.telehealth_plain = "telehealth" not in settings and not marked
+    claim.hospital_plain = "hospital-outpatient" not in settings
+    claim.nursing_plain = "skilled-nursing" not in settings and "nursing-facility" not in settings
