@@ -172,6 +172,12 @@ CASES = [
     fail("M221::fail_slp_taxonomy_on_go_swallowing_line", claim(ln("92526:GO", 1), taxonomy=SLP), count=1),
     fail("M221::fail_line_rendering_provider_of_another_discipline",
          claim(ln("97110:GP", 1), ln("97530:GP", 1, npi="2222222222", taxonomy=OT)), count=1, at=[("PCN1", 2)]),
+    # issue 10's correct complex claim: PT + PTA + OT + OTA + SLP on one Medicare claim, 59 and KX on every line
+    # that needs them; each therapist renders their own lines, the assistants' work is CQ/CO under them
+    ok("M221::pass_pt_pta_ot_slp_on_one_medicare_claim",
+       claim(ln("97140:GP:KX", 1), ln("97530:59:GP:KX", 1), ln("97110:CQ:GP:KX", 2),
+             ln("97530:GO:KX", 1, npi="2222222222", taxonomy=OT), ln("97535:CO:GO:KX", 1, npi="2222222222", taxonomy=OT),
+             ln("92507:GN:KX", 1, npi="3333333333", taxonomy=SLP), filing="MB"), clean=True),
     ok("M221::pass_each_line_by_its_own_discipline",
        claim(ln("97110:GP", 1), ln("97530:GO", 1, npi="2222222222", taxonomy=OT),
              ln("92507:GN", 1, npi="3333333333", taxonomy=SLP)), clean=True),
