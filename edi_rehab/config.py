@@ -65,6 +65,7 @@ Profile keys (same meaning as the attributes in ``maps/payers.xml``):
 ``therapy_threshold``         true when the payer applies Medicare's therapy threshold (KX; match's R501)
 ``correction_route``          ``"replacement"``, ``"new-claim"`` or ``"reopening"`` (Medicare Part B)
 ``correction_days``           days within which a correction may be asked for (1-3660)
+``telehealth_marking``        how the payer wants telehealth shown (M216): ``"pos-and-modifier"``, ``"pos"``, ``"modifier"`` or ``"none"``
 ============================  ===================================================================
 
 Matching: profiles from the config come before the shipped ones, and a payer-id match beats a
@@ -91,6 +92,7 @@ from .mapdata import (
     NCCI_MODIFIERS,
     NO_ORDER,
     REPLACEMENT_FREQUENCIES,
+    TELEHEALTH_MARKINGS,
     UNIT_GROUPING_KEYS,
     UNIT_METHODS,
     Maps,
@@ -143,6 +145,7 @@ _PROFILE_KEYS = (
     "therapy_threshold",
     "correction_route",
     "correction_days",
+    "telehealth_marking",
 )
 
 
@@ -176,6 +179,7 @@ class ProfileSpec:
     therapy_threshold: bool | None = None
     correction_route: str | None = None
     correction_days: int | None = None
+    telehealth_marking: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +407,8 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
             values[key] = value
         elif key == "correction_route":
             values[key] = _choice(source, at, value, CORRECTION_ROUTES)
+        elif key == "telehealth_marking":
+            values[key] = _choice(source, at, value, TELEHEALTH_MARKINGS)
         elif key == "correction_days":
             # bool is an int in Python; a day count is neither true nor huge
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
@@ -602,6 +608,7 @@ def _apply(source: str, maps: Maps, base: PayerProfile, spec: ProfileSpec) -> Pa
         "therapy_threshold",
         "correction_route",
         "correction_days",
+        "telehealth_marking",
     ):
         value = getattr(spec, key)
         if value is not None:

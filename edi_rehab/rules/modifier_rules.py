@@ -623,9 +623,16 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
 
     ## What it does
     Reads each line's place of service (SV105, else CLM05-1) and its modifiers of the
-    `telehealth` class in `maps/modifiers.xml` (95, 93, GT), and fires when
-    - the line carries 95 or 93 but its place of service is not 02 or 10, or
-    - its place of service is 02 or 10 but it carries none of 95, 93 or GT.
+    `telehealth` class in `maps/modifiers.xml` (95, 93, GT), and judges them by the payer
+    profile's `telehealth-marking` (`telehealth_marking` in the config):
+    - `pos-and-modifier` (the default, and `medicare`): fires when the line carries 95 or 93
+      but its place of service is not 02 or 10, and when its place of service is 02 or 10
+      but it carries none of 95, 93 or GT;
+    - `pos` (POS 02/10 alone marks telehealth): fires only on 95 or 93 with another place of
+      service;
+    - `modifier` (the payer wants 95/93 with the place of service the visit would have had
+      in person): fires only on POS 02 or 10 without 95 or 93;
+    - `none`: silent for the payer.
     GT itself on an 837P is M215's finding. A claim-scope rule: it reads CLM05-1.
 
     ## Why is this bad?
@@ -633,16 +640,26 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
     telehealth; when they disagree the payer prices the line at the wrong rate or denies it
     for a missing or unexpected telehealth modifier. It is a warning, because payers differ:
     some want 95 with the in-person place of service (the CMS practice during the COVID-19
-    emergency), some take POS 02/10 without a modifier. The payer's telehealth policy decides.
+    emergency), some take POS 02/10 without a modifier. The profile setting says which this
+    payer does (`docs/disputed-points.md`).
 
     ## Source
     Reference §5 (CLM05-1 and SV105, "only when it differs from CLM05-01" [M TR3]); the rule:
-    issue 10 ("POS 02/10 consistent with 95/93") and expert review 2026-12 F14 [M].
+    issue 10 ("POS 02/10 consistent with 95/93") and expert review 2026-12 F14 [M]. The
+    Medicare value: NGS "Telehealth Changes for 2024" (the 95-with-in-person-POS practice ended
+    12/31/2023; 95 stays for outpatient therapy by PT, OT and SLP) [S]; other sources say
+    Medicare needs no 95 with POS 02/10 on professional claims, hence the setting
+    (`maps/PROVENANCE.md`).
 
     ## Fix safety
     No fix: whether the visit was by telehealth, and how this payer wants it shown, is not in
     the file.
     """
+    marking = claim.profile.telehealth_marking
+    if marking == "none":
+        return
+    modifier_without_pos = marking in ("pos-and-modifier", "pos")
+    pos_without_modifier = marking in ("pos-and-modifier", "modifier")
     policy = claim.maps.modifiers
     claim_pos = claim.claim.place_of_service
     for lv in claim.lines:
@@ -650,19 +667,19 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
         if not pos:
             continue
         telehealth = [m for m in lv.modifiers if policy.class_of(m) == "telehealth"]
-        marking = [m for m in telehealth if (info := policy.info(m)) is None or info.institutional_only is None]
+        marking_modifiers = [m for m in telehealth if (info := policy.info(m)) is None or info.institutional_only is None]
         where = "SV105" if lv.line.place_of_service else "CLM05-1"
-        if marking and pos not in TELEHEALTH_POS:
+        if modifier_without_pos and marking_modifiers and pos not in TELEHEALTH_POS:
             yield Hit(
-                f"{'/'.join(marking)} on {lv.procedure} says telehealth, but the place of service is {pos} ({where}); "
-                f"a telehealth line is usually POS 02 or 10 (check the payer's telehealth policy)",
+                f"{'/'.join(marking_modifiers)} on {lv.procedure} says telehealth, but the place of service is {pos} "
+                f"({where}); a telehealth line is usually POS 02 or 10 (check the payer's telehealth policy)",
                 at=lv,
-                details={"place_of_service": pos, "modifiers": marking},
+                details={"place_of_service": pos, "modifiers": marking_modifiers, "telehealth_marking": marking},
             )
-        elif pos in TELEHEALTH_POS and not telehealth:
+        elif pos_without_modifier and pos in TELEHEALTH_POS and not telehealth:
             yield Hit(
                 f"place of service {pos} ({where}) says telehealth, but {lv.procedure} carries no 95 or 93; "
                 f"add the modifier if the payer asks for it",
                 at=lv,
-                details={"place_of_service": pos, "modifiers": []},
+                details={"place_of_service": pos, "modifiers": [], "telehealth_marking": marking},
             )

@@ -4,6 +4,8 @@ from rulecases import fail, ok
 
 NO_ORDER = '[profiles.default]\nmodifier_order = "none"\n'
 GP_FIRST = '[profiles.default]\nmodifier_order = "gp-first"\n'
+TELEHEALTH_POS_ONLY = '[profiles.default]\ntelehealth_marking = "pos"\n'
+TELEHEALTH_MODIFIER = '[profiles.default]\ntelehealth_marking = "modifier"\n'
 
 CASES = [
     # -- M201: no GP/GO/GN -----------------------------------------------------------------------
@@ -146,4 +148,18 @@ CASES = [
     ok("M216::pass_office_visit", claim(ln("97110:GP", 2), ln("97140:GP", 1)), clean=True),
     # GT is M215's finding, not a missing telehealth modifier
     ok("M216::pass_gt_with_pos_02_is_m215", claim(ln("97110:GP:GT", 1), pos="02"), also=["M215"]),
+    # the payer profile's telehealth_marking decides the disputed point (docs/disputed-points.md)
+    ok("M216::pass_pos_only_payer_takes_pos_10_alone", claim(ln("97110:GP", 2), pos="10"), config=TELEHEALTH_POS_ONLY,
+       clean=True),
+    fail("M216::fail_pos_only_payer_95_with_office_pos", claim(ln("97110:GP:95", 2)), config=TELEHEALTH_POS_ONLY,
+         count=1, at=[("PCN1", 1)], severity="warning"),
+    ok("M216::pass_modifier_payer_95_with_office_pos", claim(ln("97110:GP:95", 2)), config=TELEHEALTH_MODIFIER,
+       clean=True),
+    fail("M216::fail_modifier_payer_pos_02_without_modifier", claim(ln("92507:GN", 1), pos="02"),
+         config=TELEHEALTH_MODIFIER, count=1, at=[("PCN1", 1)]),
+    ok("M216::pass_payer_without_telehealth_check", claim(ln("97110:GP:95", 1), ln("97530:GP", 1, pos="10")),
+       config='[profiles.default]\ntelehealth_marking = "none"\n', clean=True),
+    fail("M216::fail_medicare_wants_pos_and_modifier", claim(ln("97110:GP", 2), pos="10", filing="MB"), count=1),
+    ok("M216::pass_medicare_configured_pos_only", claim(ln("97110:GP", 2), pos="10", filing="MB"),
+       config='[profiles.medicare]\ntelehealth_marking = "pos"\n', clean=True),
 ]
