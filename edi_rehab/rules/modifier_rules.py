@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from ..mapdata import Maps, ModifierPolicy
+from ..threshold import bucket_of
 from .base import ClaimContext, Encounter, Hit, LineView
 
 #: SV101-03 to SV101-06: an 837P line holds at most four modifiers.
@@ -683,3 +684,88 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
                 at=lv,
                 details={"place_of_service": pos, "modifiers": [], "telehealth_marking": marking},
             )
+
+
+# -- the therapy threshold (M217; C413 and C414 in claim_rules) ----------------------------------
+def threshold_bucket(line: LineView) -> str | None:
+    """The therapy threshold bucket a line counts toward (``PT+SLP`` or ``OT``), or None.
+
+    A line counts when it claims exactly one discipline with GP, GN or GO and carries no
+    liability modifier (GA, GY, GZ: an ABN or an expected denial is the other answer to the
+    threshold, and M212 already judges KX beside GA)."""
+    disciplines = line.kind.discipline_set
+    if len(disciplines) != 1:
+        return None
+    policy = line.claim.maps.modifiers
+    if any(policy.class_of(m) == "liability" for m in line.modifiers):
+        return None
+    return bucket_of(next(iter(disciplines)))
+
+
+def has_threshold_modifier(line: LineView) -> bool:
+    """Whether the line carries KX (the `threshold` class in `maps/modifiers.xml`)."""
+    policy = line.claim.maps.modifiers
+    return any(policy.class_of(m) == "threshold" for m in line.modifiers)
+
+
+def kx_on_some_lines_of_bucket(claim: ClaimContext) -> Iterator[Hit]:
+    """KX is on some therapy lines of a threshold bucket but not on others of the same claim and date.
+
+    ## What it does
+    Only for a payer whose profile applies Medicare's therapy threshold (`therapy-threshold`
+    in `maps/payers.xml`: `medicare`, or a config profile that sets it). Groups the claim's
+    lines by date of service and threshold bucket: PT and SLP lines (GP, GN) in one, OT lines
+    (GO) in the other. A line counts when it has exactly one of GP/GO/GN and no GA, GY or GZ
+    (an ABN or an expected denial is the other answer above the threshold). When some lines
+    of a group carry KX and others do not, fires once on the first line without it, naming
+    the lines on each side. Lines billed over a date range are left out (U105).
+
+    ## Why is this bad?
+    KX attests that the beneficiary's year is past the threshold and the care is medically
+    necessary, and the threshold is counted per bucket: once it applies, every line of the
+    bucket needs it, and a line without it is denied (CARC 119). On one date the year's total
+    is the same for every line of a bucket, so a KX on one line and not the next is almost
+    always an EMR template or a manual edit gone half way. It is a warning, because the
+    threshold can be crossed within the date's lines. A GO line's KX says nothing about GP/GN
+    lines, and the reverse.
+
+    ## Source
+    Reference §4.2 (thresholds per bucket, PT+SLP combined and OT separate [V APTA, NGS];
+    "Each charge must include the KX modifier" [S patientstudio]); CMS MLN Matters SE0637
+    (when KX is appropriate for one therapy line of a claim, put it on all of them; OT judged
+    apart) [S, `maps/PROVENANCE.md`]; expert review 2026-12 F12 and issue 10 ("KX on some lines
+    of a threshold bucket but not others on one claim and date") [M].
+
+    ## Fix safety
+    No fix: KX is the therapist's attestation of medical necessity above the threshold; the
+    tool never adds or removes it on a guess.
+    """
+    if not claim.profile.therapy_threshold:
+        return
+    groups: dict[tuple, list[LineView]] = {}
+    for lv in claim.lines:
+        if lv.dos is None or lv.line.service_date.is_range:
+            continue
+        bucket = threshold_bucket(lv)
+        if bucket is not None:
+            groups.setdefault((lv.dos, bucket), []).append(lv)
+    for (_, bucket), lines in groups.items():
+        with_kx = [lv for lv in lines if has_threshold_modifier(lv)]
+        if not with_kx or len(with_kx) == len(lines):
+            continue
+        without = [lv for lv in lines if lv not in with_kx]
+        yield Hit(
+            f"KX is on {_line_list(with_kx)} but not on {_line_list(without)}, all {bucket} therapy on one date of "
+            f"service; once the year's {bucket} threshold is passed every such line needs KX, and before it none does",
+            at=without[0],
+            details={
+                "bucket": bucket,
+                "with_kx": [lv.ref() for lv in with_kx],
+                "without_kx": [lv.ref() for lv in without],
+            },
+        )
+
+
+def _line_list(lines: list[LineView]) -> str:
+    word = "line" if len(lines) == 1 else "lines"
+    return f"{word} {', '.join(lv.lx_text for lv in lines)}"
