@@ -81,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     Rule("M217", "kx-on-some-lines-of-bucket",       W, CLAIM, M.kx_on_some_lines_of_bucket),
     Rule("C413", "claim-charges-pass-threshold",     W, CLAIM, C.claim_charges_pass_threshold),
     Rule("C414", "claim-charges-pass-review-amount", I, CLAIM, C.claim_charges_pass_review_amount),
+    Rule("N306", "ncci-modifier-in-one-time-block",  W, CLAIM, N.distinct_modifier_contradicted_by_time_block, needs=MINUTES),
 )
 # fmt: on
 
