@@ -559,6 +559,11 @@ class Maps:
     official_ptp: bool = False
     #: calendar year -> Medicare's therapy threshold amounts (``payers.xml``)
     therapy_thresholds: Mapping[int, TherapyThreshold] = field(default_factory=lambda: MappingProxyType({}))
+    #: the lowest threshold (PT+SLP or OT) and the lowest review amount of any year, in dollars
+    #: (None: there are none): a claim whose charges add up to no more than one cannot pass it
+    #: in any year (the claim screen's shortcut for C413 and C414)
+    lowest_therapy_threshold: int | None = None
+    lowest_review_amount: int | None = None
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -711,6 +716,12 @@ def _assemble(
         _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
         official_ptp=any(edit.source != "ncci-ptp.xml" for edit in ptp_edits),
         therapy_thresholds=MappingProxyType(dict(therapy_thresholds or {})),
+        lowest_therapy_threshold=min(
+            (a for t in (therapy_thresholds or {}).values() for a in (t.pt_slp, t.ot) if a is not None), default=None
+        ),
+        lowest_review_amount=min(
+            (t.review for t in (therapy_thresholds or {}).values() if t.review is not None), default=None
+        ),
     )
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from ..threshold import BucketAssessment, ThresholdLine, assess_buckets
 from .base import ClaimContext, Hit, LineView
-from .modifier_rules import has_threshold_modifier, threshold_bucket
 
 #: TR3 note on CLM01: at most 20 characters are returned on the 835 (reference §5 [M]).
 MAX_CLAIM_ID = 20
@@ -449,9 +448,9 @@ def claim_threshold_buckets(claim: ClaimContext) -> list[BucketAssessment]:
         charge = lv.line.charge
         if lv.dos is None or charge is None or not charge.is_finite() or charge <= 0:
             continue
-        bucket = threshold_bucket(lv)
+        bucket = lv.kind.threshold_bucket
         if bucket is not None:
-            lines.append(ThresholdLine(lv, bucket, lv.dos, charge, has_threshold_modifier(lv)))
+            lines.append(ThresholdLine(lv, bucket, lv.dos, charge, lv.kind.threshold_attested))
     if not lines:
         return []
     return assess_buckets(lines, claim.maps.therapy_thresholds)

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from ..mapdata import Maps, ModifierPolicy
-from ..threshold import bucket_of
 from .base import ClaimContext, Encounter, Hit, LineView
 
 #: SV101-03 to SV101-06: an 837P line holds at most four modifiers.
@@ -686,28 +685,9 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
             )
 
 
-# -- the therapy threshold (M217; C413 and C414 in claim_rules) ----------------------------------
-def threshold_bucket(line: LineView) -> str | None:
-    """The therapy threshold bucket a line counts toward (``PT+SLP`` or ``OT``), or None.
-
-    A line counts when it claims exactly one discipline with GP, GN or GO and carries no
-    liability modifier (GA, GY, GZ: an ABN or an expected denial is the other answer to the
-    threshold, and M212 already judges KX beside GA)."""
-    disciplines = line.kind.discipline_set
-    if len(disciplines) != 1:
-        return None
-    policy = line.claim.maps.modifiers
-    if any(policy.class_of(m) == "liability" for m in line.modifiers):
-        return None
-    return bucket_of(next(iter(disciplines)))
-
-
-def has_threshold_modifier(line: LineView) -> bool:
-    """Whether the line carries KX (the `threshold` class in `maps/modifiers.xml`)."""
-    policy = line.claim.maps.modifiers
-    return any(policy.class_of(m) == "threshold" for m in line.modifiers)
-
-
+# -- M217 ---------------------------------------------------------------------------------------
+# Which lines count toward a threshold bucket, and whether they carry KX, is worked out once per
+# line kind (LineKind.threshold_bucket, LineKind.threshold_attested); C413 and C414 use the same.
 def kx_on_some_lines_of_bucket(claim: ClaimContext) -> Iterator[Hit]:
     """KX is on some therapy lines of a threshold bucket but not on others of the same claim and date.
 
@@ -746,11 +726,11 @@ def kx_on_some_lines_of_bucket(claim: ClaimContext) -> Iterator[Hit]:
     for lv in claim.lines:
         if lv.dos is None or lv.line.service_date.is_range:
             continue
-        bucket = threshold_bucket(lv)
+        bucket = lv.kind.threshold_bucket
         if bucket is not None:
             groups.setdefault((lv.dos, bucket), []).append(lv)
     for (_, bucket), lines in groups.items():
-        with_kx = [lv for lv in lines if has_threshold_modifier(lv)]
+        with_kx = [lv for lv in lines if lv.kind.threshold_attested]
         if not with_kx or len(with_kx) == len(lines):
             continue
         without = [lv for lv in lines if lv not in with_kx]

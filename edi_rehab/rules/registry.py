@@ -78,10 +78,10 @@ RULES: tuple[Rule, ...] = (
     Rule("C412", "two-evaluations-one-date",         E, CLAIM, C.two_evaluations_one_date),
     Rule("M215", "gt-on-professional-claim",         W, CLAIM, M.gt_on_professional_claim),
     Rule("M216", "telehealth-pos-modifier-mismatch", W, CLAIM, M.telehealth_pos_modifier_mismatch),
-    Rule("M217", "kx-on-some-lines-of-bucket",       W, CLAIM, M.kx_on_some_lines_of_bucket),
-    Rule("C413", "claim-charges-pass-threshold",     W, CLAIM, C.claim_charges_pass_threshold),
-    Rule("C414", "claim-charges-pass-review-amount", I, CLAIM, C.claim_charges_pass_review_amount),
-    Rule("N306", "ncci-modifier-in-one-time-block",  W, CLAIM, N.distinct_modifier_contradicted_by_time_block, needs=MINUTES),
+    Rule("M217", "kx-on-some-lines-of-bucket",       W, CLAIM, M.kx_on_some_lines_of_bucket,      skip_when="no_threshold_attestation"),
+    Rule("C413", "claim-charges-pass-threshold",     W, CLAIM, C.claim_charges_pass_threshold,    skip_when="charges_under_threshold"),
+    Rule("C414", "claim-charges-pass-review-amount", I, CLAIM, C.claim_charges_pass_review_amount, skip_when="charges_under_review_amount"),
+    Rule("N306", "ncci-modifier-in-one-time-block",  W, CLAIM, N.distinct_modifier_contradicted_by_time_block, needs=MINUTES, skip_when="time_blocks_distinct"),
 )
 # fmt: on
 
