@@ -66,6 +66,7 @@ Profile keys (same meaning as the attributes in ``maps/payers.xml``):
 ``correction_route``          ``"replacement"``, ``"new-claim"`` or ``"reopening"`` (Medicare Part B)
 ``correction_days``           days within which a correction may be asked for (1-3660)
 ``medicare_coverage``         true when Medicare Part B coverage rules decide the claim (M220, M222-M224)
+``telehealth_marking``        how the payer wants telehealth shown (M216): ``"pos-and-modifier"``, ``"pos"``, ``"modifier"`` or ``"none"``
 ============================  ===================================================================
 
 Matching: profiles from the config come before the shipped ones, and a payer-id match beats a
@@ -92,6 +93,7 @@ from .mapdata import (
     NCCI_MODIFIERS,
     NO_ORDER,
     REPLACEMENT_FREQUENCIES,
+    TELEHEALTH_MARKINGS,
     UNIT_GROUPING_KEYS,
     UNIT_METHODS,
     Maps,
@@ -145,6 +147,7 @@ _PROFILE_KEYS = (
     "correction_route",
     "correction_days",
     "medicare_coverage",
+    "telehealth_marking",
 )
 
 
@@ -179,6 +182,7 @@ class ProfileSpec:
     correction_route: str | None = None
     correction_days: int | None = None
     medicare_coverage: bool | None = None
+    telehealth_marking: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +410,8 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
             values[key] = value
         elif key == "correction_route":
             values[key] = _choice(source, at, value, CORRECTION_ROUTES)
+        elif key == "telehealth_marking":
+            values[key] = _choice(source, at, value, TELEHEALTH_MARKINGS)
         elif key == "correction_days":
             # bool is an int in Python; a day count is neither true nor huge
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
@@ -606,6 +612,7 @@ def _apply(source: str, maps: Maps, base: PayerProfile, spec: ProfileSpec) -> Pa
         "correction_route",
         "correction_days",
         "medicare_coverage",
+        "telehealth_marking",
     ):
         value = getattr(spec, key)
         if value is not None:

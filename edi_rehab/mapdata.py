@@ -66,6 +66,8 @@ __all__ = [
     "Rarc",
     "TelehealthAuthority",
     "TelehealthListing",
+    "TELEHEALTH_MARKINGS",
+    "TherapyThreshold",
     "build_maps",
     "load_maps",
     "match_profile",
@@ -384,6 +386,28 @@ class AppealLevel:
     confidence: str = "M"
 
 
+#: how a payer wants a telehealth line shown on an 837P (``telehealth-marking`` in ``maps/payers.xml``,
+#: rule M216): POS 02/10 with 95/93, the POS alone, the modifier with the in-person POS, or no check
+TELEHEALTH_MARKINGS = ("pos-and-modifier", "pos", "modifier", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class TherapyThreshold:
+    """Medicare's annual outpatient therapy amounts for one calendar year (``<therapy-threshold>``
+    in ``maps/payers.xml``, reference 4.2), in whole dollars of allowed charges per beneficiary.
+    ``None``: the sources give no amount for that year."""
+
+    year: int
+    #: the KX threshold for physical therapy and speech-language pathology combined
+    pt_slp: int | None
+    #: the KX threshold for occupational therapy, counted separately
+    ot: int | None
+    #: the targeted medical review amount, the same for each of the two
+    review: int | None
+    confidence: str = "M"
+    sources: tuple[str, ...] = ()
+
+
 #: ``replacement``: a frequency-7 claim with REF*F8; ``new-claim``: a new original claim
 #: (frequency 1); ``reopening``: no claim at all, a written reopening request (Medicare Part B).
 CORRECTION_ROUTES = ("replacement", "new-claim", "reopening")
@@ -429,6 +453,8 @@ class PayerProfile:
     #: providers (M220), the Medicare telehealth list and the therapists' telehealth authority
     #: (M222), hospital outpatient and SNF places of service (M223, M224)
     medicare_coverage: bool = False
+    #: how the payer wants a telehealth line shown: one of :data:`TELEHEALTH_MARKINGS` (M216)
+    telehealth_marking: str = "pos-and-modifier"
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,7 +553,7 @@ class ParsedMap:
     """One validated map file: its provenance and its typed content.
 
     ``content`` is ``Mapping[str, CodeInfo]`` (codes.xml), ``tuple[PtpEdit, ...]`` (ncci-ptp.xml),
-    :class:`ModifierPolicy` (modifiers.xml), ``tuple[PayerProfile, ...]`` (payers.xml),
+    :class:`ModifierPolicy` (modifiers.xml), :class:`PayerMap` (payers.xml),
     ``tuple[Mapping[str, AdjustmentGroup], Mapping[str, Carc]]`` (carc.xml) or
     ``Mapping[str, Rarc]`` (rarc.xml). ``lines`` maps entry keys to source lines so that checks
     across files can still point at a line.
@@ -603,6 +629,13 @@ class Maps:
     official_ptp: bool = False
     #: places of service and the Medicare telehealth list (``places.xml``)
     places: Places = field(default_factory=Places)
+    #: calendar year -> Medicare's therapy threshold amounts (``payers.xml``)
+    therapy_thresholds: Mapping[int, TherapyThreshold] = field(default_factory=lambda: MappingProxyType({}))
+    #: the lowest threshold (PT+SLP or OT) and the lowest review amount of any year, in dollars
+    #: (None: there are none): a claim whose charges add up to no more than one cannot pass it
+    #: in any year (the claim screen's shortcut for C413 and C414)
+    lowest_therapy_threshold: int | None = None
+    lowest_review_amount: int | None = None
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -649,6 +682,10 @@ class Maps:
             if p.name == name:
                 return p
         return None
+
+    def therapy_threshold(self, year: int) -> TherapyThreshold | None:
+        """Medicare's therapy threshold amounts for a calendar year, or None when the map has none."""
+        return self.therapy_thresholds.get(year)
 
     def profile_for(self, payer_id: str | None, filing_indicator: str | None) -> PayerProfile:
         """The map profile for a claim; :func:`edi_rehab.config.resolve_profile` adds config."""
@@ -699,6 +736,7 @@ class Maps:
             mue_edits=merged_mue,
             provenance=self.provenance,
             places=self.places,
+            therapy_thresholds=self.therapy_thresholds,
         )
 
 
@@ -722,6 +760,7 @@ def _assemble(
     mue_edits: Mapping[str, MueEdit],
     provenance: Mapping[str, Provenance],
     places: Places | None = None,
+    therapy_thresholds: Mapping[int, TherapyThreshold] | None = None,
 ) -> Maps:
     by_pair: dict[tuple[str, str], list[PtpEdit]] = {}
     by_code: dict[str, list[PtpEdit]] = {}
@@ -751,6 +790,13 @@ def _assemble(
         _ptp_change_dates=tuple(sorted({d for e in ptp_edits for d in (e.effective, e.deletion) if d is not None})),
         official_ptp=any(edit.source != "ncci-ptp.xml" for edit in ptp_edits),
         places=places if places is not None else Places(),
+        therapy_thresholds=MappingProxyType(dict(therapy_thresholds or {})),
+        lowest_therapy_threshold=min(
+            (a for t in (therapy_thresholds or {}).values() for a in (t.pt_slp, t.ot) if a is not None), default=None
+        ),
+        lowest_review_amount=min(
+            (t.review for t in (therapy_thresholds or {}).values() if t.review is not None), default=None
+        ),
     )
 
 
@@ -1061,6 +1107,7 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
                 correction_route=el.get("correction-route", "replacement"),
                 correction_days=int(el.get("correction-days")) if el.get("correction-days") else None,
                 medicare_coverage=_bool(el.get("medicare-coverage")),
+                telehealth_marking=el.get("telehealth-marking", "pos-and-modifier"),
                 appeal_levels=tuple(
                     AppealLevel(
                         level.get("name"),
@@ -1078,7 +1125,34 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
         raise MapError(name, root.sourceline, "a profile named 'default' is required")
     # a profile without appeal levels of its own follows the default profile's
     profiles = [p if p.appeal_levels else dataclasses.replace(p, appeal_levels=default.appeal_levels) for p in profiles]
-    return tuple(profiles), lines
+    return PayerMap(tuple(profiles), _parse_thresholds(root)), lines
+
+
+@dataclass(frozen=True, slots=True)
+class PayerMap:
+    """What ``payers.xml`` holds: the profiles in match order and the therapy thresholds by year."""
+
+    profiles: tuple[PayerProfile, ...]
+    therapy_thresholds: Mapping[int, TherapyThreshold]
+
+
+def _parse_thresholds(root: etree._Element) -> Mapping[int, TherapyThreshold]:
+    def dollars(value: str | None) -> int | None:
+        return int(value) if value else None
+
+    return MappingProxyType(
+        {
+            int(el.get("year")): TherapyThreshold(
+                year=int(el.get("year")),
+                pt_slp=dollars(el.get("pt-slp")),
+                ot=dollars(el.get("ot")),
+                review=dollars(el.get("review")),
+                confidence=el.get("confidence"),
+                sources=_ids(el.get("source")),
+            )
+            for el in root.iterchildren("therapy-threshold")
+        }
+    )
 
 
 def _reason_fields(el: etree._Element) -> dict:
@@ -1213,7 +1287,8 @@ def build_maps(
     parsed = {n: parse_map(n, files[n]) for n in MAP_FILES}
     modifiers: ModifierPolicy = parsed["modifiers.xml"].content  # type: ignore[assignment]
     payers = parsed["payers.xml"]
-    for profile in payers.content:  # type: ignore[attr-defined]
+    payer_map: PayerMap = payers.content  # type: ignore[assignment]
+    for profile in payer_map.profiles:
         if profile.modifier_order is not None and profile.modifier_order not in modifiers.policies:
             raise MapError(
                 "payers.xml",
@@ -1226,13 +1301,14 @@ def build_maps(
         codes=parsed["codes.xml"].content,  # type: ignore[arg-type]
         ptp_edits=parsed["ncci-ptp.xml"].content,  # type: ignore[arg-type]
         modifiers=modifiers,
-        profiles=payers.content,  # type: ignore[arg-type]
+        profiles=payer_map.profiles,
         groups=groups,
         carcs=carcs,
         rarcs=parsed["rarc.xml"].content,  # type: ignore[arg-type]
         mue_edits={},
         provenance={n: p.provenance for n, p in parsed.items()},
         places=parsed["places.xml"].content,  # type: ignore[arg-type]
+        therapy_thresholds=payer_map.therapy_thresholds,
     )
     extra = tuple(extra_ptp)
     if extra or mue or ptp_authoritative:

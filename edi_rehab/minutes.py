@@ -31,12 +31,25 @@ Header ``claim_id,line,minutes`` plus optional ``procedure``, ``service_date``
 UTF-8 byte-order mark is ignored. Example (synthetic)::
 
     claim_id,line,minutes,procedure,service_date,time_block
-    PCN1001,1,38,97110,20260105,0900-0945
-    PCN1001,2,23,97140,20260105,0900-0945
-    PCN1001,,8,97035,20260105,0900-0945
+    PCN1001,1,38,97110,20260105,0900-0938
+    PCN1001,2,23,97140,20260105,0938-1001
+    PCN1001,,8,97035,20260105,1001-1009
 
 The last row has no ``line``: 97035 was performed for 8 minutes and not billed.
 Blank lines (and rows of only empty cells, as spreadsheets pad) are not records.
+
+Time blocks. ``time_block`` is a label, compared as written and never parsed: within one
+claim and date, rows with the same label were delivered in the same time block (one
+service interleaved with or during the other), rows with different labels in distinct
+blocks. ``0900-0915`` and ``0915-0930`` are two blocks; so are ``A`` and ``B``. A service
+split around another (CMS: 10 minutes of manual therapy, 15 of therapeutic activities, then 5
+more of manual therapy) gets a label of its own, not the label of the service in the middle.
+The label is what 59/XU rests on for an NCCI pair (reference §3.2): different labels are
+the evidence N301's fix needs to add 59/XU, and one label under a 59/XU is rule N306. The
+file has no start and end columns on purpose: one row per line cannot hold a split
+service's two intervals, and a service's first and last minute do not say whether another
+service sat between them, so only the clinic's own label can say "same block". An export
+that writes the visit's time on every row should leave ``time_block`` empty.
 
 Whose minutes (assistants, CQ/CO). A billed row's minutes belong to whoever the line
 says: a line with CQ/CO carries the assistant's minutes, a line without it the
@@ -138,7 +151,8 @@ class MinutesRow:
     procedure: str | None
     #: CCYYMMDD, when given.
     service_date: str | None
-    #: Free text naming the session (e.g. ``0900-0945``), when given.
+    #: The time block's label (e.g. ``0900-0915``), when given: rows of one claim and date
+    #: with the same label were delivered in the same block (see the module docstring).
     time_block: str | None
     #: ``therapist`` or ``assistant`` from the ``clinician`` column; ``None`` when empty
     #: (a billed line's CQ/CO decides; an unbilled row is the therapist's).

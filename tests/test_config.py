@@ -223,11 +223,25 @@ def test_a_medicare_advantage_plan_sets_its_own_threshold_and_correction_route()
         ("correction_days = 0", "correction_days must be a whole number of days from 1 to 3660"),
         ("correction_days = true", "correction_days must be a whole number of days from 1 to 3660"),
         ('therapy_threshold = "yes"', "therapy_threshold must be true or false"),
+        ('telehealth_marking = "95"', "telehealth_marking must be one of 'pos-and-modifier', 'pos', 'modifier', 'none'"),
     ],
 )
 def test_bad_correction_and_threshold_values_are_config_errors(line, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_config(f"[profiles.p]\n{line}\n", "c.toml")
+
+
+def test_telehealth_marking_is_set_per_payer_and_inherited():
+    maps = load_maps()
+    assert {p.name: p.telehealth_marking for p in maps.profiles}["medicare"] == "pos-and-modifier"
+    cfg = parse_config(
+        '[profiles.ma-plan]\nextends = "medicare"\npayer_ids = ["SYNMA01"]\ntelehealth_marking = "pos"\n'
+        '[profiles.mc-plan]\nextends = "medicare"\npayer_ids = ["SYNMC01"]\n',
+        "c.toml",
+    )
+    assert resolve_profile(maps, cfg, "SYNMA01", "16").telehealth_marking == "pos"
+    assert resolve_profile(maps, cfg, "SYNMC01", "16").telehealth_marking == "pos-and-modifier"
+    assert resolve_profile(maps, cfg, None, "MB").telehealth_marking == "pos-and-modifier"
 
 
 def test_practice_table_is_read_and_checked():

@@ -607,6 +607,12 @@ SEMANTIC_CASES = [
     ("payers.xml", 'profile name="default"', 'profile name="fallback"', "'default' is required"),
     ("payers.xml", 'unit-grouping="date discipline" confidence="S" source="ref cms-ch5"', 'unit-grouping="discipline" confidence="S" source="ref cms-ch5"', "must include 'date'"),
     ("carc.xml", '<group code="PI"', '<group code="PX"', "PI"),
+    # the schema: one amount per year, whole dollars, a known telehealth marking
+    ("payers.xml", 'year="2025" pt-slp', 'year="2026" pt-slp', "schema violation"),
+    ("payers.xml", 'pt-slp="2480"', 'pt-slp="2480.00"', "schema violation"),
+    ("payers.xml", 'telehealth-marking="pos-and-modifier"', 'telehealth-marking="95"', "schema violation"),
+    ("payers.xml", 'review="3000" confidence="V" source="ref-kx"/>\n  <therapy-threshold year="2027"',
+     'review="3000" confidence="V" source="ref-kx nowhere"/>\n  <therapy-threshold year="2027"', "nowhere"),
 ]
 
 

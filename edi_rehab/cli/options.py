@@ -235,7 +235,7 @@ def in_order(*decorators):
 
 
 # What decides the findings: every command that reproduces check's findings takes these.
-MINUTES = click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block].")
+MINUTES = click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes exported from the EMR: claim_id,line,minutes[,procedure,service_date,time_block,clinician]; rows of one claim and date with the same time_block label were delivered in one time block.")
 UNIT_METHOD = click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
 NCCI = click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
 MUE = click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")

@@ -43,6 +43,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..findings import Applicability, Severity
+from ..threshold import bucket_of
 from ..x12.numbers import whole_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,6 +183,8 @@ class LineKind:
         "foreign_separator",
         "composite_read",
         "retired_modifiers",
+        "threshold_bucket",
+        "threshold_attested",
     )
 
     def __init__(
@@ -232,6 +235,15 @@ class LineKind:
         self.distinct_modifiers = tuple(m for m in modifiers if m in policy.distinct_service)
         #: whether the code is in any PTP edit at all (skips pair lookups)
         self.has_ptp_edits = has_ptp_edits
+        #: whether the line carries KX (the `threshold` class), and the therapy threshold bucket
+        #: it counts toward (``PT+SLP`` or ``OT``, :mod:`edi_rehab.threshold`): a line with exactly
+        #: one of GP/GO/GN and no GA, GY or GZ (an ABN or an expected denial is the other answer
+        #: to the threshold, and M212 judges KX beside GA), else None (M217, C413, C414)
+        self.threshold_attested = any(policy.class_of(m) == "threshold" for m in modifiers)
+        liability = any(policy.class_of(m) == "liability" for m in modifiers)
+        self.threshold_bucket = (
+            bucket_of(next(iter(self.discipline_set))) if len(self.discipline_set) == 1 and not liability else None
+        )
         #: what the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
         #: an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects
         self.service_key = (procedure, self.assistant) if self.assistant else procedure
@@ -485,6 +497,10 @@ class ClaimContext:
         "telehealth_plain",
         "hospital_plain",
         "nursing_plain",
+        "no_threshold_attestation",
+        "charges_under_threshold",
+        "charges_under_review_amount",
+        "time_blocks_distinct",
     )
 
     def __init__(
@@ -515,6 +531,8 @@ class ClaimContext:
         self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
         self.renderer_is_no_assistant = self.renderer_discipline_agrees = False
         self.telehealth_plain = self.hospital_plain = self.nursing_plain = False
+        self.no_threshold_attestation = self.charges_under_threshold = self.time_blocks_distinct = False
+        self.charges_under_review_amount = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

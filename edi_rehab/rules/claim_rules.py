@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from ..threshold import BucketAssessment, ThresholdLine, assess_buckets
 from .base import ClaimContext, Hit, LineView
 
 #: TR3 note on CLM01: at most 20 characters are returned on the 835 (reference §5 [M]).
@@ -435,3 +436,120 @@ def two_evaluations_one_date(claim: ClaimContext) -> Iterator[Hit]:
                 at=lv,
                 details={"codes": [first.procedure, lv.procedure], "discipline": discipline},
             )
+
+
+# -- C413, C414: the claim's own therapy charges against the year's threshold -------------------
+def claim_threshold_buckets(claim: ClaimContext) -> list[BucketAssessment]:
+    """The claim's therapy lines added up per threshold bucket and year, counting each line's
+    charge (SV102) and starting the year at 0 (``check`` has no year-to-date total): an upper
+    bound of what Medicare counts for this claim alone (edi_rehab.threshold)."""
+    lines = []
+    for lv in claim.lines:
+        charge = lv.line.charge
+        if lv.dos is None or charge is None or not charge.is_finite() or charge <= 0:
+            continue
+        bucket = lv.kind.threshold_bucket
+        if bucket is not None:
+            lines.append(ThresholdLine(lv, bucket, lv.dos, charge, lv.kind.threshold_attested))
+    if not lines:
+        return []
+    return assess_buckets(lines, claim.maps.therapy_thresholds)
+
+
+def _dollars(amount: int | Decimal) -> str:
+    return f"${amount:,.2f}" if isinstance(amount, Decimal) else f"${amount:,}"
+
+
+def claim_charges_pass_threshold(claim: ClaimContext) -> Iterator[Hit]:
+    """The claim's own therapy charges in a threshold bucket pass the year's therapy threshold, on lines without KX.
+
+    ## What it does
+    Only for a payer whose profile applies Medicare's therapy threshold (`therapy-threshold`
+    in `maps/payers.xml`). Adds the SV102 charges of the claim's therapy lines per calendar
+    year and bucket (PT and SLP lines together, OT lines apart; a line counts with exactly one
+    of GP/GO/GN and no GA, GY or GZ), in date and line order, and compares the running total
+    with the year's threshold in `maps/payers.xml` ($2,480 for 2026). When the total passes
+    it, fires once per bucket on the first line from there on without KX, naming every such
+    line. A year the map has no amount for (2020, and years not yet published) is not judged.
+
+    `check` knows no year-to-date total, so it counts this claim alone and its charges, which
+    are never less than what Medicare allows: charges under the threshold prove the claim
+    alone stays under it. A ledger with the year's allowed amounts calls
+    `edi_rehab.threshold.assess_buckets` with them (`docs/architecture.md`).
+
+    ## Why is this bad?
+    Above the threshold a therapy line without KX is denied (CARC 119, "benefit maximum ...
+    reached"). It is a warning: the threshold counts allowed amounts, which may be lower than
+    the charges, across every provider of the year, which only the MAC's portal shows;
+    confirm there, and add KX only when the therapist attests medical necessity.
+
+    ## Source
+    Reference §4.2 (amounts by year, PT+SLP combined and OT separate, allowed amounts per
+    calendar year [V APTA, NGS, as restated]; "Therapy services submitted without the KX
+    modifier, for claims above the therapy threshold, will be denied" [V NGS]; KX on each
+    charge above it [S patientstudio]); expert review 2026-12 F12 and issue 10 ($2,480 for
+    2026) [M].
+
+    ## Fix safety
+    No fix: KX is an attestation of medical necessity, and the allowed total is the MAC's.
+    """
+    if not claim.profile.therapy_threshold:
+        return
+    for bucket in claim_threshold_buckets(claim):
+        if not bucket.missing_kx or bucket.threshold is None:
+            continue
+        missing = [line.ref for line in bucket.missing_kx]
+        numbers = ", ".join(lv.lx_text for lv in missing)
+        yield Hit(
+            f"this claim's {bucket.bucket} therapy charges in one calendar year come to {_dollars(bucket.after)}, above "
+            f"that year's {_dollars(bucket.threshold)} therapy threshold, and line{'s' if len(missing) > 1 else ''} {numbers} "
+            f"past it carr{'y' if len(missing) > 1 else 'ies'} no KX; if the allowed amounts of the year pass the "
+            f"threshold (the MAC's portal shows them) those lines are denied without KX",
+            at=missing[0],
+            details={
+                "bucket": bucket.bucket,
+                "year": bucket.year,
+                "charges": str(bucket.after),
+                "threshold": bucket.threshold,
+                "lines": [lv.ref() for lv in missing],
+            },
+        )
+
+
+def claim_charges_pass_review_amount(claim: ClaimContext) -> Iterator[Hit]:
+    """The claim's own therapy charges in a threshold bucket pass the year's targeted medical review amount.
+
+    ## What it does
+    Only for a payer whose profile applies Medicare's therapy threshold. Adds the claim's
+    therapy charges per calendar year and bucket as C413 does, and fires once per bucket on
+    the line that takes the total past the year's targeted medical review amount in
+    `maps/payers.xml` ($3,000 for each bucket, 2024-2027). A year without an amount in the map
+    is not judged.
+
+    ## Why is this bad?
+    It is not wrong: above the review amount, KX claims may be chosen for targeted medical
+    review, so the record behind them (plan of care, progress notes, the medical necessity of
+    each service) should be complete before the claim goes. Information only; the charges
+    are an upper bound of the allowed amounts the MAC counts.
+
+    ## Source
+    Reference §4.2 (targeted medical review threshold: "$3,000 for PT and SLP services
+    combined and $3,000 for OT services for CY 2024 and each calendar year until 2028" [V NGS]);
+    expert review 2026-12 F12 ("give info at $3,000") [M].
+
+    ## Fix safety
+    No fix: nothing on the claim is wrong.
+    """
+    if not claim.profile.therapy_threshold:
+        return
+    for bucket in claim_threshold_buckets(claim):
+        if bucket.review_crossed_at is None or bucket.review is None:
+            continue
+        lv = bucket.review_crossed_at.ref
+        yield Hit(
+            f"this claim's {bucket.bucket} therapy charges in one calendar year pass that year's "
+            f"{_dollars(bucket.review)} targeted medical review amount at line {lv.lx_text} ({_dollars(bucket.after)} in all); the MAC may review the "
+            f"records behind them",
+            at=lv,
+            details={"bucket": bucket.bucket, "year": bucket.year, "charges": str(bucket.after), "review": bucket.review},
+        )

@@ -623,9 +623,16 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
 
     ## What it does
     Reads each line's place of service (SV105, else CLM05-1) and its modifiers of the
-    `telehealth` class in `maps/modifiers.xml` (95, 93, GT), and fires when
-    - the line carries 95 or 93 but its place of service is not 02 or 10, or
-    - its place of service is 02 or 10 but it carries none of 95, 93 or GT.
+    `telehealth` class in `maps/modifiers.xml` (95, 93, GT), and judges them by the payer
+    profile's `telehealth-marking` (`telehealth_marking` in the config):
+    - `pos-and-modifier` (the default, and `medicare`): fires when the line carries 95 or 93
+      but its place of service is not 02 or 10, and when its place of service is 02 or 10
+      but it carries none of 95, 93 or GT;
+    - `pos` (POS 02/10 alone marks telehealth): fires only on 95 or 93 with another place of
+      service;
+    - `modifier` (the payer wants 95/93 with the place of service the visit would have had
+      in person): fires only on POS 02 or 10 without 95 or 93;
+    - `none`: silent for the payer.
     GT itself on an 837P is M215's finding. A claim-scope rule: it reads CLM05-1.
 
     ## Why is this bad?
@@ -633,16 +640,26 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
     telehealth; when they disagree the payer prices the line at the wrong rate or denies it
     for a missing or unexpected telehealth modifier. It is a warning, because payers differ:
     some want 95 with the in-person place of service (the CMS practice during the COVID-19
-    emergency), some take POS 02/10 without a modifier. The payer's telehealth policy decides.
+    emergency), some take POS 02/10 without a modifier. The profile setting says which this
+    payer does (`docs/disputed-points.md`).
 
     ## Source
     Reference §5 (CLM05-1 and SV105, "only when it differs from CLM05-01" [M TR3]); the rule:
-    issue 10 ("POS 02/10 consistent with 95/93") and expert review 2026-12 F14 [M].
+    issue 10 ("POS 02/10 consistent with 95/93") and expert review 2026-12 F14 [M]. The
+    Medicare value: NGS "Telehealth Changes for 2024" (the 95-with-in-person-POS practice ended
+    12/31/2023; 95 stays for outpatient therapy by PT, OT and SLP) [S]; other sources say
+    Medicare needs no 95 with POS 02/10 on professional claims, hence the setting
+    (`maps/PROVENANCE.md`).
 
     ## Fix safety
     No fix: whether the visit was by telehealth, and how this payer wants it shown, is not in
     the file.
     """
+    marking = claim.profile.telehealth_marking
+    if marking == "none":
+        return
+    modifier_without_pos = marking in ("pos-and-modifier", "pos")
+    pos_without_modifier = marking in ("pos-and-modifier", "modifier")
     policy = claim.maps.modifiers
     claim_pos = claim.claim.place_of_service
     for lv in claim.lines:
@@ -650,21 +667,21 @@ def telehealth_pos_modifier_mismatch(claim: ClaimContext) -> Iterator[Hit]:
         if not pos:
             continue
         telehealth = [m for m in lv.modifiers if policy.class_of(m) == "telehealth"]
-        marking = [m for m in telehealth if (info := policy.info(m)) is None or info.institutional_only is None]
+        marking_modifiers = [m for m in telehealth if (info := policy.info(m)) is None or info.institutional_only is None]
         where = "SV105" if lv.line.place_of_service else "CLM05-1"
-        if marking and pos not in TELEHEALTH_POS:
+        if modifier_without_pos and marking_modifiers and pos not in TELEHEALTH_POS:
             yield Hit(
-                f"{'/'.join(marking)} on {lv.procedure} says telehealth, but the place of service is {pos} ({where}); "
-                f"a telehealth line is usually POS 02 or 10 (check the payer's telehealth policy)",
+                f"{'/'.join(marking_modifiers)} on {lv.procedure} says telehealth, but the place of service is {pos} "
+                f"({where}); a telehealth line is usually POS 02 or 10 (check the payer's telehealth policy)",
                 at=lv,
-                details={"place_of_service": pos, "modifiers": marking},
+                details={"place_of_service": pos, "modifiers": marking_modifiers, "telehealth_marking": marking},
             )
-        elif pos in TELEHEALTH_POS and not telehealth:
+        elif pos_without_modifier and pos in TELEHEALTH_POS and not telehealth:
             yield Hit(
                 f"place of service {pos} ({where}) says telehealth, but {lv.procedure} carries no 95 or 93; "
                 f"add the modifier if the payer asks for it",
                 at=lv,
-                details={"place_of_service": pos, "modifiers": []},
+                details={"place_of_service": pos, "modifiers": [], "telehealth_marking": marking},
             )
 
 
@@ -788,3 +805,67 @@ def taxonomy_contradicts_discipline(claim: ClaimContext) -> Iterator[Hit]:
             at=lv,
             details={"taxonomy": taxonomy, "taxonomy_discipline": by_taxonomy, "line_discipline": line_discipline},
         )
+# -- M217 ---------------------------------------------------------------------------------------
+# Which lines count toward a threshold bucket, and whether they carry KX, is worked out once per
+# line kind (LineKind.threshold_bucket, LineKind.threshold_attested); C413 and C414 use the same.
+def kx_on_some_lines_of_bucket(claim: ClaimContext) -> Iterator[Hit]:
+    """KX is on some therapy lines of a threshold bucket but not on others of the same claim and date.
+
+    ## What it does
+    Only for a payer whose profile applies Medicare's therapy threshold (`therapy-threshold`
+    in `maps/payers.xml`: `medicare`, or a config profile that sets it). Groups the claim's
+    lines by date of service and threshold bucket: PT and SLP lines (GP, GN) in one, OT lines
+    (GO) in the other. A line counts when it has exactly one of GP/GO/GN and no GA, GY or GZ
+    (an ABN or an expected denial is the other answer above the threshold). When some lines
+    of a group carry KX and others do not, fires once on the first line without it, naming
+    the lines on each side. Lines billed over a date range are left out (U105).
+
+    ## Why is this bad?
+    KX attests that the beneficiary's year is past the threshold and the care is medically
+    necessary, and the threshold is counted per bucket: once it applies, every line of the
+    bucket needs it, and a line without it is denied (CARC 119). On one date the year's total
+    is the same for every line of a bucket, so a KX on one line and not the next is almost
+    always an EMR template or a manual edit gone half way. It is a warning, because the
+    threshold can be crossed within the date's lines. A GO line's KX says nothing about GP/GN
+    lines, and the reverse.
+
+    ## Source
+    Reference §4.2 (thresholds per bucket, PT+SLP combined and OT separate [V APTA, NGS];
+    "Each charge must include the KX modifier" [S patientstudio]); CMS MLN Matters SE0637
+    (when KX is appropriate for one therapy line of a claim, put it on all of them; OT judged
+    apart) [S, `maps/PROVENANCE.md`]; expert review 2026-12 F12 and issue 10 ("KX on some lines
+    of a threshold bucket but not others on one claim and date") [M].
+
+    ## Fix safety
+    No fix: KX is the therapist's attestation of medical necessity above the threshold; the
+    tool never adds or removes it on a guess.
+    """
+    if not claim.profile.therapy_threshold:
+        return
+    groups: dict[tuple, list[LineView]] = {}
+    for lv in claim.lines:
+        if lv.dos is None or lv.line.service_date.is_range:
+            continue
+        bucket = lv.kind.threshold_bucket
+        if bucket is not None:
+            groups.setdefault((lv.dos, bucket), []).append(lv)
+    for (_, bucket), lines in groups.items():
+        with_kx = [lv for lv in lines if lv.kind.threshold_attested]
+        if not with_kx or len(with_kx) == len(lines):
+            continue
+        without = [lv for lv in lines if lv not in with_kx]
+        yield Hit(
+            f"KX is on {_line_list(with_kx)} but not on {_line_list(without)}, all {bucket} therapy on one date of "
+            f"service; once the year's {bucket} threshold is passed every such line needs KX, and before it none does",
+            at=without[0],
+            details={
+                "bucket": bucket,
+                "with_kx": [lv.ref() for lv in with_kx],
+                "without_kx": [lv.ref() for lv in without],
+            },
+        )
+
+
+def _line_list(lines: list[LineView]) -> str:
+    word = "line" if len(lines) == 1 else "lines"
+    return f"{word} {', '.join(lv.lx_text for lv in lines)}"

@@ -1,4 +1,4 @@
-"""NCCI rules: procedure-to-procedure pairs (N301-N304) and medically unlikely edits (N305).
+"""NCCI rules: procedure-to-procedure pairs (N301-N304, N306) and medically unlikely edits (N305).
 
 Scope: an :class:`~edi_rehab.rules.base.Encounter`, the lines of one patient (the claim's
 patient, else its subscriber, and its payer), one rendering provider (2420A, else 2310B,
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ..findings import Severity
 from ..mapdata import PtpEdit
-from .base import Encounter, Hit, LineView
+from .base import ClaimContext, Encounter, Hit, LineView
 from .modifier_rules import MAX_MODIFIERS, ordered
 
 
@@ -388,3 +388,71 @@ def units_above_mue(encounter: Encounter) -> Iterator[Hit]:
                     "mue_source": mue.source,
                 },
             )
+
+
+# -- N306 ---------------------------------------------------------------------------------------
+#: The modifiers that claim distinct time blocks for two timed therapy services: 59 (CMS
+#: Example 9) and XU (unusual non-overlapping service). XE, XS and XP claim another encounter,
+#: site or practitioner, which a shared time block does not contradict by itself.
+TIME_BLOCK_MODIFIERS = frozenset({"59", "XU"})
+
+
+def distinct_modifier_contradicted_by_time_block(claim: ClaimContext) -> Iterator[Hit]:
+    """59/XU separates the two codes of an NCCI pair that the minutes CSV puts in one time block.
+
+    ## What it does
+    Only with a minutes CSV whose rows carry `time_block`. For each two timed lines of the
+    claim with one date of service and rendering provider whose codes form an active
+    indicator-1 PTP edit (97140 column 1 / 97530 column 2), fires when the minutes CSV gives
+    both lines the same `time_block` label and 59 or XU is on either line (on the column-2
+    line as usual, or on column 1, which N303 reports as well). The finding sits on the line
+    with the modifier. A label is compared within one claim: the CSV's rows are keyed by
+    CLM01, so lines of two claims are never said to share a block. Pairs with an untimed
+    code (an evaluation) are left alone: what makes them payable is a separately
+    identifiable evaluation, not time.
+
+    ## Why is this bad?
+    59/XU on a therapy pair says the services were done in distinct time blocks; the record
+    says they were not. CMS: "CPT code 97530 should not be reported and modifier 59 should
+    not be used if the two procedures are performed during the same time block". A claim
+    whose modifier the record contradicts fails a review and the column-2 payment is
+    recouped. It is a warning, because a label means what the EMR export makes it mean: an
+    export that writes the visit's time on every row (rather than each service's block)
+    gives every line one label. See the README's minutes CSV section.
+
+    ## Source
+    Reference §3.2 (CMS NCCI "Modifier 59" article, Example 9, quoted by WebPT [V]; column 1 =
+    97140, column 2 = 97530, indicator 1) and §4.4 (XU: unusual non-overlapping service [V
+    capturebilling]); expert review 2026-12 F11 ("add a warning") and issue 10 [M].
+
+    ## Fix safety
+    No fix: either the column-2 service comes off the claim or the record's time blocks are
+    wrong, and which one is the clinic's to say.
+    """
+    if not claim.minutes_given:
+        return
+    blocked = [lv for lv in claim.lines if lv.time_block and lv.dos is not None and lv.is_timed15 and lv.has_ptp_edits]
+    if len(blocked) < 2:
+        return
+    maps = claim.maps
+    for i, a in enumerate(blocked):
+        for b in blocked[i + 1 :]:
+            if a.time_block != b.time_block or a.dos != b.dos or a.npi != b.npi or a.procedure == b.procedure:
+                continue
+            for edit in maps.ptp_pairs_between(a.procedure, b.procedure, a.dos):
+                if edit.modifier_indicator != "1":
+                    continue
+                c1, c2 = (a, b) if edit.column1 == a.procedure else (b, a)
+                carrier = c2 if TIME_BLOCK_MODIFIERS & set(c2.modifiers) else c1
+                modifiers = sorted(TIME_BLOCK_MODIFIERS & set(carrier.modifiers))
+                if not modifiers:
+                    continue
+                yield Hit(
+                    f"{'/'.join(modifiers)} on {carrier.procedure} says it was done in a time block apart from "
+                    f"{(c1 if carrier is c2 else c2).procedure} ({carrier.name_of(c1 if carrier is c2 else c2)}), but the "
+                    f"minutes file puts both lines in one time block; CMS: when the two are done in the same time block "
+                    f"{c2.procedure} (column 2) is not reported and 59 is not used",
+                    at=carrier,
+                    details={**_edit_details(edit), "column1_line": c1.ref(), "column2_line": c2.ref(), "modifiers": modifiers},
+                )
+                break

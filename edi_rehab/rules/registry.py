@@ -84,6 +84,10 @@ RULES: tuple[Rule, ...] = (
     Rule("M222", "telehealth-not-covered",           W, CLAIM, P.telehealth_not_covered,           skip_when="telehealth_plain"),
     Rule("M223", "hospital-outpatient-place",        W, CLAIM, P.hospital_outpatient_place,        skip_when="hospital_plain"),
     Rule("M224", "skilled-nursing-place",            W, CLAIM, P.skilled_nursing_place,            skip_when="nursing_plain"),
+    Rule("M217", "kx-on-some-lines-of-bucket",       W, CLAIM, M.kx_on_some_lines_of_bucket,      skip_when="no_threshold_attestation"),
+    Rule("C413", "claim-charges-pass-threshold",     W, CLAIM, C.claim_charges_pass_threshold,    skip_when="charges_under_threshold"),
+    Rule("C414", "claim-charges-pass-review-amount", I, CLAIM, C.claim_charges_pass_review_amount, skip_when="charges_under_review_amount"),
+    Rule("N306", "ncci-modifier-in-one-time-block",  W, CLAIM, N.distinct_modifier_contradicted_by_time_block, needs=MINUTES, skip_when="time_blocks_distinct"),
 )
 # fmt: on
 

@@ -49,6 +49,12 @@ FACTS = {
     "telehealth one and no line carries a telehealth modifier",
     "hospital_plain": "M223: the profile has no medicare-coverage, or no place of service is a hospital outpatient one",
     "nursing_plain": "M224: the profile has no medicare-coverage, or no place of service is a SNF or nursing facility",
+    "no_threshold_attestation": "M217: the payer applies no therapy threshold, or no line carries KX",
+    "charges_under_threshold": "C413: the payer applies no therapy threshold, or the claim's charges "
+    "(every SV102 an amount) add up to no more than the lowest threshold amount in the maps",
+    "charges_under_review_amount": "C414: the payer applies no therapy threshold, or the claim's charges "
+    "(every SV102 an amount) add up to no more than the lowest targeted medical review amount in the maps",
+    "time_blocks_distinct": "N306: no two lines of the claim have the same time_block in the minutes CSV",
 }
 
 
@@ -71,6 +77,15 @@ def screen_claim(claim: ClaimContext) -> None:
     untimed: list[tuple] = []
     untimed_single = True
     line_renderers = False
+    threshold = claim.profile.therapy_threshold
+    lowest = claim.maps.lowest_therapy_threshold
+    lowest_review = claim.maps.lowest_review_amount
+    # C413 and C414 can fire only where the payer applies the threshold and the maps give an amount
+    summing = threshold and (lowest is not None or lowest_review is not None)
+    positive = 0
+    attested = False
+    blocks: list[str] = []
+    blocks_distinct = True
     for position, lv in enumerate(claim.lines, start=1):
         line = lv.line
         if line.line_rendering_npi:
@@ -82,16 +97,19 @@ def screen_claim(claim: ClaimContext) -> None:
         if has_sv1:
             if service_date is None:
                 dated = False
-            if balance or nonzero:
+            if balance or nonzero or summing:
                 cents = known_cents.get(line.sv1[2])
                 if cents is None:
                     cents = amount_cents(line.sv1[2])
                 if cents is None:
-                    balance = nonzero = False  # not an amount, or finer than a cent: C401 and C411 decide
+                    # not an amount, or finer than a cent: C401, C411, C413 and C414 decide
+                    balance = nonzero = summing = False
                 else:
                     total += cents
                     if cents == 0:
                         nonzero = False
+                    elif cents > 0:
+                        positive += cents
         number = line.control_number
         if number:
             if len(number) > MAX_LINE_CONTROL or number in numbers:
@@ -119,6 +137,13 @@ def screen_claim(claim: ClaimContext) -> None:
                 untimed.append(key)
         if lv.kind.addon:
             addons = True
+        if lv.kind.threshold_attested:
+            attested = True
+        block = lv.time_block
+        if block is not None:
+            if block in blocks:
+                blocks_distinct = False
+            blocks.append(block)
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -133,6 +158,12 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.untimed_units_single = untimed_single
     claim.charges_nonzero = nonzero
     _screen_renderer_and_places(claim, line_renderers)
+    claim.no_threshold_attestation = not threshold or not attested
+    claim.charges_under_threshold = not threshold or lowest is None or (summing and positive <= lowest * 100)
+    claim.charges_under_review_amount = (
+        not threshold or lowest_review is None or (summing and positive <= lowest_review * 100)
+    )
+    claim.time_blocks_distinct = blocks_distinct
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -151,6 +182,10 @@ def screen_claim(claim: ClaimContext) -> None:
         and claim.telehealth_plain
         and claim.hospital_plain
         and claim.nursing_plain
+        and claim.no_threshold_attestation
+        and claim.charges_under_threshold
+        and claim.charges_under_review_amount
+        and blocks_distinct
     )
 
 

@@ -2,6 +2,10 @@
 from claimkit import OT, SLP, D1, D2, claim, ln
 from rulecases import fail, ok
 
+#: a month of weekly PT visits at $650 each (2026), and the same with KX from the fourth on
+MONTH_650 = [ln("97110:GP", 3, day, charge="650") for day in ("20260105", "20260112", "20260119", "20260126")]
+MONTH_650_KX = MONTH_650[:3] + [ln("97110:GP:KX", 3, day, charge="650") for day in ("20260126", "20260202")]
+
 CASES = [
     # -- C401: CLM02 against the sum of SV102 -----------------------------------------------------
     fail("C401::fail_total_off_by_ten", claim(ln("97110:GP", 1), ln("97140:GP", 1), charge="210"),
@@ -114,4 +118,30 @@ CASES = [
     fail("C406::fail_extended_developmental_testing_after_2018", claim(ln("96111:GN", 1)), count=1),
     ok("C406::pass_extended_developmental_testing_in_2018", claim(ln("96111:GN", 1, "20181228"), taxonomy=SLP), clean=True),
     fail("C406::fail_orthotic_checkout_after_2017", claim(ln("97762:GP", 1)), count=1),
+    # -- C413: the claim's own therapy charges pass the year's threshold on lines without KX (Medicare) ------
+    # four visits at $650: the running total passes $2,480 (2026) on the fourth
+    fail("C413::fail_fourth_visit_passes_2026_threshold", claim(*MONTH_650, filing="MB"), count=1, at=[("PCN1", 4)],
+         severity="warning"),
+    ok("C413::pass_kx_from_the_crossing_line", claim(*MONTH_650[:3], ln("97110:GP:KX", 3, "20260126", charge="650"),
+       filing="MB"), clean=True),
+    ok("C413::pass_under_the_threshold", claim(*MONTH_650[:3], filing="MB"), clean=True),
+    # PT and SLP are one bucket: $1,300 + $1,300 passes $2,480
+    fail("C413::fail_pt_and_slp_combined",
+         claim(ln("97110:GP", 3, D1, charge="1300"), ln("92507:GN", 1, D2, charge="1300", npi="2222222222"), filing="MB"),
+         count=1, at=[("PCN1", 2)]),
+    # OT is its own bucket: $2,000 of PT and $2,000 of OT pass neither threshold
+    ok("C413::pass_pt_and_ot_apart",
+       claim(ln("97110:GP", 3, D1, charge="2000"), ln("97530:GO", 3, D2, charge="2000", npi="2222222222"), filing="MB"),
+       clean=True),
+    fail("C413::fail_2019_threshold", claim(ln("97110:GP", 3, "20190107", charge="1100"),
+         ln("97110:GP", 3, "20190114", charge="1100"), filing="MB"), count=1, at=[("PCN1", 2)]),
+    # the reference gives no 2020 amount: not judged
+    ok("C413::pass_year_without_an_amount", claim(ln("97110:GP", 3, "20200107", charge="1500"),
+       ln("97110:GP", 3, "20200114", charge="1500"), filing="MB"), allow=("C414",)),
+    ok("C413::pass_commercial_payer", claim(*MONTH_650, filing="CI"), clean=True),
+    # -- C414: the claim's own therapy charges pass the targeted medical review amount (info) --------------
+    fail("C414::fail_fifth_visit_passes_3000", claim(*MONTH_650_KX, filing="MB"), count=1, at=[("PCN1", 5)],
+         severity="info"),
+    ok("C414::pass_under_3000", claim(*MONTH_650_KX[:4], filing="MB"), clean=True),
+    ok("C414::pass_commercial_payer", claim(*MONTH_650_KX, filing="CI"), clean=True),
 ]

@@ -1,9 +1,11 @@
-# Modifier rules (M201-M216, M220-M224). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
-from claimkit import OT, OTA, PTA, SLP, D1, claim, ln, x12
+# Modifier rules (M201-M217, M220-M224). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+from claimkit import OT, OTA, PTA, SLP, D1, D2, claim, ln, minutes_csv as mins, x12
 from rulecases import fail, ok
 
 NO_ORDER = '[profiles.default]\nmodifier_order = "none"\n'
 GP_FIRST = '[profiles.default]\nmodifier_order = "gp-first"\n'
+TELEHEALTH_POS_ONLY = '[profiles.default]\ntelehealth_marking = "pos"\n'
+TELEHEALTH_MODIFIER = '[profiles.default]\ntelehealth_marking = "modifier"\n'
 
 CASES = [
     # -- M201: no GP/GO/GN -----------------------------------------------------------------------
@@ -51,7 +53,8 @@ CASES = [
     fail("M205::fail_medicaid_profile_has_an_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MC"),
          count=1, at=[("PCN1", 2)]),
     ok("M205::pass_medicare_sets_no_order",
-       claim(ln("97140:GP", 1), ln("97530:GP:59", 1), ln("97110:GP:CQ", 1), ln("97112:KX:GP", 1), filing="MB"), clean=True),
+       claim(ln("97140:GP:KX", 1), ln("97530:GP:59:KX", 1), ln("97110:GP:CQ:KX", 1), ln("97112:KX:GP", 1), filing="MB"),
+       clean=True),
     fail("M205::fail_medicare_with_a_configured_order", claim(ln("97140:GP", 1), ln("97530:GP:59", 1), filing="MB"),
          config='[profiles.medicare]\nmodifier_order = "conventional"\n'),
 
@@ -232,4 +235,52 @@ CASES = [
                                                    filing="MB"), count=1, at=[("PCN1", 2)]),
     ok("M224::pass_home", claim(ln("97110:GP", 2), pos="12", filing="MB"), clean=True),
     ok("M224::pass_medicaid_nursing_facility", claim(ln("97110:GP", 2), pos="31", filing="MC"), clean=True),
+    # the payer profile's telehealth_marking decides the disputed point (docs/disputed-points.md)
+    ok("M216::pass_pos_only_payer_takes_pos_10_alone", claim(ln("97110:GP", 2), pos="10"), config=TELEHEALTH_POS_ONLY,
+       clean=True),
+    fail("M216::fail_pos_only_payer_95_with_office_pos", claim(ln("97110:GP:95", 2)), config=TELEHEALTH_POS_ONLY,
+         count=1, at=[("PCN1", 1)], severity="warning"),
+    ok("M216::pass_modifier_payer_95_with_office_pos", claim(ln("97110:GP:95", 2)), config=TELEHEALTH_MODIFIER,
+       clean=True),
+    fail("M216::fail_modifier_payer_pos_02_without_modifier", claim(ln("92507:GN", 1), pos="02"),
+         config=TELEHEALTH_MODIFIER, count=1, at=[("PCN1", 1)]),
+    ok("M216::pass_payer_without_telehealth_check", claim(ln("97110:GP:95", 1), ln("97530:GP", 1, pos="10")),
+       config='[profiles.default]\ntelehealth_marking = "none"\n', clean=True),
+    fail("M216::fail_medicare_wants_pos_and_modifier", claim(ln("97110:GP", 2), pos="10", filing="MB"), count=1),
+    ok("M216::pass_medicare_configured_pos_only", claim(ln("97110:GP", 2), pos="10", filing="MB"),
+       config='[profiles.medicare]\ntelehealth_marking = "pos"\n', clean=True),
+
+    # -- M217: KX on some lines of a threshold bucket, not others, on one claim and date (Medicare) -----------
+    fail("M217::fail_kx_on_one_of_two_pt_lines", claim(ln("97110:GP:KX", 2), ln("97140:GP", 1), filing="MB"),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("M217::fail_gp_and_gn_share_a_bucket",
+         claim(ln("97110:GP:KX", 2), ln("92507:GN", 1, npi="2222222222"), filing="MB"), count=1, at=[("PCN1", 2)]),
+    fail("M217::fail_ot_lines_half_kx",
+         claim(ln("97530:GO:KX", 2), ln("97535:GO", 1), ln("97110:GO:KX", 1), filing="MB"), count=1, at=[("PCN1", 2)]),
+    ok("M217::pass_kx_on_every_line", claim(ln("97110:GP:KX", 2), ln("97140:GP:KX", 1), ln("97530:59:GP:KX", 1),
+       filing="MB"), clean=True),
+    ok("M217::pass_ot_bucket_is_separate",
+       claim(ln("97110:GP:KX", 2), ln("97530:GO", 1, npi="2222222222"), filing="MB"), clean=True),
+    ok("M217::pass_threshold_crossed_between_dates",
+       claim(ln("97110:GP", 2, D1), ln("97110:GP:KX", 2, D2), filing="MB"), clean=True),
+    ok("M217::pass_abn_line_beside_kx_lines", claim(ln("97110:GP:KX", 2), ln("97140:GP:GA", 1), filing="MB"), clean=True),
+    ok("M217::pass_payer_without_threshold", claim(ln("97110:GP:KX", 2), ln("97140:GP", 1), filing="CI"), clean=True),
+    # the correct complex claims of issue 10's done-when: nothing at all fires on them
+    ok("M217::pass_complex_medicare_59_and_kx_on_every_line",
+       claim(ln("97110:GP:KX", 2), ln("97140:GP:KX", 1), ln("97530:59:GP:KX", 1), filing="MB"),
+       minutes=mins(("PCN1", 1, 30, "97110", D1, "0900-0930"), ("PCN1", 2, 15, "97140", D1, "0930-0945"),
+                    ("PCN1", 3, 15, "97530", D1, "0945-1000")), clean=True),
+    ok("M217::pass_complex_per_code_commercial_xu_gp_first",
+       claim(ln("97140:GP", 1), ln("97530:GP:XU", 1), payer_id="ACME1"),
+       minutes=mins(("PCN1", 1, 10, "97140", D1, "A"), ("PCN1", 2, 12, "97530", D1, "B")),
+       config='[profiles.acme]\npayer_ids = ["ACME1"]\nunit_method = "per-code"\nncci_modifier = "XU"\n'
+              'modifier_order = "gp-first"\n', clean=True),
+    ok("M217::pass_complex_pt_pta_ot_slp_on_one_medicare_claim",
+       claim(ln("97110:GP", 1), ln("97110:CQ:GP", 2), ln("97530:GO", 1, npi="2222222222"),
+             ln("92507:GN", 1, npi="3333333333"), filing="MB"),
+       minutes=mins(("PCN1", 1, 20, "97110", D1, "", "therapist"), ("PCN1", 2, 18, "97110", D1, "", "assistant"),
+                    ("PCN1", 3, 15, "97530", D1, "", ""),
+                    header="claim_id,line,minutes,procedure,service_date,time_block,clinician"), clean=True),
+    fail("M217::fail_config_profile_applying_the_threshold", claim(ln("97110:GP:KX", 2), ln("97140:GP", 1)),
+         config='[profiles.default]\ntherapy_threshold = true\n', count=1),
 ]

@@ -1,4 +1,4 @@
-# NCCI rules (N301-N305). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
+# NCCI rules (N301-N306). Ids: CODE::fail_* must fire CODE, CODE::pass_* must not.
 # Encounter = same patient, same rendering provider, same date, across one transaction's claims.
 from claimkit import D1, D2, claim, ln, minutes_csv as mins
 from rulecases import fail, ok
@@ -124,4 +124,37 @@ CASES = [
     ok("N305::pass_within_the_mue", claim(ln("97110:GP", 8), ln("97035:GP", 2)), mue=MUE, clean=True),
     ok("N305::pass_without_an_mue_file", claim(ln("97110:GP", 5), ln("97110:CQ:GP", 4)), clean=True),
     ok("N305::pass_line_edit_split_over_lines", claim(ln("97035:GP", 2), ln("97035:CQ:GP", 2)), mue=MUE, clean=True),
+
+    # -- N306: 59/XU on a pair the minutes CSV puts in one time block (CMS Example 9) ------------------
+    fail("N306::fail_59_on_97530_in_the_block_of_97140", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)),
+         minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN1", 2, 15, "97530", D1, "B1")),
+         count=1, at=[("PCN1", 2)], severity="warning"),
+    fail("N306::fail_xu_on_97530_in_one_block", claim(ln("97530:XU:GP", 1), ln("97140:GP", 1)),
+         minutes=mins(("PCN1", 1, 15, "97530", D1, "0900-0930"), ("PCN1", 2, 15, "97140", D1, "0900-0930")),
+         count=1, at=[("PCN1", 1)]),
+    fail("N306::fail_59_on_column_1_in_one_block", claim(ln("97140:59:GP", 1), ln("97530:GP", 1)),
+         minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN1", 2, 15, "97530", D1, "B1")),
+         count=1, at=[("PCN1", 1)], also=["N303"]),
+    ok("N306::pass_distinct_time_blocks", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "0900-0915"), ("PCN1", 2, 15, "97530", D1, "0915-0930")), clean=True),
+    # CMS's split example: manual therapy 10 minutes, then 15 of therapeutic activities, then 5 more of manual
+    # therapy; the split service has its own label, so the two are in distinct blocks
+    ok("N306::pass_split_block_labelled_apart", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "manual 0900-0910+0925-0930"), ("PCN1", 2, 15, "97530", D1, "0910-0925")),
+       clean=True),
+    ok("N306::pass_one_block_without_59_is_n301", claim(ln("97140:GP", 1), ln("97530:GP", 1)),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN1", 2, 15, "97530", D1, "B1")), also=["N301"]),
+    ok("N306::pass_minutes_without_time_blocks", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)),
+       minutes=mins(("PCN1", 1, 15, "97140", D1), ("PCN1", 2, 15, "97530", D1)), clean=True),
+    ok("N306::pass_without_minutes", claim(ln("97140:GP", 1), ln("97530:59:GP", 1)), clean=True),
+    ok("N306::pass_other_rendering_provider", claim(ln("97140:GP", 1), ln("97530:59:GP", 1, npi="2222222222")),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN1", 2, 15, "97530", D1, "B1")), allow=("N304",)),
+    ok("N306::pass_other_date", claim(ln("97140:GP", 1, D1), ln("97530:59:GP", 1, D2)),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN1", 2, 15, "97530", D2, "B1")), allow=("N304",)),
+    # an evaluation is untimed: what makes 97140-59 payable beside it is a separately identifiable evaluation
+    ok("N306::pass_evaluation_pair", claim(ln("97161:GP", 1), ln("97140:59:GP", 1)),
+       minutes=mins(("PCN1", 2, 15, "97140", D1, "B1"), ("PCN1", 1, 0, "97161", D1, "B1")), clean=True),
+    # labels are compared within one claim (the CSV keys rows by CLM01)
+    ok("N306::pass_same_label_on_two_claims", claim(ln("97140:GP", 1), id="PCN1"), claim(ln("97530:59:GP", 1), id="PCN2"),
+       minutes=mins(("PCN1", 1, 15, "97140", D1, "B1"), ("PCN2", 1, 15, "97530", D1, "B1")), clean=True),
 ]
