@@ -25,10 +25,12 @@ from .findings import Finding, Severity
 from .report import FileReport
 
 __all__ = [
+    "JSON_SCHEMAS",
     "JSON_SCHEMA_VERSION",
     "RENDERERS",
     "finding_location_line",
     "json_envelope",
+    "json_schema_text",
     "render_github",
     "render_gitlab",
     "render_json_document",
@@ -58,6 +60,30 @@ def tool_json(maps) -> dict:
 
     release = maps.release
     return {"name": TOOL_NAME, "version": __version__, "maps": {"version": release.version, "date": release.date.isoformat()}}
+
+
+#: the JSON Schema of each JSON output, in ``edi_rehab/schemas/`` (``common.schema.json`` holds
+#: what they share; each refers to it by that relative name)
+JSON_SCHEMAS = {
+    "check": "check.schema.json",
+    "check-jsonl": "check-jsonl.schema.json",
+    "validate": "validate.schema.json",
+    "validate-jsonl": "validate-jsonl.schema.json",
+    "fix": "fix.schema.json",
+    "split": "split.schema.json",
+    "match": "match.schema.json",
+    "common": "common.schema.json",
+}
+
+
+def json_schema_text(file_name: str) -> str:
+    """The text of a shipped JSON Schema (a value of :data:`JSON_SCHEMAS`): package data, read
+    as ``mapdata`` reads the maps."""
+    from importlib import resources
+
+    if file_name not in JSON_SCHEMAS.values():
+        raise KeyError(file_name)
+    return resources.files(__package__).joinpath("schemas", file_name).read_text(encoding="utf-8")
 
 
 def json_envelope(command: str, tool: dict) -> dict:
