@@ -303,3 +303,11 @@ def test_the_sarif_schema_check_is_not_toothless(run):
     spaced = copy.deepcopy(log)
     spaced["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "a b.x12"
     assert any("uri-reference" in e for e in sarif_errors(spaced))
+
+
+def test_a_body_cannot_overwrite_the_envelope():
+    from edi_rehab.renderers import json_envelope, render_json_document, tool_json
+
+    envelope = json_envelope("fix", tool_json(load_maps()))
+    with pytest.raises(ValueError, match="reserved: tool"):
+        render_json_document(envelope, {"tool": "mine"})

@@ -155,8 +155,12 @@ def validate(
 def shipped_maps():
     """The shipped maps, for the tool object's release: validation itself needs none, so they
     are loaded (through the compiled cache) only when a JSON output names them."""
-    from ..mapdata import load_maps
+    from ..mapdata import MapError, load_maps
     from .options import use_compiled_maps
 
-    use_compiled_maps()
-    return load_maps()
+    try:
+        use_compiled_maps()
+        return load_maps()
+    except MapError as problem:  # broken shipped maps: say so, as check does, without a traceback
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
