@@ -87,6 +87,8 @@ MAP_FILES: tuple[str, ...] = (
     "carc.xml",
     "rarc.xml",
     "places.xml",
+    # Last: the release names the version of every file above and is checked against them.
+    "release.xml",
 )
 
 UNIT_CLASSES = ("timed15", "timed-other", "untimed", "ambiguous", "measured")
@@ -554,8 +556,9 @@ class ParsedMap:
 
     ``content`` is ``Mapping[str, CodeInfo]`` (codes.xml), ``tuple[PtpEdit, ...]`` (ncci-ptp.xml),
     :class:`ModifierPolicy` (modifiers.xml), :class:`PayerMap` (payers.xml),
-    ``tuple[Mapping[str, AdjustmentGroup], Mapping[str, Carc]]`` (carc.xml) or
-    ``Mapping[str, Rarc]`` (rarc.xml). ``lines`` maps entry keys to source lines so that checks
+    ``tuple[Mapping[str, AdjustmentGroup], Mapping[str, Carc]]`` (carc.xml),
+    ``Mapping[str, Rarc]`` (rarc.xml), :class:`Places` (places.xml) or ``Mapping[str, str]``,
+    file name to version (release.xml). ``lines`` maps entry keys to source lines so that checks
     across files can still point at a line.
     """
 
@@ -636,6 +639,11 @@ class Maps:
     #: in any year (the claim screen's shortcut for C413 and C414)
     lowest_therapy_threshold: int | None = None
     lowest_review_amount: int | None = None
+
+    @property
+    def release(self) -> Provenance:
+        """The maps' release (``release.xml``): the version and date reports name."""
+        return self.provenance["release.xml"]
 
     # -- codes -----------------------------------------------------------------------------
     def code(self, code: str) -> CodeInfo | None:
@@ -1233,6 +1241,35 @@ def _parse_places(name: str, root: etree._Element) -> tuple[object, dict[str, in
         authority=tuple(period for period, _ in periods),
     )
     return places, lines
+def _parse_release(name: str, root: etree._Element) -> tuple[object, dict[str, int]]:
+    """The file versions a release is made of: map file name -> version."""
+    files = {el.get("name"): el.get("version") for el in root.iterchildren("file")}
+    lines = {el.get("name"): el.sourceline for el in root.iterchildren("file")}
+    return MappingProxyType(files), lines
+
+
+def _check_release(release: ParsedMap, parsed: Mapping[str, ParsedMap]) -> None:
+    """A release names every map file at the version the file itself carries, so the release
+    version a report shows always stands for the content that was loaded."""
+    listed: Mapping[str, str] = release.content  # type: ignore[assignment]
+    for name, item in parsed.items():
+        if item is release:
+            continue
+        if name not in listed:
+            raise MapError(release.name, None, f"{name} is not listed; add <file name=\"{name}\" version=\"{item.provenance.version}\"/>")
+        if listed[name] != item.provenance.version:
+            raise MapError(
+                release.name,
+                release.lines.get(name),
+                f"{name} is listed at version {listed[name]} but the file's provenance says {item.provenance.version}; "
+                "cut a new release (version and date) that lists it",
+            )
+        if item.provenance.date > release.provenance.date:
+            raise MapError(
+                release.name,
+                release.lines.get(name),
+                f"{name} is dated {item.provenance.date}, after the release's date {release.provenance.date}",
+            )
 
 
 _BUILDERS = {
@@ -1243,6 +1280,7 @@ _BUILDERS = {
     "carc": _parse_carc,
     "rarc": _parse_rarc,
     "places": _parse_places,
+    "release": _parse_release,
 }
 
 
@@ -1275,7 +1313,7 @@ def build_maps(
     mue: Mapping[str, MueEdit] | None = None,
     ptp_authoritative: bool = False,
 ) -> Maps:
-    """Build :class:`Maps` from the bytes of all the map files (keys are the names in MAP_FILES).
+    """Build :class:`Maps` from the bytes of every map file (keys are the names in MAP_FILES).
 
     Raises:
         MapError: a file is missing or broken, or files contradict each other (a payer profile
@@ -1285,6 +1323,7 @@ def build_maps(
     if missing:
         raise MapError(missing[0], None, "map file missing")
     parsed = {n: parse_map(n, files[n]) for n in MAP_FILES}
+    _check_release(parsed["release.xml"], parsed)
     modifiers: ModifierPolicy = parsed["modifiers.xml"].content  # type: ignore[assignment]
     payers = parsed["payers.xml"]
     payer_map: PayerMap = payers.content  # type: ignore[assignment]
@@ -1371,7 +1410,7 @@ def load_maps(
     Args:
         extra_ptp: edits from :func:`edi_rehab.cms_files.parse_ptp_file` (or its cache).
         mue: MUEs from :func:`edi_rehab.cms_files.parse_mue_file` (or its cache).
-        maps_dir: read the six XML files from this directory instead of the package (not cached;
+        maps_dir: read the map files (MAP_FILES) from this directory instead of the package (not cached;
             validated against the package's schemas).
         ptp_authoritative: drop every map PTP edit and keep only ``extra_ptp`` (use with a full
             quarterly file; see :meth:`Maps.with_cms`).

@@ -1,5 +1,11 @@
-"""Findings as the report formats CI systems read: GitHub annotations, GitLab Code Quality,
-JUnit XML and SARIF 2.1.0.
+"""What programs read: the JSON envelope every command's JSON shares, and findings as the
+report formats CI systems read (GitHub annotations, GitLab Code Quality, JUnit XML, SARIF 2.1.0).
+
+Every JSON document a command writes (``check``, ``validate``, ``fix``, ``split``, ``match``)
+starts with the same envelope, built here and nowhere else: ``schema_version`` (the shape's
+version, ``docs/json-output.md``), ``command`` and ``tool`` (the package version and the maps'
+release). A JSON Lines output carries ``schema_version`` on every record and the whole envelope
+on its summary record. The shapes are JSON Schemas in ``edi_rehab/schemas/``.
 
 Pure: each renderer takes the files' findings (a list of :class:`~edi_rehab.report.FileReport`
 whose ``findings`` are lists) and returns text; the command line writes it. A finding's
@@ -13,17 +19,91 @@ from __future__ import annotations
 
 import hashlib
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .report import FileReport
 
-__all__ = ["RENDERERS", "render_github", "render_gitlab", "render_junit", "render_sarif", "finding_location_line"]
+__all__ = [
+    "JSON_SCHEMAS",
+    "JSON_SCHEMA_VERSION",
+    "RENDERERS",
+    "finding_location_line",
+    "json_envelope",
+    "json_schema_text",
+    "render_github",
+    "render_gitlab",
+    "render_json_document",
+    "render_jsonl_record",
+    "render_junit",
+    "render_sarif",
+    "tool_json",
+]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOOL_NAME = "edi-rehab"
+
+
+# -- the JSON envelope -----------------------------------------------------------------------------
+#: The version of the JSON shapes (``edi_rehab/schemas/``), MAJOR.MINOR: MINOR grows when a field
+#: or a value is added (a reader that ignores what it does not know keeps working), MAJOR when a
+#: field is renamed, removed or changes meaning or type (docs/json-output.md).
+JSON_SCHEMA_VERSION = "1.0"
+
+
+def tool_json(maps) -> dict:
+    """The ``tool`` object: the package's version and the maps' release (``maps/release.xml``).
+
+    ``maps`` is the :class:`~edi_rehab.mapdata.Maps` the run used."""
+    from . import __version__
+
+    release = maps.release
+    return {"name": TOOL_NAME, "version": __version__, "maps": {"version": release.version, "date": release.date.isoformat()}}
+
+
+#: the JSON Schema of each JSON output, in ``edi_rehab/schemas/`` (``common.schema.json`` holds
+#: what they share; each refers to it by that relative name)
+JSON_SCHEMAS = {
+    "check": "check.schema.json",
+    "check-jsonl": "check-jsonl.schema.json",
+    "validate": "validate.schema.json",
+    "validate-jsonl": "validate-jsonl.schema.json",
+    "fix": "fix.schema.json",
+    "split": "split.schema.json",
+    "match": "match.schema.json",
+    "common": "common.schema.json",
+}
+
+
+def json_schema_text(file_name: str) -> str:
+    """The text of a shipped JSON Schema (a value of :data:`JSON_SCHEMAS`): package data, read
+    as ``mapdata`` reads the maps."""
+    from importlib import resources
+
+    if file_name not in JSON_SCHEMAS.values():
+        raise KeyError(file_name)
+    return resources.files(__package__).joinpath("schemas", file_name).read_text(encoding="utf-8")
+
+
+def json_envelope(command: str, tool: dict) -> dict:
+    """The keys every JSON document starts with, in this order."""
+    return {"schema_version": JSON_SCHEMA_VERSION, "command": command, "tool": tool}
+
+
+def render_json_document(envelope: dict, body: dict) -> str:
+    """A whole JSON document: the envelope, then the command's own fields."""
+    clash = envelope.keys() & body.keys()
+    if clash:
+        raise ValueError(f"the envelope's keys are reserved: {', '.join(sorted(clash))}")
+    return json.dumps({**envelope, **body}, indent=2) + "\n"
+
+
+def render_jsonl_record(record: dict, envelope: dict | None = None) -> str:
+    """One JSON Lines record (no newline): ``schema_version`` first, the whole ``envelope``
+    when given (the summary record), then the record's own fields."""
+    head = envelope if envelope is not None else {"schema_version": JSON_SCHEMA_VERSION}
+    return json.dumps({**head, **record}, ensure_ascii=True, separators=(",", ":"))
 
 
 def finding_location_line(finding: Finding) -> int | None:
@@ -110,6 +190,8 @@ def render_junit(files: Sequence[FileReport], fail_on: Severity) -> str:
     """One ``testsuite`` per file, one ``testcase`` per finding (a failure when at or above
     ``fail_on``, passing otherwise) or one passing testcase for a clean file; an unreadable
     file is a testcase with an ``error``."""
+    import xml.etree.ElementTree as ET  # here: the JSON outputs import this module too
+
     root = ET.Element("testsuites", name=TOOL_NAME)
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for report in files:
@@ -160,9 +242,11 @@ def sarif_rules(rules: Iterable) -> list[dict]:
     ]
 
 
-def render_sarif(files: Sequence[FileReport], *, rules: Iterable, version: str) -> str:
+def render_sarif(files: Sequence[FileReport], *, rules: Iterable, version: str, maps: dict | None = None) -> str:
     """One SARIF 2.1.0 log with one run: the registry's rules and one result per finding;
-    an unreadable file is a tool execution notification and makes the run unsuccessful."""
+    an unreadable file is a tool execution notification and makes the run unsuccessful.
+    ``maps`` (``tool_json``'s ``maps``: version and date) names the maps' release as an
+    extension of the driver, as the tool object does in the JSON outputs."""
     descriptors = sarif_rules(rules)
     index = {rule["id"]: n for n, rule in enumerate(descriptors)}
     results = []
@@ -193,12 +277,15 @@ def render_sarif(files: Sequence[FileReport], *, rules: Iterable, version: str) 
     invocation: dict = {"executionSuccessful": not notifications}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
+    tool: dict = {"driver": {"name": TOOL_NAME, "version": version, "rules": descriptors}}
+    if maps is not None:
+        tool["extensions"] = [{"name": f"{TOOL_NAME} maps", "version": maps["version"], "releaseDateUtc": maps["date"]}]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
         "runs": [
             {
-                "tool": {"driver": {"name": TOOL_NAME, "version": version, "rules": descriptors}},
+                "tool": tool,
                 "invocations": [invocation],
                 "results": results,
             }
@@ -214,17 +301,17 @@ def sarif_uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/:")
 
 
-def _sarif(files: Sequence[FileReport], fail_on: Severity) -> str:
-    from . import __version__
+def _sarif(files: Sequence[FileReport], fail_on: Severity, tool: dict) -> str:
     from .rules.registry import RULES
 
-    return render_sarif(files, rules=RULES, version=__version__)
+    return render_sarif(files, rules=RULES, version=tool["version"], maps=tool["maps"])
 
 
-#: format name -> renderer(files, fail_on) -> text, for the formats rendered once all files are done
-RENDERERS: dict[str, Callable[[Sequence[FileReport], Severity], str]] = {
-    "github": lambda files, fail_on: render_github(files),
-    "gitlab": lambda files, fail_on: render_gitlab(files),
-    "junit": render_junit,
+#: format name -> renderer(files, fail_on, tool) -> text, for the formats rendered once all
+#: files are done; ``tool`` is :func:`tool_json`'s object (only SARIF has a place for it)
+RENDERERS: dict[str, Callable[[Sequence[FileReport], Severity, dict], str]] = {
+    "github": lambda files, fail_on, tool: render_github(files),
+    "gitlab": lambda files, fail_on, tool: render_gitlab(files),
+    "junit": lambda files, fail_on, tool: render_junit(files, fail_on),
     "sarif": _sarif,
 }

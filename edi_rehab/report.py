@@ -12,9 +12,10 @@ Text, one line per finding, then one summary line::
 The location is the 1-based segment position; a finding about the minutes CSV itself
 (segment 0) shows its CSV row instead.
 
-JSON::
+JSON (after the envelope the CLI passes, ``renderers.json_envelope``; ``schemas/check.schema.json``)::
 
-    {"files": [{"path": ..., "findings": [Finding.to_json(), ...]}, ...],
+    {"schema_version": ..., "command": "check", "tool": {...},
+     "files": [{"path": ..., "findings": [Finding.to_json(), ...]}, ...],
      "summary": {"error": n, "warning": n, "info": n}}
 
 A finding about a CSV row adds ``"row"``; a file that could not be read (completely or
@@ -126,10 +127,12 @@ def finding_json(finding: Finding) -> dict:
     return data
 
 
-def render_json(files: Iterable[FileReport], summary: Summary | None = None) -> Iterator[str]:
-    """The JSON document in pieces (join them, or write them as they come)."""
+def render_json(files: Iterable[FileReport], summary: Summary | None = None, envelope: dict | None = None) -> Iterator[str]:
+    """The JSON document in pieces (join them, or write them as they come), ``envelope``'s
+    keys first."""
     summary = summary if summary is not None else Summary()
-    yield '{"files": ['
+    head = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in (envelope or {}).items())
+    yield "{" + head + '"files": ['
     for n, report in enumerate(files):
         summary.files += 1
         yield ("" if n == 0 else ",") + f'\n  {{"path": {json.dumps(report.path)}, "findings": ['

@@ -10,6 +10,7 @@ import pytest
 
 from claimkit import D1, claim, ln, minutes_csv, x12
 from edi_rehab.rules import registry
+from edi_rehab.mapdata import load_maps
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLEAN = x12(claim(ln("97110:GP", 2), ln("97140:GP", 1)))
@@ -116,7 +117,9 @@ def test_json_shape(run, files):
     result = run("check", "--format", "json", path, files("clean.x12", CLEAN))
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert set(doc) == {"files", "summary"}
+    # the shared envelope (docs/json-output.md) first, then check's own fields as before
+    assert list(doc) == ["schema_version", "command", "tool", "files", "summary"]
+    assert doc["command"] == "check" and doc["tool"]["maps"]["version"] == load_maps().release.version
     assert doc["summary"] == {"error": 1, "warning": 0, "info": 0}
     assert [f["path"] for f in doc["files"]] == [path, path.replace("bad", "clean")]
     finding = doc["files"][0]["findings"][0]

@@ -48,6 +48,53 @@ def test_every_map_has_a_schema_and_provenance(maps):
     assert root.joinpath("PROVENANCE.md").is_file()
 
 
+# -- the release (release.xml) --------------------------------------------------------------------
+def test_the_release_names_every_file_at_its_own_version(maps):
+    assert maps.release.version == "2026.12.0" and maps.release.date == date(2026, 12, 4)
+    listed = parse_map("release.xml", shipped_bytes()["release.xml"]).content
+    assert dict(listed) == {name: maps.provenance[name].version for name in MAP_FILES if name != "release.xml"}
+
+
+def test_provenance_md_names_the_release():
+    text = resources.files("edi_rehab.maps").joinpath("PROVENANCE.md").read_text(encoding="utf-8")
+    release = load_maps().release
+    assert f"Maps release **{release.version}**, dated {release.date.isoformat()}" in text
+
+
+@pytest.mark.parametrize(
+    "file,old,new,why",
+    [
+        # a file edited and re-versioned without a new release
+        ("payers.xml", '<provenance version="2026.12.0"', '<provenance version="2026.12.1"', "payers.xml is listed at version 2026.12.0 but the file's provenance says 2026.12.1"),
+        # a file left out of the release
+        ("release.xml", '<file name="rarc.xml" version="2026.12.0"/>', "", "rarc.xml is not listed"),
+        # a file dated after the release that claims to hold it
+        ("codes.xml", '<provenance version="2026.12.0" date="2026-12-04">', '<provenance version="2026.12.0" date="2026-12-05">', "dated 2026-12-05, after the release's date 2026-12-04"),
+    ],
+)
+def test_a_release_that_does_not_match_its_files_fails(file, old, new, why):
+    files = shipped_bytes()
+    files[file] = replace_once(files[file], old, new)
+    with pytest.raises(MapError, match=why.replace(".", r"\.")) as error:
+        build_maps(files)
+    assert error.value.file == "release.xml"
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ('<release>\n  <provenance version="2026.12.0"', '<release>\n  <provenance version="december"'),  # not YEAR.MONTH.N
+        ('<file name="rarc.xml"', '<file name="rarcs.xml"'),  # not a map file
+        ('<file name="rarc.xml"', '<file name="carc.xml"'),  # listed twice
+    ],
+)
+def test_the_release_schema_refuses(old, new):
+    files = shipped_bytes()
+    files["release.xml"] = replace_once(files["release.xml"], old, new)
+    with pytest.raises(MapError, match="schema violation"):
+        build_maps(files)
+
+
 def test_default_load_is_cached():
     assert load_maps() is load_maps()
 

@@ -49,7 +49,7 @@ def test_text_output(run, files):
 def test_json_output_shape(run, files):
     result = run("match", files("r.835", REMIT), files("c.837", CLAIMS), "--format", "json")
     data = json.loads(result.stdout)
-    assert set(data) == {"lines", "unmatched_claims", "summary"}
+    assert list(data) == ["schema_version", "command", "tool", "lines", "unmatched_claims", "summary"]  # the envelope first
     by_id = {(line["remit_claim_id"], line["procedure"]): line for line in data["lines"]}
     kx = by_id[("000123", "97110")]
     assert kx["category"] == "benefit-limit" and kx["action"] == "reopening" and kx["findings"] == ["R501"]

@@ -11,7 +11,7 @@ from .acks import ack_kind, ack_targets, write_ack
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, fail, warn
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, envelope_for, fail, warn
 from .progress import Progress, tracked, worker_pool
 
 #: --output-format: --format's three, and the reports CI systems read (edi_rehab.renderers)
@@ -188,9 +188,9 @@ def check(
             if output_format == "jsonl":
                 run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
             elif output_format in CI_FORMATS:
-                click.echo(render_whole(output_format, reports(events(pool)), summary, threshold), nl=False)
+                click.echo(render_whole(output_format, reports(events(pool)), summary, threshold, checker.maps), nl=False)
             elif output_format == "json":
-                for piece in render_json(reports(events(pool)), summary):
+                for piece in render_json(reports(events(pool)), summary, envelope_for("check", checker.maps)):
                     click.echo(piece, nl=False)
             else:
                 # One line behind: the last line is the summary, and the table goes before it.
@@ -218,10 +218,10 @@ def check(
 CI_FORMATS = ("github", "gitlab", "junit", "sarif")
 
 
-def render_whole(output_format: str, stream, summary, threshold) -> str:
+def render_whole(output_format: str, stream, summary, threshold, maps) -> str:
     """Read every file's findings (counting them for the exit code), then render the report
     at once: these formats are one document, not lines."""
-    from ..renderers import RENDERERS
+    from ..renderers import RENDERERS, tool_json
     from ..report import FileReport
 
     files = []
@@ -233,7 +233,7 @@ def render_whole(output_format: str, stream, summary, threshold) -> str:
         if report.error is not None:
             summary.unreadable += 1
         files.append(FileReport(report.path, findings, report.error))
-    return RENDERERS[output_format](files, threshold)
+    return RENDERERS[output_format](files, threshold, tool_json(maps))
 
 
 def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
@@ -300,4 +300,7 @@ def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, 
             summary.add(finding)
             counts[finding.severity.value] += 1
         emit_jsonl({"kind": "file", "path": checker.minutes.source, "status": "minutes", "claims": 0, "counts": counts, "findings": [finding_json(f) for f in found], "error": None})
-    emit_jsonl({"kind": "summary", "files": summary.files, "unreadable": summary.unreadable, "counts": summary.counts, "fail_on": threshold.value, "exit_code": check_exit_code(summary, finished, threshold, exit_zero)})
+    emit_jsonl(
+        {"kind": "summary", "files": summary.files, "unreadable": summary.unreadable, "counts": summary.counts, "fail_on": threshold.value, "exit_code": check_exit_code(summary, finished, threshold, exit_zero)},
+        envelope_for("check", checker.maps),
+    )

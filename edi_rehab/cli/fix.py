@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -12,7 +11,7 @@ from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .files import InputProblem, display_name, is_link_of, read_all, read_chunks, same_file, write_atomically
 from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail, unreadable
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable
 
 
 @click.command("fix")
@@ -145,8 +144,7 @@ def fix_command(
 
     out_name = "<stdout>" if to_stdout else display_name(target) if target and not show_diff else f"{name} (fixed)"
     if output_format == "json":
-        document = {"input": name, "output": None if show_diff else target, "written": written, **report.to_json()}
-        click.echo(json.dumps(document, indent=2))
+        emit_json("fix", {"input": name, "output": None if show_diff else target, "written": written, **report.to_json()}, checker.maps)
     else:
         for line in render_report(report, name, out_name):
             click.echo(line, err=show_diff or to_stdout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -28,7 +27,7 @@ def sample_arguments(remit: str | None, claims: tuple[str, ...], sample: bool, m
         raise click.UsageError("--sample uses the bundled 835 and 837P with their own minutes; give no REMIT, no CLAIMS and no --minutes")
     if not sample and (not remit or not claims):
         raise click.UsageError(f"{command} needs REMIT and at least one CLAIMS file (or --sample)")
-from .output import EXIT_OK, EXIT_UNREADABLE, fail, unreadable, warn
+from .output import EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable, warn
 
 
 def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
@@ -142,9 +141,9 @@ def match_command(remit: str | None, claims: tuple[str, ...], output_format: str
     if excel and output_format != "csv":
         raise click.UsageError("--excel needs --format csv")
     sample_arguments(remit, claims, sample, options["minutes_path"], "match")
-    result, _, _ = run_match(remit, claims, sample=sample, **options)
+    result, maps, _ = run_match(remit, claims, sample=sample, **options)
     if output_format == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        emit_json("match", result.to_json(), maps)
     elif output_format == "csv":
         # Bytes, so the BOM and the CSV's CRLF line ends reach the file as written.
         sys.stdout.flush()

@@ -13,7 +13,6 @@ entry handles it for every command).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -43,9 +42,33 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def emit_jsonl(record: dict) -> None:
-    click.echo(json.dumps(record, ensure_ascii=True, separators=(",", ":")))
+def emit_jsonl(record: dict, envelope: dict | None = None) -> None:
+    """One JSON Lines record, flushed: ``schema_version`` on every one, the whole envelope
+    on the summary (``renderers.render_jsonl_record``)."""
+    from ..renderers import render_jsonl_record
+
+    click.echo(render_jsonl_record(record, envelope))
     sys.stdout.flush()
+
+
+def emit_json(command: str, body: dict, maps) -> None:
+    """A command's JSON document on stdout: the shared envelope, then ``body``."""
+    click.echo(json_document(command, body, maps), nl=False)
+
+
+def json_document(command: str, body: dict, maps) -> str:
+    """The text of a command's JSON document (for stdout or a report file): the envelope,
+    then ``body``."""
+    from ..renderers import render_json_document
+
+    return render_json_document(envelope_for(command, maps), body)
+
+
+def envelope_for(command: str, maps) -> dict:
+    """The envelope of ``command``'s JSON, its tool object naming ``maps`` (the Maps the run used)."""
+    from ..renderers import json_envelope, tool_json
+
+    return json_envelope(command, tool_json(maps))
 
 
 def silence_stdout() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -14,7 +13,7 @@ from ..x12.document import iter_events
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
 from .options import check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, unreadable, warn
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, json_document, unreadable, warn
 
 
 @click.command("split")
@@ -154,7 +153,7 @@ def split_command(
         "not_carried": [finding_json(f) for f in outcome.not_carried],
         "minutes": [finding_json(f) for f in leftovers],
     }
-    document = json.dumps(report, indent=2) + "\n"
+    document = json_document("split", report, checker.maps)
     files: list[tuple[str, bytes | None]] = [(clean_path, clean.data or None), (held_path, held.data or None)]
     if report_path:
         files.append((report_path, document.encode("utf-8")))

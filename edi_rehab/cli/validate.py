@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,7 +9,7 @@ import click
 from .acks import VALIDATION_EXIT_CODES, ack_kind, ack_targets, write_ack
 from .files import InputProblem
 from .inputs import FolderFilter, expand_inputs, folder_options, total_size
-from .output import EXIT_OK, EXIT_UNREADABLE, counted, emit_jsonl, fail
+from .output import EXIT_OK, EXIT_UNREADABLE, counted, emit_json, emit_jsonl, envelope_for, fail
 from .progress import Progress, tracked, worker_pool
 
 
@@ -93,10 +92,10 @@ def validate(
                     complain(event.error or f"{name}: unreadable")
                     worst = EXIT_UNREADABLE
                     tally["unreadable"] += 1
-                    record = {"path": name, "status": "unreadable", "error": event.error, "issues": []}
+                    record = {"path": name, "status": "unreadable", "error": event.error, "issues": [], "ack": None}
                     rows.append([name, "-", "-", "-", "unreadable", "-"])
                     if output_format == "jsonl":
-                        emit_jsonl({"kind": "file", **record, "ack": None})
+                        emit_jsonl({"kind": "file", **record})
                     else:
                         reports.append(record)
                     continue
@@ -143,11 +142,25 @@ def validate(
         sys.exit(EXIT_UNREADABLE)
     progress.clear()
     if output_format == "json":
-        click.echo(json.dumps({"files": reports}, indent=2))
+        emit_json("validate", {"files": reports}, shipped_maps())
     elif output_format == "jsonl":
-        emit_jsonl({"kind": "summary", "files": len(inputs), **tally, "exit_code": worst})
+        emit_jsonl({"kind": "summary", "files": len(inputs), **tally, "exit_code": worst}, envelope_for("validate", shipped_maps()))
     elif len(inputs) > 1 and not quiet:
         for line in summary_table(rows, ["file", "transactions", "errors", "warnings", "status", "999"], "lrrrll"):
             click.echo(line)
         click.echo(f"{counted(len(inputs), 'file')}: {tally['valid']} valid, {tally['invalid']} invalid, {tally['unreadable']} unreadable.")
     sys.exit(worst)
+
+
+def shipped_maps():
+    """The shipped maps, for the tool object's release: validation itself needs none, so they
+    are loaded (through the compiled cache) only when a JSON output names them."""
+    from ..mapdata import MapError, load_maps
+    from .options import use_compiled_maps
+
+    try:
+        use_compiled_maps()
+        return load_maps()
+    except MapError as problem:  # broken shipped maps: say so, as check does, without a traceback
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
