@@ -104,9 +104,10 @@ def test_check_folder_exit_codes_table_and_quiet(run, tmp_path):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     table = lines[lines.index(next(l for l in lines if l.startswith("file "))) :]
-    assert [row.split()[0] for row in table[2:-1]] == [str(root / "good.x12"), str(root / "sub" / "bad.x12")]
+    found = table.index(next(l for l in table if l.startswith("Found ")))
+    assert [row.split()[0] for row in table[2:found]] == [str(root / "good.x12"), str(root / "sub" / "bad.x12")]
     assert table[2].split()[-1] == "pass" and table[3].split()[-1] == "fail"
-    assert table[-1].startswith("Found 2 findings")
+    assert table[found].startswith("Found 2 findings")  # the summary comes last, after the table
     quiet = run("check", "--quiet", root)
     assert quiet.exit_code == 1 and not any(l.startswith("file ") for l in quiet.stdout.splitlines())
     # The worst file wins: an unreadable one makes it 2, after reporting the others.
@@ -183,7 +184,7 @@ def test_jobs_2_reports_exactly_what_jobs_1_reports(run, batch_folder, output_fo
     if output_format == "text":
         unknown = [l for l in one.stdout.splitlines() if " U110 " in l and "PCN999999" in l]
         assert len(unknown) == 1 and unknown[0].startswith(str(minutes))  # reported once per run
-        assert "b-big.x12" in one.stdout and "c-bom.x12:1: X003" in one.stdout
+        assert "b-big.x12" in one.stdout and "c-bom.x12:1: warning X003" in one.stdout
 
 
 def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
@@ -290,7 +291,7 @@ def test_bom_file_is_checked_with_its_positions(run, tmp_path):
     bom.write_bytes(BOM + BAD)
     lines = lambda path: [l.split(":", 1)[1] for l in run("check", path).stdout.splitlines() if l.startswith(str(path))]  # noqa: E731
     with_bom = lines(bom)
-    assert with_bom[0].startswith("1: X003 ")  # the BOM is reported, positions unchanged
+    assert with_bom[0].startswith("1: warning X003 ")  # the BOM is reported, positions unchanged
     assert with_bom[1:] == lines(plain)
 
 

@@ -52,7 +52,8 @@ def check(
 ) -> None:
     """Run the therapy billing rules on 837P FILES (- for standard input).
 
-    Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
+    Prints FILE:SEGMENT: SEVERITY CODE [MARK] message [claim, line, procedure] per finding
+    ([*] a safe fix, [~] an unsafe one, no mark no fix) and a summary.
     A FILE that is a folder stands for every regular file below it, in name order, hidden
     files and folders skipped, narrowed by --include/--exclude (or the config's include and
     exclude); a file there that is not X12 (a README) is skipped with a warning unless
