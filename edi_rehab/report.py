@@ -41,6 +41,7 @@ from .findings import Applicability, Finding, Severity
 
 __all__ = [
     "FIX_MARKS",
+    "CodeCount",
     "FileReport",
     "Statistics",
     "Style",
@@ -49,6 +50,7 @@ __all__ = [
     "render_json",
     "render_statistics",
     "render_text",
+    "statistics_json",
     "text_line",
 ]
 
@@ -174,6 +176,86 @@ def render_text(
         if report.error is not None:
             summary.unreadable += 1
     yield summary.line(style)
+
+
+@dataclass(slots=True)
+class CodeCount:
+    """How often one code fired at one severity, and how many of those carry a fix."""
+
+    code: str
+    severity: Severity
+    count: int = 0
+    safe_fixes: int = 0
+    unsafe_fixes: int = 0
+
+
+@dataclass(slots=True)
+class Statistics:
+    """Findings counted per code (``check --statistics``), as ruff's ``--statistics``.
+
+    A rule may give one hit another severity than its default (the engine's ``Hit.severity``),
+    so each code gets one row per severity it came at."""
+
+    counts: dict[tuple[str, Severity], CodeCount] = field(default_factory=dict)
+
+    def add(self, finding: Finding) -> None:
+        key = (finding.code, finding.severity)
+        row = self.counts.get(key)
+        if row is None:
+            row = self.counts[key] = CodeCount(finding.code, finding.severity)
+        row.count += 1
+        if finding.fix is not None:
+            if finding.fix.applicability is Applicability.SAFE:
+                row.safe_fixes += 1
+            else:
+                row.unsafe_fixes += 1
+
+    def rows(self) -> list[CodeCount]:
+        """Most frequent first; then worst severity, then code, so the order is stable."""
+        return sorted(self.counts.values(), key=lambda r: (-r.count, -r.severity.rank, r.code))
+
+
+def render_statistics(statistics: Statistics, names: dict[str, str], style: Style = no_style) -> list[str]:
+    """The statistics as an aligned table: count, code, severity, fixable (``[*] N`` safe,
+    ``[~] N`` unsafe, ``-`` none) and the rule's name from ``names`` (code -> name)."""
+    rows = statistics.rows()
+    header = ("count", "code", "severity", "fixable", "rule")
+    cells = []
+    for row in rows:
+        fixable = " ".join(
+            f"{FIX_MARKS[kind]} {number}"
+            for kind, number in ((Applicability.SAFE, row.safe_fixes), (Applicability.UNSAFE, row.unsafe_fixes))
+            if number
+        )
+        cells.append((str(row.count), row.code, row.severity.value, fixable or "-", names.get(row.code, "")))
+    widths = [max(len(line[i]) for line in (header, *cells)) for i in range(len(header))]
+
+    def line(values, severity: str | None) -> str:
+        count, code, level, fixable, name = values
+        padded = [count.rjust(widths[0]), code.ljust(widths[1]), level.ljust(widths[2]), fixable.ljust(widths[3]), name]
+        if severity is not None:  # colour after padding, so escapes do not upset the widths
+            padded[1] = style(code, severity) + " " * (widths[1] - len(code))
+            padded[2] = style(level, severity) + " " * (widths[2] - len(level))
+        return "  ".join(padded).rstrip()
+
+    return [line(header, None), *(line(values, row.severity.value) for values, row in zip(cells, rows))]
+
+
+def statistics_json(statistics: Statistics, names: dict[str, str]) -> list[dict]:
+    """The statistics rows for JSON: code, name, severity, count, and how many have a fix
+    (``fixable``), safe and unsafe."""
+    return [
+        {
+            "code": row.code,
+            "name": names.get(row.code),
+            "severity": row.severity.value,
+            "count": row.count,
+            "fixable": row.safe_fixes + row.unsafe_fixes,
+            "safe_fixes": row.safe_fixes,
+            "unsafe_fixes": row.unsafe_fixes,
+        }
+        for row in statistics.rows()
+    ]
 
 
 def finding_json(finding: Finding) -> dict:
