@@ -136,6 +136,8 @@ class CheckRecipe:
     mue: Mapping[str, MueEdit] | None = None
     config_text: str | None = None
     config_source: str = "<config>"
+    #: where in ``config_text`` the configuration is (``("tool", "edi-rehab")`` in a pyproject.toml)
+    config_table: tuple[str, ...] = ()
     minutes: MinutesTable | None = None
     unit_method: str | None = None
     #: Rule codes from the command line (IG codes already taken out).
@@ -151,7 +153,9 @@ class CheckRecipe:
         from .mapdata import load_maps
 
         maps = load_maps(extra_ptp=self.extra_ptp, mue=self.mue) if self.extra_ptp or self.mue else load_maps()
-        config = parse_config(self.config_text, self.config_source) if self.config_text is not None else None
+        config = (
+            parse_config(self.config_text, self.config_source, self.config_table) if self.config_text is not None else None
+        )
         if self.rules_off:
             # A select no rule code matches: the Checker itself refuses unknown codes, the
             # config does not (its select is whatever the file said).

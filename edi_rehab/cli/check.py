@@ -9,6 +9,7 @@ import click
 
 from .acks import ack_kind, ack_targets, write_ack
 from .colour import COLOR_OPTION
+from .config_file import ConfigChoice
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
@@ -27,6 +28,7 @@ OUTPUT_FORMATS = ["text", "json", "jsonl", "github", "gitlab", "junit", "sarif"]
 @click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+@click.option("-v", "--verbose", is_flag=True, help="Say on stderr which config file was read (given, found, or none).")
 @click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
 @click.option("--statistics", is_flag=True, help="Count the findings per code (count, code, severity, fixable, rule) instead of listing them; text or json.")
 @COLOR_OPTION
@@ -41,13 +43,14 @@ def check(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice,
     fail_on: str,
     validate_too: bool,
     jobs: int,
     ack_path: str | None,
     exit_zero: bool,
     quiet: bool,
+    verbose: bool,
     sample: bool,
     statistics: bool,
     color: str,
@@ -107,6 +110,8 @@ def check(
         mue_file=mue_file,
         config_path=config_path,
     )
+    if verbose:
+        click.echo(f"edi-rehab: config: {config_path.describe()}", err=True)
     if not sample:
         # After the config is read: its include/exclude decide what a folder stands for.
         folders = FolderFilter(
