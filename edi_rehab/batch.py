@@ -94,7 +94,6 @@ __all__ = [
     "collect",
     "check_status",
     "summary_table",
-    "progress_line",
     "why_not_validated",
 ]
 
@@ -608,31 +607,3 @@ def summary_table(rows: list[list[str]], header: list[str], align: str = "") -> 
 
     rule = "  ".join("-" * w for w in widths)
     return [line(header), rule, *(line(row) for row in rows)]
-
-
-def progress_line(
-    done_bytes: int,
-    total_bytes: int | None,
-    done_files: int,
-    total_files: int,
-    elapsed: float,
-    width: int = 80,
-) -> str:
-    """One line of progress, at most ``width`` characters: a bar when the total is known."""
-    files = f"{done_files}/{total_files} files"
-    megabytes = f"{done_bytes / 1e6:.1f} MB"
-    clock = _clock(elapsed)
-    if total_bytes:
-        fraction = min(1.0, done_bytes / total_bytes)
-        eta = f" ETA {_clock(elapsed / fraction - elapsed)}" if 0 < fraction < 1 and elapsed >= 1 else ""
-        text = f" {fraction:4.0%}  {files}  {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB  {clock}{eta}"
-        room = max(10, min(40, width - len(text) - 2))
-        filled = int(room * fraction)
-        return ("[" + "#" * filled + "." * (room - filled) + "]" + text)[:width]
-    return f"{files}  {megabytes}  {clock}"[:width]
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -226,10 +226,10 @@ def check(
                         click.echo(line)
                 click.echo(previous, color=echo_color)
     except WorkerFailed as problem:
-        progress.clear()
+        progress.close()
         fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    progress.clear()
+    progress.close()
     if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
         fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")
     sys.exit(check_exit_code(summary, finished, threshold, exit_zero))

@@ -141,7 +141,7 @@ def validate(
     except WorkerFailed as problem:
         complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    progress.clear()
+    progress.close()
     if output_format == "json":
         click.echo(json.dumps({"files": reports}, indent=2))
     elif output_format == "jsonl":
