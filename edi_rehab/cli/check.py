@@ -199,13 +199,13 @@ def check(
     summary = Summary()
     try:
         with worker_pool(jobs, recipe) as pool:
-            if output_format == "jsonl":
-                run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
-            elif statistics:
+            if statistics:  # text or json (refused with the others above)
                 counted = count_per_code(reports(events(pool)), summary)
                 progress.clear()
                 for line in render_counts(counted, summary, output_format, color):
                     click.echo(line, color=True if color_on(output_format, color) else None)
+            elif output_format == "jsonl":
+                run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
             elif output_format in CI_FORMATS:
                 click.echo(render_whole(output_format, reports(events(pool)), summary, threshold), nl=False)
             elif output_format == "json":
