@@ -238,6 +238,50 @@ def check(
 CI_FORMATS = ("github", "gitlab", "junit", "sarif")
 
 
+def render_whole(output_format: str, stream, summary, threshold) -> str:
+    """Read every file's findings (counting them for the exit code), then render the report
+    at once: these formats are one document, not lines."""
+    from ..renderers import RENDERERS
+    from ..report import FileReport
+
+    files = []
+    for report in stream:
+        findings = list(report.findings)  # runs the input to its end, which sets report.error
+        summary.files += 1
+        for finding in findings:
+            summary.add(finding)
+        if report.error is not None:
+            summary.unreadable += 1
+        files.append(FileReport(report.path, findings, report.error))
+    return RENDERERS[output_format](files, threshold)
+
+
+def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
+    """2 for an unreadable input, or when no input holds an 837P (as ``split``: a hook given
+    only 835s must not pass); else 1 for findings at or above ``threshold`` unless ``exit_zero``."""
+    if summary.unreadable or any(r.error for r in finished):
+        return EXIT_UNREADABLE
+    if not any(r.professional for r in finished):
+        return EXIT_UNREADABLE
+    if not exit_zero and summary.at_or_above(threshold):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def check_table(results: list, threshold, validated: bool) -> list[str]:
+    from ..batch import check_status, summary_table
+
+    header = ["file", "claims", "errors", "warnings", "info", "result"] + (["IG"] if validated else [])
+    align = "lrrrrl" + ("l" if validated else "")
+    rows = []
+    for r in results:
+        row = [r.name, str(r.claims), str(r.counts["error"]), str(r.counts["warning"]), str(r.counts["info"]), check_status(r, threshold)]
+        if validated:
+            row.append(r.validation.status.value if r.validation is not None else "-")
+        rows.append(row)
+    return summary_table(rows, header, align)
+
+
 def color_on(output_format: str, color: str) -> bool:
     from .colour import wants_colour
 
@@ -294,50 +338,6 @@ def render_counts(counted, summary, output_format: str, color: str) -> list[str]
     style, _ = text_style(color)
     table = render_statistics(counted, names, style) if counted.counts else []
     return [*table, summary.line(style)]
-
-
-def render_whole(output_format: str, stream, summary, threshold) -> str:
-    """Read every file's findings (counting them for the exit code), then render the report
-    at once: these formats are one document, not lines."""
-    from ..renderers import RENDERERS
-    from ..report import FileReport
-
-    files = []
-    for report in stream:
-        findings = list(report.findings)  # runs the input to its end, which sets report.error
-        summary.files += 1
-        for finding in findings:
-            summary.add(finding)
-        if report.error is not None:
-            summary.unreadable += 1
-        files.append(FileReport(report.path, findings, report.error))
-    return RENDERERS[output_format](files, threshold)
-
-
-def check_exit_code(summary, finished: list, threshold, exit_zero: bool) -> int:
-    """2 for an unreadable input, or when no input holds an 837P (as ``split``: a hook given
-    only 835s must not pass); else 1 for findings at or above ``threshold`` unless ``exit_zero``."""
-    if summary.unreadable or any(r.error for r in finished):
-        return EXIT_UNREADABLE
-    if not any(r.professional for r in finished):
-        return EXIT_UNREADABLE
-    if not exit_zero and summary.at_or_above(threshold):
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
-def check_table(results: list, threshold, validated: bool) -> list[str]:
-    from ..batch import check_status, summary_table
-
-    header = ["file", "claims", "errors", "warnings", "info", "result"] + (["IG"] if validated else [])
-    align = "lrrrrl" + ("l" if validated else "")
-    rows = []
-    for r in results:
-        row = [r.name, str(r.claims), str(r.counts["error"]), str(r.counts["warning"]), str(r.counts["info"]), check_status(r, threshold)]
-        if validated:
-            row.append(r.validation.status.value if r.validation is not None else "-")
-        rows.append(row)
-    return summary_table(rows, header, align)
 
 
 def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, exit_zero: bool) -> None:
