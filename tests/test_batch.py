@@ -413,17 +413,19 @@ def test_check_validate_adds_ig_findings_in_segment_order(run, tmp_path):
     plain = run("check", path)
     result = run("check", "--validate", path)
     assert result.exit_code == 1
-    codes = [l.split()[1] for l in result.stdout.splitlines()[:-1]]
+    # PATH:SEGMENT: SEVERITY CODE ...; the summary lines after them do not start with the path
+    lines = lambda result: [l for l in result.stdout.splitlines() if l.startswith(str(path))]  # noqa: E731
+    codes = [l.split()[2] for l in lines(result)]
     assert "IG-IK3-3" in codes and "X002" in codes and "N301" in codes
-    positions = [int(l.split(":")[1]) for l in result.stdout.splitlines()[:-1]]
+    positions = [int(l.split(":")[1]) for l in lines(result)]
     assert positions == sorted(positions)
     # The therapy findings are those of a plain check; the IG ones come on top.
-    assert [l for l in result.stdout.splitlines()[:-1] if " IG-" not in l] == plain.stdout.splitlines()[:-1]
+    assert [l for l in lines(result) if " IG-" not in l] == lines(plain)
     # Narrowed like rule codes: --ignore takes IG codes and prefixes, --select IG only IG.
     ignored = run("check", "--validate", "--ignore", "IG-IK3", path)
     assert " IG-" not in ignored.stdout
     only = run("check", "--validate", "--select", "IG", path)
-    assert {l.split()[1] for l in only.stdout.splitlines()[:-1]} == {"IG-IK3-3"}
+    assert {l.split()[2] for l in lines(only)} == {"IG-IK3-3"}
     config = tmp_path / "config.toml"
     config.write_text('ignore = ["IG"]\n')
     assert " IG-" not in run("check", "--validate", "--config", config, path).stdout
