@@ -452,7 +452,7 @@ def test_unknown_version_under_check_validate_and_validate(run, tmp_path):
     checked = run("check", "--validate", path)
     assert checked.exit_code == 2
     assert "not validated: no implementation-guide map for 005010X222A2" in checked.stderr
-    assert ": IG-no-map " in checked.stdout
+    assert ": error IG-no-map " in checked.stdout
     validated = run("validate", "--format", "jsonl", path)
     record, summary = (json.loads(l) for l in validated.stdout.splitlines())
     assert validated.exit_code == 2 and record["status"] == "unreadable" and summary["exit_code"] == 2
