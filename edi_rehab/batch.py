@@ -94,7 +94,6 @@ __all__ = [
     "collect",
     "check_status",
     "summary_table",
-    "progress_line",
     "why_not_validated",
 ]
 
@@ -136,6 +135,8 @@ class CheckRecipe:
     mue: Mapping[str, MueEdit] | None = None
     config_text: str | None = None
     config_source: str = "<config>"
+    #: where in ``config_text`` the configuration is (``("tool", "edi-rehab")`` in a pyproject.toml)
+    config_table: tuple[str, ...] = ()
     minutes: MinutesTable | None = None
     unit_method: str | None = None
     #: Rule codes from the command line (IG codes already taken out).
@@ -151,7 +152,9 @@ class CheckRecipe:
         from .mapdata import load_maps
 
         maps = load_maps(extra_ptp=self.extra_ptp, mue=self.mue) if self.extra_ptp or self.mue else load_maps()
-        config = parse_config(self.config_text, self.config_source) if self.config_text is not None else None
+        config = (
+            parse_config(self.config_text, self.config_source, self.config_table) if self.config_text is not None else None
+        )
         if self.rules_off:
             # A select no rule code matches: the Checker itself refuses unknown codes, the
             # config does not (its select is whatever the file said).
@@ -604,31 +607,3 @@ def summary_table(rows: list[list[str]], header: list[str], align: str = "") -> 
 
     rule = "  ".join("-" * w for w in widths)
     return [line(header), rule, *(line(row) for row in rows)]
-
-
-def progress_line(
-    done_bytes: int,
-    total_bytes: int | None,
-    done_files: int,
-    total_files: int,
-    elapsed: float,
-    width: int = 80,
-) -> str:
-    """One line of progress, at most ``width`` characters: a bar when the total is known."""
-    files = f"{done_files}/{total_files} files"
-    megabytes = f"{done_bytes / 1e6:.1f} MB"
-    clock = _clock(elapsed)
-    if total_bytes:
-        fraction = min(1.0, done_bytes / total_bytes)
-        eta = f" ETA {_clock(elapsed / fraction - elapsed)}" if 0 < fraction < 1 and elapsed >= 1 else ""
-        text = f" {fraction:4.0%}  {files}  {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB  {clock}{eta}"
-        room = max(10, min(40, width - len(text) - 2))
-        filled = int(room * fraction)
-        return ("[" + "#" * filled + "." * (room - filled) + "]" + text)[:width]
-    return f"{files}  {megabytes}  {clock}"[:width]
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

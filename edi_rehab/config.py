@@ -1,5 +1,10 @@
 """The user's TOML configuration: payer profiles, rule selection and severities.
 
+Which file (``--config``, or an ``edi-rehab.toml`` or a pyproject.toml's ``[tool.edi-rehab]``
+table found from the working directory) is the command line's choice
+(:mod:`edi_rehab.cli.config_file`); here a configuration is text and, for a pyproject.toml,
+the table inside it.
+
 Format
 ------
 Every key is optional; anything not listed here is an error, so a typo never silently does nothing::
@@ -108,6 +113,7 @@ __all__ = [
     "DEFAULT_MAX_UNITS_PER_LINE",
     "Practice",
     "ProfileSpec",
+    "declares_table",
     "effective_profiles",
     "parse_config",
     "resolve_profile",
@@ -440,26 +446,62 @@ def _subtable(source: str, doc: dict, name: str, allowed: tuple[str, ...]) -> di
     return table
 
 
-def parse_config(text: str, source: str) -> Config:
-    """Parse configuration TOML (see the module docstring for the format).
-
-    Args:
-        text: the file's text.
-        source: a name for messages, normally the file path.
-
-    Raises:
-        ConfigError: invalid TOML, an unknown key, or a bad value.
-    """
-    import tomllib  # only a run given a config parses TOML
+def _load_toml(text: str, source: str) -> dict:
+    import tomllib  # only a run that reads a config parses TOML
 
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, f"invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(source, "invalid TOML: arrays or tables nested too deeply") from None
     except ValueError as exc:  # an integer of more digits than Python converts (4,300)
         raise ConfigError(source, f"invalid TOML: a value cannot be read ({str(exc).split(':')[0]})") from None
+
+
+def _table_at(doc: dict, table: tuple[str, ...]) -> object:
+    """The value at the dotted key ``table`` (``("tool", "edi-rehab")``), or None."""
+    value: object = doc
+    for key in table:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def declares_table(text: str, source: str, table: tuple[str, ...]) -> bool:
+    """Whether the TOML ``text`` (a ``pyproject.toml``) holds the table ``table``.
+
+    A file that does not even contain the table's last key as text cannot hold it, and is not
+    parsed (most pyproject.toml files name no edi-rehab table; TOML's escapes in quoted keys
+    are the one way to spell it otherwise, and nobody writes a tool name that way).
+
+    Raises:
+        ConfigError: the file names the key but is not valid TOML.
+    """
+    if table and table[-1] not in text:
+        return False
+    return _table_at(_load_toml(text, source), table) is not None
+
+
+def parse_config(text: str, source: str, table: tuple[str, ...] = ()) -> Config:
+    """Parse configuration TOML (see the module docstring for the format).
+
+    Args:
+        text: the file's text.
+        source: a name for messages, normally the file path.
+        table: where in the document the configuration is: ``()`` for the whole file
+            (``edi-rehab.toml``, ``--config``), ``("tool", "edi-rehab")`` in a pyproject.toml.
+
+    Raises:
+        ConfigError: invalid TOML, an unknown key, or a bad value (or no ``table``).
+    """
+    doc = _load_toml(text, source)
+    if table:
+        found = _table_at(doc, table)
+        if not isinstance(found, dict):
+            raise ConfigError(source, f"[{'.'.join(table)}] must be a table")
+        doc = found
     for key in doc:
         if key not in _TOP_KEYS:
             raise _unknown_key(source, "the top level", key, _TOP_KEYS)

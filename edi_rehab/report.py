@@ -3,14 +3,24 @@
 Both renderers are generators over files whose findings may themselves be generators, so
 the CLI can print a 200 MB file's findings as they are found without holding them all.
 
-Text, one line per finding, then one summary line::
+Text, one line per finding, then the summary (one line, and a second when a finding has a
+fix)::
 
-    claims.x12:27: U101 4 timed units billed on lines 1, 2 (GP), ... [claim PCN1 line 1 procedure 97110]
-    minutes.csv:4: U109 minutes must be a whole number, got 'abc' [row 4]
-    Found 2 findings (1 error, 1 warning, 0 info) in 2 files; 1 fix is safe, 1 unsafe.
+    claims.x12:27: error U101 [~] 4 timed units billed on lines 1, 2 (GP), ... [claim PCN1 line 1 procedure 97110]
+    claims.x12:31: warning M205 [*] modifiers on 97530 are GP, 59; the payer's order ... [claim PCN1 line 2 procedure 97530]
+    minutes.csv:4: warning U109 minutes must be a whole number, got 'abc' [row 4]
+    Found 3 findings (1 error, 2 warnings, 0 info) in 2 files.
+    [*] 1 fixable with `edi-rehab fix`; [~] 1 more with `--unsafe-fixes`.
 
-The location is the 1-based segment position; a finding about the minutes CSV itself
-(segment 0) shows its CSV row instead.
+Each line is ``PATH:LOCATION: SEVERITY CODE [MARK] MESSAGE [WHERE]``, a stable shape a
+script may split on: the location is the 1-based segment position (a finding about the
+minutes CSV itself, segment 0, shows its CSV row instead); the mark is ``[*]`` when the
+finding has a safe fix (``edi-rehab fix`` applies it), ``[~]`` when its fix is unsafe
+(applied only with ``--unsafe-fixes``: it changes what is billed) and absent when there is
+no fix, as ruff marks its fixable findings. Colour is the command line's business: the
+renderers take a ``style(text, role)`` callable (see :data:`Style`) and default to none.
+
+``render_statistics`` counts the findings per code instead (``check --statistics``).
 
 JSON (after the envelope the CLI passes, ``renderers.json_envelope``; ``schemas/check.schema.json``)::
 
@@ -25,12 +35,38 @@ after some findings) adds ``"error"`` with the message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .findings import Applicability, Finding, Severity
 
-__all__ = ["FileReport", "Summary", "finding_json", "render_json", "render_text", "text_line"]
+__all__ = [
+    "FIX_MARKS",
+    "CodeCount",
+    "FileReport",
+    "Statistics",
+    "Style",
+    "Summary",
+    "finding_json",
+    "render_json",
+    "render_statistics",
+    "render_text",
+    "statistics_json",
+    "text_line",
+]
+
+#: ``style(text, role) -> text``: how the command line colours a piece of a line. The roles
+#: are a severity's value ("error", "warning", "info", for the severity word and the code),
+#: "path", and an applicability's value ("safe", "unsafe", for the fix marks).
+Style = Callable[[str, str], str]
+
+
+def no_style(text: str, role: str) -> str:
+    return text
+
+
+#: The mark a finding's text line carries for its fix (none without a fix).
+FIX_MARKS = {Applicability.SAFE: "[*]", Applicability.UNSAFE: "[~]"}
 
 
 @dataclass(slots=True)
@@ -71,7 +107,24 @@ class Summary:
     def at_or_above(self, severity: Severity) -> bool:
         return self.worst is not None and self.worst.rank >= severity.rank
 
-    def line(self) -> str:
+    def line(self, style: Style = no_style) -> str:
+        """The summary: one line of counts, then (when a finding has a fix) one saying what
+        ``edi-rehab fix`` would apply, as ruff's "[*] N fixable" line does."""
+        fixes = self.fix_line(style)
+        return self.counts_line() + (f"\n{fixes}" if fixes else "")
+
+    def fix_line(self, style: Style = no_style) -> str | None:
+        safe = style(FIX_MARKS[Applicability.SAFE], Applicability.SAFE.value)
+        unsafe = style(FIX_MARKS[Applicability.UNSAFE], Applicability.UNSAFE.value)
+        if self.safe_fixes and self.unsafe_fixes:
+            return f"{safe} {self.safe_fixes} fixable with `edi-rehab fix`; {unsafe} {self.unsafe_fixes} more with `--unsafe-fixes`."
+        if self.safe_fixes:
+            return f"{safe} {self.safe_fixes} fixable with `edi-rehab fix`."
+        if self.unsafe_fixes:
+            return f"{unsafe} {self.unsafe_fixes} fixable with `edi-rehab fix --unsafe-fixes`."
+        return None
+
+    def counts_line(self) -> str:
         files = f"{self.files} file" + ("" if self.files == 1 else "s")
         unreadable = f"; {self.unreadable} could not be read" if self.unreadable else ""
         if not self.total:
@@ -81,14 +134,11 @@ class Summary:
             for s in Severity
         )
         finding_word = "finding" if self.total == 1 else "findings"
-        fixes = ""
-        if self.safe_fixes or self.unsafe_fixes:
-            fixes = f"; fixes: {self.safe_fixes} safe, {self.unsafe_fixes} unsafe"
-        return f"Found {self.total} {finding_word} ({counts}) in {files}{unreadable}{fixes}."
+        return f"Found {self.total} {finding_word} ({counts}) in {files}{unreadable}."
 
 
-def text_line(path: str, finding: Finding) -> str:
-    """``path:segment: CODE message [claim X line N procedure P]``."""
+def text_line(path: str, finding: Finding, style: Style = no_style) -> str:
+    """``path:segment: severity CODE [mark] message [claim X line N procedure P]``."""
     row = finding.details.get("row") if finding.segment == 0 else None
     location = row if row is not None else finding.segment
     where = []
@@ -101,11 +151,20 @@ def text_line(path: str, finding: Finding) -> str:
     if row is not None and not where:
         where.append(f"row {row}")
     suffix = f" [{' '.join(where)}]" if where else ""
-    return f"{path}:{location}: {finding.code} {finding.message}{suffix}"
+    severity = finding.severity.value
+    mark = ""
+    if finding.fix is not None:
+        mark = " " + style(FIX_MARKS[finding.fix.applicability], finding.fix.applicability.value)
+    return (
+        f"{style(path, 'path')}:{location}: {style(severity, severity)} {style(finding.code, severity)}{mark}"
+        f" {finding.message}{suffix}"
+    )
 
 
-def render_text(files: Iterable[FileReport], summary: Summary | None = None) -> Iterator[str]:
-    """One line per finding, then error lines for unreadable files, then the summary line.
+def render_text(
+    files: Iterable[FileReport], summary: Summary | None = None, style: Style = no_style
+) -> Iterator[str]:
+    """One line per finding, then the summary (its last item, of one or two lines).
 
     Pass a :class:`Summary` to read the counts (for the exit code) after rendering.
     """
@@ -114,10 +173,90 @@ def render_text(files: Iterable[FileReport], summary: Summary | None = None) -> 
         summary.files += 1
         for finding in report.findings:
             summary.add(finding)
-            yield text_line(report.path, finding)
+            yield text_line(report.path, finding, style)
         if report.error is not None:
             summary.unreadable += 1
-    yield summary.line()
+    yield summary.line(style)
+
+
+@dataclass(slots=True)
+class CodeCount:
+    """How often one code fired at one severity, and how many of those carry a fix."""
+
+    code: str
+    severity: Severity
+    count: int = 0
+    safe_fixes: int = 0
+    unsafe_fixes: int = 0
+
+
+@dataclass(slots=True)
+class Statistics:
+    """Findings counted per code (``check --statistics``), as ruff's ``--statistics``.
+
+    A rule may give one hit another severity than its default (the engine's ``Hit.severity``),
+    so each code gets one row per severity it came at."""
+
+    counts: dict[tuple[str, Severity], CodeCount] = field(default_factory=dict)
+
+    def add(self, finding: Finding) -> None:
+        key = (finding.code, finding.severity)
+        row = self.counts.get(key)
+        if row is None:
+            row = self.counts[key] = CodeCount(finding.code, finding.severity)
+        row.count += 1
+        if finding.fix is not None:
+            if finding.fix.applicability is Applicability.SAFE:
+                row.safe_fixes += 1
+            else:
+                row.unsafe_fixes += 1
+
+    def rows(self) -> list[CodeCount]:
+        """Most frequent first; then worst severity, then code, so the order is stable."""
+        return sorted(self.counts.values(), key=lambda r: (-r.count, -r.severity.rank, r.code))
+
+
+def render_statistics(statistics: Statistics, names: dict[str, str], style: Style = no_style) -> list[str]:
+    """The statistics as an aligned table: count, code, severity, fixable (``[*] N`` safe,
+    ``[~] N`` unsafe, ``-`` none) and the rule's name from ``names`` (code -> name)."""
+    rows = statistics.rows()
+    header = ("count", "code", "severity", "fixable", "rule")
+    cells = []
+    for row in rows:
+        fixable = " ".join(
+            f"{FIX_MARKS[kind]} {number}"
+            for kind, number in ((Applicability.SAFE, row.safe_fixes), (Applicability.UNSAFE, row.unsafe_fixes))
+            if number
+        )
+        cells.append((str(row.count), row.code, row.severity.value, fixable or "-", names.get(row.code, "")))
+    widths = [max(len(line[i]) for line in (header, *cells)) for i in range(len(header))]
+
+    def line(values, severity: str | None) -> str:
+        count, code, level, fixable, name = values
+        padded = [count.rjust(widths[0]), code.ljust(widths[1]), level.ljust(widths[2]), fixable.ljust(widths[3]), name]
+        if severity is not None:  # colour after padding, so escapes do not upset the widths
+            padded[1] = style(code, severity) + " " * (widths[1] - len(code))
+            padded[2] = style(level, severity) + " " * (widths[2] - len(level))
+        return "  ".join(padded).rstrip()
+
+    return [line(header, None), *(line(values, row.severity.value) for values, row in zip(cells, rows))]
+
+
+def statistics_json(statistics: Statistics, names: dict[str, str]) -> list[dict]:
+    """The statistics rows for JSON: code, name, severity, count, and how many have a fix
+    (``fixable``), safe and unsafe."""
+    return [
+        {
+            "code": row.code,
+            "name": names.get(row.code),
+            "severity": row.severity.value,
+            "count": row.count,
+            "fixable": row.safe_fixes + row.unsafe_fixes,
+            "safe_fixes": row.safe_fixes,
+            "unsafe_fixes": row.unsafe_fixes,
+        }
+        for row in statistics.rows()
+    ]
 
 
 def finding_json(finding: Finding) -> dict:

@@ -13,6 +13,8 @@
 #     HOLDBOX/NAME.json, the check's JSON report) when any claim has an error.
 # Warnings (e.g. modifier order) pass with the file and are listed in the JSON; FAIL_ON=warning
 # makes them hold claims too. EDI_REHAB names the command (default: edi-rehab).
+# The configuration is the edi-rehab.toml (or pyproject.toml [tool.edi-rehab]) found from the
+# folder the hook is started in, as for every edi-rehab command.
 # The interchanges it writes (OUTBOX/NAME, HOLDBOX/NAME, the 999) take their ISA13/GS06 from
 # edi-rehab's per-sender counter, so hooks running at the same moment never repeat one;
 # EDI_REHAB_STATE_DIR names the folder that keeps it (default: the user's state folder).

@@ -104,9 +104,10 @@ def test_check_folder_exit_codes_table_and_quiet(run, tmp_path):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     table = lines[lines.index(next(l for l in lines if l.startswith("file "))) :]
-    assert [row.split()[0] for row in table[2:-1]] == [str(root / "good.x12"), str(root / "sub" / "bad.x12")]
+    found = table.index(next(l for l in table if l.startswith("Found ")))
+    assert [row.split()[0] for row in table[2:found]] == [str(root / "good.x12"), str(root / "sub" / "bad.x12")]
     assert table[2].split()[-1] == "pass" and table[3].split()[-1] == "fail"
-    assert table[-1].startswith("Found 2 findings")
+    assert table[found].startswith("Found 2 findings")  # the summary comes last, after the table
     quiet = run("check", "--quiet", root)
     assert quiet.exit_code == 1 and not any(l.startswith("file ") for l in quiet.stdout.splitlines())
     # The worst file wins: an unreadable one makes it 2, after reporting the others.
@@ -183,7 +184,7 @@ def test_jobs_2_reports_exactly_what_jobs_1_reports(run, batch_folder, output_fo
     if output_format == "text":
         unknown = [l for l in one.stdout.splitlines() if " U110 " in l and "PCN999999" in l]
         assert len(unknown) == 1 and unknown[0].startswith(str(minutes))  # reported once per run
-        assert "b-big.x12" in one.stdout and "c-bom.x12:1: X003" in one.stdout
+        assert "b-big.x12" in one.stdout and "c-bom.x12:1: warning X003" in one.stdout
 
 
 def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
@@ -290,7 +291,7 @@ def test_bom_file_is_checked_with_its_positions(run, tmp_path):
     bom.write_bytes(BOM + BAD)
     lines = lambda path: [l.split(":", 1)[1] for l in run("check", path).stdout.splitlines() if l.startswith(str(path))]  # noqa: E731
     with_bom = lines(bom)
-    assert with_bom[0].startswith("1: X003 ")  # the BOM is reported, positions unchanged
+    assert with_bom[0].startswith("1: warning X003 ")  # the BOM is reported, positions unchanged
     assert with_bom[1:] == lines(plain)
 
 
@@ -315,25 +316,92 @@ def test_progress_bar_draws_on_a_terminal_after_a_delay_and_clears():
     now[0] = 2.0
     progress.advance(1_000_000, 1)
     drawn = stream.getvalue()
-    assert drawn.startswith("\r[") and " 50%  2/4 files  2.0/4.0 MB  0:02 ETA 0:02" in drawn and drawn.endswith("\r")
+    # tqdm's bar: the share of bytes, bytes done of the total, and the files done
+    assert drawn.startswith("\r") and " 50%|" in drawn and "2.00M/4.00M" in drawn and "2/4 files]" in drawn
     progress.clear()
-    assert stream.getvalue().endswith("\r" + " " * progress_width(drawn) + "\r")
+    cleared = stream.getvalue()[len(drawn):]
+    assert cleared.strip("\r ") == "" and len(cleared) > len(drawn.strip("\r").rstrip())  # blanked
+    progress.clear()  # already off the screen: writes nothing more
+    assert stream.getvalue() == drawn + cleared
+    progress.close()
+    progress.advance(1_000_000, 1)  # closed: never drawn again
+    assert "3/4 files" not in stream.getvalue()
+
+
+def test_progress_moves_by_bytes_through_one_large_file():
+    stream = FakeTerminal()
+    progress = Progress(1, 10_000_000, enabled=True, stream=stream, delay=0, interval=0, clock=lambda: 9.0)
+    for _ in range(3):
+        progress.advance(2_000_000)  # no file finished yet, the bar still moves
+    assert " 60%|" in stream.getvalue() and "6.00M/10.0M" in stream.getvalue() and "0/1 files" in stream.getvalue()
+    unknown = Progress(1, None, enabled=True, stream=FakeTerminal(), delay=0, interval=0, clock=lambda: 9.0)
+    unknown.advance(1_500_000)  # standard input: no total, bytes and rate only
+    assert "1.50MB" in unknown.stream.getvalue() and "%|" not in unknown.stream.getvalue()
+
+
+def test_progress_stays_silent_when_quiet_or_not_a_terminal():
     quiet = Progress(4, 4_000_000, enabled=False, stream=FakeTerminal(), delay=0, clock=lambda: 9.0)
     quiet.advance(1, 1)
-    assert quiet.stream.getvalue() == ""
+    assert quiet.stream.getvalue() == "" and quiet.bar is None
     piped = Progress(4, 4_000_000, enabled=True, stream=io.StringIO(), delay=0, clock=lambda: 9.0)
     piped.advance(1, 1)
-    assert piped.stream.getvalue() == ""
+    assert piped.stream.getvalue() == "" and piped.bar is None
 
 
-def progress_width(drawn: str) -> int:
-    return len(drawn.strip("\r").rstrip())
+@pytest.mark.slow
+def test_a_terminal_sees_the_bar_for_one_slow_input_and_a_pipe_does_not(tmp_path):
+    """A real run: one input on standard input, fed in pieces so the run outlasts the bar's
+    delay whatever the machine's speed; stderr a pseudo-terminal, then a pipe."""
+    import pty
+    import subprocess
+    import sys
+    import threading
 
+    data = synth(4, claims=4000, claims_per_transaction=500)
+    pieces = [data[i : i + len(data) // 8 + 1] for i in range(0, len(data), len(data) // 8 + 1)]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    code = "import sys\nfrom edi_rehab.cli import main\nmain(sys.argv[1:])\n"
 
-def test_progress_line_fits_its_width_and_handles_unknown_totals():
-    line = batch.progress_line(5_000_000, 10_000_000, 3, 7, 65, width=60)
-    assert len(line) <= 60 and "50%" in line and "3/7 files" in line and "1:05" in line
-    assert batch.progress_line(1_500_000, None, 1, 2, 3700) == "1/2 files  1.5 MB  1:01:40"
+    def feed(stdin) -> None:
+        for piece in pieces:
+            stdin.write(piece)
+            stdin.flush()
+            time.sleep(0.25)
+        stdin.close()
+
+    def run(stderr):
+        out = open(tmp_path / "out.txt", "wb")
+        child = subprocess.Popen([sys.executable, "-c", code, "check", "-"], stdin=subprocess.PIPE, stdout=out, stderr=stderr, env=env)
+        feeder = threading.Thread(target=feed, args=(child.stdin,))
+        feeder.start()
+        return child, feeder, out
+
+    leader, follower = pty.openpty()
+    child, feeder, out = run(follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    feeder.join()
+    child.wait(timeout=120)
+    out.close()
+    os.close(leader)
+    assert child.returncode in (0, 1)
+    assert b"B/s" in seen and b"0/1 files" in seen  # bytes and rate: no total for stdin
+    assert seen.rstrip(b"\r").endswith(b" " * 20)  # and it was taken off the screen at the end
+    assert b"in 1 file." in (tmp_path / "out.txt").read_bytes()  # the summary, on stdout as ever
+    child, feeder, out = run(subprocess.PIPE)
+    errors = child.stderr.read()
+    feeder.join()
+    child.wait(timeout=120)
+    out.close()
+    assert b"\r" not in errors and b"B/s" not in errors
 
 
 # -- check --validate: IG findings (pyx12) ----------------------------------------------------------
@@ -345,17 +413,19 @@ def test_check_validate_adds_ig_findings_in_segment_order(run, tmp_path):
     plain = run("check", path)
     result = run("check", "--validate", path)
     assert result.exit_code == 1
-    codes = [l.split()[1] for l in result.stdout.splitlines()[:-1]]
+    # PATH:SEGMENT: SEVERITY CODE ...; the summary lines after them do not start with the path
+    lines = lambda result: [l for l in result.stdout.splitlines() if l.startswith(str(path))]  # noqa: E731
+    codes = [l.split()[2] for l in lines(result)]
     assert "IG-IK3-3" in codes and "X002" in codes and "N301" in codes
-    positions = [int(l.split(":")[1]) for l in result.stdout.splitlines()[:-1]]
+    positions = [int(l.split(":")[1]) for l in lines(result)]
     assert positions == sorted(positions)
     # The therapy findings are those of a plain check; the IG ones come on top.
-    assert [l for l in result.stdout.splitlines()[:-1] if " IG-" not in l] == plain.stdout.splitlines()[:-1]
+    assert [l for l in lines(result) if " IG-" not in l] == lines(plain)
     # Narrowed like rule codes: --ignore takes IG codes and prefixes, --select IG only IG.
     ignored = run("check", "--validate", "--ignore", "IG-IK3", path)
     assert " IG-" not in ignored.stdout
     only = run("check", "--validate", "--select", "IG", path)
-    assert {l.split()[1] for l in only.stdout.splitlines()[:-1]} == {"IG-IK3-3"}
+    assert {l.split()[2] for l in lines(only)} == {"IG-IK3-3"}
     config = tmp_path / "config.toml"
     config.write_text('ignore = ["IG"]\n')
     assert " IG-" not in run("check", "--validate", "--config", config, path).stdout
@@ -382,7 +452,7 @@ def test_unknown_version_under_check_validate_and_validate(run, tmp_path):
     checked = run("check", "--validate", path)
     assert checked.exit_code == 2
     assert "not validated: no implementation-guide map for 005010X222A2" in checked.stderr
-    assert ": IG-no-map " in checked.stdout
+    assert ": error IG-no-map " in checked.stdout
     validated = run("validate", "--format", "jsonl", path)
     record, summary = (json.loads(l) for l in validated.stdout.splitlines())
     assert validated.exit_code == 2 and record["status"] == "unreadable" and summary["exit_code"] == 2

@@ -45,7 +45,7 @@ def hook(tmp_path):
     wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from edi_rehab.cli import main; main()' \"$@\"\n")
     wrapper.chmod(0o755)
 
-    def run(data: bytes, *args: str, **env: str):
+    def run(data: bytes, *args: str, cwd: Path | None = None, **env: str):
         inbox = tmp_path / "inbox"
         inbox.mkdir(exist_ok=True)
         source = inbox / "claims.837"
@@ -64,6 +64,7 @@ def hook(tmp_path):
                 **env,
             },
             check=False,
+            cwd=cwd,
         )
         assert "Traceback" not in result.stdout + result.stderr
         return (result, *boxes)
@@ -99,6 +100,22 @@ def test_bad_claims_are_held_and_the_rest_forwarded(hook):
     forwarded, kept = (outbox / "claims.837").read_bytes(), (holdbox / "claims.837").read_bytes()
     assert claims_of(forwarded) + claims_of(kept) == claims_of(MIXED)
     assert (ackbox / "claims.837.999").exists()  # the file as submitted is valid X12
+
+
+def test_the_hook_runs_the_rules_of_the_config_found_where_it_runs(hook, tmp_path):
+    # A clearinghouse that accepts this pair (its payer pays both) says so once, beside the
+    # hook; the same file is then forwarded whole, in both modes.
+    site = tmp_path / "site"
+    (site / ".git").mkdir(parents=True)
+    (site / "edi-rehab.toml").write_text('ignore = ["N301"]\n')
+    for mode in ("split", "block"):
+        result, outbox, holdbox, _ = hook(MIXED, cwd=site, HOLD_MODE=mode)
+        assert result.returncode == 0 and result.stdout == "claims.837: forwarded\n", result.stderr
+        assert claims_of((outbox / "claims.837").read_bytes()) == claims_of(MIXED)
+        (outbox / "claims.837").unlink()
+    (site / "edi-rehab.toml").write_text("ignore = [\n")  # broken: rejected, nothing forwarded
+    result, outbox, _, _ = hook(MIXED, cwd=site)
+    assert result.returncode == 2 and "edi-rehab.toml" in result.stderr and not (outbox / "claims.837").exists()
 
 
 def test_block_mode_holds_the_whole_file_or_forwards_it_unchanged(hook):

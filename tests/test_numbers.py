@@ -91,7 +91,7 @@ def test_huge_837_value_is_a_finding_through_the_cli(run, files, tmp_path, eleme
     args = [*command, path] + (["-o", str(tmp_path / "out.x12")] if command[0] == "fix" else [])
     result = run(*args)
     assert result.exit_code == 1, result.output
-    assert f":{segment}: {code} " in result.output
+    assert f":{segment}: error {code} " in result.output  # PATH:SEGMENT: SEVERITY CODE ...
     assert "Overflow" not in result.output
 
 

@@ -53,6 +53,8 @@ def test_a_single_process_check_imports_no_worker_pool_or_toml(tmp_path):
     modules_after("check", "--sample", env=env)
     loaded = modules_after("check", "--sample", "--format", "json", env=env)
     assert {"concurrent.futures", "tomllib", "tempfile", "difflib"}.isdisjoint(loaded)
+    # nor the progress bar: tqdm is imported only once a bar is drawn on a terminal
+    assert not [name for name in loaded if name == "tqdm" or name.startswith("tqdm.")]
     # nor the ack numbering: no 999 is written without --validate
     assert {"edi_rehab.control_numbers", "edi_rehab.cli.control_state", "platformdirs", "jinja2"}.isdisjoint(loaded)
 

@@ -2,8 +2,9 @@
 
 One module per command (``check.py``, ``fix.py``, ...); what they share lives beside them:
 ``files.py`` (reading inputs, atomic writes), ``inputs.py`` (files, folders, stdin),
-``options.py`` (shared options and building the Checker), ``output.py`` (exit codes and
-messages), ``progress.py`` (progress line, worker pool), ``acks.py`` (where 999s go).
+``options.py`` (shared options and building the Checker), ``config_file.py`` (which config
+file is read), ``output.py`` (exit codes and messages), ``colour.py`` (``--color``),
+``progress.py`` (progress line, worker pool), ``acks.py`` (where 999s go).
 
 Commands are imported when they are run, not when the program starts, so ``edi-rehab rule
 U101`` or ``--help`` pays only for what it uses (a clearinghouse hook starts a process per

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import click
 
 from .acks import ack_kind, ack_targets, write_ack
+from .colour import COLOR_OPTION
+from .config_file import ConfigChoice
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
@@ -26,7 +28,10 @@ OUTPUT_FORMATS = ["text", "json", "jsonl", "github", "gitlab", "junit", "sarif"]
 @click.option("--ack", "ack_path", metavar="PATH", help="With --validate: write the 999 to PATH; with several FILES or a folder, PATH is a folder and each gets <name>.999.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are at or above --fail-on (2 still means unreadable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+@click.option("-v", "--verbose", is_flag=True, help="Say on stderr which config file was read (given, found, or none).")
 @click.option("--sample", is_flag=True, help="Check the bundled synthetic sample with its minutes file.")
+@click.option("--statistics", is_flag=True, help="Count the findings per code (count, code, severity, fixable, rule) instead of listing them; text or json.")
+@COLOR_OPTION
 @folder_options
 def check(
     files: tuple[str, ...],
@@ -38,21 +43,25 @@ def check(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice,
     fail_on: str,
     validate_too: bool,
     jobs: int,
     ack_path: str | None,
     exit_zero: bool,
     quiet: bool,
+    verbose: bool,
     sample: bool,
+    statistics: bool,
+    color: str,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     strict: bool,
 ) -> None:
     """Run the therapy billing rules on 837P FILES (- for standard input).
 
-    Prints FILE:SEGMENT: CODE message [claim, line, procedure] per finding and a summary.
+    Prints FILE:SEGMENT: SEVERITY CODE [MARK] message [claim, line, procedure] per finding
+    ([*] a safe fix, [~] an unsafe one, no mark no fix) and a summary.
     A FILE that is a folder stands for every regular file below it, in name order, hidden
     files and folders skipped, narrowed by --include/--exclude (or the config's include and
     exclude); a file there that is not X12 (a README) is skipped with a warning unless
@@ -67,6 +76,9 @@ def check(
 
     if output_format_ci is not None:
         output_format = output_format_ci
+    if statistics and output_format not in ("text", "json"):
+        fail(f"--statistics counts findings as text or json, not {output_format}")
+        sys.exit(EXIT_UNREADABLE)
     minutes_text = None
     if ack_path and not validate_too:
         fail("--ack writes the 999 of --validate; add --validate")
@@ -98,6 +110,8 @@ def check(
         mue_file=mue_file,
         config_path=config_path,
     )
+    if verbose:
+        click.echo(f"edi-rehab: config: {config_path.describe()}", err=True)
     if not sample:
         # After the config is read: its include/exclude decide what a folder stands for.
         folders = FolderFilter(
@@ -185,7 +199,12 @@ def check(
     summary = Summary()
     try:
         with worker_pool(jobs, recipe) as pool:
-            if output_format == "jsonl":
+            if statistics:  # text or json (refused with the others above)
+                counted = count_per_code(reports(events(pool)), summary)
+                progress.clear()
+                for line in render_counts(counted, summary, output_format, color):
+                    click.echo(line, color=True if color_on(output_format, color) else None)
+            elif output_format == "jsonl":
                 run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
             elif output_format in CI_FORMATS:
                 click.echo(render_whole(output_format, reports(events(pool)), summary, threshold, checker.maps), nl=False)
@@ -193,23 +212,24 @@ def check(
                 for piece in render_json(reports(events(pool)), summary, envelope_for("check", checker.maps)):
                     click.echo(piece, nl=False)
             else:
-                # One line behind: the last line is the summary, and the table goes before it.
+                style, echo_color = text_style(color)
+                # One line behind: the last item is the summary, and the table goes before it.
                 previous = None
-                for text in render_text(reports(events(pool)), summary):
+                for text in render_text(reports(events(pool)), summary, style):
                     if previous is not None:
                         progress.clear()
-                        click.echo(previous)
+                        click.echo(previous, color=echo_color)
                     previous = text
                 progress.clear()
                 if len(finished) > 1 and not quiet:
                     for line in check_table(finished, threshold, validate_too):
                         click.echo(line)
-                click.echo(previous)
+                click.echo(previous, color=echo_color)
     except WorkerFailed as problem:
-        progress.clear()
+        progress.close()
         fail(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    progress.clear()
+    progress.close()
     if finished and not any(r.professional for r in finished) and not any(r.error for r in finished):
         fail("no input holds an 837P transaction set: nothing was checked (check takes 837P files)")
     sys.exit(check_exit_code(summary, finished, threshold, exit_zero))
@@ -260,6 +280,64 @@ def check_table(results: list, threshold, validated: bool) -> list[str]:
             row.append(r.validation.status.value if r.validation is not None else "-")
         rows.append(row)
     return summary_table(rows, header, align)
+
+
+def color_on(output_format: str, color: str) -> bool:
+    from .colour import wants_colour
+
+    return output_format == "text" and wants_colour(color)
+
+
+def text_style(color: str):
+    """``(style, echo_color)``: the renderers' style and click.echo's ``color`` argument
+    (``True`` keeps the escapes; ``None`` lets click strip them off a terminal)."""
+    from ..report import no_style
+    from .colour import colour_style
+
+    return (colour_style, True) if color_on("text", color) else (no_style, None)
+
+
+def count_per_code(stream, summary):
+    """``check --statistics``: read every finding (counting it for the exit code too) into
+    per-code statistics."""
+    from ..report import Statistics
+
+    counted = Statistics()
+    for report in stream:
+        summary.files += 1
+        for finding in report.findings:
+            summary.add(finding)
+            counted.add(finding)
+        if report.error is not None:
+            summary.unreadable += 1
+    return counted
+
+
+def rule_names() -> dict[str, str]:
+    """code -> rule name, for the statistics (IG findings are the implementation-guide family)."""
+    from ..rules.registry import RULES
+
+    return {rule.code: rule.name for rule in RULES}
+
+
+def render_counts(counted, summary, output_format: str, color: str) -> list[str]:
+    """The statistics as a table and the summary, or as one JSON document."""
+    import json
+
+    from ..ig import PREFIX, family_json
+
+    names = rule_names()
+    names.update({row.code: family_json()["name"] for row in counted.rows() if row.code.startswith(PREFIX)})
+    if output_format == "json":
+        from ..report import statistics_json
+
+        document = {"statistics": statistics_json(counted, names), "files": summary.files, "summary": summary.counts}
+        return [json.dumps(document, indent=2, ensure_ascii=True)]
+    from ..report import render_statistics
+
+    style, _ = text_style(color)
+    table = render_statistics(counted, names, style) if counted.counts else []
+    return [*table, summary.line(style)]
 
 
 def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, exit_zero: bool) -> None:

@@ -9,6 +9,7 @@ import click
 
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
+from .config_file import ConfigChoice
 from .files import InputProblem, display_name, is_link_of, read_all, read_chunks, same_file, write_atomically
 from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable
@@ -38,7 +39,7 @@ def fix_command(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice,
 ) -> None:
     """Apply the fixes for check's findings to the 837P FILE and write the result.
 

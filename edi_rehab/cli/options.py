@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .config_file import CONFIG, ISOLATED, ConfigChoice
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
 from .minutes_file import minutes_header_problem
 from .output import EXIT_UNREADABLE, counted, fail, warn
@@ -132,7 +133,7 @@ def build_recipe(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice | str | None,
     select: Iterable[str],
     ignore: Iterable[str],
     rules_off: bool = False,
@@ -155,12 +156,13 @@ def build_recipe(
     for path in ncci_files:
         extra_ptp.extend(load_cms_file(path, "ptp", maps.all_codes))
     mue = load_cms_file(mue_file, "mue", maps.all_codes) if mue_file else None
+    choice = config_path if isinstance(config_path, ConfigChoice) else ConfigChoice(config_path, (), "given" if config_path else "none")
     config = config_text = None
-    if config_path is not None:
-        config_text = read_text(config_path)
-        config = parse_config(config_text, display_name(config_path))
+    if choice.path is not None:
+        config_text = read_text(choice.path)
+        config = parse_config(config_text, choice.source, choice.table)
         for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
-            warn(f"{display_name(config_path)}: {code!r} matches no rule code")
+            warn(f"{choice.source}: {code!r} matches no rule code")
     minutes = None
     if minutes_text is None and minutes_path is not None:
         minutes_text = read_text(minutes_path)
@@ -176,7 +178,8 @@ def build_recipe(
         extra_ptp=tuple(extra_ptp),
         mue=mue,
         config_text=config_text,
-        config_source=display_name(config_path) if config_path else "<config>",
+        config_source=choice.source,
+        config_table=choice.table,
         minutes=minutes,
         unit_method=unit_method,
         select=parse_codes(select),
@@ -193,7 +196,7 @@ def build_checker(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice | str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
 ):
@@ -239,8 +242,7 @@ MINUTES = click.option("--minutes", "minutes_path", metavar="CSV", help="Minutes
 UNIT_METHOD = click.option("--unit-method", type=click.Choice(["cms", "per-code"]), help="8-minute-rule method for every claim, overriding the payer profiles.")
 NCCI = click.option("--ncci-file", "ncci_files", multiple=True, metavar="PATH", help="Official CMS practitioner PTP file (.txt or .zip); repeatable. Parsed once and cached.")
 MUE = click.option("--mue-file", metavar="PATH", help="Official CMS practitioner MUE file (.csv or .zip). Enables N305.")
-CONFIG = click.option("--config", "config_path", metavar="TOML", help="Payer profiles, select/ignore and severity overrides.")
-RULE_DATA = (MINUTES, UNIT_METHOD, NCCI, MUE, CONFIG)
+RULE_DATA = (MINUTES, UNIT_METHOD, NCCI, MUE, CONFIG, ISOLATED)
 IGNORE = click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes (comma-separated; repeatable); added to the config's ignore. The longest matching prefix wins.")
 
 #: The options that decide check's findings; split takes them too.

@@ -1,8 +1,7 @@
-"""Long runs: the progress line on a terminal and the pool of worker processes."""
+"""Long runs: the progress bar on a terminal and the pool of worker processes."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,11 +9,14 @@ from contextlib import contextmanager
 
 
 class Progress:
-    """A progress line on stderr for long runs.
+    """A progress bar on stderr for long runs, drawn by tqdm: bytes read against the inputs'
+    total (so one large file moves it too), the files done, the rate and the time left.
 
-    Drawn only when ``stream`` is a terminal and the run is not quiet, and only once the run
-    has taken ``delay`` seconds (short runs stay silent); redrawn at most every ``interval``
-    seconds. :meth:`clear` takes it off the screen before anything else is printed.
+    Drawn only when ``stream`` is a terminal and the run is not quiet (never into a pipe, a
+    log or a test runner's capture), and only once the run has taken ``delay`` seconds:
+    short runs, a hook's usual case, stay silent and never import tqdm. Redrawn at most every
+    ``interval`` seconds. :meth:`clear` takes it off the screen before anything else is
+    printed (it comes back with the next step); :meth:`close` removes it for good.
     """
 
     def __init__(
@@ -34,36 +36,87 @@ class Progress:
         self.files = self.bytes = 0
         self.delay, self.interval, self.clock = delay, interval, clock
         self.started = clock()
-        self.drawn_at: float | None = None
-        self.shown = 0
+        self.bar = None
+        #: whether the bar is on the screen now (clearing a cleared bar would cost a write
+        #: per output line, and a run printing a million findings has a million of those)
+        self.shown = False
 
     def advance(self, size: int = 0, files: int = 0) -> None:
         self.bytes += size
         self.files += files
         if not self.enabled:
             return
-        now = self.clock()
-        if now - self.started < self.delay or (self.drawn_at is not None and now - self.drawn_at < self.interval):
-            return
-        from ..batch import progress_line
-
-        width = _terminal_columns() - 1
-        line = progress_line(self.bytes, self.total_bytes, self.files, self.total_files, now - self.started, width)
-        self._write("\r" + line + " " * max(0, self.shown - len(line)) + "\r")
-        self.shown, self.drawn_at = len(line), now
+        try:
+            if self.bar is None:
+                if self.clock() - self.started < self.delay:
+                    return
+                self.bar = self._open_bar()
+                self.shown = True
+            elif self.bar.update(size):  # True when it redrew
+                self.shown = True
+            if files:
+                self.bar.set_postfix_str(self._files_text(), refresh=False)
+        except (OSError, ValueError):  # the terminal went away: run on without a bar
+            self.enabled, self.bar = False, None
 
     def clear(self) -> None:
-        if self.shown:
-            self._write("\r" + " " * self.shown + "\r")
-            self.shown = 0
-            self.drawn_at = None
+        if self.bar is not None and self.shown:
+            self.shown = False
+            try:
+                self.bar.clear()
+            except (OSError, ValueError):
+                self.enabled, self.bar = False, None
 
-    def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except (OSError, ValueError):
-            self.enabled = False
+    def close(self) -> None:
+        """Take the bar off the screen at the end of the run (``leave=False``: no last line)."""
+        bar, self.bar, self.enabled = self.bar, None, False
+        if bar is not None:
+            try:
+                bar.close()
+            except (OSError, ValueError):
+                pass
+
+    def _files_text(self) -> str:
+        return f"{self.files}/{self.total_files} files"
+
+    def _open_bar(self):
+        from tqdm import tqdm  # only a run long enough to show a bar pays for the import
+
+        class Bar(tqdm):
+            # No monitor thread: advance() drives every redraw, and no thread should be
+            # alive when the worker pool forks its processes.
+            monitor_interval = 0
+
+        # A terminal that reports no size (a fresh pseudo-terminal, some CI runners) would
+        # make tqdm draw nothing at all: take 80 by 24 then, as shutil does.
+        columns, rows = _terminal_size(self.stream)
+        bar = Bar(
+            total=self.total_bytes or None,
+            initial=self.bytes,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1000,
+            file=self.stream,
+            leave=False,
+            mininterval=self.interval,
+            ncols=columns,
+            nrows=rows,
+            postfix=self._files_text(),
+        )
+        # its clock starts now; say how long the run took before the bar appeared
+        bar.start_t -= self.clock() - self.started
+        return bar
+
+
+def _terminal_size(stream) -> tuple[int, int]:
+    import os
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        columns, rows = size.columns, size.lines
+    except (AttributeError, ValueError, OSError):  # not a real terminal (a test's stand-in)
+        columns = rows = 0
+    return columns or 80, rows or 24
 
 
 def _is_terminal(stream) -> bool:
@@ -95,18 +148,3 @@ def tracked(ordered, progress: Progress):
     for work, value in ordered:
         progress.advance(work.size, 1 if work.kind == "end" else 0)
         yield work, value
-
-
-def _terminal_columns() -> int:
-    # What shutil.get_terminal_size does (COLUMNS first, then the terminal, then 80),
-    # without importing shutil and the compression modules it pulls in at start-up.
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stderr__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-    return columns or 80

@@ -10,6 +10,7 @@ import click
 
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
+from .config_file import ConfigChoice
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
 from .options import check_options, prepare_check
@@ -39,7 +40,7 @@ def split_command(
     unit_method: str | None,
     ncci_files: tuple[str, ...],
     mue_file: str | None,
-    config_path: str | None,
+    config_path: ConfigChoice,
     fail_on: str,
     validate_too: bool,
     jobs: int,

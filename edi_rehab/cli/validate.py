@@ -140,7 +140,7 @@ def validate(
     except WorkerFailed as problem:
         complain(f"{inputs[problem.file].name}: {problem}; the run stopped")
         sys.exit(EXIT_UNREADABLE)
-    progress.clear()
+    progress.close()
     if output_format == "json":
         emit_json("validate", {"files": reports}, shipped_maps())
     elif output_format == "jsonl":
