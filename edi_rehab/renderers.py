@@ -67,6 +67,7 @@ def tool_json(maps) -> dict:
 JSON_SCHEMAS = {
     "check": "check.schema.json",
     "check-jsonl": "check-jsonl.schema.json",
+    "check-statistics": "check-statistics.schema.json",
     "validate": "validate.schema.json",
     "validate-jsonl": "validate-jsonl.schema.json",
     "fix": "fix.schema.json",

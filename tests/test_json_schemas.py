@@ -223,6 +223,7 @@ def real_outputs(tmp_path_factory):
     return {
         "check": json.loads(run("check", "--format", "json", bad)),
         "check-jsonl": jsonl(run("check", "--format", "jsonl", bad))[0],
+        "check-statistics": json.loads(run("check", "--statistics", "--format", "json", bad)),
         "validate": json.loads(run("validate", "--format", "json", str(folder / "se.x12"))),
         "validate-jsonl": jsonl(run("validate", "--format", "jsonl", str(folder / "se.x12")))[0],
         "fix": json.loads(run("fix", str(folder / "in.x12"), "-o", str(folder / "o.x12"), "--minutes", str(folder / "m.csv"), "--unsafe-fixes", "--format", "json")),
@@ -236,6 +237,7 @@ RENAMES = [
     ("check", ("files", 0, "findings", 0, "claim_id"), "claim"),
     ("check", ("summary", "error"), "errors"),
     ("check-jsonl", ("counts",), "totals"),
+    ("check-statistics", ("statistics", 0, "safe_fixes"), "safe"),
     ("validate", ("files", 0, "issues", 0, "segment_id"), "segment_tag"),
     ("validate-jsonl", ("transactions",), "sets"),
     ("fix", ("applied", 0, "applicability"), "kind"),
@@ -311,3 +313,16 @@ def test_a_body_cannot_overwrite_the_envelope():
     envelope = json_envelope("fix", tool_json(load_maps()))
     with pytest.raises(ValueError, match="reserved: tool"):
         render_json_document(envelope, {"tool": "mine"})
+
+
+def test_check_statistics_json_carries_the_envelope_and_matches_its_schema(run, files):
+    """``check --statistics --format json`` is a JSON output like the others: the envelope first,
+    then per-code rows whose counts add up to the findings ``check --format json`` lists."""
+    inputs = [files("bad.x12", ERRORS), files("clean.x12", CLEAN)]
+    listed = json.loads(run("check", "--format", "json", *inputs).stdout)
+    counted = json.loads(run("check", "--statistics", "--format", "json", *inputs).stdout)
+    assert_envelope(counted, "check")
+    assert counted["statistics"] and sum(row["count"] for row in counted["statistics"]) == sum(
+        len(entry["findings"]) for entry in listed["files"]
+    )
+    assert_valid("check-statistics", counted)

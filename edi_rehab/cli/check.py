@@ -13,7 +13,7 @@ from .config_file import ConfigChoice
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
-from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, envelope_for, fail, warn
+from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, envelope_for, fail, json_document, warn
 from .progress import Progress, tracked, worker_pool
 
 #: --output-format: --format's three, and the reports CI systems read (edi_rehab.renderers)
@@ -202,7 +202,7 @@ def check(
             if statistics:  # text or json (refused with the others above)
                 counted = count_per_code(reports(events(pool)), summary)
                 progress.clear()
-                for line in render_counts(counted, summary, output_format, color):
+                for line in render_counts(counted, summary, output_format, color, checker.maps):
                     click.echo(line, color=True if color_on(output_format, color) else None)
             elif output_format == "jsonl":
                 run_jsonl(events(pool), finish, leftovers, finished, threshold, summary, checker, exit_zero)
@@ -320,10 +320,9 @@ def rule_names() -> dict[str, str]:
     return {rule.code: rule.name for rule in RULES}
 
 
-def render_counts(counted, summary, output_format: str, color: str) -> list[str]:
-    """The statistics as a table and the summary, or as one JSON document."""
-    import json
-
+def render_counts(counted, summary, output_format: str, color: str, maps) -> list[str]:
+    """The statistics as a table and the summary, or as one JSON document (the shared
+    envelope first, shaped as ``schemas/check-statistics.schema.json``)."""
     from ..ig import PREFIX, family_json
 
     names = rule_names()
@@ -331,8 +330,8 @@ def render_counts(counted, summary, output_format: str, color: str) -> list[str]
     if output_format == "json":
         from ..report import statistics_json
 
-        document = {"statistics": statistics_json(counted, names), "files": summary.files, "summary": summary.counts}
-        return [json.dumps(document, indent=2, ensure_ascii=True)]
+        body = {"statistics": statistics_json(counted, names), "files": summary.files, "summary": summary.counts}
+        return [json_document("check", body, maps).rstrip("\n")]
     from ..report import render_statistics
 
     style, _ = text_style(color)
