@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .ledger import LEDGER_OPTION
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
 from .minutes_file import minutes_header_problem
 from .output import EXIT_UNREADABLE, counted, fail, warn
@@ -298,4 +299,5 @@ match_options = in_order(
     *RULE_DATA,
     click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
     click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
+    LEDGER_OPTION,
 )
