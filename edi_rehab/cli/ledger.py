@@ -125,15 +125,19 @@ def file_findings(checker, data: bytes) -> list:
     return [f for result in checker.check_events(iter_events([data]), claim_views=False) for f in result.findings]
 
 
-def record_claims(ledger, name: str, data: bytes, command: str, findings, *, decisions=None, fixed=()) -> int:
-    """Record an 837P file; returns its ledger id. Exits 2 when the ledger fails."""
-    from ..ledger.facts import claim_file_facts
+def record_claims(ledger, name: str, data: bytes, command: str, findings, *, decisions=None, fixed=(), facts=None) -> int:
+    """Record an 837P file (``facts``: its claims already read, without findings); returns
+    its ledger id. Exits 2 when the ledger fails."""
+    from ..ledger.facts import claim_file_facts, place_findings
     from ..ledger.store import LedgerError
     from ..x12 import X12ReadError
 
     findings = [f for f in findings if f.segment >= 1]  # a minutes-CSV finding is about the CSV, not this file
     try:
-        facts = claim_file_facts(data, ledger.key, findings, fixed=fixed, decisions=decisions)
+        if facts is None:
+            facts = claim_file_facts(data, ledger.key, findings, fixed=fixed, decisions=decisions)
+        else:
+            place_findings(facts, findings, fixed)
         return ledger.record_claim_file(
             name=name, sha256=sha256(data), size=len(data), command=command, facts=facts, decisions=decisions, fixed=fixed
         ).file_id
@@ -190,8 +194,37 @@ class CheckRecorder:
             if event.error is None and event.professional:
                 inp = self.inputs[event.index]
                 data = b"".join(inp.chunks())
-                record_claims(self.ledger, inp.name, data, "check", findings)
+                facts, duplicates = self.history(data)
+                if duplicates:
+                    for finding in duplicates:
+                        event.counts[finding.severity.value] += 1
+                    yield Findings(event.index, tuple(duplicates))
+                record_claims(self.ledger, inp.name, data, "check", [*findings, *duplicates], facts=facts)
             yield event
+
+    def history(self, data: bytes):
+        """The file's claims as the ledger records them, and the L701 findings the earlier
+        files give (none when L701 is not selected)."""
+        from ..findings import Severity
+        from ..ledger.facts import claim_file_facts
+        from ..ledger.history import DUPLICATE, duplicate_findings, earlier_lines
+        from ..ledger.store import LedgerError
+        from ..x12 import X12ReadError
+
+        config = self.checker.config
+        try:
+            facts = claim_file_facts(data, self.ledger.key)
+            if not config.is_enabled(DUPLICATE):
+                return facts, []
+            before = self.ledger.file_id(sha256(data))
+            patients = {item.claim["patient_hash"] for item in facts.claims}
+            earlier = self.ledger.query(lambda conn: earlier_lines(conn, patients, before))
+        except LedgerError as problem:
+            stop(problem)
+        except X12ReadError as error:
+            stop(InputProblem(f"changed while it was read ({error}); not recorded"))
+        severity = Severity(config.severity_for(DUPLICATE, Severity.ERROR.value))
+        return facts, duplicate_findings(facts, earlier, severity)
 
 
 def claims_from_ledger(ledger, remits) -> tuple[list[tuple[str, bytes]], dict[str, int]]:

@@ -160,7 +160,9 @@ def build_recipe(
     if config_path is not None:
         config_text = read_text(config_path)
         config = parse_config(config_text, display_name(config_path))
-        for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
+        from ..engine import OUTSIDE_CODES
+
+        for code in config.unknown_rule_codes((*registry.CODES, *OUTSIDE_CODES, PREFIX)):
             warn(f"{display_name(config_path)}: {code!r} matches no rule code")
     minutes = None
     if minutes_text is None and minutes_path is not None:

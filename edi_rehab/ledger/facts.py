@@ -30,7 +30,7 @@ from ..x12.document import iter_events
 from ..x12.stream import Transaction
 from .keys import PatientKey
 
-__all__ = ["ClaimFacts", "ClaimFileFacts", "claim_file_facts", "mask_document", "unpack_document",
+__all__ = ["ClaimFacts", "ClaimFileFacts", "claim_file_facts", "place_findings", "mask_document", "unpack_document",
            "RemitFacts", "remit_facts", "match_facts", "cents", "units_text"]
 
 #: NM101 of the people a claim is about: subscriber (2010BA, 2330A) and patient (2010CA)
@@ -58,6 +58,8 @@ def units_text(value: Decimal | None, raw: str) -> str:
 class ClaimFacts:
     claim: dict
     lines: list[dict] = field(default_factory=list)
+    #: file position just past each line's last segment (what a finding on it may point at)
+    line_ends: list[int] = field(default_factory=list)
     #: findings on the claim: (position of its line in ``lines`` or None, row)
     findings: list[tuple[int | None, dict]] = field(default_factory=list)
 
@@ -96,36 +98,38 @@ def claim_file_facts(
     ``"held"``. Raises X12ReadError when ``data`` cannot be read (the caller has already
     checked it, so that is a file that changed under it).
     """
-    fixed = frozenset(fixed)
     decisions = decisions or {}
     transactions = [event for event in iter_events([data]) if isinstance(event, Transaction)]
     facts: list[ClaimFacts] = []
-    starts: list[int] = []
     for tx in transactions:
         if tx.set_id != "837" or not tx.version.startswith("005010X222"):
             continue
         for claim in read_claims(tx):
-            starts.append(claim.position())
             facts.append(_claim_facts(claim, len(facts), key, decisions))
-    loose: list[dict] = []
-    for finding in findings:
-        k = bisect.bisect_right(starts, finding.segment) - 1
-        if k < 0 or finding.segment >= facts[k].claim["end_segment"]:
-            loose.append(_finding_row(finding, fixed))
-            continue
-        item = facts[k]
-        line_starts = [line["start_segment"] for line in item.lines]
-        i = bisect.bisect_right(line_starts, finding.segment) - 1
-        on_line = i if i >= 0 and finding.segment < item.lines[i]["_end_segment"] else None
-        item.findings.append((on_line, _finding_row(finding, fixed)))
-    for item in facts:
-        for line in item.lines:
-            del line["_end_segment"]
     all_professional = bool(transactions) and all(
         tx.set_id == "837" and tx.version.startswith("005010X222") for tx in transactions
     )
     document = zlib.compress(mask_document(data, transactions), 6) if all_professional else None
-    return ClaimFileFacts(facts, loose, document)
+    out = ClaimFileFacts(facts, [], document)
+    place_findings(out, findings, fixed)
+    return out
+
+
+def place_findings(facts: ClaimFileFacts, findings: Iterable[Finding], fixed: Iterable[tuple[str, int]] = ()) -> None:
+    """Put each finding on its claim and line by segment position (as match places them);
+    one on no claim is kept as loose."""
+    fixed = frozenset(fixed)
+    starts = [item.claim["start_segment"] for item in facts.claims]
+    for finding in findings:
+        k = bisect.bisect_right(starts, finding.segment) - 1
+        if k < 0 or finding.segment >= facts.claims[k].claim["end_segment"]:
+            facts.loose_findings.append(_finding_row(finding, fixed))
+            continue
+        item = facts.claims[k]
+        line_starts = [line["start_segment"] for line in item.lines]
+        i = bisect.bisect_right(line_starts, finding.segment) - 1
+        on_line = i if i >= 0 and finding.segment < item.line_ends[i] else None
+        item.findings.append((on_line, _finding_row(finding, fixed)))
 
 
 def _claim_facts(claim: Claim, ordinal: int, key: PatientKey, decisions: dict[int, str]) -> ClaimFacts:
@@ -136,6 +140,7 @@ def _claim_facts(claim: Claim, ordinal: int, key: PatientKey, decisions: dict[in
     clm = tx.segment(claim.index)
     last = tx.segment(claim.end_index - 1)
     lines = []
+    ends = []
     dates = []
     for position, line in enumerate(claim.lines):
         npi, _taxonomy = claim.line_rendering(line)
@@ -161,8 +166,8 @@ def _claim_facts(claim: Claim, ordinal: int, key: PatientKey, decisions: dict[in
             "patient_hash": patient,
             "payer_id": payer,
             "start_segment": claim.position(line.index),
-            "_end_segment": claim.position(line.end_index),
         })
+        ends.append(claim.position(line.end_index))
     row = {
         "ordinal": ordinal,
         "clm01": claim.claim_id,
@@ -183,7 +188,7 @@ def _claim_facts(claim: Claim, ordinal: int, key: PatientKey, decisions: dict[in
         "end_byte": last.end,
         "split_decision": decisions.get(start_segment),
     }
-    return ClaimFacts(row, lines)
+    return ClaimFacts(row, lines, ends)
 
 
 def mask_document(data: bytes, transactions: Sequence[Transaction]) -> bytes:

@@ -276,34 +276,13 @@ class Ledger:
 
         return self._read(work)
 
-    def earlier_lines(self, patient_hashes: Iterable[str], before_file: int | None) -> list:
-        """Recorded lines of these patients (for the duplicate check), with their claim's
-        frequency and file, from files recorded before ``before_file`` (all when None)."""
-        hashes = sorted({h for h in patient_hashes if h})
-
-        def work(conn: Connection):
-            out = []
-            for i in range(0, len(hashes), 500):
-                query = (
-                    select(
-                        s.lines.c.patient_hash, s.lines.c.rendering_npi, s.lines.c.service_date, s.lines.c.procedure,
-                        s.lines.c.modifier_set, s.lines.c.units, s.claims.c.clm01, s.claims.c.frequency,
-                        s.files.c.name, s.files.c.id.label("file_id"),
-                    )
-                    .join(s.claims, s.claims.c.id == s.lines.c.claim_id)
-                    .join(s.files, s.files.c.id == s.lines.c.file_id)
-                    .where(s.lines.c.patient_hash.in_(hashes[i : i + 500]))
-                )
-                if before_file is not None:
-                    query = query.where(s.files.c.id < before_file)
-                out.extend(conn.execute(query).all())
-            return out
-
-        return self._read(work)
-
     def connection(self):
-        """A read connection for the report queries (``with ledger.connection() as conn``)."""
+        """A read connection for the history and report queries (``with ledger.connection() as conn``)."""
         return self.engine.connect()
+
+    def query(self, work):
+        """``work(conn)`` on a read connection; a database failure is a LedgerError."""
+        return self._read(work)
 
 
 def _engine(url: str) -> Engine:
