@@ -322,3 +322,28 @@ def test_a_fresh_ledger_has_every_table(ledger_url):
 
             names = set(inspect(conn).get_table_names())
     assert {table.name for table in s.metadata.sorted_tables} <= names
+
+
+def test_rekey_rotates_the_key_and_the_history_still_joins(run, ledger_url, tmp_path, monkeypatch, files):
+    from edi_rehab.ledger.keys import parse_key_file
+    from test_ledger_history import FIRST, resent
+
+    key_file = tmp_path / "rotating.key"
+    key_file.write_text(KEY_LINE)
+    monkeypatch.setenv("EDI_REHAB_LEDGER_KEY_FILE", str(key_file))
+    run("check", files("first.x12", FIRST.data), "--ledger", ledger_url, "-q")
+    before = {r["patient_hash"] for r in rows(ledger_url, s.claims)}
+    done = run("rekey", "--ledger", ledger_url, "--key-file", str(key_file))
+    assert done.exit_code == 0, done.output
+    chain = parse_key_file(key_file.read_text(), "k")
+    assert len(chain.keys) == 2 and key_file.stat().st_mode & 0o077 == 0
+    after = {r["patient_hash"] for r in rows(ledger_url, s.claims)}
+    assert after.isdisjoint(before) and len(after) == len(before)
+    # the old key alone is refused; the new chain finds the earlier lines (L701 still fires)
+    old = tmp_path / "old.key"
+    old.write_text(KEY_LINE)
+    monkeypatch.setenv("EDI_REHAB_LEDGER_KEY_FILE", str(old))
+    assert run("check", SAMPLE_837, "-q", "--ledger", ledger_url).exit_code == 2
+    monkeypatch.setenv("EDI_REHAB_LEDGER_KEY_FILE", str(key_file))
+    second = run("check", files("second.x12", resent(FIRST.data)), "--ledger", ledger_url, "--format", "json")
+    assert "L701" in second.output

@@ -228,6 +228,30 @@ class Ledger:
         except (DBAPIError, SQLAlchemyError) as error:
             raise LedgerError(f"ledger {self.url}: reading failed: {_first_line(error)}") from None
 
+    def rotate_key(self, new_key: bytes) -> Ledger:
+        """Move every stored patient hash one step along the key chain to ``new_key`` (one
+        transaction: a failure changes nothing) and return the ledger opened with the longer
+        chain. The identifiers are not needed: each stored hash is rehashed."""
+        from .keys import rehash
+
+        rotated = self.key.rotated(new_key)
+
+        def work(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('edi-rehab ledger ' || current_schema()))")
+            stored = conn.execute(select(s.meta.c.value).where(s.meta.c.name == "key_fingerprint")).scalar()
+            if stored != self.key.fingerprint:
+                raise LedgerError(f"ledger {self.url}: its key changed under this run; nothing was rehashed")
+            for table in (s.claims, s.lines, s.claim_payments):
+                hashes = conn.execute(select(table.c.patient_hash).distinct()).scalars().all()
+                for old in hashes:
+                    if old:
+                        conn.execute(update(table).where(table.c.patient_hash == old).values(patient_hash=rehash(old, new_key)))
+            conn.execute(update(s.meta).where(s.meta.c.name == "key_fingerprint").values(value=rotated.fingerprint))
+
+        self._write(work)
+        return Ledger(self.engine, rotated, self.url)
+
     # -- reading ---------------------------------------------------------------------------
 
     def file_id(self, sha256: str) -> int | None:
