@@ -223,6 +223,7 @@ def test_a_first_default_run_makes_a_private_key(run, tmp_path, monkeypatch):
     assert run("check", SAMPLE_837, "-q", "--ledger").exit_code == 1
     key = tmp_path / "home" / "ledger.key"
     assert key.stat().st_mode & 0o077 == 0
+    assert (tmp_path / "home" / "ledger.sqlite3").stat().st_mode & 0o077 == 0
     from edi_rehab.ledger.keys import parse_key_file
 
     assert len(parse_key_file(key.read_text(), "k").keys) == 1

@@ -54,7 +54,14 @@ def ledger_url_for(option: str | None, config) -> str | None:
     if url == DEFAULT_LEDGER:
         folder = data_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return f"sqlite:///{folder / 'ledger.sqlite3'}"
+        path = folder / "ledger.sqlite3"
+        try:  # made private before SQLite makes it with the umask's mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise InputProblem(f"{path}: cannot make the default ledger: {error.strerror or error}") from None
+        return f"sqlite:///{path}"
     if "://" not in url:
         raise InputProblem(
             f"--ledger {url!r}: not a ledger URL (sqlite:///PATH or postgresql://...); "
