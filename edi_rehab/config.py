@@ -20,6 +20,11 @@ Every key is optional; anything not listed here is an error, so a typo never sil
     include = ["*.837", "*.x12"]
     exclude = ["archive", "*.tmp"]  # an excluded folder is not entered
 
+    # The claim ledger every command records to, as if --ledger URL were given (the option
+    # wins), and the file holding its patient key (docs/ledger.md says why and how to rotate).
+    ledger = "postgresql://billing@ledger.example.internal/edi"
+    ledger_key_file = "/etc/edi-rehab/ledger.key"
+
     [severity]                    # rule code or prefix -> "error" | "warning" | "info"
     M205 = "info"
     N1 = "error"
@@ -127,7 +132,7 @@ _PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
 _FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
 
-_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude", "practice")
+_TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude", "practice", "ledger", "ledger_key_file")
 _PRACTICE_KEYS = ("name", "npi", "contact", "signer")
 #: the longest value a [practice] key may hold: a letter's signature line, not a document
 MAX_PRACTICE_TEXT = 200
@@ -223,6 +228,9 @@ class Config:
     max_units_per_line: int = DEFAULT_MAX_UNITS_PER_LINE
     #: the letters' signature block (``[practice]``)
     practice: Practice = dataclasses.field(default_factory=Practice)
+    #: the claim ledger's URL (``--ledger`` wins) and the file holding its patient key
+    ledger: str | None = None
+    ledger_key_file: str | None = None
 
     def is_enabled(self, rule_code: str) -> bool:
         """Whether a rule runs. With no ``select`` every rule is selected. The most specific
@@ -543,6 +551,12 @@ def parse_config(text: str, source: str, table: tuple[str, ...] = ()) -> Config:
             max_units_per_line = value
 
     practice = _parse_practice(source, doc["practice"]) if "practice" in doc else Practice()
+    ledger = {}
+    for key in ("ledger", "ledger_key_file"):
+        if key in doc:
+            if not isinstance(doc[key], str) or not doc[key].strip():
+                raise ConfigError(source, f"{key} must be a non-empty string")
+            ledger[key] = doc[key].strip()
 
     profiles: list[ProfileSpec] = []
     if "profiles" in doc:
@@ -562,6 +576,7 @@ def parse_config(text: str, source: str, table: tuple[str, ...] = ()) -> Config:
         exclude=_globs(source, "exclude", doc["exclude"]) if "exclude" in doc else (),
         max_units_per_line=max_units_per_line,
         practice=practice,
+        **ledger,
     )
 
 

@@ -196,6 +196,11 @@ def _whole(value: Decimal | None) -> int | None:
     return int(value)
 
 
+#: rule codes checked outside the engine that select, ignore and severity may still name: the
+#: claim ledger's duplicate submission (edi_rehab.ledger.history, run by check --ledger)
+OUTSIDE_CODES = ("L701",)
+
+
 class Checker:
     """Runs the registered rules; see the module docstring.
 
@@ -227,7 +232,7 @@ class Checker:
         config = config if config is not None else Config()
         selected, ignored = parse_codes(select), parse_codes(ignore)
         for code in (*selected, *ignored):
-            if not registry.matching(code):
+            if not registry.matching(code) and not any(c.startswith(code) for c in OUTSIDE_CODES):
                 raise CheckUsageError(f"unknown rule code or prefix {code!r} (see `edi-rehab rules`)")
         if selected:
             config = dataclasses.replace(config, select=selected)

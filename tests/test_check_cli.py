@@ -273,12 +273,13 @@ def test_rule_unknown_code(run):
 
 def test_rules_lists_all(run):
     text = run("rules").stdout.splitlines()
-    # IG: check --validate; R501: the cause only match can name
-    assert [line.split()[0] for line in text] == [*registry.CODES, "IG-*", "R501"]
+    # IG: check --validate; R501: the cause only match can name; L701: check --ledger's
+    assert [line.split()[0] for line in text] == [*registry.CODES, "IG-*", "R501", "L701"]
     doc = json.loads(run("rules", "--format", "json").stdout)
     assert [r["code"] for r in doc["rules"]] == list(registry.CODES)
     assert all(r["source"].startswith("Reference §") for r in doc["rules"])
     assert [r["code"] for r in doc["remittance"]] == ["R501"]
+    assert [r["code"] for r in doc["ledger"]] == ["L701"]
 
 
 def test_rule_r501_prints_matchs_own_explanation(run):

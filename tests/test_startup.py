@@ -57,6 +57,8 @@ def test_a_single_process_check_imports_no_worker_pool_or_toml(tmp_path):
     assert not [name for name in loaded if name == "tqdm" or name.startswith("tqdm.")]
     # nor the ack numbering: no 999 is written without --validate
     assert {"edi_rehab.control_numbers", "edi_rehab.cli.control_state", "platformdirs", "jinja2"}.isdisjoint(loaded)
+    # nor the claim ledger's database layer: no --ledger, no config naming one
+    assert not [name for name in loaded if name.startswith(("sqlalchemy", "psycopg", "edi_rehab.ledger", "pygal"))]
 
 
 def test_rule_doc_imports_the_rules_but_not_the_engine_or_pyx12():

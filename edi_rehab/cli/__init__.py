@@ -31,6 +31,8 @@ COMMANDS = {
     "validate": ("validate", "validate", "Validate files against their implementation guide (999/997)."),
     "match": ("match", "match_command", "Match each service payment of an 835 to its 837P line."),
     "appeal": ("appeal", "appeal_command", "Write appeal packets for the claims an 835 still denies."),
+    "report": ("report", "report_command", "Denial rates and rule precision from the claim ledger."),
+    "rekey": ("rekey", "rekey_command", "Rotate the claim ledger's patient key."),
     "rule": ("rules", "rule", "Print the documentation of one rule."),
     "rules": ("rules", "rules", "List every rule with its severity, fix and summary."),
 }

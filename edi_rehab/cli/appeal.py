@@ -63,7 +63,7 @@ def appeal_command(
         sys.exit(EXIT_UNREADABLE)
     start = control_number or int(datetime.now().strftime("%y%j%H%M"))
     sample_arguments(remit, claims, sample, options["minutes_path"], "appeal")
-    result, maps, config = run_match(remit, claims, sample=sample, **options)
+    result, maps, config = run_match(remit, claims, sample=sample, command="appeal", **options)
     packets = build_packets(result, maps, today=today, control_start=start, practice=config.practice if config is not None else None)
     folder = Path(output)
     try:

@@ -12,6 +12,7 @@ from .colour import COLOR_OPTION
 from .config_file import ConfigChoice
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
+from .ledger import LEDGER_OPTION
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, envelope_for, fail, json_document, warn
 from .progress import Progress, tracked, worker_pool
@@ -33,6 +34,7 @@ OUTPUT_FORMATS = ["text", "json", "jsonl", "github", "gitlab", "junit", "sarif"]
 @click.option("--statistics", is_flag=True, help="Count the findings per code (count, code, severity, fixable, rule) instead of listing them; text or json.")
 @COLOR_OPTION
 @folder_options
+@LEDGER_OPTION
 def check(
     files: tuple[str, ...],
     output_format: str,
@@ -57,6 +59,7 @@ def check(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     strict: bool,
+    ledger_url: str | None = None,
 ) -> None:
     """Run the therapy billing rules on 837P FILES (- for standard input).
 
@@ -124,6 +127,12 @@ def check(
         except InputProblem as problem:
             fail(str(problem))
             sys.exit(EXIT_UNREADABLE)
+    recorder = None
+    if ledger_url is not None or checker.config.ledger is not None:
+        from .ledger import CheckRecorder
+
+        recorder = CheckRecorder.start(ledger_url, checker, inputs)
+        inputs = recorder.inputs
     try:
         targets = ack_targets(inputs, ack_path)
     except InputProblem as problem:
@@ -170,7 +179,8 @@ def check(
             )
         )
         ordered = tracked(run_in_order(works, pool, window=2 * jobs), progress)
-        return collect(ordered, lambda i: (inputs[i].name, inputs[i].size), buffer=output_format == "jsonl", ig=ig_filter)
+        results = collect(ordered, lambda i: (inputs[i].name, inputs[i].size), buffer=output_format == "jsonl", ig=ig_filter)
+        return recorder.tap(results) if recorder is not None else results
 
     def reports(stream) -> Iterator[FileReport]:
         """One FileReport per input, its findings streamed from ``stream``."""
@@ -348,7 +358,7 @@ def run_jsonl(stream, finish, leftovers, finished, threshold, summary, checker, 
     held: list = []
     for event in stream:
         if isinstance(event, Findings):
-            held = list(event.findings)
+            held.extend(event.findings)
             continue
         finish(event)
         summary.files += 1

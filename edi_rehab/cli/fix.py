@@ -11,6 +11,7 @@ from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .config_file import ConfigChoice
 from .files import InputProblem, display_name, is_link_of, read_all, read_chunks, same_file, write_atomically
+from .ledger import LEDGER_OPTION
 from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable
 
@@ -25,6 +26,7 @@ from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_json, fail, un
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rule codes or prefixes (comma-separated; repeatable). U102's fix needs U102 named here.")
 @in_order(IGNORE, *RULE_DATA)
 @click.option("--minutes-out", metavar="CSV", help="Also write the minutes CSV renumbered to follow lines that fix removed.")
+@LEDGER_OPTION
 def fix_command(
     file: str,
     output: str | None,
@@ -40,6 +42,7 @@ def fix_command(
     ncci_files: tuple[str, ...],
     mue_file: str | None,
     config_path: ConfigChoice,
+    ledger_url: str | None = None,
 ) -> None:
     """Apply the fixes for check's findings to the 837P FILE and write the result.
 
@@ -94,11 +97,23 @@ def fix_command(
     warn_unused_minutes_rows(checker)
     fixer = Fixer(checker, FixOptions(unsafe=unsafe_fixes, explicit=explicit_codes(checker.config.select)))
     changed = False
+    ledger = source = None
+    written_chunks: list[bytes] = []
+    if (ledger_url is not None or checker.config.ledger is not None) and not show_diff:
+        from .ledger import open_ledger
+
+        ledger = open_ledger(ledger_url, checker.config)
+        try:
+            source = read_all(file)  # recorded as well as fixed: read once, into memory
+        except InputProblem as problem:
+            usage(str(problem))
 
     def fixed_events():
         nonlocal changed
-        for fixed in fixer.fix_events(iter_events(read_chunks(file))):
+        for fixed in fixer.fix_events(iter_events([source] if source is not None else read_chunks(file))):
             changed = changed or fixed.changed
+            if ledger is not None:
+                written_chunks.append(fixed.data)
             yield fixed
 
     def keep() -> bool:
@@ -127,6 +142,15 @@ def fix_command(
     except OSError as error:
         usage(f"{target}: cannot write: {error.strerror or error}")
     report = fixer.finish()
+    if ledger is not None and source is not None:
+        from .ledger import file_findings, record_claims
+
+        # The input with which findings were fixed, and the output as it will be sent.
+        fixed_at = [(applied.code, applied.segment) for applied in report.applied]
+        record_claims(ledger, name, source, "fix", file_findings(checker, source), fixed=fixed_at)
+        if written and changed:
+            out_data = b"".join(written_chunks)
+            record_claims(ledger, "<stdout>" if to_stdout else display_name(target), out_data, "fix", report.remaining)
 
     if minutes_out and not show_diff and minutes_path:
         try:

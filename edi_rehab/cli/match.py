@@ -21,12 +21,14 @@ SAMPLE_OPTION = click.option(
 )
 
 
-def sample_arguments(remit: str | None, claims: tuple[str, ...], sample: bool, minutes_path: str | None, command: str) -> None:
-    """Refuse a run that gives both --sample and inputs, or neither (usage error, exit 2)."""
+def sample_arguments(remit: str | None, claims: tuple[str, ...], sample: bool, minutes_path: str | None, command: str, *, ledger: bool = False) -> None:
+    """Refuse a run that gives both --sample and inputs, or neither (usage error, exit 2).
+    ``ledger``: the claims may come from the ledger instead of CLAIMS files."""
     if sample and (remit or claims or minutes_path):
         raise click.UsageError("--sample uses the bundled 835 and 837P with their own minutes; give no REMIT, no CLAIMS and no --minutes")
-    if not sample and (not remit or not claims):
-        raise click.UsageError(f"{command} needs REMIT and at least one CLAIMS file (or --sample)")
+    if not sample and (not remit or (not claims and not ledger)):
+        more = "; with --ledger, the claims it recorded stand for the CLAIMS files" if command == "match" else ""
+        raise click.UsageError(f"{command} needs REMIT and at least one CLAIMS file (or --sample){more}")
 from .output import EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable, warn
 
 
@@ -55,9 +57,13 @@ def _unique_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return inputs
 
 
-def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file, sample: bool = False):
+def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_method, ncci_files, mue_file, config_path, carc_file, rarc_file, sample: bool = False, ledger_url: str | None = None, command: str = "match"):
     """Read the inputs (with ``sample``, the bundled 835, 837P and minutes) and match them:
-    ``(result, maps, config)``. Every problem is reported here; exits 2 on any."""
+    ``(result, maps, config)``. Every problem is reported here; exits 2 on any.
+
+    With a ledger (``ledger_url`` or the config's ``ledger``) the claim files and the 835 are
+    recorded, with what match made of each payment; ``match`` with no CLAIMS reads the
+    claims the ledger holds for the 835's claim ids instead."""
     from ..config import ConfigError
     from ..engine import CheckUsageError
     from ..mapdata import MapError
@@ -85,6 +91,15 @@ def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_
         for code_list in lists:
             for row, message in code_list.problems if code_list else ():
                 warn(f"{code_list.source}:{row}: {message}; row skipped")
+        ledger = None
+        if ledger_url is not None or checker.config.ledger is not None:
+            from .ledger import open_ledger
+
+            ledger = open_ledger(ledger_url, checker.config)
+        if not sample and not claims and ledger is None:
+            raise InputProblem(f"{command} needs at least one CLAIMS file (or --ledger, whose recorded claims stand for them)")
+        if not sample and not claims and command != "match":
+            raise InputProblem(f"{command} needs the CLAIMS files: its letters name the patient, whom the ledger does not hold")
         if sample:
             remit_name, remit_data = SAMPLE_REMIT, sample_bytes(SAMPLE_REMIT)
             claim_inputs = [(SAMPLE_FILE, sample_bytes(SAMPLE_FILE))]
@@ -102,6 +117,17 @@ def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_
         for remittance in remits:
             for warning in remittance.warnings:
                 warn(f"{remit_name}:{warning.segment}: {warning.message}")
+        claim_files: dict[str, int] = {}
+        if ledger is not None:
+            from .ledger import claims_from_ledger, file_findings, record_claims
+
+            if claim_inputs:
+                for name, data in claim_inputs:
+                    claim_files[name] = record_claims(ledger, name, data, command, file_findings(checker, data))
+            else:
+                claim_inputs, claim_files = claims_from_ledger(ledger, remits)
+                if not claim_inputs:
+                    warn(f"{remit_name}: the ledger holds no claim its payments name")
         index = ClaimIndex()
         for name, data in claim_inputs:
             try:
@@ -116,7 +142,12 @@ def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
     codes = CodeBook(checker.maps, lists[0], lists[1])
-    return match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes), checker.maps, checker.config
+    result = match_remittances([(remit_name, r) for r in remits], index, codes, minutes=checker.minutes)
+    if ledger is not None:
+        from .ledger import record_remit
+
+        record_remit(ledger, remit_name, remit_data, command, remits, result, claim_files)
+    return result, checker.maps, checker.config
 
 
 @click.command("match")
@@ -140,7 +171,7 @@ def match_command(remit: str | None, claims: tuple[str, ...], output_format: str
 
     if excel and output_format != "csv":
         raise click.UsageError("--excel needs --format csv")
-    sample_arguments(remit, claims, sample, options["minutes_path"], "match")
+    sample_arguments(remit, claims, sample, options["minutes_path"], "match", ledger=options["ledger_url"] is not None or options["config_path"].path is not None)
     result, maps, _ = run_match(remit, claims, sample=sample, **options)
     if output_format == "json":
         emit_json("match", result.to_json(), maps)

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .config_file import CONFIG, ISOLATED, ConfigChoice
+from .ledger import LEDGER_OPTION
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
 from .minutes_file import minutes_header_problem
 from .output import EXIT_UNREADABLE, counted, fail, warn
@@ -161,7 +162,9 @@ def build_recipe(
     if choice.path is not None:
         config_text = read_text(choice.path)
         config = parse_config(config_text, choice.source, choice.table)
-        for code in config.unknown_rule_codes((*registry.CODES, PREFIX)):
+        from ..engine import OUTSIDE_CODES
+
+        for code in config.unknown_rule_codes((*registry.CODES, *OUTSIDE_CODES, PREFIX)):
             warn(f"{choice.source}: {code!r} matches no rule code")
     minutes = None
     if minutes_text is None and minutes_path is not None:
@@ -300,4 +303,5 @@ match_options = in_order(
     *RULE_DATA,
     click.option("--carc-file", metavar="CSV", help="Official CARC list as CSV: code,description (header optional, extra columns ignored)."),
     click.option("--rarc-file", metavar="CSV", help="Official RARC list as CSV: code,description (header optional, extra columns ignored)."),
+    LEDGER_OPTION,
 )

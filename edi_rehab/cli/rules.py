@@ -29,6 +29,12 @@ def rule(code: str) -> None:
         click.echo(f"{MISSING_KX} benefit-limit-without-kx (match only, no fix)\n")
         click.echo(MISSING_KX_DOC, nl=False)
         return
+    from ..ledger.history import DUPLICATE, DUPLICATE_DOC, DUPLICATE_NAME
+
+    if code.strip().upper() == DUPLICATE:
+        click.echo(f"{DUPLICATE} {DUPLICATE_NAME} (error, no fix; check with --ledger only)\n")
+        click.echo(DUPLICATE_DOC, nl=False)
+        return
     found = registry.get(code)
     if found is None:
         matches = registry.matching(code) or tuple(
@@ -51,6 +57,7 @@ def rules(output_format: str) -> None:
     from .. import ig
     from ..rules import registry
 
+    from ..ledger.history import explanation_json as ledger_json
     from ..match import explanation_json
 
     if output_format == "json":
@@ -58,11 +65,12 @@ def rules(output_format: str) -> None:
             "rules": [r.to_json() for r in registry.RULES],
             "families": [ig.family_json()],
             "remittance": [explanation_json()],
+            "ledger": [ledger_json()],
         }
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     for r in registry.RULES:
         fix = r.fix.value if r.fix else "-"
         click.echo(f"{r.code}  {r.severity.value:<7}  {fix:<6}  {r.name:<34}  {r.summary}")
-    for extra in (ig.family_json(), explanation_json()):
+    for extra in (ig.family_json(), explanation_json(), ledger_json()):
         click.echo(f"{extra['code']:<4}  {extra['severity']:<7}  {'-':<6}  {extra['name']:<34}  {extra['summary']}")

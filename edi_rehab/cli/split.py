@@ -13,6 +13,7 @@ from ..x12.document import iter_events
 from .config_file import ConfigChoice
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
+from .ledger import LEDGER_OPTION
 from .options import check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, json_document, unreadable, warn
 
@@ -26,6 +27,7 @@ from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, json
 @click.option("--control-number", type=click.IntRange(1, 999_999_999), help="ISA13/GS06 of the first output interchange, +1 for each next one (clean first, then held, then the --ack interchanges); the counter is then neither read nor changed [default: the next numbers of the per-sender counter].")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: print the report (as --report writes it).")
 @check_options
+@LEDGER_OPTION
 def split_command(
     file: str,
     clean_path: str,
@@ -44,6 +46,7 @@ def split_command(
     fail_on: str,
     validate_too: bool,
     jobs: int,
+    ledger_url: str | None = None,
 ) -> None:
     """Write the claims of the 837P FILE that pass the check to OUT, and the rest to OUT2.
 
@@ -98,6 +101,11 @@ def split_command(
     threshold = Severity(fail_on)
     name = display_name(file)
     ack = None
+    ledger = None
+    if ledger_url is not None or checker.config.ledger is not None:
+        from .ledger import open_ledger
+
+        ledger = open_ledger(ledger_url, checker.config)
     try:
         extra: list = []
         chunks: Iterable[bytes]
@@ -114,10 +122,14 @@ def split_command(
                 warn(f"{name}: {note}")
             chunks = [data]
         else:
-            chunks = read_chunks(file)
+            # the ledger records the bytes checked, so they are read once, into memory
+            chunks = [read_all(file)] if ledger is not None else read_chunks(file)
         splitter = Splitter(hold=hold_at_or_above(threshold), extra=extra)
+        seen: list = []  # (findings, CLM positions) for the ledger
         for result in checker.check_events(iter_events(chunks)):
             splitter.add(result)
+            if ledger is not None:
+                seen.append((result.findings, [item.claim.position() for item in result.claims]))
         senders = splitter.output_senders()
         if not senders:
             usage(f"{name}: holds no claims; nothing was written")
@@ -165,6 +177,13 @@ def split_command(
         write_together(files)
     except OSError as error:
         usage(f"cannot write {error.filename or 'an output'}: {error.strerror or error}; nothing was written")
+    if ledger is not None:
+        from .ledger import record_claims
+
+        held_at = {claim.segment for claim in outcome.held_claims}
+        decisions = {at: "held" if at in held_at else "clean" for _findings, positions in seen for at in positions}
+        found = [*extra, *(f for findings, _positions in seen for f in findings)]
+        record_claims(ledger, name, chunks[0], "split", sorted(found, key=lambda f: f.segment), decisions=decisions)
     if output_format == "json":
         click.echo(document, nl=False)
     else:
