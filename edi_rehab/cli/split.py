@@ -13,6 +13,7 @@ from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
+from .minutes_file import rereadable
 from .options import check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, unreadable, warn
 
@@ -94,6 +95,7 @@ def split_command(
         ncci_files=ncci_files,
         mue_file=mue_file,
         config_path=config_path,
+        claim_files=lambda _config: [rereadable(file)],
     )
     threshold = Severity(fail_on)
     name = display_name(file)
