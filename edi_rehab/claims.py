@@ -19,6 +19,7 @@ Loop tracking follows 005010X222A1:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,7 @@ __all__ = [
     "Claim",
     "read_claims",
     "iter_claims",
+    "claim_ids",
     "parse_amount",
     "amount_cents",
     "parse_date",
@@ -449,6 +451,27 @@ def _missing_date(claim: Claim, line: ServiceLine, first_position: int) -> None:
 def read_claims(transaction: Transaction) -> list[Claim]:
     """The claims of an 837P transaction, in file order."""
     return list(iter_claims(transaction))
+
+
+def claim_ids(transaction: Transaction) -> set[str]:
+    """The CLM01 of every claim :func:`iter_claims` yields from ``transaction``, and maybe a
+    few more (a superset), found without building a view: one regular expression over the
+    transaction's bytes, about a tenth of what checking them costs.
+
+    For a caller that must know a file's claims before checking it (which rows of a minutes
+    export to keep). Every segment text iter_claims reads starts after a segment terminator
+    and optional CR/LF, so a ``CLM`` there, up to the next element separator or terminator,
+    is its CLM01 (latin-1, as the views decode). A ``CLM`` the views would not take as a
+    claim (not 837P) only adds an id nobody asks for.
+    """
+    delims = transaction.delimiters
+    return {match.decode("latin-1") for match in _clm01_pattern(delims.element, delims.segment).findall(transaction.raw)}
+
+
+@lru_cache(maxsize=32)
+def _clm01_pattern(element: bytes, terminator: bytes) -> re.Pattern[bytes]:
+    el, term = re.escape(element), re.escape(terminator)
+    return re.compile(rb"(?:\A|" + term + rb")[\r\n]*CLM" + el + rb"([^" + el + term + rb"]*)")
 
 
 def iter_claims(transaction: Transaction) -> Iterator[Claim]:

@@ -84,6 +84,7 @@ from .minutes import (
     MinutesRow,
     MinutesTable,
     UnbilledService,
+    UnknownClaims,
     line_minutes,
     minutes_from_mj,
     minutes_from_notes,
@@ -180,6 +181,10 @@ def parse_codes(values: str | Iterable[str] | None) -> tuple[str, ...]:
     for value in values:
         codes.extend(part.strip().upper() for part in value.split(",") if part.strip())
     return tuple(codes)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _clinician_contradicts(clinician: str | None, assistant: str) -> bool:
@@ -332,19 +337,54 @@ class Checker:
 
     def minutes_findings(self) -> list[Finding]:
         """U109 for the CSV's own problems and U110 for rows naming claims no checked file
-        had. Call once, after every file of the run; segment 0, row in ``details``."""
+        had. Call once, after every file of the run; segment 0, row in ``details``.
+
+        U110 names the first :data:`~edi_rehab.minutes.UNKNOWN_CLAIMS_NAMED` such claims
+        (by first row) and counts the rows of the rest in one more finding. A repeated row
+        of such a claim is one of its rows there, not a U109: nothing would use either row.
+        Whether the parser was told the run's claims (and so kept only theirs) changes
+        nothing here.
+        """
         table = self.minutes
         if table is None:
             return []
-        findings = [f for p in table.problems for f in self._minutes_hits("U109", p, None)]
-        unseen: dict[str, list[int]] = {}
-        for row in table.rows:
-            if row.claim_id not in self._seen_claims:
-                unseen.setdefault(row.claim_id, []).append(row.row)
-        for claim_id, rows in unseen.items():  # one finding per claim, at its first row
-            more = f" (rows {', '.join(map(str, rows))})" if len(rows) > 1 else ""
-            problem = MinutesProblem(rows[0], f"claim {claim_id!r} is not in the checked claim file(s){more}")
-            findings.extend(self._minutes_hits("U110", problem, None))
+        seen = self._seen_claims
+        findings = [
+            f
+            for p in table.problems
+            if p.claim_id is None or p.claim_id in seen
+            for f in self._minutes_hits("U109", p, None)
+        ]
+        late = [(row.row, row.claim_id) for row in table.rows if row.claim_id not in seen]
+        late += [(p.row, p.claim_id) for p in table.problems if p.claim_id is not None and p.claim_id not in seen]
+        kept_unseen = UnknownClaims()
+        for row, claim_id in sorted(late):
+            kept_unseen.add(claim_id, row)
+        unknown = table.unknown.merged(kept_unseen)
+        # rows naming a checked claim (its repeats too), for perspective on the unknown ones
+        referenced = sum(1 for row in table.rows if row.claim_id in seen)
+        referenced += sum(1 for p in table.problems if p.claim_id is not None and p.claim_id in seen)
+        hint = (
+            "; no row of the minutes file names a checked claim: claim_id must be the claim's CLM01 (patient control number)"
+            if unknown.named and not referenced
+            else ""
+        )
+        for entry in unknown.named.values():  # one finding per claim, at its first row
+            more = ""
+            if entry.count > 1:
+                listed = ", ".join(map(str, entry.rows))
+                unlisted = entry.count - len(entry.rows)
+                more = f" (rows {listed}{f' and {unlisted} more' if unlisted else ''})"
+            message = f"claim {entry.claim_id!r} is not in the checked claim file(s){more}{hint}"
+            hint = ""
+            findings.extend(self._minutes_hits("U110", MinutesProblem(entry.first_row, message), None))
+        if unknown.more_rows and unknown.more_first_row is not None:
+            message = (
+                f"{unknown.more_rows} more {'row' if unknown.more_rows == 1 else 'rows'}, the first on this one, name claims not in the checked claim "
+                f"file(s) (only the first {len(unknown.named)} such claims are named); an export wider than the "
+                f"claim files is expected; {_rows(referenced)} name checked claims"
+            )
+            findings.extend(self._minutes_hits("U110", MinutesProblem(unknown.more_first_row, message), None))
         findings.sort(key=lambda f: (f.details.get("row", 0), f.code))
         return findings
 

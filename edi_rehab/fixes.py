@@ -1443,7 +1443,7 @@ def remap_minutes(table: MinutesTable, lx_maps: Iterable[LxMap]) -> MinutesTable
         rows.append(
             dataclasses.replace(row, line=None, procedure=row.procedure or procedure or None, service_date=row.service_date or date or None)
         )
-    return MinutesTable(table.source, tuple(rows), table.problems)
+    return MinutesTable(table.source, tuple(rows), table.problems, table.unknown)
 
 
 def remap_minutes_csv(text: str, lx_maps: Iterable[LxMap]) -> str:

@@ -51,6 +51,17 @@ service's two intervals, and a service's first and last minute do not say whethe
 service sat between them, so only the clinic's own label can say "same block". An export
 that writes the visit's time on every row should leave ``time_block`` empty.
 
+Exports wider than the claim file. An EMR exports every visit of a period; a claim file
+holds one batch, so most rows of an export may name claims the run never sees. When the
+caller knows beforehand which CLM01s its claim files hold (``claims``), every row is still
+checked on its own (U109), but only the rows of those claims are kept: the table's memory
+follows the rows the claim files reference, not the export's size. The rows of other claims
+are only counted (:class:`UnknownClaims`, bounded): U110 names the first
+:data:`UNKNOWN_CLAIMS_NAMED` such claims and counts the rest in one finding. A row of a claim
+no checked file has is used by nothing, so it is reported only there, even when it repeats
+another row's (claim, line); the table keeps that repeat's claim on its problem
+(:attr:`MinutesProblem.claim_id`) so a run that kept every row reports the same.
+
 Whose minutes (assistants, CQ/CO). A billed row's minutes belong to whoever the line
 says: a line with CQ/CO carries the assistant's minutes, a line without it the
 therapist's. One row per line, as before. The optional ``clinician`` column
@@ -79,11 +90,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from .x12.numbers import decimal_number, whole_number
 
@@ -92,6 +104,9 @@ __all__ = [
     "MinutesRow",
     "UnbilledService",
     "MinutesTable",
+    "UnknownClaims",
+    "UNKNOWN_CLAIMS_NAMED",
+    "UNKNOWN_ROWS_LISTED",
     "MinutesSource",
     "MINUTES_PRECEDENCE",
     "REQUIRED_COLUMNS",
@@ -117,6 +132,13 @@ MINUTES_PER_DAY = 1440
 #: more than a valid one (the config's note pattern is screened too, config.note_pattern_hazard).
 MAX_NOTE_LENGTH = 80
 
+#: U110 names at most this many claims that no checked file has, each at its first row, and
+#: counts the rows of any others in one more finding: a million-row export checked against a
+#: ten-claim file gave 333,325 warnings, one per other claim, which buried everything else.
+UNKNOWN_CLAIMS_NAMED = 10
+#: Rows listed in the finding of one such claim (the others are counted).
+UNKNOWN_ROWS_LISTED = 10
+
 REQUIRED_COLUMNS = ("claim_id", "line", "minutes")
 OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block", "clinician")
 #: values of the ``clinician`` column: who delivered the row's minutes
@@ -134,6 +156,10 @@ class MinutesProblem:
     #: 1-based line number in the CSV, the header being line 1.
     row: int
     message: str
+    #: For a problem that matters only when this claim is checked (a second row for a
+    #: claim's line): the claim. A run whose claim files lack it reports the row under U110
+    #: instead, with the claim's other rows.
+    claim_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +203,70 @@ class UnbilledService:
     assistant_row: bool = False
 
 
+@dataclass(slots=True)
+class UnknownClaim:
+    """The rows of one claim that no checked file has."""
+
+    claim_id: str
+    first_row: int
+    #: its first :data:`UNKNOWN_ROWS_LISTED` rows
+    rows: list[int]
+    count: int = 1
+
+
+@dataclass(slots=True)
+class UnknownClaims:
+    """Rows naming claims that no checked file has, in bounded memory.
+
+    Rows are added in file order. The first :data:`UNKNOWN_CLAIMS_NAMED` claims (by their
+    first row) are kept by name with their first rows and a count; the rows of every later
+    claim are only counted, with the first of them, since one warning per claim of a
+    period's export is a flood, not advice.
+    """
+
+    named: dict[str, UnknownClaim] = field(default_factory=dict)
+    #: rows of the claims not named, and the first of them
+    more_rows: int = 0
+    more_first_row: int | None = None
+
+    def add(self, claim_id: str, row: int) -> None:
+        entry = self.named.get(claim_id)
+        if entry is not None:
+            entry.count += 1
+            if len(entry.rows) < UNKNOWN_ROWS_LISTED:
+                entry.rows.append(row)
+        elif len(self.named) < UNKNOWN_CLAIMS_NAMED:
+            self.named[claim_id] = UnknownClaim(claim_id, row, [row])
+        else:
+            self.more_rows += 1
+            if self.more_first_row is None:
+                self.more_first_row = row
+
+    def merged(self, other: UnknownClaims) -> UnknownClaims:
+        """Both, as if their rows (of disjoint claims) had been added in file order.
+
+        Exact: a claim ``self`` only counts has a first row after all of ``self``'s named
+        claims, so it could never be among the first :data:`UNKNOWN_CLAIMS_NAMED` of both.
+        """
+        entries = sorted([*self.named.values(), *other.named.values()], key=lambda entry: entry.first_row)
+        rest = entries[UNKNOWN_CLAIMS_NAMED:]
+        firsts = [row for row in (self.more_first_row, other.more_first_row) if row is not None]
+        firsts += [entry.first_row for entry in rest]
+        return UnknownClaims(
+            {entry.claim_id: entry for entry in entries[:UNKNOWN_CLAIMS_NAMED]},
+            self.more_rows + other.more_rows + sum(entry.count for entry in rest),
+            min(firsts, default=None),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class MinutesTable:
     """The minutes of one sidecar file, looked up by claim and line.
 
     Built by :func:`parse_minutes_csv`; rows with problems are not in ``rows``, their
     problems are in ``problems``. Where two rows name the same (claim, line) only the
-    first is kept (the parser reports the second).
+    first is kept (the parser reports the second). Rows of claims outside the parser's
+    ``claims`` are not in ``rows`` either, only counted in ``unknown``.
     """
 
     #: Where the text came from (a file name), for messages.
@@ -191,6 +274,8 @@ class MinutesTable:
     #: Accepted rows, in file order.
     rows: tuple[MinutesRow, ...]
     problems: tuple[MinutesProblem, ...] = ()
+    #: Accepted rows naming claims outside the ``claims`` the parser was given.
+    unknown: UnknownClaims = field(default_factory=UnknownClaims, compare=False, hash=False)
     _billed: dict[tuple[str, int], MinutesRow] = field(
         init=False, repr=False, compare=False, hash=False
     )
@@ -253,12 +338,17 @@ class MinutesTable:
         return problems
 
 
-def parse_minutes_csv(text: str, source: str) -> MinutesTable:
+def parse_minutes_csv(text: str | Iterable[str], source: str, *, claims: Container[str] | None = None) -> MinutesTable:
     """Read a sidecar minutes CSV exported from an EMR.
 
     Args:
-        text: the whole file, decoded. A leading byte-order mark is ignored.
+        text: the whole file, decoded, or its lines (each with its line ending, as a text
+            file opened with ``newline=""`` yields them). A leading byte-order mark is ignored.
         source: a name for the text (usually the file name); kept on the table.
+        claims: the CLM01s the run's claim files hold, when known before the rows are read
+            (a superset is fine; ``None``: unknown, every row is kept). The accepted rows of
+            other claims are counted in ``table.unknown`` instead of kept, and a repeated
+            (claim, line) among them is not looked for.
 
     Returns:
         A :class:`MinutesTable`. Every problem is in ``table.problems``, ordered by row:
@@ -272,7 +362,7 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
         second row for the same (claim_id, line), and text the csv module cannot read
         (reading stops there). A row with any problem is left out.
     """
-    records = _records(text.removeprefix("\ufeff"))
+    records = _records(text)
     header = next(records, None)
     if header is None:
         return MinutesTable(
@@ -286,7 +376,9 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
         # Without claim_id, line and minutes no row can be placed; the header problems say why.
         return MinutesTable(source, (), tuple(problems))
 
+    names, places = tuple(columns), tuple(columns.values())
     rows: list[MinutesRow] = []
+    unknown = UnknownClaims()
     first_row_of: dict[tuple[str, int], int] = {}
     for record in records:
         if isinstance(record, MinutesProblem):
@@ -298,10 +390,13 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
                 MinutesProblem(row_number, f"expected {len(header_cells)} fields, found {len(cells)}")
             )
             continue
-        values = {name: cells[index].strip() for name, index in columns.items()}
+        values = dict(zip(names, [cells[index].strip() for index in places]))
         row, row_problems = _read_row(row_number, values)
         problems.extend(row_problems)
         if row is None:
+            continue
+        if claims is not None and row.claim_id not in claims:
+            unknown.add(row.claim_id, row_number)
             continue
         if row.line is not None:
             key = (row.claim_id, row.line)
@@ -311,6 +406,7 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
                         row_number,
                         f"claim {row.claim_id!r} line {row.line} already has minutes on row "
                         f"{first_row_of[key]}; this row is ignored",
+                        row.claim_id,
                     )
                 )
                 continue
@@ -322,10 +418,10 @@ def parse_minutes_csv(text: str, source: str) -> MinutesTable:
     del first_row_of
     kept = tuple(rows)
     del rows
-    return MinutesTable(source, kept, tuple(problems))
+    return MinutesTable(source, kept, tuple(problems), unknown)
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]] | MinutesProblem]:
+def _records(text: str | Iterable[str]) -> Iterator[tuple[int, list[str]] | MinutesProblem]:
     """Yield (first CSV line number, cells) for each record that is not blank.
 
     Input the csv module cannot read (an unclosed quote, text after a closing quote, a
@@ -334,7 +430,8 @@ def _records(text: str) -> Iterator[tuple[int, list[str]] | MinutesProblem]:
     """
     # newline="" lets csv see \r\n and bare \r itself, as the csv docs require; strict
     # turns an unclosed quote into an error instead of a field that eats the file.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline="") if isinstance(text, str) else _without_bom(text)
+    reader = csv.reader(lines, strict=True)
     lines_read = 0
     while True:
         first_line = lines_read + 1
@@ -348,6 +445,15 @@ def _records(text: str) -> Iterator[tuple[int, list[str]] | MinutesProblem]:
         lines_read = reader.line_num
         if any(cell.strip() for cell in cells):
             yield first_line, cells
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is None:
+        return
+    yield first.removeprefix("\ufeff")
+    yield from lines
 
 
 def _read_header(row: int, cells: list[str]) -> tuple[dict[str, int], list[MinutesProblem]]:
@@ -422,6 +528,7 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
     return MinutesRow(row, claim_id, line, minutes, procedure, service_date, time_block, clinician), []
 
 
+@lru_cache(maxsize=4096)  # an export has a few hundred distinct dates in a million rows
 def _is_ccyymmdd(text: str) -> bool:
     match = _CCYYMMDD.fullmatch(text)
     if match is None:

@@ -85,10 +85,13 @@ def mutated(draw, sources: list[Path]) -> bytes:
 
 
 def names_in(data: bytes) -> set[str]:
-    """Patient and subscriber names and member ids (NM1*IL / NM1*QC) in the original file."""
+    """Patient data in the original file: subscriber and patient names and member ids
+    (NM1*IL / NM1*QC), street lines (N3) and birth dates (DMG02)."""
     found = set()
     for match in re.finditer(rb"NM1\*(?:IL|QC)\*1\*([A-Z0-9]{4,})\*([A-Z0-9]{4,})?[^~]*?\*MI\*([A-Z0-9]{4,})", data):
         found.update(value.decode() for value in match.groups() if value)
+    found.update(m.group(1).decode() for m in re.finditer(rb"(?:^|~)\s*N3\*([^*~]{6,})", data))
+    found.update(m.group(1).decode() for m in re.finditer(rb"(?:^|~)\s*DMG\*D8\*([0-9]{8})", data))
     return found - {"TEST"}  # a common word in messages too
 
 
@@ -177,17 +180,30 @@ NUMERIC_ELEMENTS = [
     ("sample-837p.x12", b"CLM", None, 2),  # CLM02 total charge
     ("sample-837p.x12", b"SV1", None, 2),  # SV102 line charge
     ("sample-837p.x12", b"SV1", None, 4),  # SV104 units
+    ("sample-837p.x12", b"SV1", None, 7),  # SV107 diagnosis pointer
     ("sample-837p.x12", b"DTP", (1, b"472"), 3),  # DTP03 date of service
+    ("sample-837p.x12", b"DMG", None, 2),  # DMG02 birth date
+    ("sample-837p.x12", b"ISA", None, 9),  # ISA09 interchange date (fixed width: a bad one is unreadable)
+    ("sample-837p.x12", b"BHT", None, 4),  # BHT04 creation date
+    ("sample-837p.x12", b"GS", None, 4),  # GS04 date
+    ("sample-837p.x12", b"GS", None, 6),  # GS06 group control number
     ("sample-837p.x12", b"HL", None, 1),  # HL01
     ("sample-837p.x12", b"LX", None, 1),  # LX01
     ("sample-837p.x12", b"SE", None, 1),  # SE01 segment count
     ("sample-835.x12", b"CLP", None, 3),  # CLP03 charge
     ("sample-835.x12", b"CLP", None, 4),  # CLP04 paid
+    ("sample-835.x12", b"CLP", None, 5),  # CLP05 patient responsibility
     ("sample-835.x12", b"SVC", None, 2),  # SVC02 charge
     ("sample-835.x12", b"SVC", None, 3),  # SVC03 paid
     ("sample-835.x12", b"SVC", None, 5),  # SVC05 units paid
     ("sample-835.x12", b"CAS", None, 3),  # CAS03 amount
     ("sample-835.x12", b"CAS", None, 4),  # CAS04 quantity
+    ("sample-835.x12", b"CAS", None, 6),  # CAS06 second amount
+    ("sample-835.x12", b"SVC", None, 7),  # SVC07 units billed
+    ("sample-835.x12", b"AMT", None, 2),  # AMT02 allowed amount
+    ("sample-835.x12", b"BPR", None, 16),  # BPR16 payment date
+    ("sample-835-variants.x12", b"PLB", None, 3),  # PLB03 fiscal period date
+    ("sample-835-variants.x12", b"PLB", None, 4),  # PLB04 adjustment amount
     ("sample-835.x12", b"BPR", None, 2),  # BPR02 payment
     ("sample-835.x12", b"DTM", None, 2),  # DTM02 date
 ]
@@ -225,6 +241,24 @@ def test_every_number_element_with_every_hostile_value(folder, where):
             for fmt in ("text", "json"):
                 assert_no_patient_data(run(["match", "--format", fmt, str(path), str(claims)]), [claims])
             assert_no_patient_data(run(["show", str(path)]), [claims])
+
+
+@pytest.mark.parametrize("column", [1, 2, 4])  # line, minutes, service_date of sample-minutes.csv
+def test_every_minutes_csv_number_with_every_hostile_value(folder, column):
+    claims = FIXTURES / "sample-837p.x12"
+    header, *rows = (FIXTURES / "sample-minutes.csv").read_bytes().decode().splitlines()
+    assert header.split(",")[column] in ("line", "minutes", "service_date")
+    for value in HOSTILE_NUMBERS:
+        cells = [row.split(",") for row in rows]
+        for row in cells:
+            row[column] = value.decode("latin-1").replace(",", "")  # a comma would only add a column
+        minutes = folder / "m.csv"
+        minutes.write_text("\n".join([header, *(",".join(row) for row in cells)]) + "\n", encoding="latin-1")
+        for args in (
+            ["check", "--format", "json", "--minutes", str(minutes), str(claims)],
+            ["fix", "--unsafe-fixes", "--minutes", str(minutes), str(claims), "-o", str(folder / "o.x12")],
+        ):
+            assert_no_patient_data(run(args), [claims])
 
 
 def test_the_fuzz_knows_the_patient_names_it_guards():

@@ -74,6 +74,7 @@ def check(
     the worst file wins.
     """
     from ..batch import Findings, WorkerFailed, collect, note_seen_claims, plan_input, run_in_order
+    from ..config import Config
     from ..findings import Severity
     from ..report import FileReport, Summary, render_json, render_text
 
@@ -83,6 +84,8 @@ def check(
         fail(f"--statistics counts findings as text or json, not {output_format}")
         sys.exit(EXIT_UNREADABLE)
     minutes_text = None
+    #: the inputs, known here for --sample, else found by expand() below
+    expanded: list[Input] | None = None
     if ack_path and not validate_too:
         fail("--ack writes the 999 of --validate; add --validate")
         sys.exit(EXIT_UNREADABLE)
@@ -92,7 +95,7 @@ def check(
             sys.exit(EXIT_UNREADABLE)
         try:
             data = sample_bytes(SAMPLE_FILE)
-            inputs = [Input(SAMPLE_FILE, SAMPLE_FILE, len(data), data=data)]
+            expanded = [Input(SAMPLE_FILE, SAMPLE_FILE, len(data), data=data)]
             minutes_text = sample_bytes(SAMPLE_MINUTES).decode("utf-8")
         except InputProblem as problem:
             fail(str(problem))
@@ -101,6 +104,19 @@ def check(
     elif not files:
         fail("check needs at least one FILE (or - for standard input, or --sample)")
         sys.exit(EXIT_UNREADABLE)
+
+    def expand(config) -> list[Input]:
+        """The inputs, once: after the config is read, as its include/exclude decide what a
+        folder stands for. Raises InputProblem."""
+        nonlocal expanded
+        if expanded is None:
+            folders = FolderFilter(include=include or config.include, exclude=(*config.exclude, *exclude), strict=strict)
+            expanded = expand_inputs(files, skip=[ack_path] if ack_path else [], folders=folders)
+        return expanded
+
+    def claim_files(config) -> list:
+        """For a large minutes file: each input's chunks, read before it is checked."""
+        return [inp.chunks() if inp.data is not None or inp.size is not None else None for inp in expand(config or Config())]
 
     recipe, checker, ig_filter = prepare_check(
         select=select,
@@ -112,21 +128,15 @@ def check(
         ncci_files=ncci_files,
         mue_file=mue_file,
         config_path=config_path,
+        claim_files=claim_files,
     )
     if verbose:
         click.echo(f"edi-rehab: config: {config_path.describe()}", err=True)
-    if not sample:
-        # After the config is read: its include/exclude decide what a folder stands for.
-        folders = FolderFilter(
-            include=include or checker.config.include,
-            exclude=(*checker.config.exclude, *exclude),
-            strict=strict,
-        )
-        try:
-            inputs = expand_inputs(files, skip=[ack_path] if ack_path else [], folders=folders)
-        except InputProblem as problem:
-            fail(str(problem))
-            sys.exit(EXIT_UNREADABLE)
+    try:
+        inputs = expand(checker.config)
+    except InputProblem as problem:
+        fail(str(problem))
+        sys.exit(EXIT_UNREADABLE)
     recorder = None
     if ledger_url is not None or checker.config.ledger is not None:
         from .ledger import CheckRecorder

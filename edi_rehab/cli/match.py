@@ -10,6 +10,7 @@ import click
 from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .files import InputProblem, display_name, read_all, read_text, sample_bytes
+from .minutes_file import rereadable
 from .options import SAMPLE_FILE, SAMPLE_MINUTES, build_checker, match_options
 
 #: the bundled 835 that pays and denies the claims of the bundled 837 (fixtures/make_fixtures.py)
@@ -84,6 +85,7 @@ def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_
             config_path=config_path,
             select=(),
             ignore=(),
+            claim_files=lambda _config: [rereadable(path) for path in claims],
         )
         lists = []
         for path in (carc_file, rarc_file):
@@ -136,8 +138,11 @@ def run_match(remit: str | None, claims: tuple[str, ...], *, minutes_path, unit_
             except X12ReadError as error:
                 raise InputProblem(unreadable(name, error)) from None
         if checker.minutes is not None:
+            seen = checker.seen_claims
             for problem in checker.minutes.problems:
-                warn(f"{checker.minutes.source}:{problem.row}: {problem.message}")
+                # a repeated row of a claim no claim file has is used by nothing (as in check)
+                if problem.claim_id is None or problem.claim_id in seen:
+                    warn(f"{checker.minutes.source}:{problem.row}: {problem.message}")
     except (InputProblem, MapError, ConfigError, CheckUsageError, CodeListError, WrongFileType) as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)

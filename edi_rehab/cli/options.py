@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -13,8 +13,12 @@ import click
 from .config_file import CONFIG, ISOLATED, ConfigChoice
 from .ledger import LEDGER_OPTION
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
-from .minutes_file import minutes_header_problem
+from .minutes_file import PRESCAN_BYTES, claim_ids_in, minutes_header_problem, minutes_text as read_minutes
 from .output import EXIT_UNREADABLE, counted, fail, warn
+
+#: ``config -> the chunks of each claim file of the run`` (``None`` for one that cannot be read
+#: twice), for :func:`build_recipe`
+ClaimFiles = Callable[[object], Iterable[Iterable[bytes] | None]]
 
 SAMPLE_FILE = "sample-837p.x12"
 SAMPLE_MINUTES = "sample-minutes.csv"
@@ -138,11 +142,17 @@ def build_recipe(
     select: Iterable[str],
     ignore: Iterable[str],
     rules_off: bool = False,
+    claim_files: ClaimFiles | None = None,
 ):
     """Read everything ``check`` needs before reading a claim file (CMS files through the
     cache, config, minutes) into a :class:`~edi_rehab.batch.CheckRecipe`, from which the
     parent and each worker build the same Checker. Returns ``(recipe, config)``. Raises
-    InputProblem, MapError or ConfigError, all reported as exit 2."""
+    InputProblem, MapError or ConfigError, all reported as exit 2.
+
+    ``claim_files(config)`` gives the chunks of each claim file of the run (``None`` for
+    one that cannot be read twice); it is called only for a minutes file of
+    :data:`~edi_rehab.cli.minutes_file.PRESCAN_BYTES` or more, whose rows are then kept
+    only for the claims those files hold."""
     from ..batch import CheckRecipe
     from ..config import parse_config
     from ..engine import parse_codes
@@ -167,16 +177,21 @@ def build_recipe(
         for code in config.unknown_rule_codes((*registry.CODES, *OUTSIDE_CODES, PREFIX)):
             warn(f"{choice.source}: {code!r} matches no rule code")
     minutes = None
-    if minutes_text is None and minutes_path is not None:
-        minutes_text = read_text(minutes_path)
-    if minutes_text is not None:
+    size: int | None = len(minutes_text) if minutes_text is not None else None
+    text = minutes_text
+    if text is None and minutes_path is not None:
+        text, size = read_minutes(minutes_path)
+    if text is not None:
         source = display_name(minutes_path) if minutes_path else "minutes.csv"
         # A file given on purpose that places no row would silently turn the minutes rules
         # off: that is a usage error, not a finding.
-        reason = minutes_header_problem(minutes_text)
+        reason = minutes_header_problem(text if isinstance(text, str) else text())
         if reason is not None:
             raise InputProblem(f"{source}: not a minutes CSV: {reason}")
-        minutes = parse_minutes_csv(minutes_text, source)
+        claims = None
+        if claim_files is not None and size is not None and size >= PRESCAN_BYTES:
+            claims = claim_ids_in(claim_files(config))
+        minutes = parse_minutes_csv(text if isinstance(text, str) else text(), source, claims=claims)
     recipe = CheckRecipe(
         extra_ptp=tuple(extra_ptp),
         mue=mue,
@@ -202,6 +217,7 @@ def build_checker(
     config_path: ConfigChoice | str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    claim_files: ClaimFiles | None = None,
 ):
     """Everything ``check`` needs before reading a claim file. Raises InputProblem,
     MapError, ConfigError or CheckUsageError, all reported as exit 2."""
@@ -214,6 +230,7 @@ def build_checker(
         config_path=config_path,
         select=select,
         ignore=ignore,
+        claim_files=claim_files,
     )
     return recipe.build()
 
@@ -260,7 +277,8 @@ check_options = in_order(
 
 
 def prepare_check(
-    *, select, ignore, validate_too, minutes_path, minutes_text, unit_method, ncci_files, mue_file, config_path
+    *, select, ignore, validate_too, minutes_path, minutes_text, unit_method, ncci_files, mue_file, config_path,
+    claim_files: ClaimFiles | None = None,
 ):
     """``(recipe, checker, ig_filter)`` for check and split; exits 2 with a message on any problem."""
     from ..config import ConfigError
@@ -288,6 +306,7 @@ def prepare_check(
             select=rule_select,
             ignore=rule_ignore,
             rules_off=rules_off,
+            claim_files=claim_files,
         )
         checker = recipe.build()
     except (InputProblem, MapError, ConfigError, CheckUsageError) as problem:

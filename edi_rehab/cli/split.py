@@ -14,6 +14,7 @@ from .config_file import ConfigChoice
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
 from .ledger import LEDGER_OPTION
+from .minutes_file import rereadable
 from .options import check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, json_document, unreadable, warn
 
@@ -97,6 +98,7 @@ def split_command(
         ncci_files=ncci_files,
         mue_file=mue_file,
         config_path=config_path,
+        claim_files=lambda _config: [rereadable(file)],
     )
     threshold = Severity(fail_on)
     name = display_name(file)

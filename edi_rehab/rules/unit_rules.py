@@ -661,7 +661,11 @@ def minutes_row_unknown_reference(problem: MinutesProblem) -> Iterator[Hit]:
 
     ## What it does
     Fires once per claim_id (CLM01) that is in none of the files checked in the run (at its
-    first row, naming the others), reported under the CSV's name; and for each row whose
+    first row, listing its first ten rows), reported under the CSV's name, for the first ten
+    such claims; the rows of any further ones are counted in one more finding, since an EMR
+    export covering a period names many claims a batch does not have. When no row names a
+    checked claim at all, the first finding says that claim_id must be CLM01. A repeated row
+    of such a claim is one of its rows here, not a U109. It also fires for each row whose
     line (LX01) is not a line of its claim, reported on the claim.
 
     ## Why is this bad?
