@@ -38,7 +38,7 @@ def test_a_finding_without_a_fix_has_no_mark_and_a_clean_run_no_fix_line(run, fi
     minutes = files("m.csv", "claim_id,line,minutes\nPCN9,1,20\n")
     result = run("check", "--minutes", minutes, files("pair.x12", PAIR))
     lines = result.stdout.splitlines()
-    assert f"{minutes}:2: warning U110 claim 'PCN9' is not in the checked claim file(s) [row 2]" in lines
+    assert any(line.startswith(f"{minutes}:2: warning U110 claim 'PCN9' is not in the checked claim file(s)") for line in lines)
     assert any(re.search(r"\.x12:\d+: error N301 97530 \(column 2\)", line) for line in lines)
     assert "fixable" not in result.stdout
     assert run("check", files("c.x12", CLEAN)).stdout.splitlines() == ["No findings in 1 file."]
