@@ -277,9 +277,15 @@ class CheckRecorder:
         patients = {patient for _claim, patient in claims}
         lines = self.ledger.query(lambda conn: recorded_lines(conn, patients, excluding_file=this_file))
         gone = superseded_claims(lines)
+        by_patient: dict[str, list] = {}
+        for line in lines:
+            by_patient.setdefault(line.patient_hash, []).append(line)
         found = []
         for claim, patient in claims:
-            known = claim_year_to_date(lines, patient, claim.claim_id, service_span(claim), claim.payer_claim_number, superseded=gone)
+            known = claim_year_to_date(
+                by_patient.get(patient, ()), patient, claim.claim_id, service_span(claim), claim.payer_claim_number,
+                superseded=gone,
+            )
             found.extend(checker.claim_findings_with_history(claim, known, yearly))
         return found
 
