@@ -125,15 +125,20 @@ def test_rerunning_files_counts_nothing_twice(run, ledger_url, files):
     assert found(run, again, ledger_url) == []
 
 
-@pytest.mark.parametrize("what, changed", [
-    ("another-patient", {"patient": "SYN000901"}),
-    ("another-year", {"dos": "20270104"}),
-    ("the-ot-bucket", {"procedure": "97530:GO", "taxonomy": "225X00000X"}),
+# each would cross the threshold ($60 without KX) or the review amount ($600 with KX) if the
+# patient's 2026 PT+SLP history ($2,470) counted; 2025's threshold is $2,410
+@pytest.mark.parametrize("what, changed, procedure", [
+    ("another-patient", {"patient": "SYN000901"}, "97110:GP"),
+    ("another-year", {"dos": "20251229"}, "97110:GP"),
+    ("the-ot-bucket", {"taxonomy": "225X00000X"}, "97530:GO"),
 ])
-def test_history_of_another_patient_year_or_bucket_does_not_count(run, ledger_url, files, what, changed):
+def test_history_of_another_patient_year_or_bucket_does_not_count(run, ledger_url, files, what, changed, procedure):
     history(run, files, ledger_url)
-    assert found(run, files(f"{what}.x12", new_claim(**changed)), ledger_url) == []
-    assert found(run, files(f"{what}-review.x12", new_claim(**changed)), ledger_url, "C414") == []
+    assert found(run, files(f"{what}.x12", new_claim(procedure, **changed)), ledger_url) == []
+    review = files(f"{what}-review.x12", new_claim(f"{procedure}:KX", charge="600", **changed))
+    assert found(run, review, ledger_url, "C414") == []
+    # the same claims for the patient, year and bucket of the history do cross
+    assert len(found(run, files(f"{what}-control.x12", new_claim(id="KXCTRL1")), ledger_url)) == 1
 
 
 def test_the_review_amount_is_noted_from_the_recorded_year(run, ledger_url, files):
