@@ -396,6 +396,23 @@ class Checker:
             self._profile_cache[key] = profile
         return profile
 
+    def claim_findings_with_history(self, claim: Claim, year_to_date, codes: Iterable[str]) -> list[Finding]:
+        """The findings of the claim rules ``codes`` (those enabled) on ``claim`` when the
+        patient's recorded year-to-date is known (``check --ledger``: C413 and C414), in the
+        order of the rule table. No screen skips them: the claim alone says nothing about
+        the year."""
+        wanted = set(codes)
+        cc = self._claim_context(claim)
+        cc.year_to_date = year_to_date
+        found = [
+            self._finding(rule, severity, hit)
+            for rule, severity in self.plan[Scope.CLAIM]
+            if rule.code in wanted
+            for hit in rule.check(cc)
+        ]
+        cc.release()
+        return found
+
     # -- events -------------------------------------------------------------------------------
     def _warning_findings(self, warnings: Iterable[ReadWarning]) -> list[Finding]:
         findings = []

@@ -15,9 +15,10 @@ sure. :func:`assess_buckets` takes whatever the caller knows:
 * ``check`` passes no year-to-date total and the claim's own charges (SV102): a line is
   never allowed more than it charges, so charges under the threshold prove the claim alone
   stays under it, and charges over it are a reason to look (rules C413, C414);
-* a ledger that has the year's earlier allowed amounts per beneficiary passes them as
-  ``year_to_date`` and the expected allowed amount of each line, and gets the same answer
-  with real totals.
+* ``check --ledger`` passes the patient's recorded year-to-date as ``year_to_date`` (allowed
+  amounts of recorded 835s, charges of recorded claims still unanswered:
+  ``edi_rehab.ledger.history.claim_year_to_date``) with the same charges, and gets the same
+  answer with the year's earlier claims counted.
 
 Nothing here reads files or claims: lines come in as :class:`ThresholdLine` values.
 """

@@ -24,6 +24,8 @@ from .output import EXIT_UNREADABLE, fail
 
 #: what ``--ledger`` given without a URL stands for
 DEFAULT_LEDGER = "default"
+#: the rules that count the patient's year: with a ledger they start from its year-to-date
+YEARLY_CODES = ("C413", "C414")
 
 LEDGER_OPTION = click.option(
     "--ledger",
@@ -189,29 +191,46 @@ class CheckRecorder:
         return cls(ledger, checker, held)
 
     def tap(self, stream):
+        """Pass check's results through, adding the findings the history gives (L701) and
+        replacing C413/C414, which the engine computed from a year-to-date of 0, with the
+        same rules run from the patient's recorded year-to-date."""
         from ..batch import Findings
 
+        yearly = tuple(code for code in YEARLY_CODES if self.checker.config.is_enabled(code))
         held: dict[int, list] = {}
+        claim_alone: dict[int, list] = {}
         for event in stream:
             if isinstance(event, Findings):
-                held.setdefault(event.index, []).extend(event.findings)
-                yield event
+                if yearly:
+                    alone = [f for f in event.findings if f.code in yearly]
+                    if alone:
+                        claim_alone.setdefault(event.index, []).extend(alone)
+                        event = Findings(event.index, tuple(f for f in event.findings if f.code not in yearly))
+                if event.findings:
+                    held.setdefault(event.index, []).extend(event.findings)
+                    yield event
                 continue
             findings = held.pop(event.index, [])
+            alone = claim_alone.pop(event.index, [])
             if event.error is None and event.professional:
                 inp = self.inputs[event.index]
                 data = b"".join(inp.chunks())
-                facts, duplicates = self.history(data)
-                if duplicates:
-                    for finding in duplicates:
+                facts, added = self.history(data, yearly)
+                for finding in alone:  # superseded by the year-to-date run of the same rules
+                    event.counts[finding.severity.value] -= 1
+                if added:
+                    for finding in added:
                         event.counts[finding.severity.value] += 1
-                    yield Findings(event.index, tuple(duplicates))
-                record_claims(self.ledger, inp.name, data, "check", [*findings, *duplicates], facts=facts)
+                    yield Findings(event.index, tuple(added))
+                record_claims(self.ledger, inp.name, data, "check", [*findings, *added], facts=facts)
+            elif alone:
+                yield Findings(event.index, tuple(alone))
             yield event
 
-    def history(self, data: bytes):
-        """The file's claims as the ledger records them, and the L701 findings the earlier
-        files give (none when L701 is not selected)."""
+    def history(self, data: bytes, yearly: tuple[str, ...] = ()):
+        """The file's claims as the ledger records them, and the findings the earlier files
+        give: L701 (when selected) and the ``yearly`` rules (C413, C414) from each claim's
+        recorded year-to-date."""
         from ..findings import Severity
         from ..ledger.facts import claim_file_facts
         from ..ledger.history import DUPLICATE, duplicate_findings, earlier_lines
@@ -219,19 +238,63 @@ class CheckRecorder:
         from ..x12 import X12ReadError
 
         config = self.checker.config
+        found = []
         try:
             facts = claim_file_facts(data, self.ledger.key)
-            if not config.is_enabled(DUPLICATE):
-                return facts, []
             before = self.ledger.file_id(sha256(data))
-            patients = {item.claim["patient_hash"] for item in facts.claims}
-            earlier = self.ledger.query(lambda conn: earlier_lines(conn, patients, before))
+            if config.is_enabled(DUPLICATE):
+                patients = {item.claim["patient_hash"] for item in facts.claims}
+                earlier = self.ledger.query(lambda conn: earlier_lines(conn, patients, before))
+                severity = Severity(config.severity_for(DUPLICATE, Severity.ERROR.value))
+                found.extend(duplicate_findings(facts, earlier, severity))
+            if yearly:
+                found.extend(self.yearly_findings(data, before, yearly))
         except LedgerError as problem:
             stop(problem)
         except X12ReadError as error:
             stop(InputProblem(f"changed while it was read ({error}); not recorded"))
-        severity = Severity(config.severity_for(DUPLICATE, Severity.ERROR.value))
-        return facts, duplicate_findings(facts, earlier, severity)
+        return facts, found
+
+    def yearly_findings(self, data: bytes, this_file: int | None, yearly: tuple[str, ...]) -> list:
+        """C413/C414 on each claim of a Medicare-threshold payer, counting the patient's
+        recorded year-to-date first: every recorded file but this one (a re-run counts
+        nothing twice), each recorded claim once, never the claims this claim stands for."""
+        from ..claims import read_claims
+        from ..ledger.history import claim_year_to_date, recorded_lines, superseded_claims
+        from ..x12.document import iter_events
+        from ..x12.stream import Transaction
+
+        checker, key = self.checker, self.ledger.key
+        claims = [
+            (claim, key.patient(*claim.patient_key))
+            for event in iter_events([data])
+            if isinstance(event, Transaction) and event.set_id == "837" and event.version.startswith("005010X222")
+            for claim in read_claims(event)
+            if checker.profile_for(claim).therapy_threshold
+        ]
+        if not claims:
+            return []
+        patients = {patient for _claim, patient in claims}
+        lines = self.ledger.query(lambda conn: recorded_lines(conn, patients, excluding_file=this_file))
+        gone = superseded_claims(lines)
+        by_patient: dict[str, list] = {}
+        for line in lines:
+            by_patient.setdefault(line.patient_hash, []).append(line)
+        found = []
+        for claim, patient in claims:
+            known = claim_year_to_date(
+                by_patient.get(patient, ()), patient, claim.claim_id, service_span(claim), claim.payer_claim_number,
+                superseded=gone,
+            )
+            found.extend(checker.claim_findings_with_history(claim, known, yearly))
+        return found
+
+
+def service_span(claim):
+    """The first and last dates of service of a claim's lines (None: no line is dated)."""
+    days = [d for line in claim.lines if line.service_date is not None
+            for d in (line.service_date.start, line.service_date.end or line.service_date.start) if d is not None]
+    return (min(days), max(days)) if days else None
 
 
 def claims_from_ledger(ledger, remits) -> tuple[list[tuple[str, bytes]], dict[str, int]]:

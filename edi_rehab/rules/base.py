@@ -478,6 +478,7 @@ class ClaimContext:
         "segment",
         "disciplines",
         "placement_problems",
+        "year_to_date",
         # screen facts (edi_rehab.rules.screens.FACTS): False until the screen proves them
         "screens_clear",
         "corrections_referenced",
@@ -520,6 +521,10 @@ class ClaimContext:
         self.minutes_given = minutes is not None
         self.lines: list[LineView] = []
         self.groups: list[UnitGroup] = []
+        #: the patient's recorded amounts before this claim (``check --ledger``:
+        #: ``edi_rehab.ledger.history.YearToDate``, with ``allowed``, ``pending`` and
+        #: ``amounts()``), else None: C413 and C414 then count the claim alone from 0
+        self.year_to_date = None
         self.segment = claim.position()
         #: the disciplines (PT/OT/SLP) the claim's lines claim with GP/GO/GN
         self.disciplines: set[str] = set()

@@ -441,8 +441,9 @@ def two_evaluations_one_date(claim: ClaimContext) -> Iterator[Hit]:
 # -- C413, C414: the claim's own therapy charges against the year's threshold -------------------
 def claim_threshold_buckets(claim: ClaimContext) -> list[BucketAssessment]:
     """The claim's therapy lines added up per threshold bucket and year, counting each line's
-    charge (SV102) and starting the year at 0 (``check`` has no year-to-date total): an upper
-    bound of what Medicare counts for this claim alone (edi_rehab.threshold)."""
+    charge (SV102) and starting the year at 0 (``check`` has no year-to-date total) or, with
+    a ledger, at the patient's recorded year-to-date (``claim.year_to_date``): an upper bound
+    of what Medicare counts (edi_rehab.threshold)."""
     lines = []
     for lv in claim.lines:
         charge = lv.line.charge
@@ -453,11 +454,27 @@ def claim_threshold_buckets(claim: ClaimContext) -> list[BucketAssessment]:
             lines.append(ThresholdLine(lv, bucket, lv.dos, charge, lv.kind.threshold_attested))
     if not lines:
         return []
-    return assess_buckets(lines, claim.maps.therapy_thresholds)
+    known = claim.year_to_date
+    return assess_buckets(lines, claim.maps.therapy_thresholds, known.amounts() if known is not None else None)
 
 
 def _dollars(amount: int | Decimal) -> str:
     return f"${amount:,.2f}" if isinstance(amount, Decimal) else f"${amount:,}"
+
+
+def _recorded(claim: ClaimContext, bucket: BucketAssessment) -> tuple[str, dict]:
+    """What the ledger counted before the claim in ``bucket``, as words and as details."""
+    known = claim.year_to_date
+    key = (bucket.year, bucket.bucket)
+    allowed = known.allowed.get(key, Decimal(0))
+    pending = known.pending.get(key, Decimal(0))
+    words = (
+        f"the ledger's {bucket.year} {bucket.bucket} year-to-date for this patient, {_dollars(bucket.before)} "
+        f"({_dollars(allowed)} allowed on recorded 835s, {_dollars(pending)} charged on recorded claims no 835 has "
+        f"answered yet)"
+    )
+    details = {"source": "ledger", "year_to_date": str(bucket.before), "allowed": str(allowed), "pending": str(pending)}
+    return words, details
 
 
 def claim_charges_pass_threshold(claim: ClaimContext) -> Iterator[Hit]:
@@ -472,10 +489,13 @@ def claim_charges_pass_threshold(claim: ClaimContext) -> Iterator[Hit]:
     it, fires once per bucket on the first line from there on without KX, naming every such
     line. A year the map has no amount for (2020, and years not yet published) is not judged.
 
-    `check` knows no year-to-date total, so it counts this claim alone and its charges, which
-    are never less than what Medicare allows: charges under the threshold prove the claim
-    alone stays under it. A ledger with the year's allowed amounts calls
-    `edi_rehab.threshold.assess_buckets` with them (`docs/architecture.md`).
+    Without a ledger `check` knows no year-to-date total, so it counts this claim alone and
+    its charges, which are never less than what Medicare allows: charges under the threshold
+    prove the claim alone stays under it. With `--ledger` the year starts at the patient's
+    recorded year-to-date in the bucket (same payer and member): the allowed amounts of the
+    recorded 835s plus the charges of recorded claims no 835 has answered, without this file
+    and without the claims this one stands for (its earlier copies, the claim it replaces),
+    and the message says how much of each it counted (`docs/ledger.md`).
 
     ## Why is this bad?
     Above the threshold a therapy line without KX is denied (CARC 119, "benefit maximum ...
@@ -500,20 +520,31 @@ def claim_charges_pass_threshold(claim: ClaimContext) -> Iterator[Hit]:
             continue
         missing = [line.ref for line in bucket.missing_kx]
         numbers = ", ".join(lv.lx_text for lv in missing)
-        yield Hit(
-            f"this claim's {bucket.bucket} therapy charges in one calendar year come to {_dollars(bucket.after)}, above "
-            f"that year's {_dollars(bucket.threshold)} therapy threshold, and line{'s' if len(missing) > 1 else ''} {numbers} "
-            f"past it carr{'y' if len(missing) > 1 else 'ies'} no KX; if the allowed amounts of the year pass the "
-            f"threshold (the MAC's portal shows them) those lines are denied without KX",
-            at=missing[0],
-            details={
-                "bucket": bucket.bucket,
-                "year": bucket.year,
-                "charges": str(bucket.after),
-                "threshold": bucket.threshold,
-                "lines": [lv.ref() for lv in missing],
-            },
-        )
+        plural = len(missing) > 1
+        details = {
+            "bucket": bucket.bucket,
+            "year": bucket.year,
+            "charges": str(bucket.after),
+            "threshold": bucket.threshold,
+            "lines": [lv.ref() for lv in missing],
+        }
+        if claim.year_to_date is None:
+            message = (
+                f"this claim's {bucket.bucket} therapy charges in one calendar year come to {_dollars(bucket.after)}, above "
+                f"that year's {_dollars(bucket.threshold)} therapy threshold, and line{'s' if plural else ''} {numbers} "
+                f"past it carr{'y' if plural else 'ies'} no KX; if the allowed amounts of the year pass the "
+                f"threshold (the MAC's portal shows them) those lines are denied without KX"
+            )
+        else:
+            words, recorded = _recorded(claim, bucket)
+            details.update(recorded)
+            message = (
+                f"{words}, and this claim's charges bring the year to {_dollars(bucket.after)}, above that year's "
+                f"{_dollars(bucket.threshold)} therapy threshold, and line{'s' if plural else ''} {numbers} past it "
+                f"carr{'y' if plural else 'ies'} no KX; those lines are denied without KX unless the year's allowed "
+                f"amounts at every provider (the MAC's portal shows them) stay under it"
+            )
+        yield Hit(message, at=missing[0], details=details)
 
 
 def claim_charges_pass_review_amount(claim: ClaimContext) -> Iterator[Hit]:
@@ -524,7 +555,8 @@ def claim_charges_pass_review_amount(claim: ClaimContext) -> Iterator[Hit]:
     therapy charges per calendar year and bucket as C413 does, and fires once per bucket on
     the line that takes the total past the year's targeted medical review amount in
     `maps/payers.xml` ($3,000 for each bucket, 2024-2027). A year without an amount in the map
-    is not judged.
+    is not judged. With `--ledger` the total starts at the patient's recorded year-to-date, as
+    for C413, so the claim that takes the year past the amount is the one noted.
 
     ## Why is this bad?
     It is not wrong: above the review amount, KX claims may be chosen for targeted medical
@@ -546,10 +578,18 @@ def claim_charges_pass_review_amount(claim: ClaimContext) -> Iterator[Hit]:
         if bucket.review_crossed_at is None or bucket.review is None:
             continue
         lv = bucket.review_crossed_at.ref
-        yield Hit(
-            f"this claim's {bucket.bucket} therapy charges in one calendar year pass that year's "
-            f"{_dollars(bucket.review)} targeted medical review amount at line {lv.lx_text} ({_dollars(bucket.after)} in all); the MAC may review the "
-            f"records behind them",
-            at=lv,
-            details={"bucket": bucket.bucket, "year": bucket.year, "charges": str(bucket.after), "review": bucket.review},
-        )
+        details = {"bucket": bucket.bucket, "year": bucket.year, "charges": str(bucket.after), "review": bucket.review}
+        if claim.year_to_date is None:
+            message = (
+                f"this claim's {bucket.bucket} therapy charges in one calendar year pass that year's "
+                f"{_dollars(bucket.review)} targeted medical review amount at line {lv.lx_text} ({_dollars(bucket.after)} in all); the MAC may review the "
+                f"records behind them"
+            )
+        else:
+            words, recorded = _recorded(claim, bucket)
+            details.update(recorded)
+            message = (
+                f"{words}, and this claim's charges pass that year's {_dollars(bucket.review)} targeted medical review "
+                f"amount at line {lv.lx_text} ({_dollars(bucket.after)} with them); the MAC may review the records behind them"
+            )
+        yield Hit(message, at=lv, details=details)
