@@ -182,6 +182,7 @@ class LineKind:
         "foreign_separator",
         "composite_read",
         "retired_modifiers",
+        "telehealth",
     )
 
     def __init__(
@@ -214,6 +215,12 @@ class LineKind:
         #: retired-modifier (M214) parts
         self.signature_extras = bool(self.retired_modifiers) or (
             info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
+        )
+        #: whether a modifier on the line is of the telehealth class or institutional-only
+        #: (95, 93, GT): the claim screen's fact for M215 and M216
+        self.telehealth = any(
+            policy.class_of(m) == "telehealth" or ((mod := policy.info(m)) is not None and mod.institutional_only is not None)
+            for m in modifiers
         )
         #: whether the code is an add-on code (codes.xml names its primary codes)
         self.addon = info is not None and bool(info.addon_to)
@@ -480,6 +487,7 @@ class ClaimContext:
         "timed_units_plausible",
         "untimed_units_single",
         "charges_nonzero",
+        "no_telehealth",
     )
 
     def __init__(
@@ -508,6 +516,7 @@ class ClaimContext:
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
         self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
+        self.no_telehealth = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..claims import CENTS, amount_cents
 from .base import ClaimContext
 from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
+from .modifier_rules import TELEHEALTH_POS
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
 
 __all__ = ["FACTS", "screen_claim"]
@@ -40,6 +41,8 @@ FACTS = {
     "timed_units_plausible": "U106: no timed line above 8 units and at most 32 timed units on the claim",
     "untimed_units_single": "U108: each untimed code is billed once per date with at most one unit",
     "charges_nonzero": "C411: every SV102 is an amount in whole cents and none is zero",
+    "no_telehealth": "M215, M216: no line has a telehealth or institutional-only modifier, and no place of service "
+                     "(CLM05-1, SV105) is 02 or 10",
 }
 
 
@@ -61,6 +64,7 @@ def screen_claim(claim: ClaimContext) -> None:
     timed_plausible = True
     untimed: list[tuple] = []
     untimed_single = True
+    telehealth = claim.claim.place_of_service in TELEHEALTH_POS
     for position, lv in enumerate(claim.lines, start=1):
         line = lv.line
         if lv.lx != position:
@@ -107,6 +111,8 @@ def screen_claim(claim: ClaimContext) -> None:
                 untimed.append(key)
         if lv.kind.addon:
             addons = True
+        if lv.kind.telehealth or line.sv1[5] in TELEHEALTH_POS:
+            telehealth = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -120,6 +126,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
     claim.charges_nonzero = nonzero
+    claim.no_telehealth = not telehealth
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -133,4 +140,5 @@ def screen_claim(claim: ClaimContext) -> None:
         and claim.timed_units_plausible
         and untimed_single
         and nonzero
+        and not telehealth
     )
