@@ -63,6 +63,8 @@ def run_cli(args: list[str]) -> tuple[float, bytes, int]:
     command = [sys.executable, "-c", "from edi_rehab.cli import main; main()", *args]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, check=False)
+    if b"Traceback" in completed.stderr:  # python exits 1 on one, which looks like "findings"
+        raise SystemExit(f"{' '.join(args)} failed:\n{completed.stderr.decode(errors='replace')}")
     return time.perf_counter() - started, completed.stdout, completed.returncode
 
 
