@@ -183,6 +183,7 @@ class LineKind:
         "composite_read",
         "retired_modifiers",
         "telehealth",
+        "institutional_only",
     )
 
     def __init__(
@@ -216,11 +217,11 @@ class LineKind:
         self.signature_extras = bool(self.retired_modifiers) or (
             info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
         )
-        #: whether a modifier on the line is of the telehealth class or institutional-only
-        #: (95, 93, GT): the claim screen's fact for M215 and M216
-        self.telehealth = any(
-            policy.class_of(m) == "telehealth" or ((mod := policy.info(m)) is not None and mod.institutional_only is not None)
-            for m in modifiers
+        #: whether a modifier on the line is of the telehealth class (95, 93, GT; M216's
+        #: screen), and whether one is institutional-only from some date (GT; M215's)
+        self.telehealth = any(policy.class_of(m) == "telehealth" for m in modifiers)
+        self.institutional_only = any(
+            (mod := policy.info(m)) is not None and mod.institutional_only is not None for m in modifiers
         )
         #: whether the code is an add-on code (codes.xml names its primary codes)
         self.addon = info is not None and bool(info.addon_to)
@@ -487,6 +488,7 @@ class ClaimContext:
         "timed_units_plausible",
         "untimed_units_single",
         "charges_nonzero",
+        "no_institutional_modifiers",
         "no_telehealth",
     )
 
@@ -516,7 +518,7 @@ class ClaimContext:
         self.charges_balance = self.no_addon_codes = self.control_numbers_distinct = False
         self.lines_dated = self.lx_in_sequence = self.timed_codes_distinct = False
         self.timed_units_plausible = self.untimed_units_single = self.charges_nonzero = False
-        self.no_telehealth = False
+        self.no_institutional_modifiers = self.no_telehealth = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

@@ -41,7 +41,8 @@ FACTS = {
     "timed_units_plausible": "U106: no timed line above 8 units and at most 32 timed units on the claim",
     "untimed_units_single": "U108: each untimed code is billed once per date with at most one unit",
     "charges_nonzero": "C411: every SV102 is an amount in whole cents and none is zero",
-    "no_telehealth": "M215, M216: no line has a telehealth or institutional-only modifier, and no place of service "
+    "no_institutional_modifiers": "M215: no line has a modifier that is institutional-only from some date (GT)",
+    "no_telehealth": "M216: no line has a telehealth-class modifier (95, 93, GT) and no place of service "
                      "(CLM05-1, SV105) is 02 or 10",
 }
 
@@ -65,6 +66,7 @@ def screen_claim(claim: ClaimContext) -> None:
     untimed: list[tuple] = []
     untimed_single = True
     telehealth = claim.claim.place_of_service in TELEHEALTH_POS
+    institutional = False
     for position, lv in enumerate(claim.lines, start=1):
         line = lv.line
         if lv.lx != position:
@@ -111,8 +113,11 @@ def screen_claim(claim: ClaimContext) -> None:
                 untimed.append(key)
         if lv.kind.addon:
             addons = True
-        if lv.kind.telehealth or line.sv1[5] in TELEHEALTH_POS:
+        kind = lv.kind
+        if kind.telehealth or line.sv1[5] in TELEHEALTH_POS:
             telehealth = True
+        if kind.institutional_only:
+            institutional = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -126,6 +131,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
     claim.charges_nonzero = nonzero
+    claim.no_institutional_modifiers = not institutional
     claim.no_telehealth = not telehealth
     claim.screens_clear = (
         claim.corrections_referenced
@@ -141,4 +147,5 @@ def screen_claim(claim: ClaimContext) -> None:
         and untimed_single
         and nonzero
         and not telehealth
+        and not institutional
     )
