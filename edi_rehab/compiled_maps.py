@@ -21,7 +21,6 @@ Pure: bytes in, values out. The CLI reads and writes the file.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import pickle
 import sys
@@ -31,6 +30,14 @@ from types import MappingProxyType
 
 from . import __version__
 from .mapdata import Maps
+
+try:  # the interpreter's own SHA-256, the digest hashlib gives: hashlib loads OpenSSL first (~2 ms)
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        from hashlib import sha256
 
 #: Bump when the blob's layout changes in a way the key would not notice.
 FORMAT_VERSION = 1
@@ -43,7 +50,7 @@ def compiled_key(files: Mapping[str, bytes]) -> str | None:
     code = builder_source()
     if code is None:
         return None
-    digest = hashlib.sha256()
+    digest = sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + len(files[name]).to_bytes(8, "big") + files[name])
     # The code that builds the maps, and defines the classes the pickle names: an edited

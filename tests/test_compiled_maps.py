@@ -17,6 +17,7 @@ import pytest
 from conftest import fixture_files
 from edi_rehab import compiled_maps, mapdata
 from edi_rehab.cli import options
+from edi_rehab.cli.cache import read_private
 from edi_rehab.compiled_maps import compiled_key, decode_compiled, encode_compiled
 from edi_rehab.engine import Checker
 from edi_rehab.x12 import X12ReadError, iter_events
@@ -151,7 +152,7 @@ def test_a_blob_others_could_have_written_is_not_read(cache, no_shipped_maps, fi
         target.write_bytes(good)
         cache.unlink()
         cache.symlink_to(target)
-    assert options._read_private(cache) is None
+    assert read_private(cache) is None
     cache.parent.chmod(0o700)
 
 

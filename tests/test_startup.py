@@ -74,3 +74,34 @@ def test_the_package_still_exports_its_api():
     assert set(edi_rehab.__all__) == set(edi_rehab._PUBLIC) | {"__version__"}
     for name in edi_rehab._PUBLIC:
         assert getattr(edi_rehab, name) is not None
+
+
+def test_the_console_script_compiles_no_dataclass_method_on_a_warm_run(tmp_path):
+    # Compiling the methods of the ~55 dataclasses on the check path was ~20 ms of a 5-claim
+    # check; the console script keeps them compiled (edi_rehab/dataclass_code.py). --help
+    # creates no dataclass, so it neither reads the table nor imports dataclasses.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    probe = (
+        "import atexit, json, sys\n"
+        "sys.argv = ['edi-rehab', *sys.argv[1:]]\n"
+        "def report():\n"
+        "    import dataclasses\n"
+        "    table = getattr(getattr(dataclasses, 'exec', None), '__self__', None)\n"
+        "    sys.stderr.write(json.dumps([table is not None and table.added, 'dataclasses' in loaded]))\n"
+        "loaded = set()\n"
+        "atexit.register(report)\n"
+        "from edi_rehab.cli.program import run\n"
+        "try:\n"
+        "    run()\n"
+        "finally:\n"
+        "    loaded.update(sys.modules)\n"
+    )
+
+    def added_and_loaded(*args: str) -> list:
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env)
+        return json.loads(done.stderr.strip().splitlines()[-1])
+
+    cold_added, _ = added_and_loaded("check", "--sample", "--format", "json")
+    assert cold_added > 50
+    assert added_and_loaded("check", "--sample", "--format", "json") == [0, True]
+    assert added_and_loaded("--help") == [False, False]

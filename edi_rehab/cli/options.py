@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import click
 
+from .cache import cache_dir, read_private
 from .config_file import CONFIG, ISOLATED, ConfigChoice
 from .ledger import LEDGER_OPTION
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
@@ -24,30 +24,7 @@ SAMPLE_FILE = "sample-837p.x12"
 SAMPLE_MINUTES = "sample-minutes.csv"
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/edi-rehab``, default ``~/.cache/edi-rehab``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "edi-rehab"
-
-
 COMPILED_MAPS = "maps-compiled.pickle"
-
-
-def _read_private(path: Path) -> bytes | None:
-    """The file's bytes when it and its folder belong to this user and no one else may write
-    them (a compiled-maps blob is a pickle); ``None`` otherwise or when it is unreadable."""
-    try:
-        folder = os.stat(path.parent)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        uid = os.getuid() if hasattr(os, "getuid") else info.st_uid
-        for owner, mode in ((info.st_uid, info.st_mode), (folder.st_uid, folder.st_mode)):
-            if owner != uid or mode & 0o022:
-                return None
-        return handle.read()
 
 
 def use_compiled_maps() -> None:
@@ -70,7 +47,7 @@ def use_compiled_maps() -> None:
         mapdata.use_shipped_maps(mapdata.build_maps(files))
         return
     entry = cache_dir() / COMPILED_MAPS
-    blob = _read_private(entry)
+    blob = read_private(entry)
     maps = decode_compiled(blob, key) if blob is not None else None
     if maps is None:
         maps = mapdata.build_maps(files)

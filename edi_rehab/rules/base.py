@@ -185,6 +185,8 @@ class LineKind:
         "retired_modifiers",
         "threshold_bucket",
         "threshold_attested",
+        "telehealth",
+        "institutional_only",
     )
 
     def __init__(
@@ -217,6 +219,12 @@ class LineKind:
         #: retired-modifier (M214) parts
         self.signature_extras = bool(self.retired_modifiers) or (
             info is not None and (info.deleted is not None or info.unit_class == "ambiguous")
+        )
+        #: whether a modifier on the line is of the telehealth class (95, 93, GT; M216's
+        #: screen), and whether one is institutional-only from some date (GT; M215's)
+        self.telehealth = any(policy.class_of(m) == "telehealth" for m in modifiers)
+        self.institutional_only = any(
+            (mod := policy.info(m)) is not None and mod.institutional_only is not None for m in modifiers
         )
         #: whether the code is an add-on code (codes.xml names its primary codes)
         self.addon = info is not None and bool(info.addon_to)
@@ -502,6 +510,8 @@ class ClaimContext:
         "charges_under_threshold",
         "charges_under_review_amount",
         "time_blocks_distinct",
+        "no_institutional_modifiers",
+        "no_telehealth",
     )
 
     def __init__(
@@ -538,6 +548,7 @@ class ClaimContext:
         self.telehealth_plain = self.hospital_plain = self.nursing_plain = False
         self.no_threshold_attestation = self.charges_under_threshold = self.time_blocks_distinct = False
         self.charges_under_review_amount = False
+        self.no_institutional_modifiers = self.no_telehealth = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

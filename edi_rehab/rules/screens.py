@@ -23,6 +23,7 @@ from ..claims import CENTS, amount_cents
 from .base import ClaimContext
 from .place_rules import telehealth_modifier_set
 from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
+from .modifier_rules import TELEHEALTH_POS
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
 
 __all__ = ["FACTS", "screen_claim"]
@@ -55,6 +56,9 @@ FACTS = {
     "charges_under_review_amount": "C414: the payer applies no therapy threshold, or the claim's charges "
     "(every SV102 an amount) add up to no more than the lowest targeted medical review amount in the maps",
     "time_blocks_distinct": "N306: no two lines of the claim have the same time_block in the minutes CSV",
+    "no_institutional_modifiers": "M215: no line has a modifier that is institutional-only from some date (GT)",
+    "no_telehealth": "M216: no line has a telehealth-class modifier (95, 93, GT) and no place of service "
+                     "(CLM05-1, SV105) is 02 or 10",
 }
 
 
@@ -86,6 +90,8 @@ def screen_claim(claim: ClaimContext) -> None:
     attested = False
     blocks: list[str] = []
     blocks_distinct = True
+    telehealth = claim.claim.place_of_service in TELEHEALTH_POS
+    institutional = False
     for position, lv in enumerate(claim.lines, start=1):
         line = lv.line
         if line.line_rendering_npi:
@@ -144,6 +150,11 @@ def screen_claim(claim: ClaimContext) -> None:
             if block in blocks:
                 blocks_distinct = False
             blocks.append(block)
+        kind = lv.kind
+        if kind.telehealth or line.sv1[5] in TELEHEALTH_POS:
+            telehealth = True
+        if kind.institutional_only:
+            institutional = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -164,6 +175,8 @@ def screen_claim(claim: ClaimContext) -> None:
         not threshold or lowest_review is None or (summing and positive <= lowest_review * 100)
     )
     claim.time_blocks_distinct = blocks_distinct
+    claim.no_institutional_modifiers = not institutional
+    claim.no_telehealth = not telehealth
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -186,6 +199,8 @@ def screen_claim(claim: ClaimContext) -> None:
         and claim.charges_under_threshold
         and claim.charges_under_review_amount
         and blocks_distinct
+        and not telehealth
+        and not institutional
     )
 
 
