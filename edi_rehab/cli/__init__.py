@@ -32,6 +32,7 @@ COMMANDS = {
     "appeal": ("appeal", "appeal_command", "Write appeal packets for the claims an 835 still denies."),
     "rule": ("rules", "rule", "Print the documentation of one rule."),
     "rules": ("rules", "rules", "List every rule with its severity, fix and summary."),
+    "spark": ("spark", "spark_group", "Run check or match as an Apache Spark job writing Parquet tables."),
 }
 
 
