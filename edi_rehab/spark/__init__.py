@@ -185,7 +185,7 @@ def _planned_items(spark: SparkSession, large: Sequence[Source], batch_bytes: in
 def _frames(spark: SparkSession, tagged, tables: Sequence[str]) -> dict[str, DataFrame]:
     tagged = tagged.persist()
     return {
-        name: spark.createDataFrame(tagged.filter(lambda row, name=name: row[0] == name).map(lambda row: row[1]), schema(name))
+        name: spark.createDataFrame(tagged.filter(lambda row, name=name: row[0] == name).map(lambda row: row[1]), schema(name), verifySchema=False)
         for name in tables
     }
 
