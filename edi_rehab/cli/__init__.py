@@ -35,6 +35,7 @@ COMMANDS = {
     "rekey": ("rekey", "rekey_command", "Rotate the claim ledger's patient key."),
     "rule": ("rules", "rule", "Print the documentation of one rule."),
     "rules": ("rules", "rules", "List every rule with its severity, fix and summary."),
+    "spark": ("spark", "spark_group", "Run check or match as an Apache Spark job writing Parquet tables."),
 }
 
 

@@ -282,6 +282,25 @@ class X12Stream:
         self._seen_interchange = False
         self._tx_scan = 0  # where the search for the SE of a pending transaction resumes
 
+    @classmethod
+    def inside_group(cls, interchange: Segment, group: Segment, delimiters: Delimiters, offset: int, position: int) -> X12Stream:
+        """A reader that starts inside the functional group ``group`` of ``interchange``, at
+        byte ``offset`` of the input, after its segment ``position``: for reading a run of
+        whole transaction sets cut out of a large file (a Spark task reads only its byte
+        range). Transactions come out exactly as a reader of the whole input gives them."""
+        stream = cls()
+        stream._base = offset
+        stream._position = position
+        stream._state = "group"
+        stream._delims = delimiters
+        stream._breaks = bytes(set(LINE_BREAKS) - set(delimiters.segment))
+        stream._line_break = interchange.trailing
+        stream._isa = interchange
+        stream._gs = group
+        stream._groups = 1
+        stream._seen_interchange = True
+        return stream
+
     # -- feeding -----------------------------------------------------------------------
     def receive_data(self, data: bytes) -> None:
         """Hand over the next chunk of input; ``b""`` marks the end of input."""
