@@ -40,7 +40,8 @@ except ImportError:
         from hashlib import sha256
 
 #: Bump when the blob's layout changes in a way the key would not notice.
-FORMAT_VERSION = 1
+#: 2: records are rebuilt through their constructors (see :func:`_record_reducers`).
+FORMAT_VERSION = 2
 _MAGIC = b"edi-rehab compiled maps\n"
 
 
@@ -81,9 +82,44 @@ def _proxy_to_dict(proxy: MappingProxyType) -> tuple:
     return _read_only, (dict(proxy),)
 
 
+def _record_reducers() -> dict:
+    """A reducer for each record class of :mod:`~edi_rehab.mapdata`: rebuild it by calling the
+    class with its field values in order.
+
+    Why: a frozen dataclass with slots unpickles through the ``__setstate__`` dataclasses gives
+    it, which calls ``dataclasses.fields()`` and then ``object.__setattr__`` once per field, for
+    each of the thousands of records; the blob's load was mostly that. The generated
+    ``__init__`` sets the same slots in straight-line code, and loading calls it from C. It
+    builds an equal record because no record class has ``__post_init__`` or a field left out
+    of ``__init__`` (checked here: a class that gains one keeps the default pickling).
+    """
+    import dataclasses
+
+    from . import mapdata
+
+    reducers = {}
+    for value in vars(mapdata).values():
+        if not (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == mapdata.__name__):
+            continue
+        fields = dataclasses.fields(value)
+        if hasattr(value, "__post_init__") or not all(f.init for f in fields):
+            continue
+        reducers[value] = _constructor_reducer(tuple(f.name for f in fields))
+    return reducers
+
+
+def _constructor_reducer(names: tuple[str, ...]):
+    def reduce(record) -> tuple:
+        return type(record), tuple([getattr(record, name) for name in names])
+
+    return reduce
+
+
 class _Pickler(pickle.Pickler):
-    # A per-pickler dispatch table, so nothing global (copyreg) changes.
-    dispatch_table = {MappingProxyType: _proxy_to_dict}
+    def __init__(self, file, protocol: int) -> None:
+        super().__init__(file, protocol=protocol)
+        # A per-pickler dispatch table, so nothing global (copyreg) changes.
+        self.dispatch_table = {MappingProxyType: _proxy_to_dict, **_record_reducers()}
 
 
 def encode_compiled(maps: Maps, key: str) -> bytes | None:

@@ -180,3 +180,30 @@ def test_a_check_process_with_a_fresh_cache_does_not_import_lxml(tmp_path):
     assert "lxml" in first[0]  # built from XML, then cached
     assert "lxml" not in second[0] and "lxml.etree" not in second[0]
     assert second[1] == first[1] and json.loads(second[1])["files"][0]["findings"]
+
+
+def _plain(value):
+    """``value`` with every record and read-only table turned into plain, comparable data
+    (Maps and ModifierPolicy compare by identity, so ``==`` on them says nothing)."""
+    import dataclasses
+    from collections.abc import Mapping
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    if isinstance(value, Mapping):
+        return (type(value).__name__, {k: _plain(v) for k, v in value.items()})
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, [_plain(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def test_a_round_trip_gives_maps_equal_to_freshly_built_ones(files):
+    # The records are rebuilt through their constructors (format 2): every field, its type
+    # and the read-only tables must come back as build_maps made them.
+    key = compiled_key(files)
+    decoded = decode_compiled(encode_compiled(mapdata.build_maps(files), key), key)
+    fresh = mapdata.build_maps(files)
+    assert _plain(decoded) == _plain(fresh)
+    assert _plain(decoded)[1]["codes"][1], "the comparison covers the code table"
+    assert type(decoded.codes).__name__ == "mappingproxy"
+    assert hash(decoded.codes["97530"]) == hash(fresh.codes["97530"])
