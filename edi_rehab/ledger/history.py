@@ -129,7 +129,7 @@ def earlier_lines(conn, patient_hashes: Iterable[str], before_file: int | None) 
         .scalar_subquery()
     )
     out = []
-    for i in range(0, len(hashes), 500):
+    for batch in s.in_batches(hashes):
         query = (
             select(
                 s.lines.c.patient_hash, s.lines.c.rendering_npi, s.lines.c.service_date, s.lines.c.procedure,
@@ -138,7 +138,7 @@ def earlier_lines(conn, patient_hashes: Iterable[str], before_file: int | None) 
             )
             .join(s.claims, s.claims.c.id == s.lines.c.claim_id)
             .join(s.files, s.files.c.id == s.lines.c.file_id)
-            .where(s.lines.c.patient_hash.in_(hashes[i : i + 500]))
+            .where(s.lines.c.patient_hash.in_(batch))
         )
         if before_file is not None:
             query = query.where(s.files.c.id < before_file)
@@ -286,7 +286,7 @@ def recorded_lines(conn, patient_hashes: Iterable[str], *, excluding_file: int |
         .subquery()
     )
     out = []
-    for i in range(0, len(hashes), 500):
+    for batch in s.in_batches(hashes):
         query = (
             select(
                 s.lines.c.patient_hash, s.lines.c.service_date, s.lines.c.modifier_set, s.lines.c.charge_cents,
@@ -302,7 +302,7 @@ def recorded_lines(conn, patient_hashes: Iterable[str], *, excluding_file: int |
             .outerjoin(s.service_payments, s.service_payments.c.id == s.matches.c.service_payment_id)
             .outerjoin(patient_share, patient_share.c.service_payment_id == s.service_payments.c.id)
             .outerjoin(numbered, numbered.c.claim_id == s.claims.c.id)
-            .where(s.lines.c.patient_hash.in_(hashes[i : i + 500]), s.lines.c.service_date.is_not(None))
+            .where(s.lines.c.patient_hash.in_(batch), s.lines.c.service_date.is_not(None))
         )
         if excluding_file is not None:
             query = query.where(s.lines.c.file_id != excluding_file)

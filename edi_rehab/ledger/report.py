@@ -171,7 +171,7 @@ def gather(conn, since: date | None = None) -> LedgerReport:
     with_it: Counter = Counter()
     adjusted: Counter = Counter()
     denied_payments = [pid for pid, row in line_of_payment.items() if row.denied]
-    for chunk in _chunks(denied_payments):
+    for chunk in s.in_batches(denied_payments):
         seen: set[tuple[int, str]] = set()
         for payment, group_code, reason, amount in conn.execute(
             select(s.adjustments.c.service_payment_id, s.adjustments.c.group_code, s.adjustments.c.reason, s.adjustments.c.amount_cents)
@@ -190,7 +190,7 @@ def gather(conn, since: date | None = None) -> LedgerReport:
     rules: dict[str, RulePrecision] = {}
     answered_lines = {row.line_id: row for row in answered}
     findings_by_line: dict[int, set[str]] = defaultdict(set)
-    for chunk in _chunks(sorted({row.claim_id for row in answered})):
+    for chunk in s.in_batches(sorted({row.claim_id for row in answered})):
         for claim_id, line_id, code in conn.execute(
             select(s.findings.c.claim_id, s.findings.c.line_id, s.findings.c.code).where(s.findings.c.claim_id.in_(chunk))
         ):
@@ -212,12 +212,6 @@ def gather(conn, since: date | None = None) -> LedgerReport:
     report.by_rule = sorted(rules.values(), key=lambda r: (-r.sent, r.rule))
     report.at_stake = sorted(categories.values(), key=lambda g: (-g.at_stake_cents, g.key))
     return report
-
-
-def _chunks(items, size: int = 500):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 # --------------------------------------------------------------------------------------------

@@ -259,3 +259,15 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+#: How many values one ``IN (...)`` list carries: SQLite allows 999 bound parameters per
+#: statement in older builds, and PostgreSQL plans long lists poorly.
+IN_LIST_SIZE = 500
+
+
+def in_batches(values, size: int = IN_LIST_SIZE):
+    """``values`` in lists of at most ``size``, for queries that filter with ``IN``."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -280,8 +280,7 @@ class Ledger:
         def work(conn: Connection):
             ids: set[int] = set()
             keys = sorted(wanted)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in s.in_batches(keys):
                 ids.update(conn.execute(select(s.claims.c.file_id).where(s.claims.c.clm01_folded.in_(chunk)).distinct()).scalars())
             for prefix in sorted(short):
                 ids.update(conn.execute(
@@ -290,11 +289,10 @@ class Ledger:
             if not ids:
                 return []
             rows = []
-            ordered = sorted(ids)
-            for i in range(0, len(ordered), 500):
+            for chunk in s.in_batches(sorted(ids)):
                 rows.extend(conn.execute(
                     select(s.files.c.id, s.files.c.name, s.files.c.document)
-                    .where(s.files.c.id.in_(ordered[i : i + 500]), s.files.c.document.is_not(None))
+                    .where(s.files.c.id.in_(chunk), s.files.c.document.is_not(None))
                 ).all())
             return sorted((r.id, r.name, bytes(r.document)) for r in rows)
 
