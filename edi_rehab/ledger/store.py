@@ -20,6 +20,8 @@ Nothing here reads a file: the CLI gives bytes' facts (:mod:`edi_rehab.ledger.fa
 from __future__ import annotations
 
 import datetime as _dt
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -318,7 +320,7 @@ def _engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(cursor)
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
 
@@ -329,6 +331,27 @@ def _engine(url: str) -> Engine:
         return engine
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
     return create_engine(url, connect_args=connect_args, pool_pre_ping=False)
+
+
+def _enter_wal(cursor) -> None:
+    """Switch a SQLite database to WAL, waiting out another connection doing the same.
+
+    SQLite does not call its busy handler for a journal-mode change: when two processes open a
+    new ledger at once, the loser's ``PRAGMA journal_mode = WAL`` fails at once with "database
+    is locked" (2 of 3 simultaneous pairs here). Retrying until the busy timeout gives the same
+    patience every other statement gets.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def _version(conn: Connection) -> int:
