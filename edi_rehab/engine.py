@@ -126,6 +126,10 @@ __all__ = [
 
 #: Entries the per-run shortcut caches may hold before they are emptied (between transactions).
 _CACHE_LIMIT = 100_000
+#: The caches are measured before a transaction set once this many segments were checked
+#: since the last measure (each segment adds at most an entry or two, so they stay bounded
+#: near the limit; measuring before each of thousands of one-claim sets cost more than it saved)
+_MEASURE_CACHES_EVERY = 20_000
 _UNREAD = object()
 
 
@@ -267,6 +271,8 @@ class Checker:
                 severity = Severity(config.severity_for(rule.code, rule.severity.value))
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
+        #: the claim rules no screen fact can clear: what a claim whose screens are clear still runs
+        self._unscreened_claim_rules = [(rule, sev) for rule, sev in self.plan[Scope.CLAIM] if rule.skip_when is None]
         #: codes whose severity the config sets: a hit's own severity (Hit.severity) yields to it
         self._configured_severity = frozenset(
             rule.code for rule in registry.RULES if config.severity_for(rule.code, "") != ""
@@ -291,6 +297,8 @@ class Checker:
         self._units: dict[str, int | None] = {}
         self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
         self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
+        #: segments checked since the caches were last measured (_MEASURE_CACHES_EVERY)
+        self._segments_unmeasured = _MEASURE_CACHES_EVERY
 
         # minutes indexes, built once: billed rows by claim, unbilled rows by claim
         self._rows_by_claim: dict[str, list[MinutesRow]] = {}
@@ -426,6 +434,20 @@ class Checker:
         return findings
 
     def _transaction(self, tx: Transaction, claim_views: bool = True) -> EventResult:
+        self._segments_unmeasured += tx.count
+        if self._segments_unmeasured >= _MEASURE_CACHES_EVERY:
+            self._segments_unmeasured = 0
+            self._bound_caches()
+        loose = self._warning_findings(tx.warnings) if tx.warnings else []
+        tctx = TransactionContext(tx, [])
+        for rule, severity in self.plan[Scope.TRANSACTION]:
+            loose.extend(self._finding(rule, severity, hit) for hit in rule.check(tctx))
+        if tx.set_id != "837" or not tx.version.startswith("005010X222"):
+            loose.sort(key=_order)
+            return EventResult(tx, loose)
+        return self._professional(tx, loose, tctx, claim_views)
+
+    def _bound_caches(self) -> None:
         caches = (
             self._clean_lines, self._clean_encounters, self._kinds, self._readings, self._pair_cache, self._periods,
             self._bases, self._profile_cache,
@@ -438,14 +460,9 @@ class Checker:
             # forever. They are emptied together: signatures hold the kinds they name.
             for cache in caches:
                 cache.clear()
-        loose = self._warning_findings(tx.warnings)
-        tctx = TransactionContext(tx, [])
-        for rule, severity in self.plan[Scope.TRANSACTION]:
-            loose.extend(self._finding(rule, severity, hit) for hit in rule.check(tctx))
-        if tx.set_id != "837" or not tx.version.startswith("005010X222"):
-            loose.sort(key=_order)
-            return EventResult(tx, loose)
 
+    def _professional(self, tx: Transaction, loose: list[Finding], tctx: TransactionContext, claim_views: bool) -> EventResult:
+        """The rules on the claims of an 837P transaction set."""
         encounter_rules = self.plan[Scope.ENCOUNTER]
         #: (patient, rendering NPI, date) -> its lines: the encounters, gathered as the views are built
         encounters: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
@@ -468,7 +485,7 @@ class Checker:
         line_rules = self.plan[Scope.LINE]
         group_rules = self.plan[Scope.GROUP]
         claim_rules = self.plan[Scope.CLAIM]
-        unscreened_claim_rules = [(rule, severity) for rule, severity in claim_rules if rule.skip_when is None]
+        unscreened_claim_rules = self._unscreened_claim_rules
         clean_lines = self._clean_lines
         for cc in contexts:
             claim_key = cc.line_rule_key()
