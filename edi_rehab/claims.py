@@ -128,6 +128,7 @@ class ServiceLine:
         "lx_raw",
         "sv1_index",
         "sv1",
+        "sv1_text",
         "_composite",
         "service_date",
         "dtp_index",
@@ -150,6 +151,7 @@ class ServiceLine:
         sv1_index: int | None = None,
         sv1: list[str] | None = None,
         component_separator: str = ":",
+        sv1_text: str = "",
     ) -> None:
         #: Index of the LX segment in ``transaction.texts``.
         self.index = index
@@ -158,6 +160,9 @@ class ServiceLine:
         #: SV101-SV107, empty when not sent).
         self.sv1_index = sv1_index
         self.sv1 = sv1 if sv1 is not None else _NO_ELEMENTS
+        #: the SV1 segment's text as written ('' without an SV1): what the engine keys a
+        #: line's reading by (one dict lookup for the code, modifiers, units and charge)
+        self.sv1_text = sv1_text
         self._composite: list[str] | None = None
         #: DTP*472 (None when the line has none) and its index.
         self.service_date: ServiceDate | None = None
@@ -531,7 +536,7 @@ def iter_claims(transaction: Transaction) -> Iterator[Claim]:
                 continue  # an SV1 outside a 2400 loop; the TR3 puts it right after LX
             if n < 8:  # SV105-SV107 are often left off; the named fields read fixed places
                 e.extend([""] * (8 - n))
-            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, component)
+            line = ServiceLine(pending_lx[0], pending_lx[1], i, e, component, text)
             pending_lx = None
             claim.lines.append(line)  # type: ignore[union-attr]
         elif kind == 8:  # _LX

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .claims import Claim, ServiceLine, foreign_composite, parse_date, read_claims
+from .claims import Claim, ServiceLine, amount_cents, foreign_composite, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles, note_pattern_hazard
 from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
@@ -91,6 +91,7 @@ from .minutes import (
     parse_minutes_csv,
 )
 from .rules import registry
+from .rules.modifier_rules import TELEHEALTH_POS
 from .rules.screens import screen_claim
 from .rules.base import (
     DISCIPLINE_LABELS,
@@ -101,6 +102,7 @@ from .rules.base import (
     LineView,
     Rule,
     Scope,
+    SV1Reading,
     TransactionContext,
     UnitGroup,
 )
@@ -124,6 +126,10 @@ __all__ = [
 
 #: Entries the per-run shortcut caches may hold before they are emptied (between transactions).
 _CACHE_LIMIT = 100_000
+#: The caches are measured before a transaction set once this many segments were checked
+#: since the last measure (each segment adds at most an entry or two, so they stay bounded
+#: near the limit; measuring before each of thousands of one-claim sets cost more than it saved)
+_MEASURE_CACHES_EVERY = 20_000
 _UNREAD = object()
 
 
@@ -265,6 +271,8 @@ class Checker:
                 severity = Severity(config.severity_for(rule.code, rule.severity.value))
                 self.plan[rule.scope].append((rule, severity))
         self._minutes_rules = {rule.code: (rule, sev) for rule, sev in self.plan[Scope.MINUTES]}
+        #: the claim rules no screen fact can clear: what a claim whose screens are clear still runs
+        self._unscreened_claim_rules = [(rule, sev) for rule, sev in self.plan[Scope.CLAIM] if rule.skip_when is None]
         #: codes whose severity the config sets: a hit's own severity (Hit.severity) yields to it
         self._configured_severity = frozenset(
             rule.code for rule in registry.RULES if config.severity_for(rule.code, "") != ""
@@ -272,6 +280,8 @@ class Checker:
 
         #: component separator -> SV101 as written -> LineKind
         self._kinds: dict[bytes, dict[str, LineKind]] = {}
+        #: (element separator, component separator) -> SV1 as written -> SV1Reading
+        self._readings: dict[tuple[bytes, bytes], dict[str, SV1Reading]] = {}
         #: claim part of a line signature -> the line parts no line rule fired on
         self._clean_lines: dict[tuple, set[tuple]] = {}
         #: whether claims are screened (:mod:`edi_rehab.rules.screens`) so cleared claim rules are skipped
@@ -287,6 +297,8 @@ class Checker:
         self._units: dict[str, int | None] = {}
         self._ptp_codes = frozenset(code for edit in self.maps.ptp_edits for code in (edit.column1, edit.column2))
         self._profile_cache: dict[tuple[str, str], PayerProfile] = {}
+        #: segments checked since the caches were last measured (_MEASURE_CACHES_EVERY)
+        self._segments_unmeasured = _MEASURE_CACHES_EVERY
 
         # minutes indexes, built once: billed rows by claim, unbilled rows by claim
         self._rows_by_claim: dict[str, list[MinutesRow]] = {}
@@ -422,24 +434,35 @@ class Checker:
         return findings
 
     def _transaction(self, tx: Transaction, claim_views: bool = True) -> EventResult:
-        caches = (
-            self._clean_lines, self._clean_encounters, self._kinds, self._pair_cache, self._periods,
-            self._bases, self._profile_cache,
-        )
-        nested = sum(len(entries) for cache in (self._clean_lines, self._kinds) for entries in cache.values())
-        if nested > _CACHE_LIMIT or any(len(cache) > _CACHE_LIMIT for cache in caches):
-            # Caches are only shortcuts; a file of endlessly varied lines must not grow them
-            # forever. They are emptied together: signatures hold the kinds they name.
-            for cache in caches:
-                cache.clear()
-        loose = self._warning_findings(tx.warnings)
+        self._segments_unmeasured += tx.count
+        if self._segments_unmeasured >= _MEASURE_CACHES_EVERY:
+            self._segments_unmeasured = 0
+            self._bound_caches()
+        loose = self._warning_findings(tx.warnings) if tx.warnings else []
         tctx = TransactionContext(tx, [])
         for rule, severity in self.plan[Scope.TRANSACTION]:
             loose.extend(self._finding(rule, severity, hit) for hit in rule.check(tctx))
         if tx.set_id != "837" or not tx.version.startswith("005010X222"):
             loose.sort(key=_order)
             return EventResult(tx, loose)
+        return self._professional(tx, loose, tctx, claim_views)
 
+    def _bound_caches(self) -> None:
+        caches = (
+            self._clean_lines, self._clean_encounters, self._kinds, self._readings, self._pair_cache, self._periods,
+            self._bases, self._profile_cache,
+        )
+        nested = sum(
+            len(entries) for cache in (self._clean_lines, self._kinds, self._readings) for entries in cache.values()
+        )
+        if nested > _CACHE_LIMIT or any(len(cache) > _CACHE_LIMIT for cache in caches):
+            # Caches are only shortcuts; a file of endlessly varied lines must not grow them
+            # forever. They are emptied together: signatures hold the kinds they name.
+            for cache in caches:
+                cache.clear()
+
+    def _professional(self, tx: Transaction, loose: list[Finding], tctx: TransactionContext, claim_views: bool) -> EventResult:
+        """The rules on the claims of an 837P transaction set."""
         encounter_rules = self.plan[Scope.ENCOUNTER]
         #: (patient, rendering NPI, date) -> its lines: the encounters, gathered as the views are built
         encounters: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
@@ -462,7 +485,7 @@ class Checker:
         line_rules = self.plan[Scope.LINE]
         group_rules = self.plan[Scope.GROUP]
         claim_rules = self.plan[Scope.CLAIM]
-        unscreened_claim_rules = [(rule, severity) for rule, severity in claim_rules if rule.skip_when is None]
+        unscreened_claim_rules = self._unscreened_claim_rules
         clean_lines = self._clean_lines
         for cc in contexts:
             claim_key = cc.line_rule_key()
@@ -530,41 +553,34 @@ class Checker:
         claim_npi = claim.rendering_npi
         if table is not None and (claim_id in self._rows_by_claim or claim_id in self._unbilled_by_claim):
             self._seen_claims.add(claim_id)
-        # SV101 as written stands for its code and modifiers (a kind per spelling), within
-        # one component separator: the same text means another thing under another ISA16.
-        separator = claim.transaction.delimiters.component
-        kinds = self._kinds.get(separator)
-        if kinds is None:
-            kinds = self._kinds[separator] = {}
-        bases = self._bases
-        units_of = self._units
+        # An SV1 as written stands for its code, modifiers, units and charge (a reading per
+        # spelling), within one pair of element and component separators: the same text means
+        # another thing under another ISA.
+        delims = claim.transaction.delimiters
+        separator = delims.component
+        readings_key = (delims.element, separator)
+        readings = self._readings.get(readings_key)
+        if readings is None:
+            readings = self._readings[readings_key] = {}
         disciplines = cc.disciplines
         first_position = claim.transaction.first_position
         lines = cc.lines
         patient = claim.patient_key if encounters is not None else None
         has_minutes = False
         for line in claim.lines:
-            sv1 = line.sv1
-            kind = kinds.get(sv1[1])
-            if kind is None:
-                kind = kinds[sv1[1]] = self._line_kind(line)
-            raw = sv1[4]
-            units = units_of.get(raw, _UNREAD)
-            if units is _UNREAD:
-                units = whole_number(raw)
-                if units is None:
-                    units = _whole(line.units)
-                if len(units_of) < _CACHE_LIMIT:
-                    units_of[raw] = units
-            written = sv1[3]
-            basis = bases.get(written)
-            if basis is None:
-                basis = bases[written] = written.strip().upper()
+            text = line.sv1_text
+            reading = readings.get(text)
+            if reading is None or (not text and line.sv1_index is not None):
+                reading = self._sv1_reading(line, separator)
+                if text or line.sv1_index is None:
+                    readings[text] = reading
+            kind = reading.kind
             index = line.sv1_index
             lv = LineView(
-                line, cc, kind, units, basis, line.line_rendering_npi or claim_npi,
+                line, cc, reading, line.line_rendering_npi or claim_npi,
                 first_position + (index if index is not None else line.index),
             )
+            basis = reading.basis
             sidecar = None
             if table is not None:
                 lx = lv.lx
@@ -585,7 +601,7 @@ class Checker:
                     sidecar = row.minutes
             if kind.unit_class == "timed15" and (sidecar is not None or line.notes or basis == "MJ"):
                 note = minutes_from_notes(line.notes, self.note_pattern) if line.notes else None
-                mj = minutes_from_mj(written, raw) if basis == "MJ" else None
+                mj = minutes_from_mj(line.sv1[3], line.sv1[4]) if basis == "MJ" else None
                 if sidecar is not None or note is not None or mj is not None:
                     found = line_minutes(sidecar, note, mj)
                     lv.minutes, lv.minutes_source = found[0], found[1].value
@@ -607,6 +623,33 @@ class Checker:
         if self._screens:
             screen_claim(cc)
         return cc
+
+    def _sv1_reading(self, line: ServiceLine, separator: bytes) -> SV1Reading:
+        """What ``line``'s SV1 says (:class:`~edi_rehab.rules.base.SV1Reading`); its kind is
+        shared by every SV1 with the same SV101 under ``separator`` (ISA16)."""
+        kinds = self._kinds.get(separator)
+        if kinds is None:
+            kinds = self._kinds[separator] = {}
+        sv1 = line.sv1
+        kind = kinds.get(sv1[1])
+        if kind is None:
+            kind = kinds[sv1[1]] = self._line_kind(line)
+        raw = sv1[4]
+        units = self._units.get(raw, _UNREAD)
+        if units is _UNREAD:
+            units = whole_number(raw)
+            if units is None:
+                units = _whole(line.units)
+            if len(self._units) < _CACHE_LIMIT:
+                self._units[raw] = units
+        written = sv1[3]
+        basis = self._bases.get(written)
+        if basis is None:
+            basis = self._bases[written] = written.strip().upper()
+        has_sv1 = line.sv1_index is not None
+        cents = amount_cents(sv1[2]) if has_sv1 else None
+        place = sv1[5]
+        return SV1Reading(kind, units, basis, has_sv1, cents, place, place in TELEHEALTH_POS)
 
     def _line_kind(self, line: ServiceLine) -> LineKind:
         """What SV101 means. Written with a component separator other than ISA16, it is read

@@ -58,6 +58,7 @@ __all__ = [
     "Rule",
     "Hit",
     "LineKind",
+    "SV1Reading",
     "LineView",
     "UnitGroup",
     "ClaimContext",
@@ -187,6 +188,8 @@ class LineKind:
         "threshold_attested",
         "telehealth",
         "institutional_only",
+        "evaluation",
+        "unusual",
     )
 
     def __init__(
@@ -255,6 +258,56 @@ class LineKind:
         #: what the 8-minute rule keys this line's service by: the code, or (code, "CQ") for
         #: an assistant's part (CMS CY2022 CQ/CO split), as :mod:`edi_rehab.units` expects
         self.service_key = (procedure, self.assistant) if self.assistant else procedure
+        #: whether the code is a complexity-levelled evaluation (C412's screen)
+        self.evaluation = info is not None and info.evaluation_kind is not None
+        #: whether any of the kind's screen marks is set (add-on, KX, telehealth or
+        #: institutional-only modifier, evaluation): a claim screen looks closer only then
+        self.unusual = (
+            self.addon or self.threshold_attested or self.telehealth or self.institutional_only or self.evaluation
+        )
+
+
+class SV1Reading:
+    """What one SV1, as written, says to the rules, worked out once per distinct SV1 text per
+    run (within one element and component separator): a file bills the same few code,
+    modifier, charge and unit combinations over and over.
+
+    Everything here is a function of the SV1's text alone: the line's kind (SV101), SV103 as
+    read, SV104 as a whole number, SV102 in cents and SV105. ``key_with_ref`` and
+    ``key_without_ref`` are the line signature (:attr:`LineView.line_key`) of a line with and
+    without REF*6R when the kind needs no date-dependent parts (else None: the line builds it).
+    """
+
+    __slots__ = (
+        "kind",
+        "units",
+        "basis",
+        "cents",
+        "place",
+        "place_telehealth",
+        "key_with_ref",
+        "key_without_ref",
+    )
+
+    def __init__(
+        self, kind: LineKind, units: int | None, basis: str, has_sv1: bool, cents: int | None, place: str,
+        place_telehealth: bool,
+    ) -> None:
+        self.kind = kind
+        #: SV104 as a whole number, or None when missing, fractional or negative
+        self.units = units
+        #: SV103, trimmed and upper-cased
+        self.basis = basis
+        #: SV102 in whole cents (:func:`edi_rehab.claims.amount_cents`), None when it is no such amount
+        self.cents = cents
+        #: SV105 as written, and whether it is a telehealth place of service (02, 10)
+        self.place = place
+        self.place_telehealth = place_telehealth
+        if kind.signature_extras:
+            self.key_with_ref = self.key_without_ref = None
+        else:
+            self.key_with_ref = (kind, basis, units, has_sv1, True)
+            self.key_without_ref = (kind, basis, units, has_sv1, False)
 
 
 #: LX01 as written -> its number (or None); a file numbers its lines 1, 2, 3 ... over and over
@@ -284,6 +337,7 @@ class LineView:
         "has_ptp_edits",
         "service_key",
         "kind",
+        "reading",
         "units",
         "basis",
         "minutes",
@@ -300,12 +354,11 @@ class LineView:
         self,
         line: ServiceLine,
         claim: ClaimContext,
-        kind: LineKind,
-        units: int | None,
-        basis: str,
+        reading: SV1Reading,
         npi: str,
         segment: int,
     ) -> None:
+        kind = reading.kind
         self.line = line
         self.claim = claim
         self.procedure = kind.procedure
@@ -319,10 +372,11 @@ class LineView:
         self.has_ptp_edits = kind.has_ptp_edits
         self.service_key = kind.service_key
         self.kind = kind
+        self.reading = reading
         #: SV104 as a whole number, or None when missing, fractional or negative
-        self.units = units
+        self.units = units = reading.units
         #: SV103, trimmed and upper-cased (UN, MJ ...)
-        self.basis = basis
+        self.basis = reading.basis
         self.minutes: int | None = None
         self.minutes_source: str | None = None
         self.time_block: str | None = None
@@ -346,9 +400,10 @@ class LineView:
         #: of times). The kind stands for the code and modifiers; then SV103 and SV104 (as
         #: read), whether SV1 and REF*6R are there, and for the few codes that need them the
         #: unlisted code's description (C404), the deletion check (C406) and whether each retired
-        #: modifier is past its date (M214).
-        key: tuple = (kind, basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
-        if kind.signature_extras:
+        #: modifier is past its date (M214). The reading holds the first five for most kinds.
+        key = reading.key_with_ref if line.ref_6r_index is not None else reading.key_without_ref
+        if key is None:
+            key = (kind, reading.basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
             info = kind.info
             dos = self.dos
             deleted = None if info is None or info.deleted is None else (dos is None or info.valid_on(dos))
@@ -512,6 +567,7 @@ class ClaimContext:
         "time_blocks_distinct",
         "no_institutional_modifiers",
         "no_telehealth",
+        "evaluations_single",
     )
 
     def __init__(
@@ -548,7 +604,7 @@ class ClaimContext:
         self.telehealth_plain = self.hospital_plain = self.nursing_plain = False
         self.no_threshold_attestation = self.charges_under_threshold = self.time_blocks_distinct = False
         self.charges_under_review_amount = False
-        self.no_institutional_modifiers = self.no_telehealth = False
+        self.no_institutional_modifiers = self.no_telehealth = self.evaluations_single = False
 
     def line_rule_key(self) -> tuple:
         """The claim's part of every line signature (:attr:`LineView.line_key`): the payer

@@ -76,7 +76,7 @@ RULES: tuple[Rule, ...] = (
     Rule("M214", "retired-modifier",                 W, LINE,  M.retired_modifier),
     Rule("C410", "first-unit-code-above-one",        E, LINE,  C.first_unit_code_above_one),
     Rule("C411", "zero-charge-line",                 W, CLAIM, C.zero_charge_line,                skip_when="charges_nonzero"),
-    Rule("C412", "two-evaluations-one-date",         E, CLAIM, C.two_evaluations_one_date),
+    Rule("C412", "two-evaluations-one-date",         E, CLAIM, C.two_evaluations_one_date,        skip_when="evaluations_single"),
     Rule("M215", "gt-on-professional-claim",         W, CLAIM, M.gt_on_professional_claim,       skip_when="no_institutional_modifiers"),
     Rule("M216", "telehealth-pos-modifier-mismatch", W, CLAIM, M.telehealth_pos_modifier_mismatch, skip_when="no_telehealth"),
     Rule("M220", "assistant-as-rendering-provider",  E, CLAIM, M.assistant_as_rendering_provider,  skip_when="renderer_is_no_assistant"),

@@ -19,14 +19,17 @@ screens off and on and requires the same findings.
 
 from __future__ import annotations
 
-from ..claims import CENTS, amount_cents
+from ..claims import amount_cents
 from .base import ClaimContext
-from .place_rules import telehealth_modifier_set
 from .claim_rules import MAX_CLAIM_ID, MAX_LINE_CONTROL
 from .modifier_rules import TELEHEALTH_POS
 from .unit_rules import MAX_DAY_UNITS, MAX_LINE_UNITS
 
 __all__ = ["FACTS", "screen_claim"]
+
+#: NUCC taxonomy as written -> (the modifier policy asked, its discipline, whether it is an
+#: assistant's): a file names the same few rendering taxonomies on every claim
+_TAXONOMIES: dict[str, tuple] = {}
 
 #: The facts, each true only when the named rule cannot fire on the claim.
 FACTS = {
@@ -59,12 +62,12 @@ FACTS = {
     "no_institutional_modifiers": "M215: no line has a modifier that is institutional-only from some date (GT)",
     "no_telehealth": "M216: no line has a telehealth-class modifier (95, 93, GT) and no place of service "
                      "(CLM05-1, SV105) is 02 or 10",
+    "evaluations_single": "C412: at most one line bills an evaluation code (evaluation-kind in codes.xml)",
 }
 
 
 def screen_claim(claim: ClaimContext) -> None:
     """Set the :data:`FACTS` on ``claim`` from its line views (built by the engine)."""
-    known_cents = CENTS  # amount_cents's own cache, read inline: one call less per line
     expected = amount_cents(claim.claim.charge_raw)
     total = 0
     balance = expected is not None
@@ -88,34 +91,34 @@ def screen_claim(claim: ClaimContext) -> None:
     summing = threshold and (lowest is not None or lowest_review is not None)
     positive = 0
     attested = False
+    evaluations = 0
     blocks: list[str] = []
     blocks_distinct = True
     telehealth = claim.claim.place_of_service in TELEHEALTH_POS
     institutional = False
-    for position, lv in enumerate(claim.lines, start=1):
+    position = 0
+    for lv in claim.lines:
+        position += 1
         line = lv.line
+        reading = lv.reading
         if line.line_rendering_npi:
             line_renderers = True
         if lv.lx != position:
             in_sequence = False
-        has_sv1 = line.sv1_index is not None
         service_date = line.service_date
-        if has_sv1:
+        if line.sv1_index is not None:
             if service_date is None:
                 dated = False
-            if balance or nonzero or summing:
-                cents = known_cents.get(line.sv1[2])
-                if cents is None:
-                    cents = amount_cents(line.sv1[2])
-                if cents is None:
-                    # not an amount, or finer than a cent: C401, C411, C413 and C414 decide
-                    balance = nonzero = summing = False
-                else:
-                    total += cents
-                    if cents == 0:
-                        nonzero = False
-                    elif cents > 0:
-                        positive += cents
+            cents = reading.cents
+            if cents is None:
+                # not an amount, or finer than a cent: C401, C411, C413 and C414 decide
+                balance = nonzero = summing = False
+            else:
+                total += cents
+                if cents == 0:
+                    nonzero = False
+                elif cents > 0:
+                    positive += cents
         number = line.control_number
         if number:
             if len(number) > MAX_LINE_CONTROL or number in numbers:
@@ -141,20 +144,25 @@ def screen_claim(claim: ClaimContext) -> None:
                 if units > 1 or key in untimed:
                     untimed_single = False
                 untimed.append(key)
-        if lv.kind.addon:
-            addons = True
-        if lv.kind.threshold_attested:
-            attested = True
+        kind = reading.kind
+        if kind.unusual:
+            if kind.addon:
+                addons = True
+            if kind.threshold_attested:
+                attested = True
+            if kind.telehealth:
+                telehealth = True
+            if kind.institutional_only:
+                institutional = True
+            if kind.evaluation:
+                evaluations += 1
         block = lv.time_block
         if block is not None:
             if block in blocks:
                 blocks_distinct = False
             blocks.append(block)
-        kind = lv.kind
-        if kind.telehealth or line.sv1[5] in TELEHEALTH_POS:
+        if reading.place_telehealth:
             telehealth = True
-        if kind.institutional_only:
-            institutional = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -177,6 +185,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.time_blocks_distinct = blocks_distinct
     claim.no_institutional_modifiers = not institutional
     claim.no_telehealth = not telehealth
+    claim.evaluations_single = evaluations < 2
     claim.screens_clear = (
         claim.corrections_referenced
         and claim.claim_id_short
@@ -201,6 +210,7 @@ def screen_claim(claim: ClaimContext) -> None:
         and blocks_distinct
         and not telehealth
         and not institutional
+        and evaluations < 2
     )
 
 
@@ -213,23 +223,27 @@ def _screen_renderer_and_places(claim: ClaimContext, line_renderers: bool) -> No
     taxonomy = (
         view.claim_rendering_taxonomy if view.claim_rendering_npi or view.claim_rendering_taxonomy else view.billing_taxonomy
     )
-    discipline = policy.discipline_of_taxonomy(taxonomy) if taxonomy else None
+    discipline = assistant = None
+    if taxonomy:
+        known = _TAXONOMIES.get(taxonomy)
+        if known is None or known[0] is not policy:
+            known = (policy, policy.discipline_of_taxonomy(taxonomy), policy.is_assistant_taxonomy(taxonomy))
+            if len(_TAXONOMIES) < 4096:
+                _TAXONOMIES[taxonomy] = known
+        discipline, assistant = known[1], known[2]
     medicare = claim.profile.medicare_coverage
-    claim.renderer_is_no_assistant = not medicare or (
-        not line_renderers and not (taxonomy and policy.is_assistant_taxonomy(taxonomy))
-    )
+    claim.renderer_is_no_assistant = not medicare or (not line_renderers and not (taxonomy and assistant))
     claim.renderer_discipline_agrees = not line_renderers and (discipline is None or claim.disciplines <= {discipline})
     if not medicare:
         claim.telehealth_plain = claim.hospital_plain = claim.nursing_plain = True
         return
     places = claim.maps.places
-    marks = telehealth_modifier_set(policy)
     settings = {places.setting(view.place_of_service)}
     marked = False
     for lv in claim.lines:
         if lv.line.place_of_service:
             settings.add(places.setting(lv.line.place_of_service))
-        if not marked and marks.intersection(lv.modifiers):
+        if lv.kind.telehealth:  # a telehealth-class modifier (place_rules.telehealth_modifier_set)
             marked = True
     claim.telehealth_plain = "telehealth" not in settings and not marked
     claim.hospital_plain = "hospital-outpatient" not in settings

@@ -128,6 +128,7 @@ class Transaction:
         "group",
         "warnings",
         "_segments",
+        "_header",
     )
 
     def __init__(
@@ -152,6 +153,9 @@ class Transaction:
         self.group = group
         self.warnings = warnings
         self._segments: list[Segment] | None = None
+        #: (ST01, ST02, ST03 or GS08), read on first use: the engine and the batch ask for
+        #: them once or more per transaction set, and a file may hold thousands of one claim
+        self._header: tuple[str, str, str] | None = None
         #: How many segments the transaction has, ST and SE included.
         self.count = len(texts) if texts is not None else count
 
@@ -217,21 +221,27 @@ class Transaction:
     def _st(self) -> bytes:
         return self.raw[: self.raw.find(self.delimiters.segment)].lstrip(b"\r\n" + self.delimiters.segment)
 
+    def _read_header(self) -> tuple[str, str, str]:
+        header = self._header
+        if header is None:
+            st, el = self._st, self.delimiters.element
+            version = _element(st, el, 3) or _element(self.group.text, el, 8)
+            header = self._header = (_element(st, el, 1), _element(st, el, 2), version)
+        return header
+
     @property
     def set_id(self) -> str:
         """ST01: ``837`` or ``835``."""
-        return _element(self._st, self.delimiters.element, 1)
+        return self._read_header()[0]
 
     @property
     def control_number(self) -> str:
-        return _element(self._st, self.delimiters.element, 2)
+        return self._read_header()[1]
 
     @property
     def version(self) -> str:
         """ST03 when present, else GS08 (for example ``005010X222A1``)."""
-        return _element(self._st, self.delimiters.element, 3) or _element(
-            self.group.text, self.delimiters.element, 8
-        )
+        return self._read_header()[2]
 
     def __repr__(self) -> str:
         return (
