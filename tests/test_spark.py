@@ -266,3 +266,42 @@ def test_no_other_command_imports_spark(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert not {name for name in loaded if name.startswith(("pyspark", "py4j", "edi_rehab.spark"))}
+
+
+@pytest.mark.parametrize("option, words", [(["--minutes", "m.csv"], "--minutes"), (["--validate"], "--validate")])
+def test_spark_check_refuses_minutes_and_validate_before_spark_starts(inputs, tmp_path, run, option, words):
+    out = tmp_path / "out"
+    result = run("spark", "check", inputs["c.837"], "--out", str(out), *option)
+    assert result.exit_code == 2
+    assert f"spark check does not take {words}" in result.output and "edi-rehab check" in result.output
+    assert not out.exists()  # refused before any Spark session or table
+
+
+def test_claim_and_line_rows_are_claim_to_json_values(inputs):
+    """The rows built straight off the claims equal what ``claim_to_json`` says of them."""
+    from edi_rehab.batch import CheckRecipe
+    from edi_rehab.claims import read_claims
+    from edi_rehab.inventory import claim_to_json
+    from edi_rehab.spark.tasks import Source, check_whole
+
+    checker = CheckRecipe().build()
+    for name in ("a.837", "b.837"):
+        data = open(inputs[name], "rb").read()
+        rows = check_whole(Source(0, name, inputs[name], len(data)), data, checker)
+        claims = [r for table, r in rows if table == "claims"]
+        lines = [r for table, r in rows if table == "lines"]
+        expected_claims, expected_lines = [], []
+        for tx in (e for e in iter_events([data]) if isinstance(e, Transaction)):
+            segments = {s.position: s.offset for s in tx.segments}
+            for claim in read_claims(tx):
+                d = claim_to_json(claim)
+                expected_claims.append((d["claim_id"], segments[d["segment"]], d["segment"], tx.control_number, d["charge"],
+                                        d["place_of_service"], d["frequency_code"], d["payer"]["id"], d["filing_indicator"],
+                                        d["rendering"]["npi"], d["payer_claim_number"], d["has_cob"], len(d["lines"])))
+                for line, f in zip(claim.lines, d["lines"]):
+                    expected_lines.append((segments[claim.position(line.index)], f["segment"], d["claim_id"], d["segment"], f["line"],
+                                           f["qualifier"], f["procedure"], f["modifiers"], f["charge"], f["unit_basis"], f["units"],
+                                           f["service_date"], f["control_number"], f["rendering"]["npi"]))
+        assert len(expected_lines) > 100
+        assert [(r[5], r[2], r[3], r[4], *r[6:15]) for r in claims] == expected_claims
+        assert [r[2:] for r in lines] == expected_lines
