@@ -305,3 +305,77 @@ def test_claim_and_line_rows_are_claim_to_json_values(inputs):
         assert len(expected_lines) > 100
         assert [(r[5], r[2], r[3], r[4], *r[6:15]) for r in claims] == expected_claims
         assert [r[2:] for r in lines] == expected_lines
+
+
+# -- inputs by URL: fsspec's filesystems read the byte ranges ---------------------------------------------
+@pytest.fixture(scope="module")
+def http_lake(inputs):
+    """The lake's folder served over HTTP by a server that honours Range requests (as object
+    stores do), in a thread of this process."""
+    import http.server
+    import re
+    import threading
+
+    folder = os.path.dirname(inputs["a.837"])
+    ranges: list[str] = []
+
+    class RangeHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=folder, **kwargs)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_GET(self):
+            wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+            path = self.translate_path(self.path)
+            if not wanted or not os.path.isfile(path):
+                return super().do_GET()
+            data = open(path, "rb").read()
+            start = int(wanted.group(1))
+            end = min(int(wanted.group(2)) + 1 if wanted.group(2) else len(data), len(data))
+            ranges.append(self.headers["Range"])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+            self.send_header("Content-Length", str(end - start))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            self.wfile.write(data[start:end])
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", ranges
+    server.shutdown()
+
+
+def test_urls_are_read_by_range_and_give_the_local_findings(spark, inputs, http_lake):
+    """http:// (fsspec's HTTP filesystem, Range requests) and file:// inputs give the same
+    findings as the local paths; a missing URL is a row of errors."""
+    import pathlib
+
+    import edi_rehab.spark as job
+
+    base, ranges = http_lake
+    names = ("a.837", "b.837", "c.837")
+    local = job.check(spark, [inputs[n] for n in names], split_bytes=SPLIT, batch_bytes=BATCH)
+    expected = [(os.path.basename(r.path), r.offset, r.segment, r.code, r.message)
+                for r in local.findings.orderBy("path", "item", "seq").collect()]
+    assert len(expected) > 50
+    for urls in ([f"{base}/{n}" for n in names], [pathlib.Path(inputs[n]).as_uri() for n in names]):
+        tables = job.check(spark, urls + [urls[0] + ".missing"], split_bytes=SPLIT, batch_bytes=BATCH)
+        found = [(r.path.rsplit("/", 1)[-1], r.offset, r.segment, r.code, r.message)
+                 for r in tables.findings.orderBy("path", "item", "seq").collect()]
+        assert found == expected
+        errors = tables.errors.collect()
+        assert [r.path for r in errors] == [urls[0] + ".missing"] and "cannot be read" in errors[0].message
+    assert ranges and any(not r.startswith("bytes=0-") for r in ranges)  # spans were fetched by range
+
+
+def test_the_command_takes_urls(spark, inputs, http_lake, tmp_path, run):
+    base, _ranges = http_lake
+    out = tmp_path / "out"
+    result = run("spark", "check", f"{base}/a.837", inputs["c.837"], "--out", str(out), "--master", "local[2]")
+    assert result.exit_code == 0, result.output
+    single = edi_rehab("check", "--format", "json", "-q", inputs["a.837"], inputs["c.837"])
+    assert spark.read.parquet(str(out / "findings")).count() == sum(len(f["findings"]) for f in single["files"])

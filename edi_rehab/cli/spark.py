@@ -57,12 +57,26 @@ def _session(master: str | None):
     return session
 
 
+def _is_url(arg: str) -> bool:
+    return "://" in arg and not arg.startswith("file:")
+
+
 def _paths(args: tuple[str, ...]) -> list[str]:
     if "-" in args:
         fail("spark reads files, not standard input")
         sys.exit(EXIT_UNREADABLE)
+    # URLs (s3a://, gs://, http://...) go to the job as given: fsspec reads them there.
     try:
-        return [inp.path for inp in expand_inputs(args)]
+        if not any(_is_url(arg) for arg in args):
+            return [inp.path for inp in expand_inputs(args)]
+        paths, seen = [], set()
+        for arg in args:
+            for path in [arg] if _is_url(arg) else [inp.path for inp in expand_inputs((arg,))]:
+                key = path if _is_url(path) else os.path.realpath(path)
+                if key not in seen:  # named twice: read once, where it first comes
+                    seen.add(key)
+                    paths.append(path)
+        return paths
     except InputProblem as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)

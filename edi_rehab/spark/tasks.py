@@ -217,9 +217,24 @@ def plan_file(source: Source, chunks: Iterable[bytes], batch_bytes: int) -> Iter
         yield flush()
 
 
+def is_remote(location: str) -> bool:
+    """True for a URL read through fsspec (s3://, s3a://, gs://, abfss://, http(s)://...)."""
+    return "://" in location and not location.startswith("file:")
+
+
+def open_input(location: str):
+    """A binary file object for ``location``: a local path by ``open``, a URL through fsspec
+    (its filesystem reads ranges: HTTP Range requests, S3/GCS/ADLS ranged GETs)."""
+    if is_remote(location):
+        import fsspec
+
+        return fsspec.open(location, "rb").open()
+    return open(location, "rb")
+
+
 def read_chunks(location: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
     """The bytes of ``location`` from ``start`` to ``end`` in chunks (a task's only file I/O)."""
-    with open(location, "rb") as handle:
+    with open_input(location) as handle:
         handle.seek(start)
         left = None if end is None else end - start
         while left is None or left > 0:
