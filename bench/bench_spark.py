@@ -69,6 +69,27 @@ def jobs_run(paths: list[str], jobs: int) -> float:
     return timed([CLI, "check", *paths, "--format", "json", "-q", "--jobs", str(jobs), "--exit-zero"])
 
 
+def per_core_rate(path: str, repeats: int = 5) -> tuple[float, float]:
+    """MB/s of CPU time of one Spark task (``check_whole``) and of a plain check
+    (``claim_views=False``, as ``check`` runs) on one file in this process, best of ``repeats``."""
+    from edi_rehab.batch import CheckRecipe
+    from edi_rehab.spark.tasks import Source, check_whole
+    from edi_rehab.x12.document import iter_events
+
+    data = open(path, "rb").read()
+    checker = CheckRecipe().build()
+    best = {"task": float("inf"), "plain": float("inf")}
+    for _ in range(repeats):
+        start = time.process_time()
+        check_whole(Source(0, path, path, len(data)), data, checker)
+        best["task"] = min(best["task"], time.process_time() - start)
+        start = time.process_time()
+        for _result in checker.check_events(iter_events([data]), claim_views=False):
+            pass
+        best["plain"] = min(best["plain"], time.process_time() - start)
+    return len(data) / 1e6 / best["task"], len(data) / 1e6 / best["plain"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=50)
@@ -83,6 +104,9 @@ def main() -> None:
                           ("--jobs 1", lambda: jobs_run(paths, 1))):
             seconds = run()
             best[name] = min(best.get(name, seconds), seconds)
+    task_rate, plain_rate = per_core_rate(paths[0])
+    print(f"per-core rate (CPU time, one file in this process): task {task_rate:.1f} MB/s, plain check {plain_rate:.1f} MB/s "
+          f"({plain_rate / task_rate:.2f}x)\n")
     print(f"{len(paths)} files, {size:.1f} MB; best of {options.repeats}, run alternately\n")
     print("| run | s | MB/s | × --jobs 1 |\n|---|---|---|---|")
     for name, seconds in best.items():
@@ -96,7 +120,7 @@ def main() -> None:
         print(f"| {len(chosen)} | {megabytes:.1f} | {seconds:.1f} | {megabytes / seconds:.1f} |")
     print("\nSpark job on all files by partitions\n")
     print("| partitions | s |\n|---|---|")
-    for partitions in (2, 4, 8):
+    for partitions in (2, 4, 8, 16):
         print(f"| {partitions} | {spark_run(paths, partitions):.1f} |")
 
 

@@ -266,3 +266,116 @@ def test_no_other_command_imports_spark(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert not {name for name in loaded if name.startswith(("pyspark", "py4j", "edi_rehab.spark"))}
+
+
+@pytest.mark.parametrize("option, words", [(["--minutes", "m.csv"], "--minutes"), (["--validate"], "--validate")])
+def test_spark_check_refuses_minutes_and_validate_before_spark_starts(inputs, tmp_path, run, option, words):
+    out = tmp_path / "out"
+    result = run("spark", "check", inputs["c.837"], "--out", str(out), *option)
+    assert result.exit_code == 2
+    assert f"spark check does not take {words}" in result.output and "edi-rehab check" in result.output
+    assert not out.exists()  # refused before any Spark session or table
+
+
+def test_claim_and_line_rows_are_claim_to_json_values(inputs):
+    """The rows built straight off the claims equal what ``claim_to_json`` says of them."""
+    from edi_rehab.batch import CheckRecipe
+    from edi_rehab.claims import read_claims
+    from edi_rehab.inventory import claim_to_json
+    from edi_rehab.spark.tasks import Source, check_whole
+
+    checker = CheckRecipe().build()
+    for name in ("a.837", "b.837"):
+        data = open(inputs[name], "rb").read()
+        rows = check_whole(Source(0, name, inputs[name], len(data)), data, checker)
+        claims = [r for table, r in rows if table == "claims"]
+        lines = [r for table, r in rows if table == "lines"]
+        expected_claims, expected_lines = [], []
+        for tx in (e for e in iter_events([data]) if isinstance(e, Transaction)):
+            segments = {s.position: s.offset for s in tx.segments}
+            for claim in read_claims(tx):
+                d = claim_to_json(claim)
+                expected_claims.append((d["claim_id"], segments[d["segment"]], d["segment"], tx.control_number, d["charge"],
+                                        d["place_of_service"], d["frequency_code"], d["payer"]["id"], d["filing_indicator"],
+                                        d["rendering"]["npi"], d["payer_claim_number"], d["has_cob"], len(d["lines"])))
+                for line, f in zip(claim.lines, d["lines"]):
+                    expected_lines.append((segments[claim.position(line.index)], f["segment"], d["claim_id"], d["segment"], f["line"],
+                                           f["qualifier"], f["procedure"], f["modifiers"], f["charge"], f["unit_basis"], f["units"],
+                                           f["service_date"], f["control_number"], f["rendering"]["npi"]))
+        assert len(expected_lines) > 100
+        assert [(r[5], r[2], r[3], r[4], *r[6:15]) for r in claims] == expected_claims
+        assert [r[2:] for r in lines] == expected_lines
+
+
+# -- inputs by URL: fsspec's filesystems read the byte ranges ---------------------------------------------
+@pytest.fixture(scope="module")
+def http_lake(inputs):
+    """The lake's folder served over HTTP by a server that honours Range requests (as object
+    stores do), in a thread of this process."""
+    import http.server
+    import re
+    import threading
+
+    folder = os.path.dirname(inputs["a.837"])
+    ranges: list[str] = []
+
+    class RangeHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=folder, **kwargs)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_GET(self):
+            wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+            path = self.translate_path(self.path)
+            if not wanted or not os.path.isfile(path):
+                return super().do_GET()
+            data = open(path, "rb").read()
+            start = int(wanted.group(1))
+            end = min(int(wanted.group(2)) + 1 if wanted.group(2) else len(data), len(data))
+            ranges.append(self.headers["Range"])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+            self.send_header("Content-Length", str(end - start))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            self.wfile.write(data[start:end])
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RangeHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", ranges
+    server.shutdown()
+
+
+def test_urls_are_read_by_range_and_give_the_local_findings(spark, inputs, http_lake):
+    """http:// (fsspec's HTTP filesystem, Range requests) and file:// inputs give the same
+    findings as the local paths; a missing URL is a row of errors."""
+    import pathlib
+
+    import edi_rehab.spark as job
+
+    base, ranges = http_lake
+    names = ("a.837", "b.837", "c.837")
+    local = job.check(spark, [inputs[n] for n in names], split_bytes=SPLIT, batch_bytes=BATCH)
+    expected = [(os.path.basename(r.path), r.offset, r.segment, r.code, r.message)
+                for r in local.findings.orderBy("path", "item", "seq").collect()]
+    assert len(expected) > 50
+    for urls in ([f"{base}/{n}" for n in names], [pathlib.Path(inputs[n]).as_uri() for n in names]):
+        tables = job.check(spark, urls + [urls[0] + ".missing"], split_bytes=SPLIT, batch_bytes=BATCH)
+        found = [(r.path.rsplit("/", 1)[-1], r.offset, r.segment, r.code, r.message)
+                 for r in tables.findings.orderBy("path", "item", "seq").collect()]
+        assert found == expected
+        errors = tables.errors.collect()
+        assert [r.path for r in errors] == [urls[0] + ".missing"] and "cannot be read" in errors[0].message
+    assert ranges and any(not r.startswith("bytes=0-") for r in ranges)  # spans were fetched by range
+
+
+def test_the_command_takes_urls(spark, inputs, http_lake, tmp_path, run):
+    base, _ranges = http_lake
+    out = tmp_path / "out"
+    result = run("spark", "check", f"{base}/a.837", inputs["c.837"], "--out", str(out), "--master", "local[2]")
+    assert result.exit_code == 0, result.output
+    single = edi_rehab("check", "--format", "json", "-q", inputs["a.837"], inputs["c.837"])
+    assert spark.read.parquet(str(out / "findings")).count() == sum(len(f["findings"]) for f in single["files"])

@@ -57,12 +57,26 @@ def _session(master: str | None):
     return session
 
 
+def _is_url(arg: str) -> bool:
+    return "://" in arg and not arg.startswith("file:")
+
+
 def _paths(args: tuple[str, ...]) -> list[str]:
     if "-" in args:
         fail("spark reads files, not standard input")
         sys.exit(EXIT_UNREADABLE)
+    # URLs (s3a://, gs://, http://...) go to the job as given: fsspec reads them there.
     try:
-        return [inp.path for inp in expand_inputs(args)]
+        if not any(_is_url(arg) for arg in args):
+            return [inp.path for inp in expand_inputs(args)]
+        paths, seen = [], set()
+        for arg in args:
+            for path in [arg] if _is_url(arg) else [inp.path for inp in expand_inputs((arg,))]:
+                key = path if _is_url(path) else os.path.realpath(path)
+                if key not in seen:  # named twice: read once, where it first comes
+                    seen.add(key)
+                    paths.append(path)
+        return paths
     except InputProblem as problem:
         fail(str(problem))
         sys.exit(EXIT_UNREADABLE)
@@ -129,6 +143,21 @@ def _check_partition(partition_by: str, tables: tuple[str, ...]) -> None:
         raise click.UsageError(f"--partition-by {partition_by}: no table has that column")
 
 
+def _refuse_unsupported(minutes_path: str | None, validate_too: bool) -> None:
+    """Refuse what the Spark job cannot do with check's answers (exit 2, before Spark starts)."""
+    if minutes_path is not None:
+        # U110 and the minutes rules look at the minutes table against every claim of the
+        # run; the tasks check transaction sets apart and share no run-wide set of claims.
+        fail("spark check does not take --minutes yet: the minutes findings (U110 among them) need the whole run's "
+             "claims in one place, which the Spark tasks do not share; run `edi-rehab check --minutes CSV FILES`")
+        sys.exit(EXIT_UNREADABLE)
+    if validate_too:
+        # pyx12 validates a whole file in memory; it cannot be cut by transaction set.
+        fail("spark check does not take --validate: pyx12 validates whole files in memory, not the transaction sets "
+             "the Spark tasks check; run `edi-rehab check --validate FILES` (or `edi-rehab validate`)")
+        sys.exit(EXIT_UNREADABLE)
+
+
 @spark_group.command("check")
 @click.argument("inputs", nargs=-1, required=True)
 @spark_options
@@ -138,13 +167,17 @@ def _check_partition(partition_by: str, tables: tuple[str, ...]) -> None:
 @NCCI
 @MUE
 @CONFIG
-def spark_check(inputs, out_dir, partition_by, master, partitions, select, ignore, unit_method, ncci_files, mue_file, config_path) -> None:
+@click.option("--minutes", "minutes_path", metavar="CSV", help="Not supported by spark check (refused, exit 2): run `edi-rehab check --minutes`.")
+@click.option("--validate", "validate_too", is_flag=True, help="Not supported by spark check (refused, exit 2): run `edi-rehab check --validate`.")
+def spark_check(inputs, out_dir, partition_by, master, partitions, select, ignore, unit_method, ncci_files, mue_file, config_path,
+                minutes_path, validate_too) -> None:
     """Check 837P INPUTS (files or folders) on Spark; write the tables findings, claims,
     lines and errors under --out. The findings are check's, each with its path and byte
     offset. Exit 0, or 2 when some input could not be read (it is a row of errors; the
     other tables are written all the same)."""
     from .. import spark as job
 
+    _refuse_unsupported(minutes_path, validate_too)
     _check_partition(partition_by, ("findings", "claims", "lines", "errors"))
     paths = _paths(inputs)
     recipe = _recipe(select=select, ignore=ignore, unit_method=unit_method, ncci_files=ncci_files, mue_file=mue_file, config_path=config_path)

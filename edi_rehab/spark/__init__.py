@@ -29,9 +29,11 @@ because NCCI pairs and MUEs are scoped to one (engine decision 4):
    methods (REF*6R, the fallback score, bundles) and the assessments are the ones ``match
    REMIT CLAIMS...`` gives for that file.
 
-Range reads (large files, and match's second read of the claim sets) open the input's path
-on the executor: on a cluster the inputs must sit where every executor can open them (a
-shared mount: NFS, /dbfs, a FUSE bucket). ``binaryFile`` reads small inputs through Spark.
+Range reads (large files, and match's second read of the claim sets) open the input on the
+executor: a local path (on a cluster, a shared mount: NFS, /dbfs, a FUSE bucket), or a URL
+through fsspec (``s3://``/``s3a://`` with s3fs, ``gs://`` with gcsfs, ``abfss://`` with adlfs,
+``http(s)://``), whose filesystems fetch byte ranges. ``binaryFile`` reads small local inputs
+through Spark; URLs are all planned and read by range, so no Hadoop connector is needed.
 """
 
 from __future__ import annotations
@@ -102,8 +104,15 @@ def schema(table: str):
 def sources(paths: Iterable[str], first: int = 0) -> tuple[list[Source], list[tuple]]:
     """``(sources, error rows)``: each path that names a regular file, and a row of
     ``errors`` for each that does not. Names are the paths as given."""
+    from .tasks import is_remote
+
     found, errors = [], []
     for path in paths:
+        if is_remote(path):
+            source = _remote_source(first + len(found), path, errors)
+            if source is not None:
+                found.append(source)
+            continue
         location = _local_path(path)
         try:
             size = os.stat(location).st_size
@@ -115,6 +124,25 @@ def sources(paths: Iterable[str], first: int = 0) -> tuple[list[Source], list[tu
             continue
         found.append(Source(first + len(found), path, os.path.abspath(location), size))
     return found, errors
+
+
+def _remote_source(index: int, url: str, errors: list) -> Source | None:
+    """A URL's size from its fsspec filesystem, or a row of ``errors``."""
+    try:
+        import fsspec
+
+        filesystem, inner = fsspec.core.url_to_fs(url)
+        info = filesystem.info(inner)
+    except ImportError as error:
+        errors.append((url, 0, f"{url}: cannot be read: {error} (install the filesystem's package, e.g. s3fs, gcsfs, adlfs)"))
+        return None
+    except Exception as error:  # each filesystem raises its own kinds; the job must not fail on input
+        errors.append((url, 0, f"{url}: cannot be read: {type(error).__name__}: {error}"))
+        return None
+    if info.get("type") not in (None, "file") or info.get("size") is None:
+        errors.append((url, 0, f"{url}: is not a file of known size"))
+        return None
+    return Source(index, url, url, int(info["size"]))
 
 
 def _local_path(path: str) -> str:
@@ -205,7 +233,7 @@ def check(
     config). The DataFrames are lazy; they share one cached pass over the inputs.
     """
     from ..batch import CheckRecipe
-    from .tasks import check_item, check_whole, checker_for
+    from .tasks import check_item, check_whole, checker_for, is_remote
 
     recipe = recipe if recipe is not None else CheckRecipe()
     found, missing = sources(paths)
@@ -213,8 +241,10 @@ def check(
     shipped = context.broadcast(recipe)
     key = _checker_key()
     width = _parallelism(spark, partitions)
-    small = [s for s in found if s.size <= split_bytes]
-    large = [s for s in found if s.size > split_bytes]
+    # URLs are all planned and read by range through fsspec (Spark's binaryFile would need
+    # the matching Hadoop connector, and reads no http:// at all).
+    small = [s for s in found if s.size <= split_bytes and not is_remote(s.location)]
+    large = [s for s in found if s.size > split_bytes or is_remote(s.location)]
 
     def whole(pair):
         source, data = pair
@@ -301,7 +331,7 @@ def _unique(paths: Iterable[str]) -> list[str]:
     """Each claim file once (a path given twice is read once, as ``match`` reads it)."""
     seen, kept = set(), []
     for path in paths:
-        real = os.path.realpath(_local_path(path))
+        real = path if "://" in path and not path.startswith("file:") else os.path.realpath(_local_path(path))
         if real not in seen:
             seen.add(real)
             kept.append(path)
