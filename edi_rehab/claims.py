@@ -113,6 +113,12 @@ class ServiceDate(NamedTuple):
 _NO_ELEMENTS: list[str] = [""] * 8
 
 
+#: LX01 as written -> its number (or None): a file numbers its lines 1, 2, 3 ... over and
+#: over, and the engine's line views and the Spark rows both ask for it
+_LX_NUMBERS: dict[str, int | None] = {}
+_LX_UNREAD = object()
+
+
 class ServiceLine:
     """One 2400 loop: a thin view over its split segments.
 
@@ -160,8 +166,8 @@ class ServiceLine:
         #: SV101-SV107, empty when not sent).
         self.sv1_index = sv1_index
         self.sv1 = sv1 if sv1 is not None else _NO_ELEMENTS
-        #: the SV1 segment's text as written ('' without an SV1): what the engine keys a
-        #: line's reading by (one dict lookup for the code, modifiers, units and charge)
+        #: the SV1 segment's text as written, '' exactly when the line has no SV1: what the
+        #: engine keys a line's reading by (one dict lookup for the code, modifiers, units and charge)
         self.sv1_text = sv1_text
         self._composite: list[str] | None = None
         #: DTP*472 (None when the line has none) and its index.
@@ -201,7 +207,13 @@ class ServiceLine:
     @property
     def lx(self) -> int | None:
         """LX01 as a number, or None when it is not one."""
-        return whole_number(self.lx_raw)
+        raw = self.lx_raw
+        number = _LX_NUMBERS.get(raw, _LX_UNREAD)
+        if number is _LX_UNREAD:
+            number = whole_number(raw)
+            if len(_LX_NUMBERS) < 4096:
+                _LX_NUMBERS[raw] = number
+        return number
 
     @property
     def qualifier(self) -> str:

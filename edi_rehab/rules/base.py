@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..findings import Applicability, Severity
 from ..threshold import bucket_of
-from ..x12.numbers import whole_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..claims import Claim, ServiceLine
@@ -310,11 +309,6 @@ class SV1Reading:
             self.key_without_ref = (kind, basis, units, has_sv1, False)
 
 
-#: LX01 as written -> its number (or None); a file numbers its lines 1, 2, 3 ... over and over
-_LX_NUMBERS: dict[str, int | None] = {}
-_UNREAD = object()
-
-
 class LineView:
     """One service line as the rules see it: the claim view's line plus what the maps,
     the modifiers and the minutes sources say about it. Built once per line by the engine.
@@ -385,14 +379,8 @@ class LineView:
         self.dos: date | None = service_date.start if service_date is not None else None
         #: file position of the SV1 (of the LX when the line has no SV1)
         self.segment = segment
-        raw = line.lx_raw
-        lx = _LX_NUMBERS.get(raw, _UNREAD)
-        if lx is _UNREAD:
-            lx = whole_number(raw)
-            if len(_LX_NUMBERS) < 4096:
-                _LX_NUMBERS[raw] = lx
         #: LX01 as a number (None when it is not one)
-        self.lx: int | None = lx
+        self.lx: int | None = line.lx
         #: The line's part of its signature: everything a line-scope rule may depend on, with
         #: the claim's part (:meth:`ClaimContext.line_rule_key`). Two lines with the same
         #: signature get the same line-rule verdicts, so the engine runs the line rules once

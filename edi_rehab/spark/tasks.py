@@ -63,7 +63,6 @@ __all__ = [
 #: The most entries a task's small lookup tables keep (a lake of endlessly varied codes
 #: must not grow them without bound).
 _CACHE_LIMIT = 50_000
-_UNSEEN = object()
 #: Reading a file to plan it: in chunks of this size, so memory stays bounded by one transaction set.
 READ_CHUNK = 1 << 20
 
@@ -331,18 +330,13 @@ class _Rows:
         self.out: list[tuple[str, tuple]] = []
         #: id(transaction) -> its segment offsets (the transaction is alive while it is used)
         self.offsets: dict[int, list[int]] = {}
-        #: id(transaction) -> ST02
-        self.controls: dict[int, str] = {}
         #: (component separator, SV101 as written) -> [qualifier, procedure, modifiers]: a
         #: file repeats a few hundred codes, so each is split once per task
         self.procedures: dict[tuple[str, str], tuple[str, str, list[str]]] = {}
-        #: LX01 as written -> as a number
-        self.numbers: dict[str, int | None] = {}
 
     def forget(self) -> None:
         """Drop what was kept for the transaction just done (its ``id`` may be reused)."""
         self.offsets.clear()
-        self.controls.clear()
 
     def finding(self, event, finding: Finding, date: str | None) -> None:
         fix = finding.fix
@@ -357,9 +351,7 @@ class _Rows:
     def claim(self, tx: Transaction, claim: Claim, findings: int, date: str | None) -> None:
         name, out = self.name, self.out
         offsets = _offsets_of(tx, self.offsets)
-        control = self.controls.get(id(tx))
-        if control is None:
-            control = self.controls[id(tx)] = tx.control_number
+        control = tx.control_number  # read once per transaction by the Transaction itself
         first = tx.first_position
         claim_id = claim.claim_id
         claim_segment = first + claim.index
@@ -371,7 +363,7 @@ class _Rows:
             claim.filing_indicator, claim_npi, claim.payer_claim_number or None, claim.has_cob,
             len(lines), findings,
         )))
-        procedures, numbers = self.procedures, self.numbers
+        procedures = self.procedures
         for line in lines:
             sv1 = line.sv1
             at = line.sv1_index
@@ -380,15 +372,10 @@ class _Rows:
                 known = (line.qualifier, line.procedure, list(line.modifiers))
                 if at is not None and len(procedures) < _CACHE_LIMIT:
                     procedures[(line.component_separator, sv1[1])] = known
-            lx = numbers.get(line.lx_raw, _UNSEEN)
-            if lx is _UNSEEN:
-                lx = line.lx
-                if len(numbers) < _CACHE_LIMIT:
-                    numbers[line.lx_raw] = lx
             service_date = line.service_date
             out.append(("lines", (
                 name, date, offsets[line.index], first + (line.index if at is None else at), claim_id, claim_segment,
-                lx, known[0], known[1], known[2], sv1[2],
+                line.lx, known[0], known[1], known[2], sv1[2],
                 sv1[3], sv1[4], service_date.raw if service_date else None, line.control_number or None,
                 line.line_rendering_npi or claim_npi,
             )))
