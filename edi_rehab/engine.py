@@ -570,10 +570,8 @@ class Checker:
         for line in claim.lines:
             text = line.sv1_text
             reading = readings.get(text)
-            if reading is None or (not text and line.sv1_index is not None):
-                reading = self._sv1_reading(line, separator)
-                if text or line.sv1_index is None:
-                    readings[text] = reading
+            if reading is None:  # '' is the reading of a line without SV1 (ServiceLine.sv1_text)
+                reading = readings[text] = self._sv1_reading(line, separator)
             kind = reading.kind
             index = line.sv1_index
             lv = LineView(
