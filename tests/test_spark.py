@@ -329,6 +329,8 @@ def http_lake(inputs):
         def do_GET(self):
             wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
             path = self.translate_path(self.path)
+            if wanted and self.path.endswith("?fail=500") and int(wanted.group(1)) > 0:
+                return self.send_error(500)  # a store failing after the first range (s3 throttling, say)
             if not wanted or not os.path.isfile(path):
                 return super().do_GET()
             data = open(path, "rb").read()
@@ -370,6 +372,34 @@ def test_urls_are_read_by_range_and_give_the_local_findings(spark, inputs, http_
         errors = tables.errors.collect()
         assert [r.path for r in errors] == [urls[0] + ".missing"] and "cannot be read" in errors[0].message
     assert ranges and any(not r.startswith("bytes=0-") for r in ranges)  # spans were fetched by range
+
+
+def test_a_url_failing_in_the_middle_of_a_job_is_a_row_of_errors_not_a_failed_task(inputs, http_lake):
+    """fsspec's HTTP filesystem raises aiohttp's errors (not OSError) for a 500: the task
+    still ends with its rows, the read failure among them."""
+    from edi_rehab.batch import CheckRecipe
+    from edi_rehab.spark.tasks import Source, Span, check_item, plan_file
+
+    base, _ranges = http_lake
+    data = open(inputs["b.837"], "rb").read()
+    url = f"{base}/b.837?fail=500"
+    source = Source(0, url, url, len(data))
+    span = next(item for item in plan_file(source, [data], BATCH) if isinstance(item, Span) and item.start > 0)
+    rows = check_item(source, span, CheckRecipe().build())
+    assert [table for table, _row in rows] == ["errors"]
+    name, offset, message = rows[0][1]
+    assert (name, offset) == (url, span.start)
+    assert message.startswith(f"{url}: cannot be read: ") and "500" in message
+
+
+def test_a_local_read_fails_only_with_oserror_anything_else_is_raised():
+    from edi_rehab.spark.tasks import Source, cannot_be_read
+
+    local, remote = Source(0, "a.837", "/lake/a.837", 10), Source(1, "s3://lake/a.837", "s3://lake/a.837", 10)
+    assert cannot_be_read(local, FileNotFoundError(2, "No such file or directory")) == "a.837: cannot be read: No such file or directory"
+    assert cannot_be_read(remote, ValueError("throttled")) == "s3://lake/a.837: cannot be read: ValueError: throttled"
+    with pytest.raises(ValueError):
+        cannot_be_read(local, ValueError("a bug, not the file"))
 
 
 def test_the_command_takes_urls(spark, inputs, http_lake, tmp_path, run):

@@ -192,7 +192,7 @@ def _whole_files(spark: SparkSession, small: Sequence[Source], partitions: int):
 def _planned_items(spark: SparkSession, large: Sequence[Source], batch_bytes: int, partitions: int):
     """An RDD of ``(source, item)`` for the large inputs: one planning task per input, its
     spans then spread over ``partitions``."""
-    from .tasks import plan_file, read_chunks
+    from .tasks import ErrorItem, cannot_be_read, plan_file, read_chunks
 
     if not large:
         return spark.sparkContext.emptyRDD()
@@ -201,10 +201,8 @@ def _planned_items(spark: SparkSession, large: Sequence[Source], batch_bytes: in
         try:
             for item in plan_file(source, read_chunks(source.location), batch_bytes):
                 yield source, item
-        except OSError as error:
-            from .tasks import ErrorItem
-
-            yield source, ErrorItem(source.index, 0, f"{source.name}: cannot be read: {error.strerror or error}")
+        except Exception as error:  # noqa: BLE001 - cannot_be_read raises again what is not a read failure
+            yield source, ErrorItem(source.index, 0, cannot_be_read(source, error))
 
     planned = spark.sparkContext.parallelize(list(large), len(large)).flatMap(plan)
     return planned.repartition(partitions)
@@ -342,7 +340,7 @@ def _claim_key_rows(pair):
     """Task: the join keys of one claim file (or span), or why it cannot be indexed."""
     from ..x12 import Transaction, X12ReadError
     from ..x12.document import iter_events
-    from .tasks import EnvelopeItem, ErrorItem, claim_keys, read_range, span_transactions
+    from .tasks import EnvelopeItem, ErrorItem, cannot_be_read, claim_keys, read_range, span_transactions
 
     source, item = pair
     if isinstance(item, EnvelopeItem):
@@ -350,18 +348,20 @@ def _claim_key_rows(pair):
     if isinstance(item, ErrorItem):
         return [("errors", (source.name, item.start, item.message))]
     out: list[tuple] = []
+    start, end = (0, source.size) if item is None else (item.start, item.end)
+    try:
+        data = read_range(source.location, start, end)
+    except Exception as error:  # noqa: BLE001 - cannot_be_read raises again what is not a read failure
+        return [("errors", (source.name, start, cannot_be_read(source, error)))]
     try:
         if item is None:
-            data = read_range(source.location, 0, source.size)
             transactions = (event for event in iter_events([data]) if isinstance(event, Transaction))
         else:
-            transactions = span_transactions(read_range(source.location, item.start, item.end), item)
+            transactions = span_transactions(data, item)
         for kind, value, span in claim_keys(source, _professional_only(source, transactions, out)):
             out.append(("key", ((kind, value), span)))
     except X12ReadError as error:
         out.append(("errors", (source.name, error.offset, f"{source.name}: {error}")))
-    except OSError as error:
-        out.append(("errors", (source.name, 0, f"{source.name}: cannot be read: {error.strerror or error}")))
     return out
 
 
@@ -380,16 +380,18 @@ def _remit_stage(source: Source):
     """Task: one remittance file's payments and its lookup keys, or why it cannot be read."""
     from ..match import WrongFileType
     from ..x12 import X12ReadError
-    from .tasks import read_range, read_remits, remit_keys, remit_rows
+    from .tasks import cannot_be_read, read_range, read_remits, remit_keys, remit_rows
 
     try:
-        remits = read_remits(source.name, read_range(source.location, 0, source.size))
+        data = read_range(source.location, 0, source.size)
+    except Exception as error:  # noqa: BLE001 - cannot_be_read raises again what is not a read failure
+        return [("errors", (source.name, 0, cannot_be_read(source, error)))]
+    try:
+        remits = read_remits(source.name, data)
     except X12ReadError as error:
         return [("errors", (source.name, error.offset, f"{source.name}: {error}"))]
     except WrongFileType as error:
         return [("errors", (source.name, 0, str(error)))]
-    except OSError as error:
-        return [("errors", (source.name, 0, f"{source.name}: cannot be read: {error.strerror or error}"))]
     out: list[tuple] = [("payments", row) for row in remit_rows(source.name, remits)]
     out.extend(("key", (key, source.index)) for key in set(remit_keys(source, remits)))
     return out
@@ -397,14 +399,18 @@ def _remit_stage(source: Source):
 
 def _match_stage(source: Source, spans, claim_sources, key: str, shipped):
     """Task: match one remittance file on the 837P sets the join gave it."""
-    from ..match import WrongFileType
     from ..x12 import X12ReadError
     from .tasks import checker_for, match_remit_file, read_range, read_remits
 
     recipe, carc_list, rarc_list = shipped
     try:
         remits = read_remits(source.name, read_range(source.location, 0, source.size))
+    except Exception:  # noqa: BLE001 - the remittance stage read the same file and made its errors row
+        return []
+    try:
         rows = match_remit_file(source.name, remits, spans, claim_sources, checker_for(key, recipe), carc_list, rarc_list)
-    except (X12ReadError, WrongFileType, OSError):
-        return []  # reported by the remittance stage
+    except (OSError, X12ReadError) as error:
+        # A claim file the key stage read has changed or gone since: say so rather than
+        # leave this remittance's matches out without a word.
+        return [("errors", (source.name, 0, f"{source.name}: not matched: a claim file could not be read again: {error}"))]
     return [("matches", row) for row in rows]

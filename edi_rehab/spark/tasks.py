@@ -54,6 +54,7 @@ __all__ = [
     "span_transactions",
     "check_whole",
     "check_item",
+    "cannot_be_read",
     "claim_keys",
     "remit_keys",
     "remit_rows",
@@ -424,11 +425,23 @@ def check_item(source: Source, item: Span | EnvelopeItem | ErrorItem, checker: C
     else:
         try:
             data = read_range(source.location, item.start, item.end)
-        except OSError as error:
-            rows.error(item.start, f"{source.name}: cannot be read: {error.strerror or error}")
+        except Exception as error:  # noqa: BLE001 - what cannot_be_read does not take is raised again
+            rows.error(item.start, cannot_be_read(source, error))
             return rows.out
         _check_events(rows, checker, span_transactions(data, item))
     return rows.out
+
+
+def cannot_be_read(source: Source, error: Exception) -> str:
+    """The ``errors`` message for a read that failed. A local file fails with ``OSError``;
+    a URL's filesystem raises its own kinds too (fsspec's HTTP filesystem an aiohttp error,
+    s3fs botocore's), and the job must not fail on input, so those are messages as well.
+    Anything else on a local file is a bug and is raised again."""
+    if isinstance(error, OSError):
+        return f"{source.name}: cannot be read: {error.strerror or error}"
+    if is_remote(source.location):
+        return f"{source.name}: cannot be read: {type(error).__name__}: {error}"
+    raise error
 
 
 # -- matching ----------------------------------------------------------------------------------------
