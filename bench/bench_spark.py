@@ -48,8 +48,14 @@ def make_files(count: int, megabytes: float) -> list[str]:
     return paths
 
 
+LOADS: list[float] = []
+
+
 def timed(args: list[str]) -> float:
+    """Wall seconds of one child process; the 1-minute load average at its start is kept in
+    ``LOADS`` so the printed tables say how busy the machine was."""
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    LOADS.append(os.getloadavg()[0])
     start = time.perf_counter()
     done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     elapsed = time.perf_counter() - start
@@ -122,6 +128,8 @@ def main() -> None:
     print("| partitions | s |\n|---|---|")
     for partitions in (2, 4, 8, 16):
         print(f"| {partitions} | {spark_run(paths, partitions):.1f} |")
+    print(f"\n1-minute load average at the start of each run: {min(LOADS):.2f} to {max(LOADS):.2f} "
+          f"(mean {sum(LOADS) / len(LOADS):.2f}, {len(LOADS)} runs, {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
