@@ -14,6 +14,11 @@ findings. Files are generated once into ``bench/out/`` (git-ignored) with transa
 500 claims (check) and 100 claims (validation): a transaction set is the unit of splitting,
 so a file that is one transaction of 5,000 claims gains nothing from ``--jobs``.
 
+Check runs as the hook does (``check --quiet --format json``). Each run also reports its CPU
+time (the command's own process and its workers apart), and a second table gives the CPU
+split and the speed-up bounds it sets on two cores. Run it with ``.pyc`` files
+(``env -u PYTHONDONTWRITEBYTECODE``): without them every run compiles the package first.
+
 Measured 2026-11-27 (x86_64, 2 cores, Python 3.11.7, idle, ``--repeats 3``; the table with
 notes is in ``bench/README.md``): check 20 MB 1.88 s -> 1.23 s (1.52x), validate 2 MB
 11.91 s -> 6.75 s (1.76x), check --validate 2 MB 11.57 s -> 7.67 s (1.51x), same output.
@@ -27,6 +32,7 @@ import platform
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -59,31 +65,91 @@ def make_file(megabytes: float, claims_per_transaction: int) -> Path:
     return path
 
 
-def run_cli(args: list[str]) -> tuple[float, bytes, int]:
-    command = [sys.executable, "-c", "from edi_rehab.cli import main; main()", *args]
+#: The command line as a hook runs it, plus a report of its CPU time on stderr at exit: its
+#: own (``RUSAGE_SELF``) and that of its worker processes, which the pool has joined by then
+#: (``RUSAGE_CHILDREN``). Forked workers leave by ``os._exit`` and so report nothing.
+CLI_WITH_CPU = """
+import atexit, os, resource
+
+def report_cpu():
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.write(2, f"\\nbench-cpu {own.ru_utime + own.ru_stime:.4f} {workers.ru_utime + workers.ru_stime:.4f}\\n".encode())
+
+atexit.register(report_cpu)
+from edi_rehab.cli import main
+main()
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    stdout: bytes
+    code: int
+    #: CPU seconds of the command's own process and of its workers together
+    parent_cpu: float
+    workers_cpu: float
+
+
+def run_cli(args: list[str]) -> Run:
+    command = [sys.executable, "-c", CLI_WITH_CPU, *args]
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, check=False)
+    seconds = time.perf_counter() - started
     if b"Traceback" in completed.stderr:  # python exits 1 on one, which looks like "findings"
         raise SystemExit(f"{' '.join(args)} failed:\n{completed.stderr.decode(errors='replace')}")
-    return time.perf_counter() - started, completed.stdout, completed.returncode
+    report = completed.stderr.rsplit(b"bench-cpu ", 1)[-1].split()
+    return Run(seconds, completed.stdout, completed.returncode, float(report[0]), float(report[1]))
 
 
-def compare(label: str, args: list[str], size_mb: float, repeats: int) -> str:
-    best = {1: float("inf"), 2: float("inf")}
+@dataclass
+class Comparison:
+    """Best of the alternating runs: wall seconds, and each CPU figure on its own (CPU time
+    moves less with the load than wall time)."""
+
+    label: str
+    size_mb: float
+    wall: dict[int, float]
+    parent_cpu: dict[int, float]
+    workers_cpu: dict[int, float]
+    same: bool
+
+    def row(self) -> str:
+        best = self.wall
+        speedup = best[1] / best[2]
+        return (
+            f"| {self.label} | {self.size_mb:.1f} | {best[1]:.2f} | {best[2]:.2f} | {speedup:.2f}× "
+            f"| {self.size_mb / best[1]:.2f} → {self.size_mb / best[2]:.2f} | {'yes' if self.same else 'NO'} |"
+        )
+
+    def cpu_row(self) -> str:
+        """CPU split and the bounds it sets on two cores. ``--jobs 1`` runs in one process
+        (C1); with ``--jobs 2`` the main process (P) reads, plans, renders, and the workers
+        (W, both together) check. Parent as serial: C1 / (P + W/2), the bound when nothing
+        the parent does overlaps a worker. Cores shared: C1 / max(P, (P + W) / 2), the
+        bound when it all overlaps (three processes on two cores)."""
+        c1 = self.parent_cpu[1] + self.workers_cpu[1]
+        p, w = self.parent_cpu[2], self.workers_cpu[2]
+        serial = c1 / (p + w / 2)
+        shared = c1 / max(p, (p + w) / 2)
+        return f"| {self.label} | {c1:.2f} | {p:.2f} | {w:.2f} | {p + w:.2f} | {serial:.2f}× | {shared:.2f}× |"
+
+
+def compare(label: str, args: list[str], size_mb: float, repeats: int) -> Comparison:
+    wall = {1: float("inf"), 2: float("inf")}
+    parent = dict(wall)
+    workers = dict(wall)
     outputs = {}
     for _ in range(repeats):
         for jobs in (1, 2):
-            seconds, stdout, code = run_cli([*args, "--jobs", str(jobs)])
-            if code not in (0, 1):
-                raise SystemExit(f"{label} --jobs {jobs} exited {code}")
-            best[jobs] = min(best[jobs], seconds)
-            outputs[jobs] = stdout
-    same = "yes" if outputs[1] == outputs[2] else "NO"
-    speedup = best[1] / best[2]
-    return (
-        f"| {label} | {size_mb:.1f} | {best[1]:.2f} | {best[2]:.2f} | {speedup:.2f}× "
-        f"| {size_mb / best[1]:.2f} → {size_mb / best[2]:.2f} | {same} |"
-    )
+            run = run_cli([*args, "--jobs", str(jobs)])
+            if run.code not in (0, 1):
+                raise SystemExit(f"{label} --jobs {jobs} exited {run.code}")
+            wall[jobs] = min(wall[jobs], run.seconds)
+            parent[jobs] = min(parent[jobs], run.parent_cpu)
+            workers[jobs] = min(workers[jobs], run.workers_cpu)
+            outputs[jobs] = run.stdout
+    return Comparison(label, size_mb, wall, parent, workers, outputs[1] == outputs[2])
 
 
 def main() -> None:
@@ -91,8 +157,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="5 MB check, 0.5 MB validate")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--check-only", action="store_true", help="only check, not validate (pyx12 is slow)")
-    args = parser.parse_args()
-    check_mb, validate_mb = (5, 0.5) if args.small else (20, 2)
+    options = parser.parse_args()
+    check_mb, validate_mb = (5, 0.5) if options.small else (20, 2)
     check_file = make_file(check_mb, 500)
     validate_file = make_file(validate_mb, 100)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -103,13 +169,26 @@ def main() -> None:
     print()
     print("| command | MB | --jobs 1 s | --jobs 2 s | speed-up | MB/s | same output |")
     print("|---|---|---|---|---|---|---|")
-    size = check_file.stat().st_size / 1e6
-    print(compare(f"check {check_file.name}", ["check", "--quiet", str(check_file)], size, args.repeats), flush=True)
-    if args.check_only:
-        return
-    size = validate_file.stat().st_size / 1e6
-    print(compare(f"validate {validate_file.name}", ["validate", "--quiet", str(validate_file)], size, args.repeats), flush=True)
-    print(compare(f"check --validate {validate_file.name}", ["check", "--quiet", "--validate", str(validate_file)], size, args.repeats), flush=True)
+    comparisons = []
+
+    def measure(label: str, path: Path, args: list[str]) -> None:
+        comparison = compare(f"{label} {path.name}", [*args, str(path)], path.stat().st_size / 1e6, options.repeats)
+        comparisons.append(comparison)
+        print(comparison.row(), flush=True)
+
+    measure("check", check_file, ["check", "--quiet", "--format", "json"])
+    if not options.check_only:
+        measure("validate", validate_file, ["validate", "--quiet"])
+        measure("check --validate", validate_file, ["check", "--quiet", "--validate"])
+    print()
+    print("CPU seconds (best of the runs each): C1 is `--jobs 1`; P the main process and W the two")
+    print("workers together with `--jobs 2`. Bounds on two cores: C1 / (P + W/2) if the parent's")
+    print("work were serial, C1 / max(P, (P + W)/2) if it all overlapped.")
+    print()
+    print("| command | C1 | P | W | P + W | bound, parent serial | bound, cores shared |")
+    print("|---|---|---|---|---|---|---|")
+    for comparison in comparisons:
+        print(comparison.cpu_row())
 
 
 if __name__ == "__main__":
