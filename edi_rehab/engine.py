@@ -54,11 +54,15 @@ Decisions (documented here because they are behaviour):
    prefixes, the longest match wins, ignore wins a tie. ``select``/``ignore`` given to the
    checker (the command line) replace the config's select and extend its ignore.
 6. **Shortcuts never change what is found.** Most claims are clean, so the engine avoids
-   running rules that cannot fire: line rules run once per clean line signature
-   (:attr:`~edi_rehab.rules.base.LineView.line_key` plus the claim's part), claim rules are
-   skipped when the claim's screen clears them (:mod:`edi_rehab.rules.screens`), and
-   encounter rules run once per clean encounter signature (:meth:`Checker._encounter_signature`).
-   Each shortcut is only ever "this was clean before" or "this cannot fire"; the tests in
+   running rules that cannot fire: the line rules run once per line signature
+   (:attr:`~edi_rehab.rules.base.LineView.line_key` plus the claim's part), and after that
+   only those that fired on it (none for a clean signature); claim rules are skipped when
+   the claim's screen clears them (:mod:`edi_rehab.rules.screens`); and the encounter rules
+   run once per encounter signature (:meth:`Checker._encounter_signature`), after that only
+   those that fired on it. A rule's verdict depends only on the signature, so a rule that
+   was silent on a signature is silent on it again; one that fired runs again, since its
+   hits name the line or encounter at hand.
+   Each shortcut is only ever "this was silent before" or "this cannot fire"; the tests in
    ``tests/test_engine.py`` run fixtures, every rule case (also with a checker warmed by
    all the others) and generated files with every shortcut off and require the same findings.
 """
@@ -284,10 +288,14 @@ class Checker:
         self._readings: dict[tuple[bytes, bytes], dict[str, SV1Reading]] = {}
         #: claim part of a line signature -> the line parts no line rule fired on
         self._clean_lines: dict[tuple, set[tuple]] = {}
+        #: (claim part, line part) of a signature some line rule fired on -> the rules that fired
+        self._fired_lines: dict[tuple, tuple[tuple[Rule, Severity], ...]] = {}
         #: whether claims are screened (:mod:`edi_rehab.rules.screens`) so cleared claim rules are skipped
         self._screens = True
         #: encounter signatures (:meth:`_encounter_signature`) no encounter rule fired on
         self._clean_encounters: set[tuple] = set()
+        #: encounter signature some encounter rule fired on -> the rules that fired
+        self._fired_encounters: dict[tuple, tuple[tuple[Rule, Severity], ...]] = {}
         self._with_mue = bool(self.maps.mue_edits)
         #: date of service -> its PTP period (Maps.ptp_period)
         self._periods: dict[date, int] = {}
@@ -449,7 +457,8 @@ class Checker:
 
     def _bound_caches(self) -> None:
         caches = (
-            self._clean_lines, self._clean_encounters, self._kinds, self._readings, self._pair_cache, self._periods,
+            self._clean_lines, self._fired_lines, self._clean_encounters, self._fired_encounters, self._kinds,
+            self._readings, self._pair_cache, self._periods,
             self._bases, self._profile_cache,
         )
         nested = sum(
@@ -486,7 +495,7 @@ class Checker:
         group_rules = self.plan[Scope.GROUP]
         claim_rules = self.plan[Scope.CLAIM]
         unscreened_claim_rules = self._unscreened_claim_rules
-        clean_lines = self._clean_lines
+        clean_lines, fired_lines = self._clean_lines, self._fired_lines
         for cc in contexts:
             claim_key = cc.line_rule_key()
             clean = clean_lines.get(claim_key)
@@ -495,11 +504,17 @@ class Checker:
             for lv in cc.lines:
                 if lv.line_key in clean:
                     continue
-                found = False
-                for rule, severity in line_rules:
-                    found = emit(rule, severity, rule.check(lv)) or found
-                if not found:
-                    clean.add(lv.line_key)
+                signature = (claim_key, lv.line_key)
+                fired = fired_lines.get(signature)
+                if fired is None:
+                    fired = self._fired(line_rules, lv, emit)
+                    if fired:
+                        fired_lines[signature] = fired
+                    else:
+                        clean.add(lv.line_key)
+                else:
+                    for rule, severity in fired:
+                        emit(rule, severity, rule.check(lv))
             for group in cc.groups:
                 if not group.has_minutes_source:
                     continue  # every group rule is about minutes (needs={"minutes"})
@@ -514,18 +529,23 @@ class Checker:
                 self._claim_minutes_findings(cc, per_claim.setdefault(id(cc), []))
 
         if encounters:
-            clean_encounters = self._clean_encounters
+            clean_encounters, fired_encounters = self._clean_encounters, self._fired_encounters
             maps, pair_cache = self.maps, self._pair_cache
             for (_, _, dos), lines in encounters.items():
                 signature = self._encounter_signature(dos, lines)
                 if signature in clean_encounters:
                     continue
                 encounter = Encounter(dos, lines, maps, pair_cache=pair_cache)
-                found = False
-                for rule, severity in encounter_rules:
-                    found = emit(rule, severity, rule.check(encounter)) or found
-                if not found:
-                    clean_encounters.add(signature)
+                fired = fired_encounters.get(signature)
+                if fired is None:
+                    fired = self._fired(encounter_rules, encounter, emit)
+                    if fired:
+                        fired_encounters[signature] = fired
+                    else:
+                        clean_encounters.add(signature)
+                else:
+                    for rule, severity in fired:
+                        emit(rule, severity, rule.check(encounter))
 
         claims = []
         everything = loose
@@ -538,6 +558,15 @@ class Checker:
             cc.release()
         everything.sort(key=_order)
         return EventResult(tx, everything, claims, tuple(cc.claim_id for cc in contexts))
+
+    @staticmethod
+    def _fired(rules: list[tuple[Rule, Severity]], scope, emit) -> tuple[tuple[Rule, Severity], ...]:
+        """Run every rule of ``rules`` on ``scope``, its hits to ``emit``: the rules that fired."""
+        fired = ()
+        for rule, severity in rules:
+            if emit(rule, severity, rule.check(scope)):
+                fired += ((rule, severity),)
+        return fired
 
     # -- building the rules' view ------------------------------------------------------------
     def _claim_context(self, claim: Claim, encounters: dict[tuple, list[LineView]] | None = None) -> ClaimContext:

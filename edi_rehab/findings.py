@@ -21,7 +21,11 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"error": 2, "warning": 1, "info": 0}[self.value]
+        return _RANKS[self]
+
+
+#: Severity -> how serious it is (a table, not built per call: reports rank every finding)
+_RANKS = {Severity.ERROR: 2, Severity.WARNING: 1, Severity.INFO: 0}
 
 
 class Applicability(str, Enum):

@@ -266,21 +266,34 @@ def finding_json(finding: Finding) -> dict:
     return data
 
 
+#: Findings joined into one piece by :func:`render_json`: whoever writes the pieces pays per
+#: write (click.echo flushes each), and a defect-heavy file has thousands of findings; a
+#: piece stays small, so a large file's findings still go out as they are found.
+FINDINGS_PER_PIECE = 256
+
+
 def render_json(files: Iterable[FileReport], summary: Summary | None = None, envelope: dict | None = None) -> Iterator[str]:
     """The JSON document in pieces (join them, or write them as they come), ``envelope``'s
-    keys first."""
+    keys first; a file's findings come :data:`FINDINGS_PER_PIECE` to a piece."""
     summary = summary if summary is not None else Summary()
-    head = "".join(f"{json.dumps(key)}: {json.dumps(value)}, " for key, value in (envelope or {}).items())
+    dumps = json.dumps
+    head = "".join(f"{dumps(key)}: {dumps(value)}, " for key, value in (envelope or {}).items())
     yield "{" + head + '"files": ['
     for n, report in enumerate(files):
         summary.files += 1
-        yield ("" if n == 0 else ",") + f'\n  {{"path": {json.dumps(report.path)}, "findings": ['
-        for i, finding in enumerate(report.findings):
+        pieces = [("" if n == 0 else ",") + f'\n  {{"path": {dumps(report.path)}, "findings": [']
+        separator = "\n    "
+        for finding in report.findings:
             summary.add(finding)
-            yield ("" if i == 0 else ",") + "\n    " + json.dumps(finding_json(finding))
+            pieces.append(separator + dumps(finding_json(finding)))
+            separator = ",\n    "
+            if len(pieces) >= FINDINGS_PER_PIECE:
+                yield "".join(pieces)
+                pieces = []
         error = ""
         if report.error is not None:
             summary.unreadable += 1
-            error = f', "error": {json.dumps(report.error)}'
-        yield f"]{error}}}"
-    yield f'\n], "summary": {json.dumps(summary.counts)}}}\n'
+            error = f', "error": {dumps(report.error)}'
+        pieces.append(f"]{error}}}")
+        yield "".join(pieces)
+    yield f'\n], "summary": {dumps(summary.counts)}}}\n'

@@ -34,6 +34,17 @@ class _NeverClean(set):
         pass
 
 
+class _NeverFired(dict):
+    """Stands in for the engine's rules that fired per signature: no signature is ever
+    known, so every rule runs every time."""
+
+    def get(self, key, default=None):
+        return default
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
 class _NeverCleanLines(dict):
     """Stands in for the engine's clean line signatures (per claim part): none is ever clean."""
 
@@ -51,6 +62,8 @@ def _run(data: bytes, minutes: str | None, shortcut: bool, **kw):
     if not shortcut:
         checker._clean_lines = _NeverCleanLines()
         checker._clean_encounters = _NeverClean()
+        checker._fired_lines = _NeverFired()
+        checker._fired_encounters = _NeverFired()
         checker._screens = False
     found = [f for result in checker.check_events(iter_events([data])) for f in result.findings]
     return found + checker.minutes_findings()

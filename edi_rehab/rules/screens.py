@@ -95,6 +95,10 @@ def screen_claim(claim: ClaimContext) -> None:
     blocks: list[str] = []
     blocks_distinct = True
     telehealth = claim.claim.place_of_service in TELEHEALTH_POS
+    #: a line carries a telehealth-class modifier (place_rules.telehealth_modifier_set)
+    marked = False
+    #: SV105 of the lines that send one
+    line_places: list[str] = []
     institutional = False
     position = 0
     for lv in claim.lines:
@@ -151,7 +155,7 @@ def screen_claim(claim: ClaimContext) -> None:
             if kind.threshold_attested:
                 attested = True
             if kind.telehealth:
-                telehealth = True
+                telehealth = marked = True
             if kind.institutional_only:
                 institutional = True
             if kind.evaluation:
@@ -161,8 +165,10 @@ def screen_claim(claim: ClaimContext) -> None:
             if block in blocks:
                 blocks_distinct = False
             blocks.append(block)
-        if reading.place_telehealth:
-            telehealth = True
+        if reading.place:
+            line_places.append(reading.place)
+            if reading.place_telehealth:
+                telehealth = True
     view = claim.claim
     claim.corrections_referenced = view.frequency_code.strip() not in ("7", "8") or bool(view.payer_claim_number.strip())
     claim.claim_id_short = len(claim.claim_id) <= MAX_CLAIM_ID
@@ -176,7 +182,7 @@ def screen_claim(claim: ClaimContext) -> None:
     claim.timed_units_plausible = timed_plausible and timed_units <= MAX_DAY_UNITS
     claim.untimed_units_single = untimed_single
     claim.charges_nonzero = nonzero
-    _screen_renderer_and_places(claim, line_renderers)
+    _screen_renderer_and_places(claim, line_renderers, marked, line_places)
     claim.no_threshold_attestation = not threshold or not attested
     claim.charges_under_threshold = not threshold or lowest is None or (summing and positive <= lowest * 100)
     claim.charges_under_review_amount = (
@@ -214,10 +220,11 @@ def screen_claim(claim: ClaimContext) -> None:
     )
 
 
-def _screen_renderer_and_places(claim: ClaimContext, line_renderers: bool) -> None:
+def _screen_renderer_and_places(claim: ClaimContext, line_renderers: bool, marked: bool, line_places: list[str]) -> None:
     """The M220, M221 and M222-M224 facts: the claim's one rendering taxonomy (when no line names
     its own 2420A) and, on a medicare-coverage profile, whether any place of service or telehealth
-    modifier is there to judge."""
+    modifier is there to judge (``marked``: a line has a telehealth-class modifier;
+    ``line_places``: the lines' SV105s, gathered by the screen's one pass)."""
     view = claim.claim
     policy = claim.maps.modifiers
     taxonomy = (
@@ -239,12 +246,8 @@ def _screen_renderer_and_places(claim: ClaimContext, line_renderers: bool) -> No
         return
     places = claim.maps.places
     settings = {places.setting(view.place_of_service)}
-    marked = False
-    for lv in claim.lines:
-        if lv.line.place_of_service:
-            settings.add(places.setting(lv.line.place_of_service))
-        if lv.kind.telehealth:  # a telehealth-class modifier (place_rules.telehealth_modifier_set)
-            marked = True
+    for place in line_places:
+        settings.add(places.setting(place))
     claim.telehealth_plain = "telehealth" not in settings and not marked
     claim.hospital_plain = "hospital-outpatient" not in settings
     claim.nursing_plain = "skilled-nursing" not in settings and "nursing-facility" not in settings
