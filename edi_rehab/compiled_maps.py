@@ -25,7 +25,6 @@ import io
 import pickle
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
 from . import __version__
@@ -68,9 +67,16 @@ def builder_source() -> bytes | None:
     from . import mapdata
 
     try:
-        return b"".join(Path(module.__file__).read_bytes() for module in (mapdata, sys.modules[__name__]))
+        return b"".join(_read_bytes(module.__file__) for module in (mapdata, sys.modules[__name__]))
     except (OSError, TypeError, AttributeError):
         return None
+
+
+def _read_bytes(path: str) -> bytes:
+    # open(), not pathlib: importing pathlib (and urllib.parse with it) is a fixed cost of
+    # every run that takes the blob.
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _read_only(mapping: dict) -> MappingProxyType:

@@ -126,11 +126,13 @@ __all__ = [
 
 SEVERITIES = ("error", "warning", "info")
 
+# Patterns as text, compiled by ``re`` on first use (and kept in its cache): a run without a
+# config file, as a hook's usually is, compiles none of them.
 #: A rule code or prefix: letters then digits, e.g. "U", "M2", "M205".
-_RULE_CODE_RE = re.compile(r"^[A-Z]+[0-9]*$")
-_PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_PAYER_ID_RE = re.compile(r"^[0-9A-Za-z-]{1,80}$")
-_FILING_RE = re.compile(r"^[0-9A-Z]{2}$")
+_RULE_CODE = r"^[A-Z]+[0-9]*$"
+_PROFILE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+_PAYER_ID = r"^[0-9A-Za-z-]{1,80}$"
+_FILING = r"^[0-9A-Z]{2}$"
 
 _TOP_KEYS = ("select", "ignore", "severity", "minutes", "fix", "profiles", "include", "exclude", "practice", "ledger", "ledger_key_file")
 _PRACTICE_KEYS = ("name", "npi", "contact", "signer")
@@ -367,7 +369,7 @@ def _str_list(source: str, where: str, value: object) -> tuple[str, ...]:
 def _rule_codes(source: str, where: str, value: object) -> tuple[str, ...]:
     codes = _str_list(source, where, value)
     for code in codes:
-        if not _RULE_CODE_RE.match(code):
+        if not re.match(_RULE_CODE, code):
             raise ConfigError(
                 source, f"{where}: {code!r} is not a rule code or prefix (upper-case letters then digits, e.g. 'M205' or 'U')"
             )
@@ -385,7 +387,7 @@ def _choice(source: str, where: str, value: object, allowed: tuple[str, ...]) ->
 
 def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
     where = f"[profiles.{name}]"
-    if not _PROFILE_NAME_RE.match(name):
+    if not re.match(_PROFILE_NAME, name):
         raise ConfigError(source, f"{where}: profile names use lower-case letters, digits, '-' and '_'")
     if not isinstance(table, dict):
         raise ConfigError(source, f"profiles.{name} must be a table")
@@ -395,19 +397,19 @@ def _parse_profile(source: str, name: str, table: object) -> ProfileSpec:
             raise _unknown_key(source, where, key, _PROFILE_KEYS)
         at = f"{where} {key}"
         if key == "extends":
-            if not isinstance(value, str) or not _PROFILE_NAME_RE.match(value):
+            if not isinstance(value, str) or not re.match(_PROFILE_NAME, value):
                 raise ConfigError(source, f"{at} must be a profile name")
             values[key] = value
         elif key == "payer_ids":
             ids = _str_list(source, at, value)
             for pid in ids:
-                if not _PAYER_ID_RE.match(pid.strip()):
+                if not re.match(_PAYER_ID, pid.strip()):
                     raise ConfigError(source, f"{at}: {pid!r} is not a payer id (letters, digits and '-', up to 80)")
             values[key] = tuple(p.strip().upper() for p in ids)
         elif key == "filing_indicators":
             codes = tuple(c.strip().upper() for c in _str_list(source, at, value))
             for code in codes:
-                if not _FILING_RE.match(code):
+                if not re.match(_FILING, code):
                     raise ConfigError(source, f"{at}: {code!r} is not a two-character SBR09 code such as 'MB' or 'CI'")
             values[key] = codes
         elif key == "unit_method":
@@ -580,7 +582,7 @@ def parse_config(text: str, source: str, table: tuple[str, ...] = ()) -> Config:
     )
 
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CHARS = r"[\x00-\x1f\x7f]"  # compiled on first use, as the patterns above
 
 
 def _parse_practice(source: str, table: object) -> Practice:
@@ -596,7 +598,7 @@ def _parse_practice(source: str, table: object) -> Practice:
             raise _unknown_key(source, "[practice]", key, _PRACTICE_KEYS)
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(source, f"[practice] {key} must be a non-empty string")
-        if _CONTROL_CHARS.search(value) or len(value) > MAX_PRACTICE_TEXT:
+        if re.search(_CONTROL_CHARS, value) or len(value) > MAX_PRACTICE_TEXT:
             raise ConfigError(source, f"[practice] {key} must be one line of at most {MAX_PRACTICE_TEXT} characters")
         values[key] = value.strip()
     npi = values.get("npi")

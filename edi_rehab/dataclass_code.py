@@ -14,6 +14,11 @@ so the classes are the ones ``dataclasses`` would make. The table travels as a m
 headed by the package version and the interpreter's version, since marshal and code objects
 are per interpreter: a blob from another version is ignored. No I/O here: the command line
 reads and writes the blob (``edi_rehab/cli/cache.py``).
+
+The table holds the methods of every class any command (or a dependency) has created, and
+one run uses a part of it, so each code object is kept marshalled on its own and loaded on
+its first use: reading the blob costs the copying of its texts and bytes, not the building
+of every code object in it (486 of them were ~11.5 M instructions on every run).
 """
 
 import marshal
@@ -23,16 +28,17 @@ from types import CodeType
 from . import __version__
 
 #: What a blob must start with to be used: code objects are only valid for the interpreter
-#: that compiled them, and the format is ours.
-HEADER = f"edi-rehab {__version__} dataclass-code 1 {sys.implementation.cache_tag} {sys.version}"
+#: that compiled them, and the format is ours (2: each code object marshalled on its own).
+HEADER = f"edi-rehab {__version__} dataclass-code 2 {sys.implementation.cache_tag} {sys.version}"
 
 
 class MethodCode:
-    """The table of compiled method sources, and whether this run added to it."""
+    """The table of compiled method sources (a code object, or its marshal bytes until it
+    is first used), and how many entries this run added or repaired."""
 
     __slots__ = ("codes", "added")
 
-    def __init__(self, codes: dict[str, CodeType]) -> None:
+    def __init__(self, codes: dict[str, CodeType | bytes]) -> None:
         self.codes = codes
         self.added = 0
 
@@ -41,6 +47,10 @@ class MethodCode:
         if not isinstance(source, str):
             return exec(source, globals, locals)
         code = self.codes.get(source)
+        if code.__class__ is bytes:
+            code = _loaded(code)
+            if code is not None:
+                self.codes[source] = code  # a second class with the same text reuses it
         if code is None:
             # As exec(source) compiles it: file "<string>", no flags taken from this module.
             code = compile(source, "<string>", "exec", dont_inherit=True)
@@ -48,8 +58,22 @@ class MethodCode:
             self.added += 1
         return exec(code, globals, locals)
 
+    def used(self) -> dict[str, CodeType]:
+        """The entries this run compiled or loaded: what its command needs."""
+        return {source: code for source, code in self.codes.items() if code.__class__ is not bytes}
 
-def install(codes: dict[str, CodeType]) -> MethodCode:
+
+def _loaded(blob: bytes) -> CodeType | None:
+    """The code object marshalled in ``blob``; ``None`` when it is damaged (then the source is
+    compiled again and the entry replaced)."""
+    try:
+        code = marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def install(codes: dict[str, CodeType | bytes]) -> MethodCode:
     """Make ``dataclasses`` compile through a table starting with ``codes``; returns the table.
 
     Call it before the modules that define dataclasses are imported. Installing twice keeps
@@ -67,18 +91,20 @@ def install(codes: dict[str, CodeType]) -> MethodCode:
     return table
 
 
-def encode_codes(codes: dict[str, CodeType]) -> bytes:
-    return marshal.dumps((HEADER, codes))
+def encode_codes(codes: dict[str, CodeType | bytes]) -> bytes:
+    """The blob of ``codes``; entries still marshalled are written as they were read."""
+    return marshal.dumps((HEADER, {source: code if code.__class__ is bytes else marshal.dumps(code) for source, code in codes.items()}))
 
 
-def decode_codes(blob: bytes) -> dict[str, CodeType]:
-    """The table in ``blob``; empty when it is damaged or from another version."""
+def decode_codes(blob: bytes) -> dict[str, bytes]:
+    """The table in ``blob``, each code object still marshalled; empty when the blob is
+    damaged or from another version."""
     try:
         header, codes = marshal.loads(blob)
     except (ValueError, EOFError, TypeError):
         return {}
     if header != HEADER or not isinstance(codes, dict):
         return {}
-    if not all(isinstance(key, str) and isinstance(value, CodeType) for key, value in codes.items()):
+    if not all(key.__class__ is str and value.__class__ is bytes for key, value in codes.items()):
         return {}
     return codes

@@ -31,7 +31,6 @@ import dataclasses
 
 import functools
 import os
-import pathlib
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -813,18 +812,31 @@ def _assemble(
 # --------------------------------------------------------------------------------------------
 
 
-def _package_dir() -> Traversable:
-    # An installed package is a plain folder: read it with pathlib, because importing
-    # importlib.resources (and tempfile and zipfile with it) is a few milliseconds of every
-    # hook run. A zipped package goes through importlib.resources.
+def _package_dir() -> str | Traversable:
+    # An installed package is a plain folder: read it with os.path, because importing
+    # importlib.resources (and tempfile and zipfile with it), or pathlib, is a fixed cost of
+    # every hook run. A zipped package goes through importlib.resources.
     from . import maps
 
-    folder = pathlib.Path(maps.__file__).parent
-    if folder.joinpath("codes.xml").is_file():
+    folder = os.path.dirname(maps.__file__)
+    if os.path.isfile(os.path.join(folder, "codes.xml")):
         return folder
     from importlib import resources
 
     return resources.files("edi_rehab.maps")
+
+
+def _file_bytes(directory: str | Traversable, *parts: str) -> bytes | None:
+    """The bytes of the file at ``parts`` below ``directory`` (a folder's path or a
+    Traversable); ``None`` when it is not a file."""
+    if isinstance(directory, str):
+        path = os.path.join(directory, *parts)
+        if not os.path.isfile(path):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+    entry = directory.joinpath(*parts)
+    return entry.read_bytes() if entry.is_file() else None
 
 
 def _hardened_parser() -> etree.XMLParser:
@@ -865,7 +877,9 @@ def _schema(stem: str) -> etree.XMLSchema:
     # builders below rely on exactly these constraints.
     from lxml import etree
 
-    data = _package_dir().joinpath("schema", f"{stem}.xsd").read_bytes()
+    data = _file_bytes(_package_dir(), "schema", f"{stem}.xsd")
+    if data is None:
+        raise MapError(f"{stem}.xsd", None, "schema missing from the package")
     return etree.XMLSchema(etree.fromstring(data, _hardened_parser()))
 
 
@@ -1295,7 +1309,7 @@ def parse_map(name: str, data: bytes) -> ParsedMap:
     Raises:
         MapError: unknown map name, malformed XML, a schema violation, or a broken reference.
     """
-    stem = pathlib.PurePosixPath(name.replace("\\", "/")).stem
+    stem = os.path.splitext(os.path.basename(name.replace("\\", "/")))[0]
     if stem not in _BUILDERS:
         raise MapError(name, None, f"unknown map file; expected one of {', '.join(MAP_FILES)}")
     root = _parse_xml(name, data)
@@ -1355,13 +1369,13 @@ def build_maps(
     return maps
 
 
-def _read_dir(directory: Traversable) -> dict[str, bytes]:
+def _read_dir(directory: str | Traversable) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for name in MAP_FILES:
-        entry = directory.joinpath(name)
-        if not entry.is_file():
+        data = _file_bytes(directory, name)
+        if data is None:
             raise MapError(name, None, f"map file missing from {directory}")
-        files[name] = entry.read_bytes()
+        files[name] = data
     return files
 
 
@@ -1424,7 +1438,7 @@ def load_maps(
         # A Traversable (importlib.resources) or a path; checked by shape so that
         # importlib.resources need not be imported.
         is_traversable = hasattr(maps_dir, "iterdir") and hasattr(maps_dir, "read_bytes")
-        directory = maps_dir if is_traversable else pathlib.Path(maps_dir)
+        directory = maps_dir if is_traversable else os.fspath(maps_dir)
         base = build_maps(_read_dir(directory))
     extra = tuple(extra_ptp)
     if not extra and not mue and not ptp_authoritative:

@@ -87,7 +87,6 @@ standard, reference §4.3). Two rows for one billed line stay a problem: split l
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping
@@ -145,8 +144,10 @@ OPTIONAL_COLUMNS = ("procedure", "service_date", "time_block", "clinician")
 CLINICIANS = ("therapist", "assistant")
 _KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
-_NEGATIVE_WHOLE_NUMBER = re.compile(r"-[0-9]+")
-_CCYYMMDD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+# As text, compiled by ``re`` on the first row that needs one (and kept in its cache): a run
+# without a minutes CSV compiles neither.
+_NEGATIVE_WHOLE_NUMBER = r"-[0-9]+"
+_CCYYMMDD = r"([0-9]{4})([0-9]{2})([0-9]{2})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +429,8 @@ def _records(text: str | Iterable[str]) -> Iterator[tuple[int, list[str]] | Minu
     huge field) ends the records with one problem: where that record ends is unknown, so
     nothing after it can be trusted.
     """
+    import csv  # here: a check without a minutes CSV, as a hook's usually is, reads none
+
     # newline="" lets csv see \r\n and bare \r itself, as the csv docs require; strict
     # turns an unclosed quote into an error instead of a field that eats the file.
     lines = io.StringIO(text.removeprefix("\ufeff"), newline="") if isinstance(text, str) else _without_bom(text)
@@ -499,7 +502,7 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
     if minutes is None:
         if not values["minutes"]:
             problem("minutes is empty")
-        elif _NEGATIVE_WHOLE_NUMBER.fullmatch(values["minutes"]):
+        elif re.fullmatch(_NEGATIVE_WHOLE_NUMBER, values["minutes"]):
             problem(f"minutes must not be negative, got {values['minutes']!r}")
         else:
             problem(f"minutes must be a whole number, got {values['minutes']!r}")
@@ -530,7 +533,7 @@ def _read_row(row: int, values: dict[str, str]) -> tuple[MinutesRow | None, list
 
 @lru_cache(maxsize=4096)  # an export has a few hundred distinct dates in a million rows
 def _is_ccyymmdd(text: str) -> bool:
-    match = _CCYYMMDD.fullmatch(text)
+    match = re.fullmatch(_CCYYMMDD, text)
     if match is None:
         return False
     try:

@@ -17,7 +17,6 @@ finding does not already hold, so none carries patient data.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 
@@ -154,12 +153,16 @@ GITLAB_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.
 
 def gitlab_fingerprint(path: str, finding: Finding) -> str:
     """Stable across runs and machines: the same finding at the same place gives the same id."""
+    import hashlib  # here, not at the top: it loads OpenSSL, and only GitLab's report needs it
+
     key = "\0".join((path, finding.code, str(finding.segment), finding.message))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def render_gitlab(files: Sequence[FileReport]) -> str:
     """A GitLab Code Quality report: a JSON list of issues (an empty list for clean files)."""
+    import hashlib
+
     issues = []
     for report in files:
         for finding in report.findings:

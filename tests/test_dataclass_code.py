@@ -75,10 +75,55 @@ def test_a_damaged_blob_gives_an_empty_table(blob):
 def test_a_blob_from_another_version_gives_an_empty_table(monkeypatch):
     import marshal
 
-    codes = {"x = 1": compile("x = 1", "<string>", "exec")}
+    codes = {"x = 1": marshal.dumps(compile("x = 1", "<string>", "exec"))}
     assert dataclass_code.decode_codes(marshal.dumps((dataclass_code.HEADER, codes))) == codes
     assert dataclass_code.decode_codes(marshal.dumps((dataclass_code.HEADER + " other", codes))) == {}
     assert dataclass_code.decode_codes(marshal.dumps((dataclass_code.HEADER, {"x = 1": "text"}))) == {}
+    # format 1 held the code objects themselves
+    unmarshalled = {"x = 1": compile("x = 1", "<string>", "exec")}
+    assert dataclass_code.decode_codes(marshal.dumps((dataclass_code.HEADER, unmarshalled))) == {}
+
+
+def test_reading_the_blob_builds_only_the_code_objects_a_run_uses(table):
+    # The table holds every class any command made; a run builds the code objects of the
+    # classes it creates, on their first use, and no others.
+    import marshal
+
+    make_class()
+    other = {"def __create_fn__():\n pass\n": marshal.dumps(compile("def __create_fn__():\n pass\n", "<string>", "exec"))}
+    read = dataclass_code.decode_codes(dataclass_code.encode_codes({**table.codes, **other}))
+    assert read and all(type(code) is bytes for code in read.values())
+    dataclasses.__dict__.pop("exec")
+    fresh = dataclass_code.install(read)
+    make_class()
+    assert fresh.added == 0
+    used = {source for source, code in fresh.codes.items() if type(code) is not bytes}
+    assert used == set(table.codes) and set(other).isdisjoint(used)
+    # written back, the entries never used keep their bytes
+    assert dataclass_code.decode_codes(dataclass_code.encode_codes(fresh.codes))[next(iter(other))] == next(iter(other.values()))
+
+
+def test_a_damaged_entry_is_compiled_again_and_replaced(table):
+    make_class()
+    read = dataclass_code.decode_codes(dataclass_code.encode_codes(table.codes))
+    damaged = {source: b"\xff" + code[1:] for source, code in read.items()}
+    dataclasses.__dict__.pop("exec")
+    fresh = dataclass_code.install(damaged)
+    line = make_class()("97110")
+    assert line.units == 1
+    assert fresh.added == len(damaged)  # so the run saves a repaired table
+
+
+def test_a_table_past_the_limit_keeps_what_the_run_used(table, tmp_path, monkeypatch):
+    from edi_rehab.cli import cache
+
+    make_class()
+    used = set(table.codes)
+    table.codes["def __create_fn__():\n pass\n"] = b"\0" * 10_000  # another command's, not loaded by this run
+    monkeypatch.setattr(cache, "DATACLASS_CODE_LIMIT", len(dataclass_code.encode_codes(table.used())) + 1000)
+    entry = tmp_path / "edi-rehab" / DATACLASS_CODE
+    cache._save_dataclass_code(str(entry), table)
+    assert set(dataclass_code.decode_codes(entry.read_bytes())) == used
 
 
 def run_check(cache_home: Path) -> subprocess.CompletedProcess:

@@ -7,8 +7,6 @@ counter (``cli/control_state.py``), so no two acks from one sender share an ISA1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .files import InputProblem, write_atomically
@@ -18,8 +16,8 @@ from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, fail
 if TYPE_CHECKING:
     from ..control_numbers import NumberSource, SenderKey
 
-# The counter, its state file and the renumbering are imported when an ack is written: a
-# check without --validate (the usual hook run) writes none.
+# The counter, its state file and the renumbering (and pathlib) are imported when an ack is
+# written: a check without --validate (the usual hook run) writes none.
 
 
 VALIDATION_EXIT_CODES = {"valid": EXIT_OK, "invalid": EXIT_FINDINGS, "unreadable": EXIT_UNREADABLE}
@@ -34,6 +32,8 @@ def ack_targets(inputs: list[Input], ack_path: str | None) -> dict[int, str]:
     """
     if ack_path is None:
         return {}
+    from pathlib import Path
+
     folder_run = len(inputs) > 1 or any(inp.relative is not None for inp in inputs)
     if not folder_run and not Path(ack_path).is_dir():
         return {0: ack_path} if inputs else {}
@@ -108,6 +108,8 @@ def write_ack(target: str, text: str, source: NumberSource | None = None) -> str
     except CounterProblem as problem:
         fail(f"{target}: the {ack_kind(text)} was not written: {problem}")
         return None
+    from pathlib import Path
+
     try:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, text.encode("latin-1"))

@@ -4,34 +4,36 @@ Two blobs are kept there that the process would otherwise rebuild on every run: 
 maps (``options.use_compiled_maps``) and the compiled dataclass methods
 (:mod:`edi_rehab.dataclass_code`). Both are code the process runs (a pickle, marshalled code
 objects), so they are read only from a file and a folder that belong to the user and that no
-one else may write. This module imports only the standard library's cheapest parts: it runs
-before anything else the command line imports.
+one else may write. This module imports only the standard library's cheapest parts (paths
+are strings joined with ``os.path``: pathlib and what it imports were ~16 M instructions of
+a 5-claim check): it runs before anything else the command line imports.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-from pathlib import Path
 
 DATACLASS_CODE = "dataclass-code.marshal"
 
-#: A blob bigger than this is dropped and started again (the table only grows when new
-#: classes are created, but nothing else bounds it).
-DATACLASS_CODE_LIMIT = 8 << 20
+#: A blob bigger than this is not read, and a table that outgrows it keeps only the methods
+#: of the run that saves it (other commands add theirs back). The table only grows when new
+#: classes are created, but nothing else bounds it; every command's classes together were
+#: ~0.6 MB, and each entry still costs a little to read even when it is not used.
+DATACLASS_CODE_LIMIT = 1 << 20
 
 
-def cache_dir() -> Path:
+def cache_dir() -> str:
     """``$XDG_CACHE_HOME/edi-rehab``, default ``~/.cache/edi-rehab``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "edi-rehab"
+    return os.path.join(base, "edi-rehab")
 
 
-def read_private(path: Path) -> bytes | None:
+def read_private(path: str | os.PathLike[str]) -> bytes | None:
     """The file's bytes when it and its folder belong to this user and no one else may write
     them; ``None`` otherwise or when it is unreadable. Symlinks are not followed."""
     try:
-        folder = os.stat(path.parent)
+        folder = os.stat(os.path.dirname(os.path.abspath(path)))
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
@@ -50,24 +52,26 @@ def use_dataclass_code() -> None:
     cache folder means no cache."""
     from ..dataclass_code import decode_codes, install
 
-    entry = cache_dir() / DATACLASS_CODE
+    entry = os.path.join(cache_dir(), DATACLASS_CODE)
     blob = read_private(entry)
     table = install(decode_codes(blob) if blob is not None and len(blob) <= DATACLASS_CODE_LIMIT else {})
     atexit.register(_save_dataclass_code, entry, table)
 
 
-def _save_dataclass_code(entry: Path, table) -> None:
+def _save_dataclass_code(entry: str, table) -> None:
     if not table.added:
         return
     from ..dataclass_code import encode_codes
 
     blob = encode_codes(table.codes)
     if len(blob) > DATACLASS_CODE_LIMIT:
-        return
+        blob = encode_codes(table.used())
+        if len(blob) > DATACLASS_CODE_LIMIT:
+            return
     try:
         from .files import write_atomically
 
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(str(entry), blob)
+        os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
+        write_atomically(entry, blob)
     except OSError:
         pass  # no cache this time

@@ -12,8 +12,7 @@ from .colour import COLOR_OPTION
 from .config_file import ConfigChoice
 from .files import InputProblem, sample_bytes
 from .inputs import FolderFilter, Input, expand_inputs, folder_options, total_size
-from .ledger import LEDGER_OPTION
-from .options import SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
+from .options import LEDGER_OPTION, SAMPLE_FILE, SAMPLE_MINUTES, check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_jsonl, envelope_for, fail, json_document, warn
 from .progress import Progress, tracked, worker_pool
 

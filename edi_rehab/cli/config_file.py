@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
 
@@ -63,8 +62,9 @@ class ConfigChoice:
         return f"none (no {CONFIG_FILE} or {PYPROJECT} with [{'.'.join(PYPROJECT_TABLE)}]{where})"
 
 
-def discover_config(start: Path) -> ConfigChoice:
-    """The configuration found from ``start`` upward (see the module docstring).
+def discover_config(start: str) -> ConfigChoice:
+    """The configuration found from ``start`` (an absolute folder) upward (see the module
+    docstring).
 
     Raises:
         InputProblem: a found file cannot be read.
@@ -73,16 +73,19 @@ def discover_config(start: Path) -> ConfigChoice:
     from ..config import declares_table
     from .files import read_text
 
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return ConfigChoice(str(candidate), (), "found", str(start))
-        pyproject = folder / PYPROJECT
-        if pyproject.is_file() and declares_table(read_text(str(pyproject)), str(pyproject), PYPROJECT_TABLE):
-            return ConfigChoice(str(pyproject), PYPROJECT_TABLE, "found", str(start))
-        if (folder / ".git").exists():
+    folder = start
+    while True:
+        candidate = os.path.join(folder, CONFIG_FILE)
+        if os.path.isfile(candidate):
+            return ConfigChoice(candidate, (), "found", start)
+        pyproject = os.path.join(folder, PYPROJECT)
+        if os.path.isfile(pyproject) and declares_table(read_text(pyproject), pyproject, PYPROJECT_TABLE):
+            return ConfigChoice(pyproject, PYPROJECT_TABLE, "found", start)
+        parent = os.path.dirname(folder)
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
             break
-    return ConfigChoice(start=str(start))
+        folder = parent
+    return ConfigChoice(start=start)
 
 
 def _note_isolated(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -105,7 +108,7 @@ def _choose_config(ctx: click.Context, param: click.Parameter, value: str | None
     if isolated:
         return ConfigChoice(how="isolated")
     try:
-        start = Path(os.getcwd())
+        start = os.getcwd()
     except OSError:  # the working directory was removed under us: nothing to find
         return ConfigChoice()
     try:

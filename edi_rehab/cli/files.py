@@ -14,9 +14,12 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..batch import InputFailure
+
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where a file is written: a run that only reads needs none of it
 
 #: Read size for streaming input; bounded so memory stays flat on large files.
 CHUNK_SIZE = 1 << 20
@@ -96,7 +99,7 @@ def write_atomically(
     killed before its rename made, whose bytes are ``path``'s, which is reused.
     """
     target = _regular_target(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     import tempfile  # here, not at the top: most runs write nothing (a hook prints JSON)
 
     remove_stale_temps(target)
@@ -181,7 +184,7 @@ def remove_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) 
     Best effort: a folder that cannot be listed is left alone."""
     import time
 
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     prefix = temp_prefix(target)
     removed = []
     limit = time.time() - older_than
@@ -206,6 +209,8 @@ def _regular_target(path: str) -> Path:
     """The file the rename should replace: through a symlink, the file it points to (so the
     link stays a link); raises OSError for a FIFO, a device, a socket or a folder, which a
     rename would silently replace with a regular file (``-o /dev/null`` once did)."""
+    from pathlib import Path
+
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     try:
         mode = os.stat(target).st_mode
@@ -281,9 +286,10 @@ def sample_bytes(name: str) -> bytes:
     try:
         from .. import samples
 
-        folder = Path(samples.__file__).parent  # a plain folder in every normal install
-        if folder.joinpath(name).is_file():
-            return folder.joinpath(name).read_bytes()
+        path = os.path.join(os.path.dirname(samples.__file__), name)  # a plain folder in every normal install
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                return handle.read()
         from importlib import resources
 
         return resources.files("edi_rehab.samples").joinpath(name).read_bytes()

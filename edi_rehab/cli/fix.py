@@ -11,9 +11,8 @@ from ..x12 import X12ReadError
 from ..x12.document import iter_events
 from .config_file import ConfigChoice
 from .files import InputProblem, display_name, is_link_of, read_all, read_chunks, same_file, write_atomically
-from .ledger import LEDGER_OPTION
 from .minutes_file import rereadable
-from .options import IGNORE, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
+from .options import IGNORE, LEDGER_OPTION, RULE_DATA, build_checker, in_order, warn_unused_minutes_rows
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, emit_json, fail, unreadable
 
 

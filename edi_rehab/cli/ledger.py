@@ -7,7 +7,8 @@ The patient key is read from the config's ``ledger_key_file``, else
 bytes, readable by the user only) on first use. Every problem is exit 2 with a message: a
 ledger asked for and not reachable is never skipped silently.
 
-Imported only by a run that asks for a ledger, so check's start-up is unchanged without one.
+Imported only by a run that asks for a ledger, so check's start-up is unchanged without one
+(the option itself is declared in ``options.py``, with the others commands share).
 """
 
 from __future__ import annotations
@@ -17,26 +18,12 @@ import os
 import sys
 from pathlib import Path
 
-import click
-
 from .files import InputProblem, read_text
+from .options import DEFAULT_LEDGER
 from .output import EXIT_UNREADABLE, fail
 
-#: what ``--ledger`` given without a URL stands for
-DEFAULT_LEDGER = "default"
 #: the rules that count the patient's year: with a ledger they start from its year-to-date
 YEARLY_CODES = ("C413", "C414")
-
-LEDGER_OPTION = click.option(
-    "--ledger",
-    "ledger_url",
-    is_flag=False,
-    flag_value=DEFAULT_LEDGER,
-    default=None,
-    metavar="URL",
-    help="Record this run in the claim ledger: sqlite:///PATH or postgresql://USER@HOST/DB; alone (after the files, "
-    "or as --ledger=default), a SQLite file in the user data folder. Default: the config's ledger.",
-)
 
 
 def data_dir() -> Path:

@@ -14,7 +14,6 @@ standard input, every row is kept.
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -104,6 +103,8 @@ def minutes_header_problem(text: str | Iterable[str]) -> str | None:
     unplaceable is refused, since then the minutes rules would be off without saying so.
     Names are matched as the parser matches them: trimmed, any case, after a byte-order mark.
     """
+    import csv  # here: a check without --minutes, as a hook's usually is, reads no CSV
+
     from ..minutes import REQUIRED_COLUMNS
 
     expected = ",".join(REQUIRED_COLUMNS)

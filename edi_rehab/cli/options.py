@@ -11,7 +11,6 @@ import click
 
 from .cache import cache_dir, read_private
 from .config_file import CONFIG, ISOLATED, ConfigChoice
-from .ledger import LEDGER_OPTION
 from .files import InputProblem, display_name, read_all, read_text, write_atomically
 from .minutes_file import PRESCAN_BYTES, claim_ids_in, minutes_header_problem, minutes_text as read_minutes
 from .output import EXIT_UNREADABLE, counted, fail, warn
@@ -46,7 +45,8 @@ def use_compiled_maps() -> None:
     if key is None:  # the building code's source is not readable: build, and cache nothing
         mapdata.use_shipped_maps(mapdata.build_maps(files))
         return
-    entry = cache_dir() / COMPILED_MAPS
+    folder = cache_dir()
+    entry = os.path.join(folder, COMPILED_MAPS)
     blob = read_private(entry)
     maps = decode_compiled(blob, key) if blob is not None else None
     if maps is None:
@@ -54,8 +54,8 @@ def use_compiled_maps() -> None:
         blob = encode_compiled(maps, key)
         try:
             if blob is not None:
-                entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                write_atomically(str(entry), blob)
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+                write_atomically(entry, blob)
         except OSError:
             pass  # no cache this time
     mapdata.use_shipped_maps(maps)
@@ -79,10 +79,12 @@ def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
         raise InputProblem(f"{path}: cannot open: {error.strerror}") from None
     codes_digest = hashlib.sha256(" ".join(sorted(keep_codes)).encode()).hexdigest()[:16]
     key = f"{kind}|{cms_files.CACHE_FORMAT_VERSION}|{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{codes_digest}"
-    entry = cache_dir() / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    folder = cache_dir()
+    entry = os.path.join(folder, f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json")
     decode = cms_files.decode_ptp_cache if kind == "ptp" else cms_files.decode_mue_cache
     try:
-        cached = decode(entry.read_bytes(), key=key)
+        with open(entry, "rb") as handle:
+            cached = decode(handle.read(), key=key)
     except OSError:
         cached = None
     if cached is not None:
@@ -101,8 +103,8 @@ def load_cms_file(path: str, kind: str, keep_codes: frozenset[str]):
         warn(f"{path}: {counted(len(load.problems), 'row')} skipped; first: {load.problems[0]}")
     encode = cms_files.encode_ptp_cache if kind == "ptp" else cms_files.encode_mue_cache
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(str(entry), encode(edits, key=key))
+        os.makedirs(folder, exist_ok=True)
+        write_atomically(entry, encode(edits, key=key))
     except OSError:
         pass  # no cache this time
     return edits
@@ -293,6 +295,22 @@ def prepare_check(
     ig_filter = IgFilter(config, cli_select=selected, cli_ignore=ig_ignore) if validate_too else None
     return recipe, checker, ig_filter
 
+
+#: what ``--ledger`` given without a URL stands for (``ledger.ledger_url_for``)
+DEFAULT_LEDGER = "default"
+
+#: ``--ledger``: check, fix, split, match, appeal, report and rekey take it; ``cli/ledger.py``
+#: (imported only when a ledger is asked for) resolves it.
+LEDGER_OPTION = click.option(
+    "--ledger",
+    "ledger_url",
+    is_flag=False,
+    flag_value=DEFAULT_LEDGER,
+    default=None,
+    metavar="URL",
+    help="Record this run in the claim ledger: sqlite:///PATH or postgresql://USER@HOST/DB; alone (after the files, "
+    "or as --ledger=default), a SQLite file in the user data folder. Default: the config's ledger.",
+)
 
 #: The options match and appeal share with check (so the findings are reproduced).
 match_options = in_order(

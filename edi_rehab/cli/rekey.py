@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .ledger import LEDGER_OPTION
+from .options import LEDGER_OPTION
 from .output import EXIT_OK, EXIT_UNREADABLE, fail
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from .config_file import CONFIG, ISOLATED, ConfigChoice
-from .ledger import LEDGER_OPTION
+from .options import LEDGER_OPTION
 from .output import EXIT_OK, EXIT_UNREADABLE, fail
 
 

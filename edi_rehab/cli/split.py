@@ -13,9 +13,8 @@ from ..x12.document import iter_events
 from .config_file import ConfigChoice
 from .files import InputProblem, display_name, read_all, read_chunks, same_file, write_together
 from .acks import ack_kind
-from .ledger import LEDGER_OPTION
 from .minutes_file import rereadable
-from .options import check_options, prepare_check
+from .options import LEDGER_OPTION, check_options, prepare_check
 from .output import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, counted, fail, json_document, unreadable, warn
 
 
