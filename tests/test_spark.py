@@ -374,6 +374,18 @@ def test_urls_are_read_by_range_and_give_the_local_findings(spark, inputs, http_
     assert ranges and any(not r.startswith("bytes=0-") for r in ranges)  # spans were fetched by range
 
 
+def test_a_span_of_a_url_is_fetched_as_exactly_its_range(inputs, http_lake):
+    """One ranged GET for the span's bytes, not fsspec's 5 MB read-ahead blocks."""
+    from edi_rehab.spark.tasks import Source, Span, plan_file, read_range
+
+    base, ranges = http_lake
+    data = open(inputs["a.837"], "rb").read()
+    span = [item for item in plan_file(Source(0, "a.837", inputs["a.837"], len(data)), [data], BATCH) if isinstance(item, Span)][1]
+    before = len(ranges)
+    assert read_range(f"{base}/a.837", span.start, span.end) == data[span.start : span.end]
+    assert ranges[before:] == [f"bytes={span.start}-{span.end - 1}"]
+
+
 def test_a_url_failing_in_the_middle_of_a_job_is_a_row_of_errors_not_a_failed_task(inputs, http_lake):
     """fsspec's HTTP filesystem raises aiohttp's errors (not OSError) for a 500: the task
     still ends with its rows, the read failure among them."""
