@@ -502,19 +502,11 @@ class Checker:
             if clean is None:
                 clean = clean_lines[claim_key] = set()
             for lv in cc.lines:
-                if lv.line_key in clean:
+                line_key = lv.line_key
+                if line_key in clean:
                     continue
-                signature = (claim_key, lv.line_key)
-                fired = fired_lines.get(signature)
-                if fired is None:
-                    fired = self._fired(line_rules, lv, emit)
-                    if fired:
-                        fired_lines[signature] = fired
-                    else:
-                        clean.add(lv.line_key)
-                else:
-                    for rule, severity in fired:
-                        emit(rule, severity, rule.check(lv))
+                if self._run_remembering(line_rules, lv, (claim_key, line_key), fired_lines, emit):
+                    clean.add(line_key)
             for group in cc.groups:
                 if not group.has_minutes_source:
                     continue  # every group rule is about minutes (needs={"minutes"})
@@ -536,16 +528,8 @@ class Checker:
                 if signature in clean_encounters:
                     continue
                 encounter = Encounter(dos, lines, maps, pair_cache=pair_cache)
-                fired = fired_encounters.get(signature)
-                if fired is None:
-                    fired = self._fired(encounter_rules, encounter, emit)
-                    if fired:
-                        fired_encounters[signature] = fired
-                    else:
-                        clean_encounters.add(signature)
-                else:
-                    for rule, severity in fired:
-                        emit(rule, severity, rule.check(encounter))
+                if self._run_remembering(encounter_rules, encounter, signature, fired_encounters, emit):
+                    clean_encounters.add(signature)
 
         claims = []
         everything = loose
@@ -560,13 +544,23 @@ class Checker:
         return EventResult(tx, everything, claims, tuple(cc.claim_id for cc in contexts))
 
     @staticmethod
-    def _fired(rules: list[tuple[Rule, Severity]], scope, emit) -> tuple[tuple[Rule, Severity], ...]:
-        """Run every rule of ``rules`` on ``scope``, its hits to ``emit``: the rules that fired."""
+    def _run_remembering(rules: list[tuple[Rule, Severity]], scope, signature: tuple, fired_by_signature: dict, emit) -> bool:
+        """Run on ``scope`` the rules that fired on its ``signature`` before, or, the first
+        time the signature is seen, every rule of ``rules``, remembering those that fire; hits
+        go to ``emit``. True when the signature is clean (none fired on its first run), which
+        the caller remembers so as not to come here again for it."""
+        fired = fired_by_signature.get(signature)
+        if fired is not None:
+            for rule, severity in fired:
+                emit(rule, severity, rule.check(scope))
+            return False
         fired = ()
         for rule, severity in rules:
             if emit(rule, severity, rule.check(scope)):
                 fired += ((rule, severity),)
-        return fired
+        if fired:
+            fired_by_signature[signature] = fired
+        return not fired
 
     # -- building the rules' view ------------------------------------------------------------
     def _claim_context(self, claim: Claim, encounters: dict[tuple, list[LineView]] | None = None) -> ClaimContext:

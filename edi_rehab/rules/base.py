@@ -385,10 +385,11 @@ class LineView:
         #: the claim's part (:meth:`ClaimContext.line_rule_key`). Two lines with the same
         #: signature get the same line-rule verdicts, so the engine runs the line rules once
         #: per signature and then only those that fired on it (a file repeats the same code,
-        #: modifiers and units thousands of times). The kind stands for the code and modifiers; then SV103 and SV104 (as
-        #: read), whether SV1 and REF*6R are there, and for the few codes that need them the
-        #: unlisted code's description (C404), the deletion check (C406) and whether each retired
-        #: modifier is past its date (M214). The reading holds the first five for most kinds.
+        #: modifiers and units thousands of times). The kind stands for the code and
+        #: modifiers; then SV103 and SV104 (as read), whether SV1 and REF*6R are there, and
+        #: for the few codes that need them the unlisted code's description (C404), the
+        #: deletion check (C406) and whether each retired modifier is past its date (M214).
+        #: The reading holds the first five for most kinds.
         key = reading.key_with_ref if line.ref_6r_index is not None else reading.key_without_ref
         if key is None:
             key = (kind, reading.basis, units, line.sv1_index is not None, line.ref_6r_index is not None)
