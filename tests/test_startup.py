@@ -95,16 +95,14 @@ def test_the_console_script_compiles_no_dataclass_method_on_a_warm_run(tmp_path)
         "import atexit, json, sys\n"
         "sys.argv = ['edi-rehab', *sys.argv[1:]]\n"
         "def report():\n"
+        "    # run() may end the process without returning (cli/program.py): look from atexit\n"
+        "    loaded = 'dataclasses' in sys.modules\n"
         "    import dataclasses\n"
         "    table = getattr(getattr(dataclasses, 'exec', None), '__self__', None)\n"
-        "    sys.stderr.write(json.dumps([table is not None and table.added, 'dataclasses' in loaded]))\n"
-        "loaded = set()\n"
+        "    sys.stderr.write(json.dumps([table is not None and table.added, loaded]))\n"
         "atexit.register(report)\n"
         "from edi_rehab.cli.program import run\n"
-        "try:\n"
-        "    run()\n"
-        "finally:\n"
-        "    loaded.update(sys.modules)\n"
+        "run()\n"
     )
 
     def added_and_loaded(*args: str) -> list:
@@ -115,3 +113,68 @@ def test_the_console_script_compiles_no_dataclass_method_on_a_warm_run(tmp_path)
     assert cold_added > 50
     assert added_and_loaded("check", "--sample", "--format", "json") == [0, True]
     assert added_and_loaded("--help") == [False, False]
+
+
+# -- the console script ends check and rule without the interpreter's teardown ------------------
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
+CONSOLE_SCRIPT = "import sys; sys.argv = ['edi-rehab', *sys.argv[1:]]; from edi_rehab.cli.program import run; run()"
+THROUGH_MAIN = "import sys; sys.argv = ['edi-rehab', *sys.argv[1:]]; from edi_rehab.cli import main; main()"
+
+
+def finished(code: str, *args: str, env: dict) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_console_script_exits_as_main_does(tmp_path):
+    # ended early by program.run, a command prints and exits exactly as it does through main
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    defects = os.path.join(FIXTURES, "every-defect-837p.x12")
+    for args in (
+        ("check", defects, "--format", "json"),
+        ("check", defects),  # text, with the summary on stdout
+        ("check", defects, "--jobs", "2", "--format", "jsonl"),
+        ("check", os.path.join(FIXTURES, "sample-835.x12")),  # exit 2, a message on stderr
+        ("check", str(tmp_path / "missing.x12")),
+        ("check", "--format", "yaml", defects),  # a usage error, from click
+        ("rule", "U101"),
+        ("rule", "NOPE"),
+        ("rules",),
+    ):
+        through_main = finished(THROUGH_MAIN, *args, env=env)
+        assert finished(CONSOLE_SCRIPT, *args, env=env) == through_main, args
+        assert "Traceback" not in through_main[2]
+
+
+def test_the_console_script_still_ends_quietly_on_a_closed_pipe(tmp_path):
+    big = tmp_path / "big.x12"
+    with open(os.path.join(FIXTURES, "every-defect-837p.x12"), "rb") as handle:
+        big.write_bytes(handle.read() * 60)  # far more output than a pipe holds
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    for extra in ((), ("--jobs", "2")):
+        process = subprocess.Popen([sys.executable, "-c", CONSOLE_SCRIPT, "check", str(big), *extra],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1  # cut short: not a pass
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def test_the_teardown_is_kept_whenever_it_could_matter():
+    import threading
+
+    from edi_rehab.cli.program import end_without_teardown
+
+    # each of these returns, leaving the exit to the interpreter (calling it with an exit
+    # status and nothing running would end this test process)
+    assert end_without_teardown("a message to print") is None
+    assert end_without_teardown(True) is None
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert end_without_teardown(0) is None
+    finally:
+        release.set()
+        worker.join()
