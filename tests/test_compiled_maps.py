@@ -57,6 +57,27 @@ def test_the_key_follows_every_map_byte_and_name(files):
     assert compiled_key(renamed) != key
 
 
+def test_the_key_is_every_byte_so_a_change_of_the_same_size_shows(files):
+    # the key is the content itself (no digest): one byte changed in place, same size and
+    # (on disk) possibly the same mtime, gives another key
+    key = compiled_key(files)
+    assert files["codes.xml"] in key and files["payers.xml"] in key
+    flipped = bytearray(files["codes.xml"])
+    flipped[len(flipped) // 2] ^= 1
+    assert compiled_key(dict(files, **{"codes.xml": bytes(flipped)})) != key
+    # bytes moved from one file to the next keep the total but not the key
+    moved = dict(files, **{"carc.xml": files["carc.xml"][:-1], "codes.xml": files["carc.xml"][-1:] + files["codes.xml"]})
+    assert compiled_key(moved) != key
+
+
+def test_a_blob_whose_key_only_starts_like_this_one_is_not_used(files):
+    key = compiled_key(files)
+    maps = mapdata.build_maps(files)
+    assert decode_compiled(encode_compiled(maps, key + b"more"), key) is None
+    assert decode_compiled(encode_compiled(maps, key), key[:-1]) is None
+    assert decode_compiled(encode_compiled(maps, key), key) is not None
+
+
 def test_the_key_follows_the_code_that_builds_the_maps(files, monkeypatch):
     # Same map bytes, an edited loader (another checkout or an editable install sharing the
     # cache folder): the old blob would hold values the new code does not build.
@@ -105,7 +126,7 @@ def test_a_blob_for_other_maps_or_damaged_is_not_used(files):
     assert decode_compiled(blob, compiled_key(other)) is None
     assert decode_compiled(blob[: len(blob) // 2], key) is None
     assert decode_compiled(b"", key) is None
-    header = blob[: blob.index(b"\n", len(b"edi-rehab compiled maps\n")) + 1]
+    header = blob[: len(b"edi-rehab compiled maps\n") + 8 + len(key)]
     assert decode_compiled(header + pickle.dumps({"not": "maps"}), key) is None
     assert decode_compiled(header + b"\x80\x05garbage", key) is None
 

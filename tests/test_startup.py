@@ -61,7 +61,7 @@ def test_a_single_process_check_imports_no_worker_pool_or_toml(tmp_path):
     # ledger module (--ledger is declared in cli/options.py)
     assert not [name for name in loaded if name.startswith(("sqlalchemy", "psycopg", "edi_rehab.ledger", "pygal"))]
     assert "edi_rehab.cli.ledger" not in loaded
-    # nor hashlib (OpenSSL): the maps' key uses the interpreter's own SHA-256. (pathlib is
+    # nor hashlib (OpenSSL): the maps' key is their bytes, compared. (pathlib is
     # not pinned here: an editable install's import hook loads it; a regular install's
     # check does not, bench/README.md.)
     assert {"hashlib", "_hashlib"}.isdisjoint(loaded)
