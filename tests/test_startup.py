@@ -178,3 +178,43 @@ def test_the_teardown_is_kept_whenever_it_could_matter():
     finally:
         release.set()
         worker.join()
+
+
+def test_the_console_script_pauses_the_collector_only_while_a_command_starts_up(tmp_path):
+    # gcpause.pause_for_start_up / end_of_start_up: off while check imports and builds its
+    # checker, back on (with what start-up made frozen) before the first input is read
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    probe = (
+        "import atexit, gc, json, sys\n"
+        "sys.argv = ['edi-rehab', *sys.argv[1:]]\n"
+        "import edi_rehab.batch as batch\n"
+        "seen = []\n"
+        "plan = batch.plan_input\n"
+        "def spy(*args, **kwargs):\n"
+        "    seen.append([gc.isenabled(), gc.get_freeze_count() > 0])\n"
+        "    return plan(*args, **kwargs)\n"
+        "batch.plan_input = spy\n"
+        "atexit.register(lambda: sys.stderr.write(json.dumps([seen, gc.isenabled()])))\n"
+        "from edi_rehab.cli.program import run\n"
+        "run()\n"
+    )
+    defects = os.path.join(FIXTURES, "every-defect-837p.x12")
+    for args, expected in (
+        (("check", defects, "--format", "json"), [[[True, True]], True]),
+        (("rule", "U101"), [[], True]),
+    ):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env)
+        assert json.loads(done.stderr.strip().splitlines()[-1]) == expected, done.stderr
+
+
+def test_a_program_calling_main_keeps_its_collector_as_it_was():
+    import gc
+
+    from click.testing import CliRunner
+
+    from edi_rehab.cli import main
+
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["check", os.path.join(FIXTURES, "sample-837p.x12")])
+    assert result.exit_code == 1, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

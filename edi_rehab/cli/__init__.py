@@ -39,6 +39,11 @@ COMMANDS = {
 }
 
 
+#: Commands whose start-up goes on after their module is imported: they end it themselves
+#: (``options.prepare_check``), so the collector stays paused while they build the checker.
+START_UP_ENDS_IN_COMMAND = frozenset({"check", "split"})
+
+
 class LazyCommands(click.Group):
     """A click group whose commands are imported on first use."""
 
@@ -50,7 +55,12 @@ class LazyCommands(click.Group):
         if where is None:
             return None
         module, function, _summary = where
-        return getattr(import_module(f"{__name__}.{module}"), function)
+        command = getattr(import_module(f"{__name__}.{module}"), function)
+        if name not in START_UP_ENDS_IN_COMMAND:
+            from ..gcpause import end_of_start_up
+
+            end_of_start_up()
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, summary) for name, (_module, _function, summary) in COMMANDS.items()]

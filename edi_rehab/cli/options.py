@@ -293,6 +293,9 @@ def prepare_check(
         sys.exit(EXIT_UNREADABLE)
     warn_unused_minutes_rows(checker)
     ig_filter = IgFilter(config, cli_select=selected, cli_ignore=ig_ignore) if validate_too else None
+    from ..gcpause import end_of_start_up
+
+    end_of_start_up()  # the checker is built: what is made from here on is per input
     return recipe, checker, ig_filter
 
 

@@ -24,6 +24,12 @@ ENDS_WITHOUT_TEARDOWN = frozenset({"check", "rule", "rules"})
 def run() -> None:
     import sys
 
+    from ..gcpause import pause_for_start_up
+
+    # The collector stays off until the command has started up (edi_rehab/gcpause.py):
+    # LazyCommands.get_command, or for check and split the end of options.prepare_check,
+    # turns it back on.
+    pause_for_start_up()
     from . import COMMANDS, main
 
     # Only a command's modules define dataclasses: ``--help`` and ``--version`` skip the table.
