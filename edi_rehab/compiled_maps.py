@@ -36,8 +36,9 @@ except ImportError:  # an interpreter without the C accelerator
     from pickle import loads as _loads
 
 #: Bump when the blob's layout changes in a way the key would not notice.
-#: 2: records are rebuilt through their constructors (see :func:`_record_reducers`).
-#: 3: the key is the content itself, stored with its length (no digest).
+#: 2: records are rebuilt through their constructors.
+#: 3: the key is the content itself, stored with its length (no digest); the records are
+#:    mapdata's own classes, no longer dataclasses (their constructors, as in 2).
 FORMAT_VERSION = 3
 _MAGIC = b"edi-rehab compiled maps\n"
 _LENGTH_BYTES = 8
@@ -93,39 +94,6 @@ def _proxy_to_dict(proxy: MappingProxyType) -> tuple:
     return _read_only, (dict(proxy),)
 
 
-def _record_reducers() -> dict:
-    """A reducer for each record class of :mod:`~edi_rehab.mapdata`: rebuild it by calling the
-    class with its field values in order.
-
-    Why: a frozen dataclass with slots unpickles through the ``__setstate__`` dataclasses gives
-    it, which calls ``dataclasses.fields()`` and then ``object.__setattr__`` once per field, for
-    each of the thousands of records; the blob's load was mostly that. The generated
-    ``__init__`` sets the same slots in straight-line code, and loading calls it from C. It
-    builds an equal record because no record class has ``__post_init__`` or a field left out
-    of ``__init__`` (checked here: a class that gains one keeps the default pickling).
-    """
-    import dataclasses
-
-    from . import mapdata
-
-    reducers = {}
-    for value in vars(mapdata).values():
-        if not (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == mapdata.__name__):
-            continue
-        fields = dataclasses.fields(value)
-        if hasattr(value, "__post_init__") or not all(f.init for f in fields):
-            continue
-        reducers[value] = _constructor_reducer(tuple(f.name for f in fields))
-    return reducers
-
-
-def _constructor_reducer(names: tuple[str, ...]):
-    def reduce(record) -> tuple:
-        return type(record), tuple([getattr(record, name) for name in names])
-
-    return reduce
-
-
 def encode_compiled(maps: Maps, key: bytes) -> bytes | None:
     """The blob for ``maps`` built from the files ``key`` was computed from; ``None`` when
     something in them does not pickle (then the run simply goes without a cache)."""
@@ -134,8 +102,9 @@ def encode_compiled(maps: Maps, key: bytes) -> bytes | None:
 
     body = io.BytesIO()
     pickler = pickle.Pickler(body, protocol=pickle.HIGHEST_PROTOCOL)
-    # A per-pickler dispatch table, so nothing global (copyreg) changes.
-    pickler.dispatch_table = {MappingProxyType: _proxy_to_dict, **_record_reducers()}
+    # A per-pickler dispatch table, so nothing global (copyreg) changes. The map records
+    # pickle through their constructors themselves (mapdata._FrozenRecord.__reduce__).
+    pickler.dispatch_table = {MappingProxyType: _proxy_to_dict}
     try:
         pickler.dump(maps)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):

@@ -8,7 +8,7 @@ its schema, then checked for the things a schema cannot say (cross references, d
 failure raises :class:`MapError` naming the file and line: a broken map must stop the tool, because a
 silently missing NCCI pair or timed code would turn into wrong advice on real claims.
 
-The result is a :class:`Maps` bundle of frozen dataclasses with dictionary lookups. The package
+The result is a :class:`Maps` bundle of frozen records with dictionary lookups. The package
 default is loaded once per process (``functools.lru_cache``), since a pre-commit hook calls
 :func:`load_maps` for every file it checks. The official CMS PTP and MUE files, parsed by
 :mod:`edi_rehab.cms_files`, are merged in through ``load_maps(extra_ptp=..., mue=...)``.
@@ -28,13 +28,13 @@ Invariants
 from __future__ import annotations
 
 import dataclasses
-
 import functools
 import os
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError
 from datetime import date
+from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -121,10 +121,110 @@ class MapError(Exception):
 # --------------------------------------------------------------------------------------------
 # Public data model
 # --------------------------------------------------------------------------------------------
+#
+# The records are plain slotted classes, not dataclasses: the check path imports this module
+# on every run, and ``@dataclass`` spent ~0.7 M instructions on each of the 19 classes while
+# the module was imported, even with its methods compiled already (issue 13). Each record
+# behaves as ``@dataclass(frozen=True, slots=True)`` made it: the same constructor (fields in
+# order, the same defaults, a fresh value for each instance where a default factory was),
+# ``repr``, ``==`` and ``hash`` over the fields in order (identity for the three that had
+# ``eq=False``), ``__match_args__``, FrozenInstanceError on assignment, and pickling through
+# the constructor. ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work
+# on them too: ``__dataclass_fields__`` is made on first use (:class:`_DataclassFields`).
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class _Fresh:
+    """The default of a field whose default is made new for each record (a dataclass's
+    ``default_factory``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<fresh>"
+
+
+_FRESH = _Fresh()
+
+
+class _DataclassFields:
+    """A record class's ``__dataclass_fields__``, made the first time something asks for it
+    (``dataclasses.fields``, ``replace``, ``asdict``, ``is_dataclass``): the Field objects
+    ``@dataclass`` makes for the same annotations and defaults, taken from a stand-in dataclass
+    built then, so that a process that never asks pays nothing for them."""
+
+    def __get__(self, instance: object, owner: type) -> dict:
+        if not owner.__slots__:  # the bases themselves are no dataclasses
+            raise AttributeError("__dataclass_fields__")
+        fields = _stand_in_dataclass(owner).__dataclass_fields__
+        owner.__dataclass_fields__ = fields  # later lookups find the dict itself
+        return fields
+
+
+def _stand_in_dataclass(cls: type) -> type:
+    import inspect
+
+    namespace = {"__annotations__": dict(cls.__annotations__), "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+    for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if parameter.default is _FRESH:
+            namespace[parameter.name] = dataclasses.field(default_factory=cls._default_factories[parameter.name])
+        elif parameter.default is not inspect.Parameter.empty:
+            namespace[parameter.name] = parameter.default
+    eq = cls.__eq__ is not object.__eq__
+    return dataclasses.dataclass(frozen=True, eq=eq)(type(cls.__name__, (), namespace))
+
+
+class _FrozenRecord:
+    """What every map record shares: frozen slots named in ``__slots__``, the fields in order
+    (they must be the class's annotations, in the same order), repr and pickling."""
+
+    __slots__ = ()
+    __dataclass_fields__ = _DataclassFields()
+    #: field name -> what makes its default, for the fields whose default is ``_FRESH``
+    _default_factories: Mapping[str, object] = MappingProxyType({})
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        names = cls.__slots__
+        if tuple(cls.__dict__.get("__annotations__", ())) != names:
+            raise TypeError(f"{cls.__name__}: __slots__ must list the annotated fields in order")
+        cls.__match_args__ = names
+        if not names:  # _Record itself
+            return
+        # one C call gives every field's value, in order (a 1-tuple for one field)
+        cls._field_values = attrgetter(*names) if len(names) > 1 else staticmethod(lambda record, name=names[0]: (getattr(record, name),))
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(cls.__slots__, cls._field_values(self)))
+        return f"{cls.__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple:
+        # rebuilt by calling the class with the fields in order (the compiled maps' blob)
+        cls = type(self)
+        return cls, cls._field_values(self)
+
+
+class _Record(_FrozenRecord):
+    """A record equal to another of its class with equal fields, and hashed by them."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._field_values(self) == other._field_values(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._field_values(self))
+
+
+class Provenance(_Record):
     """Where a map file's facts come from."""
 
     file: str
@@ -132,11 +232,20 @@ class Provenance:
     date: date
     #: source id -> citation, as listed in the file's ``<provenance>``
     sources: Mapping[str, str]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...]
+
+    __slots__ = ("file", "version", "date", "sources", "notes")
+
+    def __init__(self, file, version, date, sources, notes=()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "file", file)
+        set_field(self, "version", version)
+        set_field(self, "date", date)
+        set_field(self, "sources", sources)
+        set_field(self, "notes", notes)
 
 
-@dataclass(frozen=True, slots=True)
-class CodeInfo:
+class CodeInfo(_Record):
     """One procedure code from ``codes.xml``."""
 
     code: str
@@ -151,31 +260,82 @@ class CodeInfo:
     label: str
     confidence: str
     therapy_confidence: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
     #: the code Medicare wants instead (97014 -> G0283)
-    medicare_replacement: str | None = None
+    medicare_replacement: str | None
     #: primary code(s) an add-on code needs on the same date
-    addon_to: tuple[str, ...] = ()
+    addon_to: tuple[str, ...]
     #: first date of service on which the code is no longer valid
-    deleted: date | None = None
-    replaced_by: tuple[str, ...] = ()
+    deleted: date | None
+    replaced_by: tuple[str, ...]
     #: for ``timed-other`` codes, the time increment in words
-    time_basis: str | None = None
+    time_basis: str | None
     #: for ``measured`` codes, what one unit counts in words (97597: the first 20 sq cm)
-    unit_basis: str | None = None
-    notes: tuple[str, ...] = ()
+    unit_basis: str | None
+    notes: tuple[str, ...]
     #: every discipline that may furnish the code, in map order: ``("PT",)`` for a PT evaluation,
     #: ``("SLP", "OT")`` for a shared code (swallowing; then ``discipline`` is None), () when any may
-    disciplines: tuple[str, ...] = ()
+    disciplines: tuple[str, ...]
     #: an evaluation or re-evaluation (97161-97172, 92521-92524, 92610): one per discipline and date
-    evaluation: bool = False
+    evaluation: bool
     #: on the complexity-levelled evaluations 97161-97172: ``initial`` or ``re`` (re-evaluation);
     #: one of them per discipline and date (C412). None on every other code, SLP evaluations too.
-    evaluation_kind: str | None = None
+    evaluation_kind: str | None
     #: the code for every unit after the first on a date (97129 -> 97130), or None
-    further_units: str | None = None
+    further_units: str | None
     #: a reporting code, not a payable service: $0.00 is its usual charge (C411)
-    reporting_only: bool = False
+    reporting_only: bool
+
+    __slots__ = (
+        "code", "unit_class", "therapy_list", "discipline", "label", "confidence", "therapy_confidence", "sources",
+        "medicare_replacement", "addon_to", "deleted", "replaced_by", "time_basis", "unit_basis", "notes",
+        "disciplines", "evaluation", "evaluation_kind", "further_units", "reporting_only",
+    )
+
+    def __init__(
+        self,
+        code,
+        unit_class,
+        therapy_list,
+        discipline,
+        label,
+        confidence,
+        therapy_confidence,
+        sources=(),
+        medicare_replacement=None,
+        addon_to=(),
+        deleted=None,
+        replaced_by=(),
+        time_basis=None,
+        unit_basis=None,
+        notes=(),
+        disciplines=(),
+        evaluation=False,
+        evaluation_kind=None,
+        further_units=None,
+        reporting_only=False,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "unit_class", unit_class)
+        set_field(self, "therapy_list", therapy_list)
+        set_field(self, "discipline", discipline)
+        set_field(self, "label", label)
+        set_field(self, "confidence", confidence)
+        set_field(self, "therapy_confidence", therapy_confidence)
+        set_field(self, "sources", sources)
+        set_field(self, "medicare_replacement", medicare_replacement)
+        set_field(self, "addon_to", addon_to)
+        set_field(self, "deleted", deleted)
+        set_field(self, "replaced_by", replaced_by)
+        set_field(self, "time_basis", time_basis)
+        set_field(self, "unit_basis", unit_basis)
+        set_field(self, "notes", notes)
+        set_field(self, "disciplines", disciplines)
+        set_field(self, "evaluation", evaluation)
+        set_field(self, "evaluation_kind", evaluation_kind)
+        set_field(self, "further_units", further_units)
+        set_field(self, "reporting_only", reporting_only)
 
     @property
     def is_timed15(self) -> bool:
@@ -190,8 +350,7 @@ class CodeInfo:
         return self.deleted is None or dos < self.deleted
 
 
-@dataclass(frozen=True, slots=True)
-class PtpEdit:
+class PtpEdit(_Record):
     """One NCCI procedure-to-procedure edit: ``column2`` is denied when billed with ``column1``.
 
     ``effective``/``deletion`` bound the dates of service the edit covers; ``deletion`` is exclusive
@@ -208,15 +367,51 @@ class PtpEdit:
     #: where the edit came from: ``ncci-ptp.xml`` or the CMS file/member name
     source: str
     #: the CMS file's "in existence prior to 1996" mark
-    pre_1996: bool = False
+    pre_1996: bool
     #: confidence that the edit exists with this indicator / in this column order / on these dates;
     #: "V" for rows read from an official CMS file
-    confidence: str = "V"
-    order_confidence: str = "V"
-    date_confidence: str = "V"
+    confidence: str
+    order_confidence: str
+    date_confidence: str
     #: provenance source ids (map edits only)
-    evidence: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    evidence: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    __slots__ = (
+        "column1", "column2", "effective", "deletion", "modifier_indicator", "rationale", "source", "pre_1996",
+        "confidence", "order_confidence", "date_confidence", "evidence", "notes",
+    )
+
+    def __init__(
+        self,
+        column1,
+        column2,
+        effective,
+        deletion,
+        modifier_indicator,
+        rationale,
+        source,
+        pre_1996=False,
+        confidence="V",
+        order_confidence="V",
+        date_confidence="V",
+        evidence=(),
+        notes=(),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "column1", column1)
+        set_field(self, "column2", column2)
+        set_field(self, "effective", effective)
+        set_field(self, "deletion", deletion)
+        set_field(self, "modifier_indicator", modifier_indicator)
+        set_field(self, "rationale", rationale)
+        set_field(self, "source", source)
+        set_field(self, "pre_1996", pre_1996)
+        set_field(self, "confidence", confidence)
+        set_field(self, "order_confidence", order_confidence)
+        set_field(self, "date_confidence", date_confidence)
+        set_field(self, "evidence", evidence)
+        set_field(self, "notes", notes)
 
     def active_on(self, dos: date) -> bool:
         """Whether the edit is in force on ``dos``: effective <= dos < deletion."""
@@ -236,8 +431,7 @@ class PtpEdit:
         return _pair_key(self.column1, self.column2)
 
 
-@dataclass(frozen=True, slots=True)
-class MueEdit:
+class MueEdit(_Record):
     """A medically unlikely edit: at most ``value`` units of ``code`` per line (MAI 1) or per date
     of service (MAI 2 policy, MAI 3 clinical)."""
 
@@ -245,11 +439,20 @@ class MueEdit:
     value: int
     adjudication_indicator: int
     rationale: str
-    source: str = ""
+    source: str
+
+    __slots__ = ("code", "value", "adjudication_indicator", "rationale", "source")
+
+    def __init__(self, code, value, adjudication_indicator, rationale, source="") -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "value", value)
+        set_field(self, "adjudication_indicator", adjudication_indicator)
+        set_field(self, "rationale", rationale)
+        set_field(self, "source", source)
 
 
-@dataclass(frozen=True, slots=True)
-class ModifierInfo:
+class ModifierInfo(_Record):
     """One modifier from ``modifiers.xml``."""
 
     code: str
@@ -263,16 +466,49 @@ class ModifierInfo:
     #: the discipline modifier an assistant modifier must travel with (CQ -> GP, CO -> GO)
     requires: str | None
     confidence: str
-    sources: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
     #: first date of service on which the modifier is no longer valid (CH-CN from 2019)
-    retired: date | None = None
+    retired: date | None
     #: first date of service from which the modifier belongs on institutional claims only (GT from 2018; M215)
-    institutional_only: date | None = None
+    institutional_only: date | None
+
+    __slots__ = (
+        "code", "modifier_class", "label", "ncci_associated", "distinct_service", "discipline", "requires",
+        "confidence", "sources", "notes", "retired", "institutional_only",
+    )
+
+    def __init__(
+        self,
+        code,
+        modifier_class,
+        label,
+        ncci_associated,
+        distinct_service,
+        discipline,
+        requires,
+        confidence,
+        sources=(),
+        notes=(),
+        retired=None,
+        institutional_only=None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "modifier_class", modifier_class)
+        set_field(self, "label", label)
+        set_field(self, "ncci_associated", ncci_associated)
+        set_field(self, "distinct_service", distinct_service)
+        set_field(self, "discipline", discipline)
+        set_field(self, "requires", requires)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
+        set_field(self, "notes", notes)
+        set_field(self, "retired", retired)
+        set_field(self, "institutional_only", institutional_only)
 
 
-@dataclass(frozen=True, slots=True)
-class ModifierCombination:
+class ModifierCombination(_Record):
     """Two modifiers that do not belong on one line: ``contradictory`` (M211) or ``doubtful`` (M212)."""
 
     first: str
@@ -280,11 +516,21 @@ class ModifierCombination:
     verdict: str
     reason: str
     confidence: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+
+    __slots__ = ("first", "second", "verdict", "reason", "confidence", "sources")
+
+    def __init__(self, first, second, verdict, reason, confidence, sources=()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "first", first)
+        set_field(self, "second", second)
+        set_field(self, "verdict", verdict)
+        set_field(self, "reason", reason)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ModifierPolicy:
+class ModifierPolicy(_FrozenRecord):
     """Modifier classes, pairings and named order policies.
 
     Ordering is a stable sort by the position of each modifier's class in the policy. Modifiers of
@@ -303,11 +549,37 @@ class ModifierPolicy:
     #: the distinct-procedural-service set {59, XE, XS, XP, XU}
     distinct_service: frozenset[str]
     #: NUCC taxonomy prefix -> discipline, longest prefix first
-    taxonomies: tuple[tuple[str, str], ...] = ()
+    taxonomies: tuple[tuple[str, str], ...]
     #: the taxonomy prefixes of therapy assistants (PTA 2252, OTA 224Z, SLP assistant)
-    assistant_taxonomies: frozenset[str] = frozenset()
+    assistant_taxonomies: frozenset[str]
     #: pairs of modifiers that do not belong on one line (M211, M212), in map order
-    combinations: tuple[ModifierCombination, ...] = ()
+    combinations: tuple[ModifierCombination, ...]
+
+    __slots__ = (
+        "modifiers", "classes", "policies", "ncci_associated", "distinct_service", "taxonomies",
+        "assistant_taxonomies", "combinations",
+    )
+
+    def __init__(
+        self,
+        modifiers,
+        classes,
+        policies,
+        ncci_associated,
+        distinct_service,
+        taxonomies=(),
+        assistant_taxonomies=frozenset(),
+        combinations=(),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "modifiers", modifiers)
+        set_field(self, "classes", classes)
+        set_field(self, "policies", policies)
+        set_field(self, "ncci_associated", ncci_associated)
+        set_field(self, "distinct_service", distinct_service)
+        set_field(self, "taxonomies", taxonomies)
+        set_field(self, "assistant_taxonomies", assistant_taxonomies)
+        set_field(self, "combinations", combinations)
 
     def info(self, modifier: str) -> ModifierInfo | None:
         return self.modifiers.get(modifier.strip().upper())
@@ -374,17 +646,25 @@ class ModifierPolicy:
         return tuple(sorted(mods, key=lambda m: rank.get(self.class_of(m) or "", last)))
 
 
-@dataclass(frozen=True, slots=True)
-class AppealLevel:
+class AppealLevel(_Record):
     """One level of a payer's appeal sequence (``<appeal-level>`` in ``maps/payers.xml``)."""
 
     #: what the payer calls it: ``redetermination``, ``reconsideration``, ``first-level appeal``
     name: str
     #: days from the decision (the remittance date) to file it; None when unknown
-    days: int | None = None
+    days: int | None
     #: the payer's form for it, when it has one (``CMS-20027``)
-    form: str | None = None
-    confidence: str = "M"
+    form: str | None
+    confidence: str
+
+    __slots__ = ("name", "days", "form", "confidence")
+
+    def __init__(self, name, days=None, form=None, confidence="M") -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "days", days)
+        set_field(self, "form", form)
+        set_field(self, "confidence", confidence)
 
 
 #: how a payer wants a telehealth line shown on an 837P (``telehealth-marking`` in ``maps/payers.xml``,
@@ -392,8 +672,7 @@ class AppealLevel:
 TELEHEALTH_MARKINGS = ("pos-and-modifier", "pos", "modifier", "none")
 
 
-@dataclass(frozen=True, slots=True)
-class TherapyThreshold:
+class TherapyThreshold(_Record):
     """Medicare's annual outpatient therapy amounts for one calendar year (``<therapy-threshold>``
     in ``maps/payers.xml``, reference 4.2), in whole dollars of allowed charges per beneficiary.
     ``None``: the sources give no amount for that year."""
@@ -405,8 +684,19 @@ class TherapyThreshold:
     ot: int | None
     #: the targeted medical review amount, the same for each of the two
     review: int | None
-    confidence: str = "M"
-    sources: tuple[str, ...] = ()
+    confidence: str
+    sources: tuple[str, ...]
+
+    __slots__ = ("year", "pt_slp", "ot", "review", "confidence", "sources")
+
+    def __init__(self, year, pt_slp, ot, review, confidence="M", sources=()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "year", year)
+        set_field(self, "pt_slp", pt_slp)
+        set_field(self, "ot", ot)
+        set_field(self, "review", review)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
 
 
 #: ``replacement``: a frequency-7 claim with REF*F8; ``new-claim``: a new original claim
@@ -414,63 +704,120 @@ class TherapyThreshold:
 CORRECTION_ROUTES = ("replacement", "new-claim", "reopening")
 
 
-@dataclass(frozen=True, slots=True)
-class PayerProfile:
+class PayerProfile(_Record):
     """How a payer changes the checks. Field meanings are documented in ``maps/payers.xml``."""
 
     name: str
     #: ``cms`` (total timed minutes) | ``per-code``
-    unit_method: str = "cms"
+    unit_method: str
     #: distinct-service modifier to suggest: ``59`` | ``XE`` | ``XP`` | ``XS`` | ``XU``
-    ncci_modifier: str = "59"
+    ncci_modifier: str
     #: order policy name, or None when the payer has no preference (the order rule stays silent)
-    modifier_order: str | None = "conventional"
-    wants_g0283: bool = False
+    modifier_order: str | None
+    wants_g0283: bool
     #: CLM05-3 for a corrected claim: ``7`` (replacement) or ``1`` (new claim)
-    replacement_frequency: str = "7"
+    replacement_frequency: str
     #: what minutes are pooled over for the unit cap
-    unit_grouping: tuple[str, ...] = ("date", "discipline")
+    unit_grouping: tuple[str, ...]
     #: 2010BB NM1*PR NM109 values this profile matches (upper-case)
-    payer_ids: tuple[str, ...] = ()
+    payer_ids: tuple[str, ...]
     #: 2000B SBR09 claim filing indicator codes this profile matches
-    filing_indicators: tuple[str, ...] = ()
-    confidence: str = "M"
-    sources: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    filing_indicators: tuple[str, ...]
+    confidence: str
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
     #: ``payers.xml`` or the config file that defined or changed the profile
-    origin: str = "payers.xml"
+    origin: str
     #: the payer applies Medicare's annual therapy threshold: KX attests medical necessity
     #: above it, and a CARC 119 on a line without KX asks for KX (R501)
-    therapy_threshold: bool = False
+    therapy_threshold: bool
     #: how a correction reaches the payer: one of :data:`CORRECTION_ROUTES`
-    correction_route: str = "replacement"
+    correction_route: str
     #: days from the initial determination within which a correction may be asked for
     #: (Medicare's clerical-error reopening: 1 year); None when the profile names none
-    correction_days: int | None = None
+    correction_days: int | None
     #: the appeal levels in order (first level first); a profile without its own takes the
     #: ``default`` profile's
-    appeal_levels: tuple[AppealLevel, ...] = ()
+    appeal_levels: tuple[AppealLevel, ...]
     #: Medicare Part B coverage rules decide the claim: assistants do not enrol as rendering
     #: providers (M220), the Medicare telehealth list and the therapists' telehealth authority
     #: (M222), hospital outpatient and SNF places of service (M223, M224)
-    medicare_coverage: bool = False
+    medicare_coverage: bool
     #: how the payer wants a telehealth line shown: one of :data:`TELEHEALTH_MARKINGS` (M216)
-    telehealth_marking: str = "pos-and-modifier"
+    telehealth_marking: str
+
+    __slots__ = (
+        "name", "unit_method", "ncci_modifier", "modifier_order", "wants_g0283", "replacement_frequency",
+        "unit_grouping", "payer_ids", "filing_indicators", "confidence", "sources", "notes", "origin",
+        "therapy_threshold", "correction_route", "correction_days", "appeal_levels", "medicare_coverage",
+        "telehealth_marking",
+    )
+
+    def __init__(
+        self,
+        name,
+        unit_method="cms",
+        ncci_modifier="59",
+        modifier_order="conventional",
+        wants_g0283=False,
+        replacement_frequency="7",
+        unit_grouping=("date", "discipline"),
+        payer_ids=(),
+        filing_indicators=(),
+        confidence="M",
+        sources=(),
+        notes=(),
+        origin="payers.xml",
+        therapy_threshold=False,
+        correction_route="replacement",
+        correction_days=None,
+        appeal_levels=(),
+        medicare_coverage=False,
+        telehealth_marking="pos-and-modifier",
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "unit_method", unit_method)
+        set_field(self, "ncci_modifier", ncci_modifier)
+        set_field(self, "modifier_order", modifier_order)
+        set_field(self, "wants_g0283", wants_g0283)
+        set_field(self, "replacement_frequency", replacement_frequency)
+        set_field(self, "unit_grouping", unit_grouping)
+        set_field(self, "payer_ids", payer_ids)
+        set_field(self, "filing_indicators", filing_indicators)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
+        set_field(self, "notes", notes)
+        set_field(self, "origin", origin)
+        set_field(self, "therapy_threshold", therapy_threshold)
+        set_field(self, "correction_route", correction_route)
+        set_field(self, "correction_days", correction_days)
+        set_field(self, "appeal_levels", appeal_levels)
+        set_field(self, "medicare_coverage", medicare_coverage)
+        set_field(self, "telehealth_marking", telehealth_marking)
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustmentGroup:
+class AdjustmentGroup(_Record):
     """A CAS01 claim adjustment group code (CO, OA, PI, PR; CR only in 4010)."""
 
     code: str
     description: str
     valid_5010: bool
     confidence: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+
+    __slots__ = ("code", "description", "valid_5010", "confidence", "sources")
+
+    def __init__(self, code, description, valid_5010, confidence, sources=()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "description", description)
+        set_field(self, "valid_5010", valid_5010)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
 
 
-@dataclass(frozen=True, slots=True)
-class Carc:
+class Carc(_Record):
     """A claim adjustment reason code; ``description`` is our own paraphrase."""
 
     code: str
@@ -480,11 +827,22 @@ class Carc:
     #: the reference's section 7 letters: U, N, G, D, A, $
     tags: tuple[str, ...]
     confidence: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+
+    __slots__ = ("code", "category", "description", "therapy_note", "tags", "confidence", "sources")
+
+    def __init__(self, code, category, description, therapy_note, tags, confidence, sources=()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "category", category)
+        set_field(self, "description", description)
+        set_field(self, "therapy_note", therapy_note)
+        set_field(self, "tags", tags)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
 
 
-@dataclass(frozen=True, slots=True)
-class TelehealthListing:
+class TelehealthListing(_Record):
     """A therapy code's place on the Medicare Telehealth Services List (``places.xml``)."""
 
     code: str
@@ -494,12 +852,21 @@ class TelehealthListing:
     through: date | None
     confidence: str
 
+    __slots__ = ("code", "listed", "start", "through", "confidence")
+
+    def __init__(self, code, listed, start, through, confidence) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "listed", listed)
+        set_field(self, "start", start)
+        set_field(self, "through", through)
+        set_field(self, "confidence", confidence)
+
     def listed_on(self, dos: date) -> bool:
         return self.listed and (self.start is None or dos >= self.start) and (self.through is None or dos <= self.through)
 
 
-@dataclass(frozen=True, slots=True)
-class TelehealthAuthority:
+class TelehealthAuthority(_Record):
     """A period of the therapists' Medicare telehealth authority (``places.xml``)."""
 
     start: date
@@ -509,20 +876,40 @@ class TelehealthAuthority:
     label: str
     confidence: str
 
+    __slots__ = ("start", "through", "status", "label", "confidence")
 
-@dataclass(frozen=True, slots=True)
-class Places:
+    def __init__(self, start, through, status, label, confidence) -> None:
+        set_field = object.__setattr__
+        set_field(self, "start", start)
+        set_field(self, "through", through)
+        set_field(self, "status", status)
+        set_field(self, "label", label)
+        set_field(self, "confidence", confidence)
+
+
+class Places(_Record):
     """Places of service by setting, the Medicare telehealth list for therapy codes and the
     therapists' telehealth authority by date (``maps/places.xml``)."""
 
     #: place-of-service code -> setting (``telehealth``, ``hospital-outpatient``, ``skilled-nursing``,
     #: ``nursing-facility``)
-    settings: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, str]
     #: place-of-service code -> our label
-    labels: Mapping[str, str] = field(default_factory=dict)
-    telehealth: Mapping[str, TelehealthListing] = field(default_factory=dict)
+    labels: Mapping[str, str]
+    telehealth: Mapping[str, TelehealthListing]
     #: sorted by start date, not overlapping
-    authority: tuple[TelehealthAuthority, ...] = ()
+    authority: tuple[TelehealthAuthority, ...]
+
+    __slots__ = ("settings", "labels", "telehealth", "authority")
+    _default_factories = MappingProxyType({"settings": dict, "labels": dict, "telehealth": dict})
+
+    def __init__(self, settings=_FRESH, labels=_FRESH, telehealth=_FRESH, authority=()) -> None:
+        set_field = object.__setattr__
+        fresh = self._default_factories
+        set_field(self, "settings", fresh["settings"]() if settings is _FRESH else settings)
+        set_field(self, "labels", fresh["labels"]() if labels is _FRESH else labels)
+        set_field(self, "telehealth", fresh["telehealth"]() if telehealth is _FRESH else telehealth)
+        set_field(self, "authority", authority)
 
     def setting(self, pos: str) -> str | None:
         return self.settings.get(pos.strip())
@@ -535,8 +922,7 @@ class Places:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Rarc:
+class Rarc(_Record):
     """A remittance advice remark code; ``alert`` remarks are informational only."""
 
     code: str
@@ -545,12 +931,24 @@ class Rarc:
     therapy_note: str | None
     tags: tuple[str, ...]
     confidence: str
-    sources: tuple[str, ...] = ()
-    alert: bool = False
+    sources: tuple[str, ...]
+    alert: bool
+
+    __slots__ = ("code", "category", "description", "therapy_note", "tags", "confidence", "sources", "alert")
+
+    def __init__(self, code, category, description, therapy_note, tags, confidence, sources=(), alert=False) -> None:
+        set_field = object.__setattr__
+        set_field(self, "code", code)
+        set_field(self, "category", category)
+        set_field(self, "description", description)
+        set_field(self, "therapy_note", therapy_note)
+        set_field(self, "tags", tags)
+        set_field(self, "confidence", confidence)
+        set_field(self, "sources", sources)
+        set_field(self, "alert", alert)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ParsedMap:
+class ParsedMap(_FrozenRecord):
     """One validated map file: its provenance and its typed content.
 
     ``content`` is ``Mapping[str, CodeInfo]`` (codes.xml), ``tuple[PtpEdit, ...]`` (ncci-ptp.xml),
@@ -564,7 +962,18 @@ class ParsedMap:
     name: str
     provenance: Provenance
     content: object
-    lines: Mapping[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int]
+
+    __slots__ = ("name", "provenance", "content", "lines")
+    _default_factories = MappingProxyType({"lines": dict})
+
+    def __init__(self, name, provenance, content, lines=_FRESH) -> None:
+        set_field = object.__setattr__
+        fresh = self._default_factories
+        set_field(self, "name", name)
+        set_field(self, "provenance", provenance)
+        set_field(self, "content", content)
+        set_field(self, "lines", fresh["lines"]() if lines is _FRESH else lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -608,8 +1017,7 @@ def match_profile(
     raise LookupError("no payer profile matched and no 'default' profile exists")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Maps:
+class Maps(_FrozenRecord):
     """All map data with fast lookups. Build it with :func:`load_maps` or :func:`build_maps`."""
 
     codes: Mapping[str, CodeInfo]
@@ -625,19 +1033,66 @@ class Maps:
     _ptp_by_pair: Mapping[tuple[str, str], tuple[PtpEdit, ...]]
     _ptp_by_code: Mapping[str, tuple[PtpEdit, ...]]
     #: every date on which some PTP edit starts or stops, sorted (see :meth:`ptp_period`)
-    _ptp_change_dates: tuple[date, ...] = ()
+    _ptp_change_dates: tuple[date, ...]
     #: whether edits from an official CMS PTP file are merged in (:meth:`with_cms`). Without
     #: one, the PTP data is ``ncci-ptp.xml`` alone, which pairs therapy codes with each other only.
-    official_ptp: bool = False
+    official_ptp: bool
     #: places of service and the Medicare telehealth list (``places.xml``)
-    places: Places = field(default_factory=Places)
+    places: Places
     #: calendar year -> Medicare's therapy threshold amounts (``payers.xml``)
-    therapy_thresholds: Mapping[int, TherapyThreshold] = field(default_factory=lambda: MappingProxyType({}))
+    therapy_thresholds: Mapping[int, TherapyThreshold]
     #: the lowest threshold (PT+SLP or OT) and the lowest review amount of any year, in dollars
     #: (None: there are none): a claim whose charges add up to no more than one cannot pass it
     #: in any year (the claim screen's shortcut for C413 and C414)
-    lowest_therapy_threshold: int | None = None
-    lowest_review_amount: int | None = None
+    lowest_therapy_threshold: int | None
+    lowest_review_amount: int | None
+
+    __slots__ = (
+        "codes", "ptp_edits", "modifiers", "profiles", "groups", "carcs", "rarcs", "mue_edits", "provenance",
+        "_ptp_by_pair", "_ptp_by_code", "_ptp_change_dates", "official_ptp", "places", "therapy_thresholds",
+        "lowest_therapy_threshold", "lowest_review_amount",
+    )
+    _default_factories = MappingProxyType({"places": Places, "therapy_thresholds": lambda: MappingProxyType({})})
+
+    def __init__(
+        self,
+        codes,
+        ptp_edits,
+        modifiers,
+        profiles,
+        groups,
+        carcs,
+        rarcs,
+        mue_edits,
+        provenance,
+        _ptp_by_pair,
+        _ptp_by_code,
+        _ptp_change_dates=(),
+        official_ptp=False,
+        places=_FRESH,
+        therapy_thresholds=_FRESH,
+        lowest_therapy_threshold=None,
+        lowest_review_amount=None,
+    ) -> None:
+        set_field = object.__setattr__
+        fresh = self._default_factories
+        set_field(self, "codes", codes)
+        set_field(self, "ptp_edits", ptp_edits)
+        set_field(self, "modifiers", modifiers)
+        set_field(self, "profiles", profiles)
+        set_field(self, "groups", groups)
+        set_field(self, "carcs", carcs)
+        set_field(self, "rarcs", rarcs)
+        set_field(self, "mue_edits", mue_edits)
+        set_field(self, "provenance", provenance)
+        set_field(self, "_ptp_by_pair", _ptp_by_pair)
+        set_field(self, "_ptp_by_code", _ptp_by_code)
+        set_field(self, "_ptp_change_dates", _ptp_change_dates)
+        set_field(self, "official_ptp", official_ptp)
+        set_field(self, "places", fresh["places"]() if places is _FRESH else places)
+        set_field(self, "therapy_thresholds", fresh["therapy_thresholds"]() if therapy_thresholds is _FRESH else therapy_thresholds)
+        set_field(self, "lowest_therapy_threshold", lowest_therapy_threshold)
+        set_field(self, "lowest_review_amount", lowest_review_amount)
 
     @property
     def release(self) -> Provenance:
@@ -1150,12 +1605,18 @@ def _parse_payers(name: str, root: etree._Element) -> tuple[object, dict[str, in
     return PayerMap(tuple(profiles), _parse_thresholds(root)), lines
 
 
-@dataclass(frozen=True, slots=True)
-class PayerMap:
+class PayerMap(_Record):
     """What ``payers.xml`` holds: the profiles in match order and the therapy thresholds by year."""
 
     profiles: tuple[PayerProfile, ...]
     therapy_thresholds: Mapping[int, TherapyThreshold]
+
+    __slots__ = ("profiles", "therapy_thresholds")
+
+    def __init__(self, profiles, therapy_thresholds) -> None:
+        set_field = object.__setattr__
+        set_field(self, "profiles", profiles)
+        set_field(self, "therapy_thresholds", therapy_thresholds)
 
 
 def _parse_thresholds(root: etree._Element) -> Mapping[int, TherapyThreshold]:

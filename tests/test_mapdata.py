@@ -791,3 +791,103 @@ def test_assistant_taxonomies(maps):
 
 def test_only_medicare_has_medicare_coverage(maps):
     assert {p.name for p in maps.profiles if p.medicare_coverage} == {"medicare"}
+
+
+# -- the records behave as the frozen slotted dataclasses they were (issue 13) ------------------
+def _record_classes():
+    return [value for value in vars(mapdata).values()
+            if isinstance(value, type) and issubclass(value, mapdata._FrozenRecord)
+            and value not in (mapdata._FrozenRecord, mapdata._Record)]
+
+
+def _as_dataclass(cls):
+    """The ``@dataclass(frozen=True, slots=True)`` with the record's fields and defaults."""
+    import dataclasses
+    import inspect
+
+    fields = []
+    for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if parameter.default is inspect.Parameter.empty:
+            fields.append((parameter.name, object))
+        elif parameter.default is mapdata._FRESH:
+            def fresh(name=parameter.name):
+                return getattr(cls(*_required(cls)), name)
+
+            fields.append((parameter.name, object, dataclasses.field(default_factory=fresh)))
+        else:
+            fields.append((parameter.name, object, dataclasses.field(default=parameter.default)))
+    eq = cls.__eq__ is not object.__eq__
+    return dataclasses.make_dataclass(cls.__name__, fields, frozen=True, slots=True, eq=eq)
+
+
+def _required(cls) -> list:
+    import inspect
+
+    return [f"<{p.name}>" for p in list(inspect.signature(cls.__init__).parameters.values())[1:] if p.default is inspect.Parameter.empty]
+
+
+def _hash_or_error(value):
+    try:
+        return hash(value)
+    except TypeError as error:  # a dict in a field (Places): unhashable, as a dataclass's is
+        return str(error)
+
+
+def test_there_are_the_nineteen_records():
+    assert len(_record_classes()) == 19
+    assert not dataclasses_is_dataclass(mapdata._FrozenRecord)
+
+
+def dataclasses_is_dataclass(value) -> bool:
+    import dataclasses
+
+    return dataclasses.is_dataclass(value)
+
+
+@pytest.mark.parametrize("cls", _record_classes(), ids=lambda cls: cls.__name__)
+def test_a_record_behaves_as_its_frozen_dataclass(cls):
+    import dataclasses
+    import pickle
+
+    reference = _as_dataclass(cls)
+    values = _required(cls)
+    record, twin, made = cls(*values), cls(*values), reference(*values)
+    assert cls.__slots__ == reference.__slots__ and cls.__match_args__ == reference.__match_args__
+    assert repr(record) == repr(made).replace(reference.__qualname__, cls.__qualname__, 1)
+    assert [getattr(record, name) for name in cls.__slots__] == [getattr(made, name) for name in cls.__slots__]
+    if cls.__eq__ is object.__eq__:  # eq=False: identity
+        assert record != twin and hash(record) != hash(twin)
+    else:
+        assert record == twin and _hash_or_error(record) == _hash_or_error(made) and record != made
+        changed = dataclasses.replace(record, **{cls.__slots__[0]: "other"})
+        replaced = dataclasses.replace(made, **{cls.__slots__[0]: "other"})
+        assert changed != record and _hash_or_error(changed) == _hash_or_error(replaced)
+        assert repr(changed) == repr(replaced).replace(reference.__qualname__, cls.__qualname__, 1)
+    for name in cls.__slots__:
+        if isinstance(getattr(record, name), dict):  # a fresh default each time, as a default_factory
+            assert getattr(record, name) is not getattr(twin, name)
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'x'"):
+        record.x = 1
+    with pytest.raises(dataclasses.FrozenInstanceError, match=f"cannot delete field '{cls.__slots__[0]}'"):
+        delattr(record, cls.__slots__[0])
+    try:
+        copied = pickle.loads(pickle.dumps(record))
+    except TypeError as error:  # a read-only table in a field (Maps): compiled_maps pickles those
+        assert "mappingproxy" in str(error)
+    else:
+        assert repr(copied) == repr(record) and type(copied) is cls
+    # the dataclasses functions work on a record as on its dataclass
+    assert dataclasses.is_dataclass(cls) and dataclasses.is_dataclass(record)
+
+    def described(fields):
+        return [(f.name, f.default, f.default_factory is dataclasses.MISSING, f.init, f.repr, f.compare) for f in fields]
+
+    assert described(dataclasses.fields(record)) == described(dataclasses.fields(reference))
+    assert [f.type for f in dataclasses.fields(cls)] == list(cls.__annotations__.values())
+    first = cls.__slots__[0]
+    assert getattr(dataclasses.replace(record, **{first: "other"}), first) == "other"
+    assert repr(dataclasses.replace(record)) == repr(record)
+    with pytest.raises(TypeError):
+        dataclasses.replace(record, no_such_field=1)
+    if cls is not mapdata.Maps:  # deep-copies its read-only tables, which do not copy
+        assert dataclasses.asdict(record) == dataclasses.asdict(made)
