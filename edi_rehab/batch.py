@@ -19,7 +19,8 @@ them in worker processes and puts the results back in order.
      worker (:func:`check_whole`). Many small files keep every worker busy.
    * parallel, a larger input or standard input: this process reads the stream, checks
      the envelope events (ISA, GS, GE, IEA, end of input) itself and sends consecutive
-     transactions in batches of about :data:`CHECK_BATCH_BYTES` (:func:`check_transactions`).
+     transactions in batches of about :data:`CHECK_BATCH_BYTES` (:func:`check_transactions`),
+     smaller for the first ones and near the end of a file (:func:`worker_batch_limit`).
      A transaction carries its raw bytes, delimiters, ISA and GS and absolute segment
      positions, so a worker needs nothing else and its findings point into the original
      file. NCCI pairs and MUEs are scoped to one transaction set (engine decision 4), so
@@ -87,6 +88,7 @@ __all__ = [
     "start_worker",
     "check_whole",
     "check_transactions",
+    "worker_batch_limit",
     "validate_whole",
     "note_seen_claims",
     "plan_input",
@@ -329,7 +331,7 @@ def plan_input(
             if parallel and data is not None and len(data) <= split_check_bytes:
                 yield Work(index, "check", data, check_whole, len(data))
             else:
-                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes):
+                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes, size, jobs):
                     check_failed = check_failed or work.kind == "error"
                     yield work
         if validate and not check_failed:
@@ -339,17 +341,44 @@ def plan_input(
     yield Work(index, "end")
 
 
+def worker_batch_limit(batch_bytes: int, jobs: int, sent: int, remaining: int | None) -> int:
+    """How many bytes of transactions the next worker batch collects before it is sent.
+
+    ``sent``: batches of this input sent so far; ``remaining``: bytes of the input from the
+    batch's first transaction to its end (``None``: not known, standard input). The first
+    ``jobs`` batches are a quarter of ``batch_bytes``, so that each worker starts after a
+    little reading instead of a whole batch each. Near the end a batch is at most a
+    ``2 * jobs``-th of what is left (guided self-scheduling), so that the workers run out of
+    work together instead of one checking a whole last batch while the other waits. A
+    transaction is never cut, so a batch still holds one at least.
+    """
+    limit = batch_bytes // 4 if sent < jobs else batch_bytes
+    if remaining is not None:
+        limit = min(limit, remaining // (2 * max(jobs, 1)))
+    return max(limit, 1)
+
+
 def _stream_check(
-    index: int, name: str, chunks: Iterable[bytes], checker: Checker, parallel: bool, batch_bytes: int
+    index: int,
+    name: str,
+    chunks: Iterable[bytes],
+    checker: Checker,
+    parallel: bool,
+    batch_bytes: int,
+    size: int | None = None,
+    jobs: int = 1,
 ) -> Iterator[Work]:
     context = _Context(checker)
     batch: list[Transaction] = []
     batch_size = 0
+    limit = batch_bytes
+    sent = 0
 
     def flush() -> Work:
-        nonlocal batch, batch_size
+        nonlocal batch, batch_size, sent
         if parallel:
             work = Work(index, "check", batch, check_transactions, batch_size)
+            sent += 1
         else:
             work = Work(index, "check", _check(context, batch), None, batch_size)
         batch, batch_size = [], 0
@@ -367,9 +396,12 @@ def _stream_check(
         if event is None:
             break
         if isinstance(event, Transaction):
+            if parallel and not batch:
+                remaining = size - event.offset if size is not None else None
+                limit = worker_batch_limit(batch_bytes, jobs, sent, remaining)
             batch.append(event)
             batch_size += len(event.raw)
-            if batch_size >= batch_bytes:
+            if batch_size >= limit:
                 yield flush()
             continue
         if batch:

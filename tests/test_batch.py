@@ -162,6 +162,28 @@ def test_large_files_are_split_by_transaction_into_worker_batches(batch_folder):
     assert [w.call for w in small] == [batch.check_whole, None]
 
 
+def test_worker_batch_limit_starts_small_and_shrinks_with_what_is_left():
+    mib = 1 << 20
+    # The first batch of each worker is a quarter, so that both start after little reading.
+    assert [batch.worker_batch_limit(mib, 2, sent, None) for sent in range(4)] == [mib // 4, mib // 4, mib, mib]
+    # Near the end a batch is at most a 2 * jobs-th of what is left; a stream (size unknown) keeps the full size.
+    assert batch.worker_batch_limit(mib, 2, 5, 20 * mib) == mib
+    assert batch.worker_batch_limit(mib, 2, 5, 2 * mib) == mib // 2
+    assert batch.worker_batch_limit(mib, 2, 5, 100) == 25
+    assert batch.worker_batch_limit(mib, 2, 5, 3) == 1  # a batch still takes a transaction
+
+
+def test_worker_batches_of_a_large_file_are_smaller_at_the_start_and_near_the_end(batch_folder):
+    root, _, big = batch_folder
+    data = (root / "b-big.x12").read_bytes()
+    works = list(batch.plan_input(0, "big", [data], len(data), checker=Checker(), parallel=True, jobs=2, batch_bytes=len(data) // 5))
+    sent = [w for w in works if w.call is batch.check_transactions]
+    counts = [len(w.value) for w in sent]
+    assert sum(counts) == len(big.transaction_sizes)  # every transaction once, in order
+    assert counts[0] < max(counts) and counts[1] < max(counts)
+    assert counts[-1] == 1 and counts[-2] < max(counts)
+
+
 def test_inline_checks_batch_transactions_but_still_advance_through_a_large_file(batch_folder):
     # One work item per transaction cost a seventh of check on files of one-claim sets;
     # one item for the whole file would leave a terminal's progress line still until the end.
