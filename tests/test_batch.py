@@ -267,6 +267,66 @@ def test_a_worker_that_dies_or_fails_is_exit_2_with_a_message(run, tmp_path, mon
     assert message in result.stderr and "the run stopped" in result.stderr
 
 
+def _double(n: int) -> int:
+    return 2 * n
+
+
+def _record_start(marker: str) -> None:
+    os.environ["EDI_REHAB_TEST_WORKER"] = marker  # seen by the calls of this worker only
+
+
+def _started(_n) -> str | None:
+    return os.environ.get("EDI_REHAB_TEST_WORKER")
+
+
+@pytest.mark.skipif(not batch.ForkPool.available(), reason="the fork pool is for Linux")
+def test_fork_pool_runs_calls_in_order_through_run_in_order_and_each_worker_ran_the_initializer():
+    with batch.ForkPool(2, _record_start, "started") as pool:
+        results = batch.run_in_order((batch.Work(0, "x", n, _slow_square) for n in range(6)), pool, window=2)
+        assert [value for _, value in results] == [0, 1, 4, 9, 16, 25]
+        assert [pool.submit(_double, n).result() for n in range(3)] == [0, 2, 4]
+        calls = [pool.submit(_started, n) for n in range(4)]  # more than the workers: some wait
+        assert [call.result() for call in calls] == ["started"] * 4
+    assert "EDI_REHAB_TEST_WORKER" not in os.environ
+
+
+@pytest.mark.skipif(not batch.ForkPool.available(), reason="the fork pool is for Linux")
+@pytest.mark.parametrize("worker, message", [(_crash, "a worker process stopped unexpectedly"), (_bug, "a worker failed: ValueError: a bug, not a finding")])
+def test_fork_pool_failures_are_worker_failed(worker, message):
+    with batch.ForkPool(2, _record_start, "x") as pool:
+        with pytest.raises(batch.WorkerFailed, match=message):
+            list(batch.run_in_order([batch.Work(3, "x", 1, worker), batch.Work(3, "x", 2, _double)], pool))
+        if worker is _crash:
+            with pytest.raises(batch.PoolBroken):
+                pool.submit(_double, 1)
+
+
+def test_check_with_jobs_forks_its_workers_without_importing_concurrent_futures(tmp_path):
+    import subprocess
+    import sys
+
+    big = generate_837p(SynthSpec(seed=9, claims=120, claims_per_transaction=7)).data
+    (tmp_path / "big.x12").write_bytes(big)
+    code = (
+        "import sys\n"
+        "from edi_rehab import batch\n"
+        "batch.SPLIT_CHECK_BYTES = batch.CHECK_BATCH_BYTES = 4000\n"
+        "from edi_rehab.cli import main\n"
+        "try:\n"
+        "    main(['check', sys.argv[1], '--format', 'json', '--jobs', sys.argv[2], '--quiet'])\n"
+        "finally:\n"
+        "    print('futures' if 'concurrent.futures' in sys.modules else 'no futures', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    one, two = (
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.x12"), jobs], capture_output=True, text=True, env=env, cwd=tmp_path)
+        for jobs in ("1", "2")
+    )
+    assert '"findings"' in one.stdout and two.stdout == one.stdout and two.returncode == one.returncode
+    assert one.stderr.strip().splitlines()[-1] == "no futures"
+    assert two.stderr.strip().splitlines()[-1] == ("no futures" if batch.ForkPool.available() else "futures")
+
+
 # -- JSONL, stdin ---------------------------------------------------------------------------------
 def test_jsonl_is_one_object_per_file_in_order_then_a_summary(run, tmp_path):
     root = tree(tmp_path / "in", {"1.x12": BAD, "2.x12": GOOD, "3.x12": b"ISA*00*"})
