@@ -209,14 +209,24 @@ def test_jobs_2_reports_exactly_what_jobs_1_reports(run, batch_folder, output_fo
         assert "b-big.x12" in one.stdout and "c-bom.x12:1: warning X003" in one.stdout
 
 
-def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
-    """Against the plain API (one process, whole file), not only against --jobs 1."""
+def _pool(kind: str):
+    if kind == "fork":
+        if not batch.ForkPool.available():
+            pytest.skip("the fork pool is for Linux")
+        return batch.ForkPool(2, batch.start_worker, batch.CheckRecipe())
+    return ProcessPoolExecutor(2, initializer=batch.start_worker, initargs=(batch.CheckRecipe(),))
+
+
+@pytest.mark.parametrize("kind", ["fork", "executor"])
+def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder, kind):
+    """Against the plain API (one process, whole file), not only against --jobs 1; the fork
+    pool's own pickling of findings, fixes and edits gives equal records."""
     import edi_rehab
 
     root, _, _ = batch_folder
     paths = [root / "a-bad.x12", root / "b-big.x12", root / "d" / "two-delimiters.x12"]
     checker = Checker()
-    with ProcessPoolExecutor(2, initializer=batch.start_worker, initargs=(batch.CheckRecipe(),)) as pool:
+    with _pool(kind) as pool:
         works = (
             w
             for i, path in enumerate(paths)
@@ -225,7 +235,10 @@ def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
         events = list(batch.collect(batch.run_in_order(works, pool, window=4), lambda i: (str(paths[i]), None)))
     for i, path in enumerate(paths):
         found = [f for e in events if isinstance(e, batch.Findings) and e.index == i for f in e.findings]
-        assert found == edi_rehab.check(path.read_bytes())
+        expected = edi_rehab.check(path.read_bytes())
+        assert found == expected
+        assert [f.details for f in found] == [f.details for f in expected]  # compare=False in ==
+    assert any(f.fix is not None for e in events if isinstance(e, batch.Findings) for f in e.findings)
     positions = [f.segment for e in events if isinstance(e, batch.Findings) and e.index == 1 for f in e.findings]
     assert positions == sorted(positions)  # file order
 
@@ -299,6 +312,26 @@ def test_fork_pool_failures_are_worker_failed(worker, message):
         if worker is _crash:
             with pytest.raises(batch.PoolBroken):
                 pool.submit(_double, 1)
+
+
+def test_worker_replies_pickle_records_as_their_fields_and_come_back_equal():
+    import io
+    import pickle
+
+    from edi_rehab.findings import Applicability, Edit, Finding, Fix, Severity
+
+    fix = Fix(Applicability.SAFE, "drop it", (Edit(3, 9, b"X"), Edit(10, 10, b"")), requires_explicit_selection=True)
+    finding = Finding("M201", Severity.ERROR, "a message", 12, "PCN1", 2, "97110", fix, {"units": 3})
+    piece = batch.CheckPiece((finding, Finding("N301", Severity.WARNING, "m", 13)), frozenset({"PCN1"}), 1, 1, 1, None)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = batch._reply_reducers()
+    pickler.dump((True, piece))
+    data = buffer.getvalue()
+    assert b"_restore_record" in data
+    back = pickle.loads(data)[1]
+    assert back == piece and type(back) is batch.CheckPiece
+    assert back.findings[0].details == {"units": 3} and back.findings[0].fix.edits == fix.edits
 
 
 def test_check_with_jobs_forks_its_workers_without_importing_concurrent_futures(tmp_path):
