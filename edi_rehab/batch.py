@@ -33,7 +33,9 @@ them in worker processes and puts the results back in order.
      :func:`~edi_rehab.validate.assemble`.
 
 2. :func:`run_in_order` submits the calls to an executor (or runs them inline when there is
-   none) and yields ``(work, value)`` in the order the work items were planned: input
+   none): ``check`` gives it a :class:`ForkPool` on Linux, which forks its workers without
+   importing ``concurrent.futures``, a ``ProcessPoolExecutor`` elsewhere. It yields
+   ``(work, value)`` in the order the work items were planned: input
    order, and byte order inside an input. At most ``window`` calls are unfinished at a
    time, and the plan is only read ahead that far, so a large input is never held whole.
 3. :func:`collect` folds the ordered values into per-input :class:`InputResult` values,
