@@ -19,7 +19,8 @@ them in worker processes and puts the results back in order.
      worker (:func:`check_whole`). Many small files keep every worker busy.
    * parallel, a larger input or standard input: this process reads the stream, checks
      the envelope events (ISA, GS, GE, IEA, end of input) itself and sends consecutive
-     transactions in batches of about :data:`CHECK_BATCH_BYTES` (:func:`check_transactions`).
+     transactions in batches of about :data:`CHECK_BATCH_BYTES` (:func:`check_transactions`),
+     smaller for the first ones and near the end of a file (:func:`worker_batch_limit`).
      A transaction carries its raw bytes, delimiters, ISA and GS and absolute segment
      positions, so a worker needs nothing else and its findings point into the original
      file. NCCI pairs and MUEs are scoped to one transaction set (engine decision 4), so
@@ -32,7 +33,9 @@ them in worker processes and puts the results back in order.
      :func:`~edi_rehab.validate.assemble`.
 
 2. :func:`run_in_order` submits the calls to an executor (or runs them inline when there is
-   none) and yields ``(work, value)`` in the order the work items were planned: input
+   none): ``check`` gives it a :class:`ForkPool` on Linux, which forks its workers without
+   importing ``concurrent.futures``, a ``ProcessPoolExecutor`` elsewhere. It yields
+   ``(work, value)`` in the order the work items were planned: input
    order, and byte order inside an input. At most ``window`` calls are unfinished at a
    time, and the plan is only read ahead that far, so a large input is never held whole.
 3. :func:`collect` folds the ordered values into per-input :class:`InputResult` values,
@@ -85,8 +88,12 @@ __all__ = [
     "Findings",
     "InputResult",
     "start_worker",
+    "ForkPool",
+    "PoolBroken",
+    "CallFailed",
     "check_whole",
     "check_transactions",
+    "worker_batch_limit",
     "validate_whole",
     "note_seen_claims",
     "plan_input",
@@ -329,7 +336,7 @@ def plan_input(
             if parallel and data is not None and len(data) <= split_check_bytes:
                 yield Work(index, "check", data, check_whole, len(data))
             else:
-                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes):
+                for work in _stream_check(index, name, chunks, checker, parallel, batch_bytes, size, jobs):
                     check_failed = check_failed or work.kind == "error"
                     yield work
         if validate and not check_failed:
@@ -339,17 +346,44 @@ def plan_input(
     yield Work(index, "end")
 
 
+def worker_batch_limit(batch_bytes: int, jobs: int, sent: int, remaining: int | None) -> int:
+    """How many bytes of transactions the next worker batch collects before it is sent.
+
+    ``sent``: batches of this input sent so far; ``remaining``: bytes of the input from the
+    batch's first transaction to its end (``None``: not known, standard input). The first
+    ``jobs`` batches are a quarter of ``batch_bytes``, so that each worker starts after a
+    little reading instead of a whole batch each. Near the end a batch is at most a
+    ``2 * jobs``-th of what is left (guided self-scheduling), so that the workers run out of
+    work together instead of one checking a whole last batch while the other waits. A
+    transaction is never cut, so a batch still holds one at least.
+    """
+    limit = batch_bytes // 4 if sent < jobs else batch_bytes
+    if remaining is not None:
+        limit = min(limit, remaining // (2 * max(jobs, 1)))
+    return max(limit, 1)
+
+
 def _stream_check(
-    index: int, name: str, chunks: Iterable[bytes], checker: Checker, parallel: bool, batch_bytes: int
+    index: int,
+    name: str,
+    chunks: Iterable[bytes],
+    checker: Checker,
+    parallel: bool,
+    batch_bytes: int,
+    size: int | None = None,
+    jobs: int = 1,
 ) -> Iterator[Work]:
     context = _Context(checker)
     batch: list[Transaction] = []
     batch_size = 0
+    limit = batch_bytes
+    sent = 0
 
     def flush() -> Work:
-        nonlocal batch, batch_size
+        nonlocal batch, batch_size, sent
         if parallel:
             work = Work(index, "check", batch, check_transactions, batch_size)
+            sent += 1
         else:
             work = Work(index, "check", _check(context, batch), None, batch_size)
         batch, batch_size = [], 0
@@ -367,9 +401,12 @@ def _stream_check(
         if event is None:
             break
         if isinstance(event, Transaction):
+            if parallel and not batch:
+                remaining = size - event.offset if size is not None else None
+                limit = worker_batch_limit(batch_bytes, jobs, sent, remaining)
             batch.append(event)
             batch_size += len(event.raw)
-            if batch_size >= batch_bytes:
+            if batch_size >= limit:
                 yield flush()
             continue
         if batch:
@@ -397,6 +434,296 @@ def _plan_validation(index: int, data: bytes, split: bool, jobs: int) -> Iterato
     yield Work(index, "plan", dataclasses.replace(plan, chunks=lean))
 
 
+# -- worker processes -----------------------------------------------------------------------------
+class PoolBroken(Exception):
+    """A worker process of a :class:`ForkPool` stopped (killed, out of memory, crashed)."""
+
+
+class CallFailed(Exception):
+    """A call raised in a worker; ``kind`` is the exception's type name, ``str()`` its text."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class _Call:
+    """A call submitted to a :class:`ForkPool`; :meth:`result` waits for it."""
+
+    __slots__ = ("_pool", "done", "value", "error")
+
+    def __init__(self, pool: ForkPool) -> None:
+        self._pool = pool
+        self.done = False
+        self.value: Any = None
+        self.error: Exception | None = None
+
+    def result(self) -> Any:
+        while not self.done:
+            self._pool._receive(block=True)
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class _Worker:
+    __slots__ = ("pid", "tasks", "results", "call")
+
+    def __init__(self, pid: int, tasks, results) -> None:
+        self.pid = pid
+        self.tasks = tasks  # our end of its task pipe (raw file, written here)
+        self.results = results  # our end of its result pipe (raw file, read here)
+        self.call: _Call | None = None  # what it is working on
+
+
+class ForkPool:
+    """``jobs`` worker processes forked from this one, each fed through its own pipes.
+
+    What :class:`concurrent.futures.ProcessPoolExecutor` does for ``run_in_order``, without
+    importing it: ``concurrent.futures.process`` brings in ``multiprocessing``, ``socket`` and
+    ``logging``, about 200 M instructions (callgrind) of start-up before the first worker
+    starts, paid by every ``--jobs`` run. Linux only (:meth:`available`), where a process pool
+    forks anyway; elsewhere the caller uses the executor.
+
+    A call goes to a worker that has nothing to do, as one message (its length, then the
+    pickled function and argument); calls wait here while both are busy. Whenever this
+    process waits for a result, or submits, it takes in the results that are ready and hands
+    the waiting calls on, so a worker idles only while this process is reading or rendering.
+    A worker that dies breaks the pool (:class:`PoolBroken`); a call that raises comes back as
+    :class:`CallFailed`. Workers leave by ``os._exit``: they never run this process's exit
+    handlers or flush its buffers.
+    """
+
+    def __init__(self, jobs: int, initializer: Callable[[Any], None], initarg: Any) -> None:
+        self._jobs = jobs
+        self._initializer = initializer
+        self._initarg = initarg
+        self._workers: list[_Worker] = []
+        self._waiting: deque[tuple[_Call, bytes]] = deque()
+        self._broken = False
+
+    @staticmethod
+    def available() -> bool:
+        import os
+        import sys
+
+        return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def __enter__(self) -> ForkPool:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        self.shutdown(stop=kind is not None)
+
+    def submit(self, call: Callable[[Any], Any], arg: Any) -> _Call:
+        import pickle
+
+        if self._broken:
+            raise PoolBroken("a worker process stopped")
+        if not self._workers:
+            self._start()
+        submitted = _Call(self)
+        self._waiting.append((submitted, pickle.dumps((call, arg), pickle.HIGHEST_PROTOCOL)))
+        self._receive(block=False)
+        return submitted
+
+    def _start(self) -> None:
+        import os
+
+        for _ in range(self._jobs):
+            task_read, task_write = os.pipe()
+            result_read, result_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the caller's code
+                code = 1
+                try:
+                    for worker in self._workers:  # the other workers' pipes, or EOF never comes
+                        os.close(worker.tasks.fileno())
+                        os.close(worker.results.fileno())
+                    os.close(task_write)
+                    os.close(result_read)
+                    _serve(task_read, result_write, self._initializer, self._initarg)
+                    code = 0
+                except BaseException:  # noqa: BLE001 - interrupted or broken pipe: just leave
+                    pass
+                finally:
+                    os._exit(code)
+            os.close(task_read)
+            os.close(result_write)
+            self._workers.append(_Worker(pid, open(task_write, "wb", buffering=0), open(result_read, "rb", buffering=0)))
+
+    def _receive(self, block: bool) -> None:
+        """Hand waiting calls to idle workers; take in finished results (wait for one if ``block``)."""
+        import pickle
+        import select
+
+        self._dispatch()
+        busy = {worker.results: worker for worker in self._workers if worker.call is not None}
+        if not busy:
+            return
+        ready, _, _ = select.select(list(busy), [], [], None if block else 0)
+        for results in ready:
+            worker = busy[results]
+            message = _read_message(results)
+            if message is None:
+                self._break()
+                return
+            reply = pickle.loads(message)
+            call, worker.call = worker.call, None
+            assert call is not None
+            if reply[0]:
+                call.value = reply[1]
+            else:
+                call.error = CallFailed(reply[1], reply[2])
+            call.done = True
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for worker in self._workers:
+            if not self._waiting:
+                return
+            if worker.call is None:
+                call, message = self._waiting.popleft()
+                worker.call = call
+                try:
+                    _write_message(worker.tasks, message)
+                except OSError:  # it died (broken pipe)
+                    self._break()
+                    return
+
+    def _break(self) -> None:
+        self._broken = True
+        stopped = PoolBroken("a worker process stopped")
+        for worker in self._workers:
+            if worker.call is not None:
+                worker.call.error, worker.call.done, worker.call = stopped, True, None
+        for call, _ in self._waiting:
+            call.error, call.done = stopped, True
+        self._waiting.clear()
+
+    def shutdown(self, stop: bool = False) -> None:
+        """Close the pipes (a worker leaves when its task pipe ends) and wait for the workers;
+        ``stop``: terminate them first (the run is being abandoned)."""
+        import os
+        import signal
+
+        for worker in self._workers:
+            if stop or self._broken:
+                try:
+                    os.kill(worker.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            worker.tasks.close()
+            worker.results.close()  # a worker blocked on writing a result gets EPIPE and leaves
+        for worker in self._workers:
+            try:
+                os.waitpid(worker.pid, 0)
+            except ChildProcessError:
+                pass
+        self._workers = []
+
+
+def _serve(tasks: int, results: int, initializer: Callable[[Any], None], initarg: Any) -> None:
+    """A worker's loop: read a call, run it, write the reply, until the task pipe ends."""
+    import io
+    import pickle
+
+    initializer(initarg)
+    task_file, result_file = open(tasks, "rb", buffering=0), open(results, "wb", buffering=0)
+    table = _reply_reducers()
+
+    def dumps(reply: tuple) -> bytes:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = table
+        pickler.dump(reply)
+        return buffer.getvalue()
+    while True:
+        message = _read_message(task_file)
+        if message is None:
+            return
+        call, arg = pickle.loads(message)
+        del message
+        try:
+            reply: tuple = (True, call(arg))
+        except Exception as error:  # a bug, not a finding: the caller says so
+            reply = (False, type(error).__name__, str(error))
+        del call, arg
+        try:
+            data = dumps(reply)
+        except Exception as error:  # an unpicklable value or exception
+            data = pickle.dumps((False, type(error).__name__, str(error)), pickle.HIGHEST_PROTOCOL)
+        del reply
+        _write_message(result_file, data)
+
+
+def _reply_reducers() -> dict:
+    """How a worker pickles its replies: as ``copyreg`` does, but the frozen slotted records a
+    check returns (:class:`CheckPiece`, findings, fixes, edits) as a tuple of their fields.
+    Their own pickling (the ``__getstate__``/``__setstate__`` that ``dataclass(slots=True)``
+    adds) calls ``dataclasses.fields`` for every object, on both sides: unpickling the pieces
+    was about 50 M instructions of the main process on the 20 MB hook file's 1,379 findings."""
+    import copyreg
+    import operator
+
+    from .findings import Edit, Finding, Fix
+
+    table = copyreg.dispatch_table.copy()
+    for cls in (CheckPiece, Finding, Fix, Edit):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        _FIELD_NAMES[cls] = names
+        table[cls] = _reducer(cls, operator.attrgetter(*names))
+    return table
+
+
+def _reducer(cls: type, values: Callable[[Any], tuple]) -> Callable[[Any], tuple]:
+    return lambda record: (_restore_record, (cls, values(record)))
+
+
+#: Field names of the records :func:`_reply_reducers` pickles, per class, in field order.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _restore_record(cls: type, values: tuple) -> Any:
+    """Unpickle a record pickled by :func:`_reply_reducers`: exactly what the dataclass's own
+    ``__setstate__`` does (``object.__new__``, then each field set in order), without asking
+    ``dataclasses.fields`` each time."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    record = object.__new__(cls)
+    for name, value in zip(names, values):
+        object.__setattr__(record, name, value)
+    return record
+
+
+def _write_message(pipe, data: bytes) -> None:
+    pipe.write(len(data).to_bytes(8, "little"))
+    view = memoryview(data)
+    while view:
+        view = view[pipe.write(view) :]
+
+
+def _read_message(pipe) -> bytes | None:
+    """One message, or None when the pipe ended (before or inside it)."""
+    header = _read_exactly(pipe, 8)
+    if header is None:
+        return None
+    return _read_exactly(pipe, int.from_bytes(header, "little"))
+
+
+def _read_exactly(pipe, size: int) -> bytes | None:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = pipe.readinto(view[got:])
+        if not n:
+            return None
+        got += n
+    return buffer  # type: ignore[return-value] - pickle reads it as it is
+
+
 # -- running ------------------------------------------------------------------------------------
 def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: int = 4) -> Iterator[tuple[Work, Any]]:
     """Run ``works`` and yield ``(work, value)`` in their order (invariant 2).
@@ -410,7 +737,9 @@ def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: in
     # concurrent.futures (and logging with it) is imported only when there is a pool: the
     # usual hook run, one small file in one process, never needs it. ``except ()`` catches
     # nothing, and without an executor no call can raise BrokenExecutor anyway.
-    if executor is not None:
+    if isinstance(executor, ForkPool):
+        BrokenExecutor = PoolBroken  # noqa: N806 - and concurrent.futures stays unimported
+    elif executor is not None:
         from concurrent.futures import BrokenExecutor
     else:
         BrokenExecutor = ()  # noqa: N806
@@ -446,6 +775,8 @@ def run_in_order(works: Iterable[Work], executor: Executor | None, *, window: in
                 value = future.result()
             except BrokenExecutor:
                 raise WorkerFailed(work.file, "a worker process stopped unexpectedly (killed, or out of memory?)") from None
+            except CallFailed as error:
+                raise WorkerFailed(work.file, f"a worker failed: {error.kind}: {error}") from None
             except Exception as error:  # a bug, not a finding: say what, never a traceback
                 raise WorkerFailed(work.file, f"a worker failed: {type(error).__name__}: {error}") from None
         yield work, value

@@ -162,6 +162,28 @@ def test_large_files_are_split_by_transaction_into_worker_batches(batch_folder):
     assert [w.call for w in small] == [batch.check_whole, None]
 
 
+def test_worker_batch_limit_starts_small_and_shrinks_with_what_is_left():
+    mib = 1 << 20
+    # The first batch of each worker is a quarter, so that both start after little reading.
+    assert [batch.worker_batch_limit(mib, 2, sent, None) for sent in range(4)] == [mib // 4, mib // 4, mib, mib]
+    # Near the end a batch is at most a 2 * jobs-th of what is left; a stream (size unknown) keeps the full size.
+    assert batch.worker_batch_limit(mib, 2, 5, 20 * mib) == mib
+    assert batch.worker_batch_limit(mib, 2, 5, 2 * mib) == mib // 2
+    assert batch.worker_batch_limit(mib, 2, 5, 100) == 25
+    assert batch.worker_batch_limit(mib, 2, 5, 3) == 1  # a batch still takes a transaction
+
+
+def test_worker_batches_of_a_large_file_are_smaller_at_the_start_and_near_the_end(batch_folder):
+    root, _, big = batch_folder
+    data = (root / "b-big.x12").read_bytes()
+    works = list(batch.plan_input(0, "big", [data], len(data), checker=Checker(), parallel=True, jobs=2, batch_bytes=len(data) // 5))
+    sent = [w for w in works if w.call is batch.check_transactions]
+    counts = [len(w.value) for w in sent]
+    assert sum(counts) == len(big.transaction_sizes)  # every transaction once, in order
+    assert counts[0] < max(counts) and counts[1] < max(counts)
+    assert counts[-1] == 1 and counts[-2] < max(counts)
+
+
 def test_inline_checks_batch_transactions_but_still_advance_through_a_large_file(batch_folder):
     # One work item per transaction cost a seventh of check on files of one-claim sets;
     # one item for the whole file would leave a terminal's progress line still until the end.
@@ -187,14 +209,24 @@ def test_jobs_2_reports_exactly_what_jobs_1_reports(run, batch_folder, output_fo
         assert "b-big.x12" in one.stdout and "c-bom.x12:1: warning X003" in one.stdout
 
 
-def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
-    """Against the plain API (one process, whole file), not only against --jobs 1."""
+def _pool(kind: str):
+    if kind == "fork":
+        if not batch.ForkPool.available():
+            pytest.skip("the fork pool is for Linux")
+        return batch.ForkPool(2, batch.start_worker, batch.CheckRecipe())
+    return ProcessPoolExecutor(2, initializer=batch.start_worker, initargs=(batch.CheckRecipe(),))
+
+
+@pytest.mark.parametrize("kind", ["fork", "executor"])
+def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder, kind):
+    """Against the plain API (one process, whole file), not only against --jobs 1; the fork
+    pool's own pickling of findings, fixes and edits gives equal records."""
     import edi_rehab
 
     root, _, _ = batch_folder
     paths = [root / "a-bad.x12", root / "b-big.x12", root / "d" / "two-delimiters.x12"]
     checker = Checker()
-    with ProcessPoolExecutor(2, initializer=batch.start_worker, initargs=(batch.CheckRecipe(),)) as pool:
+    with _pool(kind) as pool:
         works = (
             w
             for i, path in enumerate(paths)
@@ -203,7 +235,10 @@ def test_jobs_2_findings_equal_the_library_check_for_each_file(batch_folder):
         events = list(batch.collect(batch.run_in_order(works, pool, window=4), lambda i: (str(paths[i]), None)))
     for i, path in enumerate(paths):
         found = [f for e in events if isinstance(e, batch.Findings) and e.index == i for f in e.findings]
-        assert found == edi_rehab.check(path.read_bytes())
+        expected = edi_rehab.check(path.read_bytes())
+        assert found == expected
+        assert [f.details for f in found] == [f.details for f in expected]  # compare=False in ==
+    assert any(f.fix is not None for e in events if isinstance(e, batch.Findings) for f in e.findings)
     positions = [f.segment for e in events if isinstance(e, batch.Findings) and e.index == 1 for f in e.findings]
     assert positions == sorted(positions)  # file order
 
@@ -243,6 +278,86 @@ def test_a_worker_that_dies_or_fails_is_exit_2_with_a_message(run, tmp_path, mon
     result = run("check", "--jobs", "2", root)
     assert result.exit_code == 2
     assert message in result.stderr and "the run stopped" in result.stderr
+
+
+def _double(n: int) -> int:
+    return 2 * n
+
+
+def _record_start(marker: str) -> None:
+    os.environ["EDI_REHAB_TEST_WORKER"] = marker  # seen by the calls of this worker only
+
+
+def _started(_n) -> str | None:
+    return os.environ.get("EDI_REHAB_TEST_WORKER")
+
+
+@pytest.mark.skipif(not batch.ForkPool.available(), reason="the fork pool is for Linux")
+def test_fork_pool_runs_calls_in_order_through_run_in_order_and_each_worker_ran_the_initializer():
+    with batch.ForkPool(2, _record_start, "started") as pool:
+        results = batch.run_in_order((batch.Work(0, "x", n, _slow_square) for n in range(6)), pool, window=2)
+        assert [value for _, value in results] == [0, 1, 4, 9, 16, 25]
+        assert [pool.submit(_double, n).result() for n in range(3)] == [0, 2, 4]
+        calls = [pool.submit(_started, n) for n in range(4)]  # more than the workers: some wait
+        assert [call.result() for call in calls] == ["started"] * 4
+    assert "EDI_REHAB_TEST_WORKER" not in os.environ
+
+
+@pytest.mark.skipif(not batch.ForkPool.available(), reason="the fork pool is for Linux")
+@pytest.mark.parametrize("worker, message", [(_crash, "a worker process stopped unexpectedly"), (_bug, "a worker failed: ValueError: a bug, not a finding")])
+def test_fork_pool_failures_are_worker_failed(worker, message):
+    with batch.ForkPool(2, _record_start, "x") as pool:
+        with pytest.raises(batch.WorkerFailed, match=message):
+            list(batch.run_in_order([batch.Work(3, "x", 1, worker), batch.Work(3, "x", 2, _double)], pool))
+        if worker is _crash:
+            with pytest.raises(batch.PoolBroken):
+                pool.submit(_double, 1)
+
+
+def test_worker_replies_pickle_records_as_their_fields_and_come_back_equal():
+    import io
+    import pickle
+
+    from edi_rehab.findings import Applicability, Edit, Finding, Fix, Severity
+
+    fix = Fix(Applicability.SAFE, "drop it", (Edit(3, 9, b"X"), Edit(10, 10, b"")), requires_explicit_selection=True)
+    finding = Finding("M201", Severity.ERROR, "a message", 12, "PCN1", 2, "97110", fix, {"units": 3})
+    piece = batch.CheckPiece((finding, Finding("N301", Severity.WARNING, "m", 13)), frozenset({"PCN1"}), 1, 1, 1, None)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = batch._reply_reducers()
+    pickler.dump((True, piece))
+    data = buffer.getvalue()
+    assert b"_restore_record" in data
+    back = pickle.loads(data)[1]
+    assert back == piece and type(back) is batch.CheckPiece
+    assert back.findings[0].details == {"units": 3} and back.findings[0].fix.edits == fix.edits
+
+
+def test_check_with_jobs_forks_its_workers_without_importing_concurrent_futures(tmp_path):
+    import subprocess
+    import sys
+
+    big = generate_837p(SynthSpec(seed=9, claims=120, claims_per_transaction=7)).data
+    (tmp_path / "big.x12").write_bytes(big)
+    code = (
+        "import sys\n"
+        "from edi_rehab import batch\n"
+        "batch.SPLIT_CHECK_BYTES = batch.CHECK_BATCH_BYTES = 4000\n"
+        "from edi_rehab.cli import main\n"
+        "try:\n"
+        "    main(['check', sys.argv[1], '--format', 'json', '--jobs', sys.argv[2], '--quiet'])\n"
+        "finally:\n"
+        "    print('futures' if 'concurrent.futures' in sys.modules else 'no futures', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    one, two = (
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.x12"), jobs], capture_output=True, text=True, env=env, cwd=tmp_path)
+        for jobs in ("1", "2")
+    )
+    assert '"findings"' in one.stdout and two.stdout == one.stdout and two.returncode == one.returncode
+    assert one.stderr.strip().splitlines()[-1] == "no futures"
+    assert two.stderr.strip().splitlines()[-1] == ("no futures" if batch.ForkPool.available() else "futures")
 
 
 # -- JSONL, stdin ---------------------------------------------------------------------------------

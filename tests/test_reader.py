@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from edi_rehab.claims import read_claims
 from edi_rehab.remits import read_remittance
-from edi_rehab.synth import generate_835, generate_837p
+from edi_rehab.synth import SynthSpec, generate_835, generate_837p
 from edi_rehab.x12 import (
     NEED_DATA,
     EndOfInput,
@@ -379,6 +379,22 @@ def test_stream_asks_for_data_until_it_can_decide():
         stream.next_event()
     with pytest.raises(RuntimeError):
         stream.receive_data(b"more")
+
+
+def test_a_transaction_holds_its_own_bytes_and_the_buffer_still_grows_and_compacts():
+    # raw is copied out of the stream's buffer through a view that is released at once: the
+    # buffer must still take more data and drop what was read (a held view would raise BufferError).
+    data = generate_837p(SynthSpec(seed=4, claims=3000, claims_per_transaction=250)).data
+    stream = X12Stream()
+    raws = []
+    for start in range(0, len(data), 4096):
+        stream.receive_data(data[start : start + 4096])
+        raws += [event.raw for event in stream if isinstance(event, Transaction)]
+    stream.receive_data(b"")
+    raws += [event.raw for event in stream if isinstance(event, Transaction)]
+    assert len(data) > 1 << 20  # past the point where consumed bytes are dropped
+    assert len(raws) == 12 and all(type(raw) is bytes for raw in raws)
+    assert b"".join(raws) in data
 
 
 def test_transaction_knows_its_envelope():

@@ -217,7 +217,7 @@ def check(
 
     summary = Summary()
     try:
-        with worker_pool(jobs, recipe) as pool:
+        with check_pool(jobs, recipe) as pool:
             if statistics:  # text or json (refused with the others above)
                 counted = count_per_code(reports(events(pool)), summary)
                 progress.clear()
@@ -255,6 +255,17 @@ def check(
 
 
 CI_FORMATS = ("github", "gitlab", "junit", "sarif")
+
+
+def check_pool(jobs: int, recipe):
+    """``--jobs N``'s workers: forked directly where the platform forks (batch.ForkPool, which
+    spares the run importing concurrent.futures and multiprocessing), else a process pool;
+    ``None`` for one job."""
+    from ..batch import ForkPool, start_worker
+
+    if jobs > 1 and ForkPool.available():
+        return ForkPool(jobs, start_worker, recipe)
+    return worker_pool(jobs, recipe)
 
 
 def render_whole(output_format: str, stream, summary, threshold, maps) -> str:

@@ -549,7 +549,11 @@ class X12Stream:
             self._tx_scan = se_start - 8
             return NEED_DATA
         self._tx_scan = 0
-        raw = bytes(buf[st.lead_start : end])
+        # One copy: ``bytes(buf[a:b])`` copies twice (a bytearray slice, then bytes of it),
+        # and a transaction set is most of the input. The view is released at once, so the
+        # buffer can grow and be compacted again.
+        with memoryview(buf) as view:
+            raw = view[st.lead_start : end].tobytes()
         warnings: list[ReadWarning] = []
         first_position = self._position + 1
         found_ends = _first_and_last(raw, term, self._breaks, self._line_break)
