@@ -670,9 +670,7 @@ def _reply_reducers() -> dict:
 
     table = copyreg.dispatch_table.copy()
     for cls in (CheckPiece, Finding, Fix, Edit):
-        names = tuple(f.name for f in dataclasses.fields(cls))
-        _FIELD_NAMES[cls] = names
-        table[cls] = _reducer(cls, operator.attrgetter(*names))
+        table[cls] = _reducer(cls, operator.attrgetter(*_field_names(cls)))
     return table
 
 
@@ -684,15 +682,21 @@ def _reducer(cls: type, values: Callable[[Any], tuple]) -> Callable[[Any], tuple
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+def _field_names(cls: type) -> tuple[str, ...]:
+    """``cls``'s dataclass field names in order, asked of ``dataclasses.fields`` once per class
+    and process (the worker when it pickles, the main process when it unpickles)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def _restore_record(cls: type, values: tuple) -> Any:
     """Unpickle a record pickled by :func:`_reply_reducers`: exactly what the dataclass's own
     ``__setstate__`` does (``object.__new__``, then each field set in order), without asking
     ``dataclasses.fields`` each time."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     record = object.__new__(cls)
-    for name, value in zip(names, values):
+    for name, value in zip(_field_names(cls), values):
         object.__setattr__(record, name, value)
     return record
 
