@@ -15,7 +15,9 @@ holds more than one transaction:
   minutes, unit groups), then the line, group and claim rules, then the encounter (NCCI)
   rules over the claims of the whole transaction. Its result carries one
   :class:`ClaimResult` per claim (the Claim view, its profile and its findings), which is
-  what ``fix`` and ``split`` work from.
+  what ``fix`` and ``split`` work from. A caller that wants findings only gets each claim's
+  views released as soon as its own rules ran, unless an encounter of its may still need
+  them (:meth:`Checker._professional_streamed`).
 
 Decisions (documented here because they are behaviour):
 
@@ -76,7 +78,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .claims import Claim, ServiceLine, amount_cents, foreign_composite, parse_date, read_claims
+from .claims import Claim, ServiceLine, amount_cents, foreign_composite, iter_claims, parse_date, read_claims
 from .config import Config, ConfigError, effective_profiles, note_pattern_hazard
 from .gcpause import each_with_collector_paused
 from .findings import Finding, Fix, Severity
@@ -472,6 +474,17 @@ class Checker:
 
     def _professional(self, tx: Transaction, loose: list[Finding], tctx: TransactionContext, claim_views: bool) -> EventResult:
         """The rules on the claims of an 837P transaction set."""
+        if not claim_views:
+            streamed = self._professional_streamed(tx, list(loose))
+            if streamed is not None:
+                return streamed
+        return self._professional_holding(tx, loose, tctx, claim_views)
+
+    def _professional_holding(
+        self, tx: Transaction, loose: list[Finding], tctx: TransactionContext, claim_views: bool
+    ) -> EventResult:
+        """The rules on the claims of an 837P transaction set, every claim's views held until
+        the set's encounter rules have run (what a caller that wants the views gets)."""
         encounter_rules = self.plan[Scope.ENCOUNTER]
         #: (patient, rendering NPI, date) -> its lines: the encounters, gathered as the views are built
         encounters: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
@@ -479,57 +492,16 @@ class Checker:
         tctx.claims = contexts
         #: id(claim context) -> its findings (only claims with some)
         per_claim: dict[int, list[Finding]] = {}
-        finding = self._finding
-
-        def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> bool:
-            found = False
-            for hit in hits:
-                found = True
-                at = hit.at
-                owner = at.claim if isinstance(at, LineView) else at
-                sink = per_claim.setdefault(id(owner), []) if owner is not None else loose
-                sink.append(finding(rule, severity, hit))
-            return found
-
-        line_rules = self.plan[Scope.LINE]
-        group_rules = self.plan[Scope.GROUP]
-        claim_rules = self.plan[Scope.CLAIM]
-        unscreened_claim_rules = self._unscreened_claim_rules
-        clean_lines, fired_lines = self._clean_lines, self._fired_lines
+        emit = self._emitter(per_claim, loose)
         for cc in contexts:
-            claim_key = cc.line_rule_key()
-            clean = clean_lines.get(claim_key)
-            if clean is None:
-                clean = clean_lines[claim_key] = set()
-            for lv in cc.lines:
-                line_key = lv.line_key
-                if line_key in clean:
-                    continue
-                if self._run_remembering(line_rules, lv, (claim_key, line_key), fired_lines, emit):
-                    clean.add(line_key)
-            for group in cc.groups:
-                if not group.has_minutes_source:
-                    continue  # every group rule is about minutes (needs={"minutes"})
-                for rule, severity in group_rules:
-                    emit(rule, severity, rule.check(group))
-            for rule, severity in unscreened_claim_rules if cc.screens_clear else claim_rules:
-                if rule.skip_when is not None and getattr(cc, rule.skip_when):
-                    continue  # the claim's screen proved the rule has nothing to report
-                for hit in rule.check(cc):
-                    emit(rule, severity, (hit,))
-            if self.minutes is not None:
-                self._claim_minutes_findings(cc, per_claim.setdefault(id(cc), []))
+            self._claim_rules(cc, per_claim, emit)
 
         if encounters:
-            clean_encounters, fired_encounters = self._clean_encounters, self._fired_encounters
-            maps, pair_cache = self.maps, self._pair_cache
+            clean_encounters = self._clean_encounters
             for (_, _, dos), lines in encounters.items():
                 signature = self._encounter_signature(dos, lines)
-                if signature in clean_encounters:
-                    continue
-                encounter = Encounter(dos, lines, maps, pair_cache=pair_cache)
-                if self._run_remembering(encounter_rules, encounter, signature, fired_encounters, emit):
-                    clean_encounters.add(signature)
+                if signature not in clean_encounters:
+                    self._encounter_rules(dos, lines, signature, emit)
 
         claims = []
         everything = loose
@@ -542,6 +514,169 @@ class Checker:
             cc.release()
         everything.sort(key=_order)
         return EventResult(tx, everything, claims, tuple(cc.claim_id for cc in contexts))
+
+    def _professional_streamed(self, tx: Transaction, loose: list[Finding]) -> EventResult | None:
+        """The findings of an 837P transaction set, each claim's views freed as soon as its
+        own rules ran, unless an encounter of its may still need them; None when one does
+        after all (see below), and the caller then checks the set holding every view.
+
+        Holding the views of a 5,000-claim set until its encounter rules ran made such sets
+        cost a fifth more CPU than the same claims in sets of 50 (their pages are touched
+        once more, long after they were built). An encounter needs its lines' views only when
+        its rules must run, that is when its signature is not known to be clean
+        (:meth:`_encounter_signature`), and a claim's own lines tell that at once
+        (:meth:`_clean_signature`). An encounter of one claim whose signature is clean keeps
+        only its signature, and a claim with no other encounter is released. Should a later
+        claim of the set join such an encounter (the same patient, rendering provider and
+        date on two claims), the signature's stand-ins (:class:`_SignatureLine`) join the new
+        lines, and when the encounter's signature is then not known to be clean, the released
+        views would be needed: the set is checked again by :meth:`_professional_holding`.
+        That happens only for a signature of several claims not seen clean before in the
+        run (the first time a patient's day is billed as such a pair of claims, say); from
+        then on the signature is known clean. Both paths run the same rules on the same views, so
+        they find the same things (``tests/test_engine.py`` compares them)."""
+        encounter_rules = self.plan[Scope.ENCOUNTER]
+        clean_encounters = self._clean_encounters
+        signature_of = self._encounter_signature
+        #: (patient, rendering NPI, date) -> its lines (views, and stand-ins for the lines of
+        #: released claims), or its signature while it is one released claim's and clean
+        encounters: dict[tuple, list | tuple] = {}
+        #: id(claim context) -> its findings, for the claims alive (held or being checked)
+        per_claim: dict[int, list[Finding]] = {}
+        emit = self._emitter(per_claim, loose)
+        #: each claim's findings in file order, and its CLM01
+        claim_findings: list[list[Finding]] = []
+        claim_ids: list[str] = []
+        held: list[ClaimContext] = []
+        for claim in iter_claims(tx):
+            local: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
+            cc = self._claim_context(claim, local)
+            per_claim[id(cc)] = findings = []
+            claim_findings.append(findings)
+            claim_ids.append(cc.claim_id)
+            self._claim_rules(cc, per_claim, emit)
+            keep = False
+            if local:
+                for key, lines in local.items():
+                    gathered = encounters.get(key)
+                    if gathered is None:
+                        clean = self._clean_signature(key[2], lines)
+                        if clean is not None:
+                            encounters[key] = clean
+                        else:
+                            encounters[key] = lines
+                            keep = True
+                    else:
+                        if type(gathered) is tuple:
+                            encounters[key] = gathered = self._signature_lines(gathered)
+                        gathered.extend(lines)
+                        keep = True
+            if keep:
+                held.append(cc)
+            else:
+                del per_claim[id(cc)]
+                cc.release()
+
+        to_run = []
+        for (_, _, dos), lines in encounters.items():
+            if type(lines) is tuple:
+                continue  # one released claim's, and clean
+            signature = signature_of(dos, lines)
+            if signature in clean_encounters:
+                continue
+            if any(type(lv) is _SignatureLine for lv in lines):
+                for cc in held:
+                    cc.release()
+                return None  # decided before any encounter rule runs, so none runs twice
+            to_run.append((dos, lines, signature))
+        for dos, lines, signature in to_run:
+            self._encounter_rules(dos, lines, signature, emit)
+
+        for cc in held:
+            cc.release()
+        everything = loose
+        for findings in claim_findings:
+            everything.extend(findings)
+        everything.sort(key=_order)
+        return EventResult(tx, everything, [], tuple(claim_ids))
+
+    def _clean_signature(self, dos: date, lines: list[LineView]) -> tuple | None:
+        """The signature of one claim's lines of an encounter when the encounter rules are
+        silent on them as they stand, else None: known from the signature, or found by
+        running the rules with their hits thrown away (the signature is then remembered as
+        clean or as fired, which is all a later run needs; the encounter's own findings
+        come when the set ends)."""
+        signature = self._encounter_signature(dos, lines)
+        if signature in self._clean_encounters:
+            return signature
+        if signature in self._fired_encounters:
+            return None
+        encounter = Encounter(dos, lines, self.maps, pair_cache=self._pair_cache)
+        if self._run_remembering(self.plan[Scope.ENCOUNTER], encounter, signature, self._fired_encounters, _any_hit):
+            self._clean_encounters.add(signature)
+            return signature
+        return None
+
+    def _signature_lines(self, signature: tuple) -> list[_SignatureLine]:
+        """Stand-ins for the lines an encounter signature was made of, so that it can be
+        made again with more lines (:meth:`_encounter_signature`)."""
+        if self._with_mue:
+            return [_SignatureLine(kind, units, basis) for kind, units, basis in signature[1:]]
+        return [_SignatureLine(kind, None, "") for kind in signature[1:]]
+
+    def _emitter(self, per_claim: dict[int, list[Finding]], loose: list[Finding]):
+        """``emit(rule, severity, hits)``: each hit as a finding in its claim's list of
+        ``per_claim`` (by the claim context's id), or in ``loose`` when it names no claim;
+        True when there was a hit."""
+        finding = self._finding
+
+        def emit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> bool:
+            found = False
+            for hit in hits:
+                found = True
+                at = hit.at
+                owner = at.claim if isinstance(at, LineView) else at
+                sink = per_claim.setdefault(id(owner), []) if owner is not None else loose
+                sink.append(finding(rule, severity, hit))
+            return found
+
+        return emit
+
+    def _claim_rules(self, cc: ClaimContext, per_claim: dict[int, list[Finding]], emit) -> None:
+        """The line, group and claim rules (and the minutes placement findings) on one claim."""
+        line_rules = self.plan[Scope.LINE]
+        claim_key = cc.line_rule_key()
+        clean_lines = self._clean_lines
+        clean = clean_lines.get(claim_key)
+        if clean is None:
+            clean = clean_lines[claim_key] = set()
+        fired_lines = self._fired_lines
+        for lv in cc.lines:
+            line_key = lv.line_key
+            if line_key in clean:
+                continue
+            if self._run_remembering(line_rules, lv, (claim_key, line_key), fired_lines, emit):
+                clean.add(line_key)
+        if cc.groups:
+            group_rules = self.plan[Scope.GROUP]
+            for group in cc.groups:
+                if not group.has_minutes_source:
+                    continue  # every group rule is about minutes (needs={"minutes"})
+                for rule, severity in group_rules:
+                    emit(rule, severity, rule.check(group))
+        for rule, severity in self._unscreened_claim_rules if cc.screens_clear else self.plan[Scope.CLAIM]:
+            if rule.skip_when is not None and getattr(cc, rule.skip_when):
+                continue  # the claim's screen proved the rule has nothing to report
+            for hit in rule.check(cc):
+                emit(rule, severity, (hit,))
+        if self.minutes is not None:
+            self._claim_minutes_findings(cc, per_claim.setdefault(id(cc), []))
+
+    def _encounter_rules(self, dos: date, lines: list[LineView], signature: tuple, emit) -> None:
+        """The encounter rules on one encounter whose signature is not known to be clean."""
+        encounter = Encounter(dos, lines, self.maps, pair_cache=self._pair_cache)
+        if self._run_remembering(self.plan[Scope.ENCOUNTER], encounter, signature, self._fired_encounters, emit):
+            self._clean_encounters.add(signature)
 
     @staticmethod
     def _run_remembering(rules: list[tuple[Rule, Severity]], scope, signature: tuple, fired_by_signature: dict, emit) -> bool:
@@ -888,6 +1023,23 @@ def check_events(
         options = options or CheckOptions()
         options = Checker(**{f.name: getattr(options, f.name) for f in dataclasses.fields(options)})
     return options.check_events(events, claim_views=claim_views)
+
+
+def _any_hit(rule: Rule, severity: Severity, hits: Iterable[Hit]) -> bool:
+    """An emitter (:meth:`Checker._emitter`) that keeps nothing: whether there was a hit."""
+    return any(True for _ in hits)
+
+
+class _SignatureLine:
+    """What an encounter's signature reads of a line (:meth:`Checker._encounter_signature`),
+    kept in place of the view of a line whose claim was released."""
+
+    __slots__ = ("kind", "units", "basis")
+
+    def __init__(self, kind: LineKind, units: int | None, basis: str) -> None:
+        self.kind = kind
+        self.units = units
+        self.basis = basis
 
 
 def _order(finding: Finding) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import edi_rehab
 from claimkit import D1, ISA, claim, ln, minutes_csv, x12
 from edi_rehab.engine import Checker, CheckOptions, CheckUsageError, check_events
-from edi_rehab.mapdata import PtpEdit, load_maps
+from edi_rehab.mapdata import MueEdit, PtpEdit, load_maps
 from edi_rehab.minutes import parse_minutes_csv
 from edi_rehab.synth import SynthSpec, generate_837p
 from edi_rehab.x12 import Transaction, iter_events
@@ -56,7 +56,7 @@ def _key(findings):
     return [(f.code, f.severity, f.segment, f.claim_id, f.line, f.procedure, f.message, f.fix) for f in findings]
 
 
-def _run(data: bytes, minutes: str | None, shortcut: bool, **kw):
+def _run(data: bytes, minutes: str | None, shortcut: bool, claim_views: bool = True, **kw):
     table = parse_minutes_csv(minutes, "m.csv") if minutes else None
     checker = Checker(minutes=table, **kw)
     if not shortcut:
@@ -65,7 +65,7 @@ def _run(data: bytes, minutes: str | None, shortcut: bool, **kw):
         checker._fired_lines = _NeverFired()
         checker._fired_encounters = _NeverFired()
         checker._screens = False
-    found = [f for result in checker.check_events(iter_events([data])) for f in result.findings]
+    found = [f for result in checker.check_events(iter_events([data]), claim_views=claim_views) for f in result.findings]
     return found + checker.minutes_findings()
 
 
@@ -79,7 +79,9 @@ def fixture_pairs():
 def test_clean_signature_shortcut_changes_nothing_on_fixtures(path, csv):
     data = path.read_bytes()
     minutes = csv.read_text() if csv else None
-    assert _key(_run(data, minutes, True)) == _key(_run(data, minutes, False))
+    reference = _key(_run(data, minutes, False))
+    assert _key(_run(data, minutes, True)) == reference
+    assert _key(_run(data, minutes, True, claim_views=False)) == reference  # claims released as checked
 
 
 def test_clean_signature_shortcut_changes_nothing_on_rule_cases():
@@ -109,7 +111,9 @@ def test_clean_signature_shortcut_changes_nothing_on_generated_files(seed, rate)
                      assistant_share=0.3, minutes_notes=seed % 2 == 0, defect_rate=rate)
     synth = generate_837p(spec)
     minutes = synth.minutes_csv() if seed % 3 else None
-    assert _key(_run(synth.data, minutes, True)) == _key(_run(synth.data, minutes, False))
+    reference = _key(_run(synth.data, minutes, False))
+    assert _key(_run(synth.data, minutes, True)) == reference
+    assert _key(_run(synth.data, minutes, True, claim_views=False)) == reference
 
 
 def test_check_events_streams_one_result_per_event_with_claim_results():
@@ -135,6 +139,131 @@ def test_findings_only_results_count_claims_without_holding_their_views():
     [transaction] = [r for r in findings_only if isinstance(r.event, Transaction)]
     assert transaction.claims == [] and transaction.claim_count == 2 and transaction.claim_ids == ("A", "B")
     assert [r.claim_count for r in with_views if isinstance(r.event, Transaction)] == [2]
+
+
+def _streamed_and_held(data: bytes, minutes: str | None = None, checker: Checker | None = None, **kw):
+    """Findings of the findings-only path (claims released as they are checked) and of the
+    path that holds every view, each from its own checker (or from ``checker`` warmed)."""
+    table = parse_minutes_csv(minutes, "m.csv") if minutes else None
+    streamed = checker or Checker(minutes=table, **kw)
+    held = Checker(minutes=table, **kw)
+    found = [f for r in streamed.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    kept = [f for r in held.check_events(iter_events([data]), claim_views=True) for f in r.findings]
+    return _key(found + streamed.minutes_findings()), _key(kept + held.minutes_findings())
+
+
+@pytest.mark.parametrize("path,csv", list(fixture_pairs()))
+def test_findings_only_path_finds_what_the_holding_path_finds_on_fixtures(path, csv):
+    streamed, held = _streamed_and_held(path.read_bytes(), csv.read_text() if csv else None)
+    assert streamed == held
+
+
+def test_findings_only_path_finds_what_the_holding_path_finds_on_rule_cases():
+    warm = Checker()
+    for case in all_cases():
+        if case.options:
+            continue
+        streamed, held = _streamed_and_held(case.data(), case.minutes)
+        assert streamed == held, case.id
+        if not case.minutes:
+            # a checker warmed by every case before meets signatures already clean or fired
+            streamed, held = _streamed_and_held(case.data(), checker=warm)
+            assert streamed == held, case.id
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), rate=st.sampled_from([0.0, 0.2, 0.6]), per=st.sampled_from([1, 7, 500]))
+def test_findings_only_path_finds_what_the_holding_path_finds_on_generated_files(seed, rate, per):
+    spec = SynthSpec(seed=seed, claims=30, lines_per_claim=(1, 6), dates_per_claim=(1, 3),
+                     disciplines=("PT", "OT", "SLP"), filing_indicators=("MB", "MC", "CI"),
+                     assistant_share=0.3, minutes_notes=seed % 2 == 0, defect_rate=rate, claims_per_transaction=per)
+    synth = generate_837p(spec)
+    streamed, held = _streamed_and_held(synth.data, synth.minutes_csv() if seed % 3 else None)
+    assert streamed == held
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), rate=st.sampled_from([0.0, 0.3]), per=st.sampled_from([1, 500]))
+def test_findings_only_path_with_mues_finds_what_the_holding_path_finds(seed, rate, per):
+    # with an MUE file an encounter's signature is each line's kind, units and SV103 in line
+    # order, which the stand-ins of a released claim must give back exactly
+    mue = {code: MueEdit(code, value, 3, "Clinical: Data", "m.csv") for code, value in
+           (("97110", 2), ("97140", 2), ("97530", 3), ("97112", 2), ("97116", 2))}
+    maps = load_maps().with_cms(mue=mue)
+    spec = SynthSpec(seed=seed, claims=30, lines_per_claim=(1, 6), dates_per_claim=(1, 2),
+                     disciplines=("PT", "OT"), defect_rate=rate, claims_per_transaction=per)
+    streamed, held = _streamed_and_held(generate_837p(spec).data, maps=maps)
+    assert streamed == held
+
+
+def test_units_over_the_mue_across_two_claims_are_found_on_the_findings_only_path():
+    # A's 2 units of 97110 are within the MUE of 2, so A is released with its signature;
+    # B bills 1 more the same day: the day's 3 units are over, which takes A's line
+    maps = load_maps().with_cms(mue={"97110": MueEdit("97110", 2, 3, "Clinical: Data", "m.csv")})
+    data = x12(transactions=[[claim(ln("97110:GP", 2), id="A"), claim(ln("97110:GP", 1), id="B")]])
+    checker = Checker(maps=maps)
+    fallbacks = _counting_fallbacks(checker)
+    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    assert "N305" in {f.code for f in found} and fallbacks == [1]
+    assert _key(found) == _streamed_and_held(data, maps=maps)[1]
+
+
+def _counting_fallbacks(checker: Checker) -> list[int]:
+    calls: list[int] = []
+    holding = checker._professional_holding
+
+    def counted(*args):
+        calls.append(1)
+        return holding(*args)
+
+    checker._professional_holding = counted  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_claim_joining_an_encounter_released_clean_gets_the_set_checked_again():
+    # Claim A alone is a clean encounter (97140), so its views are released; claim B, same
+    # patient, provider and date, adds 97530 without 59/XU: the encounter is now N301's,
+    # which needs A's line, so the set is checked again holding every view.
+    data = x12(transactions=[[claim(ln("97140:GP", 1), id="A"), claim(ln("97530:GP", 1), id="B")]])
+    checker = Checker()
+    fallbacks = _counting_fallbacks(checker)
+    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    assert [(f.code, f.claim_id) for f in found] == [("N301", "B")]
+    assert fallbacks == [1]
+    assert _key(found) == _streamed_and_held(data)[1]
+
+
+def test_a_claim_joining_an_encounter_still_clean_needs_no_second_pass():
+    data = x12(transactions=[[claim(ln("97110:GP", 1), id="A"), claim(ln("97112:GP", 1), id="B")]])
+    checker = Checker()
+    fallbacks = _counting_fallbacks(checker)
+    # the signature of 97110 with 97112 on one date, learnt clean on a claim that bills both
+    list(checker.check_events(iter_events([x12(claim(ln("97110:GP", 1), ln("97112:GP", 1)))]), claim_views=False))
+    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    assert found == [] and fallbacks == []
+
+
+def test_clean_sets_are_checked_once_releasing_their_claims():
+    synth = generate_837p(SynthSpec(seed=3, claims=400, lines_per_claim=(2, 6), claims_per_transaction=200))
+    checker = Checker()
+    fallbacks = _counting_fallbacks(checker)
+    released: list[str] = []
+    from edi_rehab.rules import base
+
+    release = base.ClaimContext.release
+
+    def counted(self):
+        released.append(self.claim_id)
+        release(self)
+
+    base.ClaimContext.release = counted  # type: ignore[method-assign]
+    try:
+        results = list(checker.check_events(iter_events([synth.data]), claim_views=False))
+    finally:
+        base.ClaimContext.release = release  # type: ignore[method-assign]
+    assert fallbacks == []
+    assert sum(r.claim_count for r in results) == 400 and sorted(released) == sorted(set(released))
+    assert len(released) == 400
 
 
 def test_findings_carry_what_a_fixer_needs():
