@@ -493,8 +493,9 @@ class Checker:
         #: id(claim context) -> its findings (only claims with some)
         per_claim: dict[int, list[Finding]] = {}
         emit = self._emitter(per_claim, loose)
+        rules = self._claim_plan()
         for cc in contexts:
-            self._claim_rules(cc, per_claim, emit)
+            self._claim_rules(cc, rules, per_claim, emit)
 
         if encounters:
             clean_encounters = self._clean_encounters
@@ -548,19 +549,23 @@ class Checker:
         claim_findings: list[list[Finding]] = []
         claim_ids: list[str] = []
         held: list[ClaimContext] = []
+        rules = self._claim_plan()
+        claim_context, claim_rules = self._claim_context, self._claim_rules
         for claim in iter_claims(tx):
             local: dict[tuple, list[LineView]] | None = {} if encounter_rules else None
-            cc = self._claim_context(claim, local)
+            cc = claim_context(claim, local)
             per_claim[id(cc)] = findings = []
             claim_findings.append(findings)
             claim_ids.append(cc.claim_id)
-            self._claim_rules(cc, per_claim, emit)
+            claim_rules(cc, rules, per_claim, emit)
             keep = False
             if local:
                 for key, lines in local.items():
                     gathered = encounters.get(key)
                     if gathered is None:
-                        clean = self._clean_signature(key[2], lines)
+                        clean = signature_of(key[2], lines)
+                        if clean not in clean_encounters:
+                            clean = self._clean_signature(clean, key[2], lines)
                         if clean is not None:
                             encounters[key] = clean
                         else:
@@ -600,13 +605,12 @@ class Checker:
         everything.sort(key=_order)
         return EventResult(tx, everything, [], tuple(claim_ids))
 
-    def _clean_signature(self, dos: date, lines: list[LineView]) -> tuple | None:
-        """The signature of one claim's lines of an encounter when the encounter rules are
-        silent on them as they stand, else None: known from the signature, or found by
+    def _clean_signature(self, signature: tuple, dos: date, lines: list[LineView]) -> tuple | None:
+        """``signature``, that of one claim's lines of an encounter, when the encounter rules
+        are silent on them as they stand, else None: known from the signature, or found by
         running the rules with their hits thrown away (the signature is then remembered as
         clean or as fired, which is all a later run needs; the encounter's own findings
         come when the set ends)."""
-        signature = self._encounter_signature(dos, lines)
         if signature in self._clean_encounters:
             return signature
         if signature in self._fired_encounters:
@@ -642,9 +646,17 @@ class Checker:
 
         return emit
 
-    def _claim_rules(self, cc: ClaimContext, per_claim: dict[int, list[Finding]], emit) -> None:
-        """The line, group and claim rules (and the minutes placement findings) on one claim."""
-        line_rules = self.plan[Scope.LINE]
+    def _claim_plan(self) -> tuple:
+        """What :meth:`_claim_rules` runs, looked up once per transaction set rather than per
+        claim (a Scope key hashes in Python): the line, group and claim rules, and the claim
+        rules no screen fact can clear."""
+        plan = self.plan
+        return plan[Scope.LINE], plan[Scope.GROUP], plan[Scope.CLAIM], self._unscreened_claim_rules
+
+    def _claim_rules(self, cc: ClaimContext, rules: tuple, per_claim: dict[int, list[Finding]], emit) -> None:
+        """The line, group and claim rules (and the minutes placement findings) on one claim;
+        ``rules`` is :meth:`_claim_plan`."""
+        line_rules, group_rules, claim_rules, unscreened_claim_rules = rules
         claim_key = cc.line_rule_key()
         clean_lines = self._clean_lines
         clean = clean_lines.get(claim_key)
@@ -658,13 +670,12 @@ class Checker:
             if self._run_remembering(line_rules, lv, (claim_key, line_key), fired_lines, emit):
                 clean.add(line_key)
         if cc.groups:
-            group_rules = self.plan[Scope.GROUP]
             for group in cc.groups:
                 if not group.has_minutes_source:
                     continue  # every group rule is about minutes (needs={"minutes"})
                 for rule, severity in group_rules:
                     emit(rule, severity, rule.check(group))
-        for rule, severity in self._unscreened_claim_rules if cc.screens_clear else self.plan[Scope.CLAIM]:
+        for rule, severity in unscreened_claim_rules if cc.screens_clear else claim_rules:
             if rule.skip_when is not None and getattr(cc, rule.skip_when):
                 continue  # the claim's screen proved the rule has nothing to report
             for hit in rule.check(cc):
