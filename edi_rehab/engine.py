@@ -647,9 +647,9 @@ class Checker:
         return emit
 
     def _claim_plan(self) -> tuple:
-        """What :meth:`_claim_rules` runs, looked up once per transaction set rather than per
-        claim (a Scope key hashes in Python): the line, group and claim rules, and the claim
-        rules no screen fact can clear."""
+        """What :meth:`_claim_rules` runs, looked up in :attr:`plan` once per transaction set
+        rather than once per claim: the line, group and claim rules, and the claim rules no
+        screen fact can clear."""
         plan = self.plan
         return plan[Scope.LINE], plan[Scope.GROUP], plan[Scope.CLAIM], self._unscreened_claim_rules
 
