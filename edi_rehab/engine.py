@@ -526,7 +526,7 @@ class Checker:
         once more, long after they were built). An encounter needs its lines' views only when
         its rules must run, that is when its signature is not known to be clean
         (:meth:`_encounter_signature`), and a claim's own lines tell that at once
-        (:meth:`_clean_signature`). An encounter of one claim whose signature is clean keeps
+        (:meth:`_silent_so_far`). An encounter of one claim whose signature is clean keeps
         only its signature, and a claim with no other encounter is released. Should a later
         claim of the set join such an encounter (the same patient, rendering provider and
         date on two claims), the signature's stand-ins (:class:`_SignatureLine`) join the new
@@ -563,11 +563,9 @@ class Checker:
                 for key, lines in local.items():
                     gathered = encounters.get(key)
                     if gathered is None:
-                        clean = signature_of(key[2], lines)
-                        if clean not in clean_encounters:
-                            clean = self._clean_signature(clean, key[2], lines)
-                        if clean is not None:
-                            encounters[key] = clean
+                        signature = signature_of(key[2], lines)
+                        if signature in clean_encounters or self._silent_so_far(key[2], lines, signature):
+                            encounters[key] = signature
                         else:
                             encounters[key] = lines
                             keep = True
@@ -605,21 +603,15 @@ class Checker:
         everything.sort(key=_order)
         return EventResult(tx, everything, [], tuple(claim_ids))
 
-    def _clean_signature(self, signature: tuple, dos: date, lines: list[LineView]) -> tuple | None:
-        """``signature``, that of one claim's lines of an encounter, when the encounter rules
-        are silent on them as they stand, else None: known from the signature, or found by
-        running the rules with their hits thrown away (the signature is then remembered as
-        clean or as fired, which is all a later run needs; the encounter's own findings
-        come when the set ends)."""
-        if signature in self._clean_encounters:
-            return signature
+    def _silent_so_far(self, dos: date, lines: list[LineView], signature: tuple) -> bool:
+        """Whether the encounter rules are silent on one claim's lines of an encounter, as they
+        stand (``signature`` is theirs and not known clean): known when it fired before, else
+        found by running the rules with their hits thrown away. The signature is then
+        remembered as clean or as fired, which is all a later run needs; the encounter's own
+        findings come when the set ends."""
         if signature in self._fired_encounters:
-            return None
-        encounter = Encounter(dos, lines, self.maps, pair_cache=self._pair_cache)
-        if self._run_remembering(self.plan[Scope.ENCOUNTER], encounter, signature, self._fired_encounters, _any_hit):
-            self._clean_encounters.add(signature)
-            return signature
-        return None
+            return False
+        return self._encounter_rules(dos, lines, signature, _any_hit)
 
     def _signature_lines(self, signature: tuple) -> list[_SignatureLine]:
         """Stand-ins for the lines an encounter signature was made of, so that it can be
@@ -669,12 +661,11 @@ class Checker:
                 continue
             if self._run_remembering(line_rules, lv, (claim_key, line_key), fired_lines, emit):
                 clean.add(line_key)
-        if cc.groups:
-            for group in cc.groups:
-                if not group.has_minutes_source:
-                    continue  # every group rule is about minutes (needs={"minutes"})
-                for rule, severity in group_rules:
-                    emit(rule, severity, rule.check(group))
+        for group in cc.groups:
+            if not group.has_minutes_source:
+                continue  # every group rule is about minutes (needs={"minutes"})
+            for rule, severity in group_rules:
+                emit(rule, severity, rule.check(group))
         for rule, severity in unscreened_claim_rules if cc.screens_clear else claim_rules:
             if rule.skip_when is not None and getattr(cc, rule.skip_when):
                 continue  # the claim's screen proved the rule has nothing to report
@@ -683,11 +674,14 @@ class Checker:
         if self.minutes is not None:
             self._claim_minutes_findings(cc, per_claim.setdefault(id(cc), []))
 
-    def _encounter_rules(self, dos: date, lines: list[LineView], signature: tuple, emit) -> None:
-        """The encounter rules on one encounter whose signature is not known to be clean."""
+    def _encounter_rules(self, dos: date, lines: list[LineView], signature: tuple, emit) -> bool:
+        """The encounter rules on one encounter whose signature is not known to be clean,
+        hits to ``emit``; True (and the signature remembered as clean) when none fired."""
         encounter = Encounter(dos, lines, self.maps, pair_cache=self._pair_cache)
         if self._run_remembering(self.plan[Scope.ENCOUNTER], encounter, signature, self._fired_encounters, emit):
             self._clean_encounters.add(signature)
+            return True
+        return False
 
     @staticmethod
     def _run_remembering(rules: list[tuple[Rule, Severity]], scope, signature: tuple, fired_by_signature: dict, emit) -> bool:

@@ -141,15 +141,18 @@ def test_findings_only_results_count_claims_without_holding_their_views():
     assert [r.claim_count for r in with_views if isinstance(r.event, Transaction)] == [2]
 
 
-def _streamed_and_held(data: bytes, minutes: str | None = None, checker: Checker | None = None, **kw):
-    """Findings of the findings-only path (claims released as they are checked) and of the
-    path that holds every view, each from its own checker (or from ``checker`` warmed)."""
-    table = parse_minutes_csv(minutes, "m.csv") if minutes else None
-    streamed = checker or Checker(minutes=table, **kw)
-    held = Checker(minutes=table, **kw)
-    found = [f for r in streamed.check_events(iter_events([data]), claim_views=False) for f in r.findings]
-    kept = [f for r in held.check_events(iter_events([data]), claim_views=True) for f in r.findings]
-    return _key(found + streamed.minutes_findings()), _key(kept + held.minutes_findings())
+def _findings_only(checker: Checker, data: bytes):
+    """What ``checker`` finds in ``data`` asked for findings only (claims released as checked)."""
+    return [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+
+
+def _streamed_and_held(data: bytes, minutes: str | None = None, warm: Checker | None = None, **kw):
+    """Findings of the findings-only path and of the path that holds every view, each from
+    its own checker (the findings-only one ``warm`` when given)."""
+    held = _key(_run(data, minutes, True, **kw))
+    if warm is None:
+        return _key(_run(data, minutes, True, claim_views=False, **kw)), held
+    return _key(_findings_only(warm, data) + warm.minutes_findings()), held
 
 
 @pytest.mark.parametrize("path,csv", list(fixture_pairs()))
@@ -167,7 +170,7 @@ def test_findings_only_path_finds_what_the_holding_path_finds_on_rule_cases():
         assert streamed == held, case.id
         if not case.minutes:
             # a checker warmed by every case before meets signatures already clean or fired
-            streamed, held = _streamed_and_held(case.data(), checker=warm)
+            streamed, held = _streamed_and_held(case.data(), warm=warm)
             assert streamed == held, case.id
 
 
@@ -203,7 +206,7 @@ def test_units_over_the_mue_across_two_claims_are_found_on_the_findings_only_pat
     data = x12(transactions=[[claim(ln("97110:GP", 2), id="A"), claim(ln("97110:GP", 1), id="B")]])
     checker = Checker(maps=maps)
     fallbacks = _counting_fallbacks(checker)
-    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    found = _findings_only(checker, data)
     assert "N305" in {f.code for f in found} and fallbacks == [1]
     assert _key(found) == _streamed_and_held(data, maps=maps)[1]
 
@@ -227,7 +230,7 @@ def test_a_claim_joining_an_encounter_released_clean_gets_the_set_checked_again(
     data = x12(transactions=[[claim(ln("97140:GP", 1), id="A"), claim(ln("97530:GP", 1), id="B")]])
     checker = Checker()
     fallbacks = _counting_fallbacks(checker)
-    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    found = _findings_only(checker, data)
     assert [(f.code, f.claim_id) for f in found] == [("N301", "B")]
     assert fallbacks == [1]
     assert _key(found) == _streamed_and_held(data)[1]
@@ -238,29 +241,26 @@ def test_a_claim_joining_an_encounter_still_clean_needs_no_second_pass():
     checker = Checker()
     fallbacks = _counting_fallbacks(checker)
     # the signature of 97110 with 97112 on one date, learnt clean on a claim that bills both
-    list(checker.check_events(iter_events([x12(claim(ln("97110:GP", 1), ln("97112:GP", 1)))]), claim_views=False))
-    found = [f for r in checker.check_events(iter_events([data]), claim_views=False) for f in r.findings]
+    _findings_only(checker, x12(claim(ln("97110:GP", 1), ln("97112:GP", 1))))
+    found = _findings_only(checker, data)
     assert found == [] and fallbacks == []
 
 
-def test_clean_sets_are_checked_once_releasing_their_claims():
+def test_clean_sets_are_checked_once_releasing_their_claims(monkeypatch):
+    from edi_rehab.rules.base import ClaimContext
+
     synth = generate_837p(SynthSpec(seed=3, claims=400, lines_per_claim=(2, 6), claims_per_transaction=200))
     checker = Checker()
     fallbacks = _counting_fallbacks(checker)
     released: list[str] = []
-    from edi_rehab.rules import base
-
-    release = base.ClaimContext.release
+    release = ClaimContext.release
 
     def counted(self):
         released.append(self.claim_id)
         release(self)
 
-    base.ClaimContext.release = counted  # type: ignore[method-assign]
-    try:
-        results = list(checker.check_events(iter_events([synth.data]), claim_views=False))
-    finally:
-        base.ClaimContext.release = release  # type: ignore[method-assign]
+    monkeypatch.setattr(ClaimContext, "release", counted)
+    results = list(checker.check_events(iter_events([synth.data]), claim_views=False))
     assert fallbacks == []
     assert sum(r.claim_count for r in results) == 400 and sorted(released) == sorted(set(released))
     assert len(released) == 400
